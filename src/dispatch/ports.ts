@@ -1,0 +1,39 @@
+/**
+ * The ports the dispatcher owns (as listmonk's manager declares the Store and Messenger it needs).
+ * Adapters live outside: telnyx/message-sender.ts implements MessageSender over undici, and the
+ * ledger (better-sqlite3) satisfies DispatchLedger. Nothing here imports either library.
+ */
+import type { AttemptRecord, Outcome, PendingMessage, WriteBatch } from '../ledger/types.js';
+
+export type { AttemptRecord, Outcome, PendingMessage, WriteBatch };
+
+/** What a send attempt came to, already classified (see telnyx/classify.ts for the rules). */
+export type SendResult =
+  | {
+      kind: 'accepted';
+      messageId: string;
+      fromNumber: string | null;
+      parts: number | null;
+      cost: string | null;
+      currency: string | null;
+      httpStatus: number;
+    }
+  | {
+      kind: 'rejected' | 'fatal' | 'throttled' | 'retryable' | 'in_doubt';
+      code: string | null;
+      detail: string;
+      httpStatus: number | null;
+      /** Server's hint for when to try again (Retry-After / x-ratelimit-reset). */
+      retryAfterMs?: number;
+    };
+
+export interface MessageSender {
+  /** Sends one row. Never throws for an API or network outcome: it classifies it. */
+  send(message: PendingMessage, signal?: AbortSignal): Promise<SendResult>;
+}
+
+export interface DispatchLedger {
+  nextPending(afterRow: number, limit: number): PendingMessage[];
+  /** Commits one batch in a single transaction; throws on an illegal state move. */
+  commit(batch: WriteBatch): void;
+}

@@ -1,0 +1,409 @@
+/**
+ * The SQLite ledger: every run, every message row, every HTTP attempt.
+ *
+ * Modelled on undici's sqlite-cache-store: WAL, prepared statements kept in private fields, a
+ * synchronous API. Transactions never span an `await` (better-sqlite3 cannot, and we would not want it).
+ *
+ * Durability: WAL with synchronous=FULL. Every commit is fsynced, so a committed `sending` mark
+ * survives a killed process *and* a power loss or kernel crash — which is what lets us promise never to
+ * text anyone twice: a row whose request may be on the wire is on disk as `sending` first. The cost is
+ * paid per transaction, not per row, because the dispatcher commits all the marks and outcomes of one
+ * event-loop turn together (see dispatch/ledger-writer.ts). NORMAL would survive a killed process but could
+ * roll back the last commits on power loss, re-opening rows that were already sent.
+ */
+import Database from 'better-sqlite3';
+import { AppError } from '../shared/errors.js';
+import { migrations } from './migrations.js';
+import { rowStatuses, sourcesOf, type RowStatus, type RunState } from './states.js';
+import type { AttemptRecord, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
+
+export type { AttemptRecord, NewMessageRow, Outcome, PendingMessage, WriteBatch };
+
+export type Trigger = 'manual' | 'schedule';
+
+export interface NewRun {
+  runId: string;
+  jobName: string;
+  jobFile: string;
+  jobSpec: string;
+  specHash: string;
+  sourcePath: string;
+  sourceSha256: string;
+  sandbox: boolean;
+  trigger?: Trigger;
+  slot?: string;
+  startedAt: number;
+}
+
+export interface RunRecord {
+  rid: number;
+  runId: string;
+  jobName: string;
+  jobFile: string;
+  jobSpec: string;
+  specHash: string;
+  sourcePath: string;
+  sourceSha256: string;
+  sandbox: boolean;
+  state: RunState;
+  trigger: Trigger;
+  slot: string | null;
+  total: number;
+  startedAt: number;
+  finishedAt: number | null;
+  stopCode: string | null;
+  stopDetail: string | null;
+  ownerPid: number | null;
+  ownerHost: string | null;
+}
+
+export type StatusCounts = Record<RowStatus, number> & { total: number };
+
+export interface MessageRecord {
+  row: number;
+  line: number;
+  to: string;
+  sender: string | null;
+  fromNumber: string | null;
+  text: string | null;
+  status: RowStatus;
+  messageId: string | null;
+  parts: number;
+  cost: string | null;
+  currency: string | null;
+  attempts: number;
+  errorCode: string | null;
+  errorDetail: string | null;
+  sendingAt: number | null;
+  sentAt: number | null;
+}
+
+interface RunRow {
+  rid: number;
+  run_id: string;
+  job_name: string;
+  job_file: string;
+  job_spec: string;
+  spec_hash: string;
+  source_path: string;
+  source_sha256: string;
+  sandbox: number;
+  state: RunState;
+  trigger: Trigger;
+  slot: string | null;
+  total: number;
+  started_at: number;
+  finished_at: number | null;
+  stop_code: string | null;
+  stop_detail: string | null;
+  owner_pid: number | null;
+  owner_host: string | null;
+}
+
+function toRun(r: RunRow): RunRecord {
+  return {
+    rid: r.rid,
+    runId: r.run_id,
+    jobName: r.job_name,
+    jobFile: r.job_file,
+    jobSpec: r.job_spec,
+    specHash: r.spec_hash,
+    sourcePath: r.source_path,
+    sourceSha256: r.source_sha256,
+    sandbox: r.sandbox === 1,
+    state: r.state,
+    trigger: r.trigger,
+    slot: r.slot,
+    total: r.total,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    stopCode: r.stop_code,
+    stopDetail: r.stop_detail,
+    ownerPid: r.owner_pid,
+    ownerHost: r.owner_host,
+  };
+}
+
+const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
+
+export class Ledger {
+  readonly path: string;
+  readonly db: Database.Database;
+  #insertRun;
+  #insertMessage;
+  #markSending;
+  #markSent;
+  #markOther: Record<'failed' | 'unknown' | 'pending', Database.Statement>;
+  #insertAttempt;
+  #nextPending;
+  #commitBatch;
+  #insertRows;
+
+  constructor(path: string) {
+    this.path = path;
+    try {
+      this.db = new Database(path);
+    } catch (err) {
+      throw new AppError('ERR_LEDGER_SCHEMA', `cannot open ledger ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+
+    this.#insertRun = this.db.prepare(
+      `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at)
+       VALUES (@runId, @jobName, @jobFile, @jobSpec, @specHash, @sourcePath, @sourceSha256, @sandbox, 'ingesting', @trigger, @slot, @startedAt)`,
+    );
+    this.#insertMessage = this.db.prepare(
+      `INSERT INTO messages (rid, row, line, to_number, sender, text, subject, parts, encoding, status, error_code, error_detail, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#markSending = this.db.prepare(
+      `UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_at = ?, updated_at = ?
+       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('sending'))})`,
+    );
+    this.#markSent = this.db.prepare(
+      `UPDATE messages SET status = 'sent', message_id = ?, from_number = coalesce(?, from_number), parts = coalesce(?, parts),
+         cost = ?, currency = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_detail = NULL
+       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('sent'))})`,
+    );
+    const other = (s: 'failed' | 'unknown' | 'pending') =>
+      this.db.prepare(
+        `UPDATE messages SET status = '${s}', error_code = ?, error_detail = ?, updated_at = ?
+         WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf(s))})`,
+      );
+    this.#markOther = { failed: other('failed'), unknown: other('unknown'), pending: other('pending') };
+    this.#insertAttempt = this.db.prepare(
+      `INSERT INTO attempts (rid, row, attempt, started_at, latency_ms, http_status, outcome, telnyx_code, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#nextPending = this.db.prepare(
+      `SELECT row, to_number AS "to", sender, text, subject, parts, attempts FROM messages
+       WHERE rid = ? AND status = 'pending' AND row > ? ORDER BY row LIMIT ?`,
+    );
+    this.#insertRows = this.db.transaction((rid: number, rows: readonly NewMessageRow[], now: number) => {
+      for (const r of rows) {
+        this.#insertMessage.run(
+          rid, r.row, r.line, r.to, r.sender, r.text, r.subject, r.parts, r.encoding, r.status,
+          r.errorCode ?? null, r.errorDetail ?? null, now,
+        );
+      }
+    });
+    this.#commitBatch = this.db.transaction((rid: number, batch: WriteBatch) => {
+      for (const o of batch.outcomes) this.#applyOutcome(rid, o);
+      for (const a of batch.attempts) {
+        this.#insertAttempt.run(rid, a.row, a.attempt, a.startedAt, a.latencyMs, a.httpStatus, a.outcome, a.telnyxCode, a.detail);
+      }
+      for (const s of batch.sending) {
+        expectMoved(this.#markSending.run(s.at, s.at, rid, s.row).changes, rid, s.row, 'sending');
+      }
+    });
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  createRun(run: NewRun): RunRecord {
+    this.#insertRun.run({
+      ...run,
+      sandbox: run.sandbox ? 1 : 0,
+      trigger: run.trigger ?? 'manual',
+      slot: run.slot ?? null,
+    });
+    return this.getRun(run.runId);
+  }
+
+  findRun(runId: string): RunRecord | undefined {
+    const row = this.db.prepare(`SELECT * FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
+    return row === undefined ? undefined : toRun(row);
+  }
+
+  getRun(runId: string): RunRecord {
+    const run = this.findRun(runId);
+    if (run === undefined) throw new AppError('ERR_RUN_NOT_FOUND', `no run ${runId} in ledger ${this.path}`);
+    return run;
+  }
+
+  /** Runs, newest first. */
+  listRuns(): RunRecord[] {
+    return (this.db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, rid DESC`).all() as RunRow[]).map(toRun);
+  }
+
+  /** Earlier runs of the same job over the same source bytes that have not completed. */
+  unfinishedRuns(jobName: string, sourceSha256: string): RunRecord[] {
+    return (
+      this.db
+        .prepare(`SELECT * FROM runs WHERE job_name = ? AND source_sha256 = ? AND state <> 'completed' ORDER BY rid DESC`)
+        .all(jobName, sourceSha256) as RunRow[]
+    ).map(toRun);
+  }
+
+  setRunState(rid: number, state: RunState, extra: { finishedAt?: number | null; stopCode?: string | null; stopDetail?: string | null } = {}): void {
+    this.db
+      .prepare(`UPDATE runs SET state = ?, finished_at = ?, stop_code = ?, stop_detail = ? WHERE rid = ?`)
+      .run(state, extra.finishedAt ?? null, extra.stopCode ?? null, extra.stopDetail ?? null, rid);
+  }
+
+  /** Records which process is sending this run (cleared with `null`), so a second one can refuse. */
+  setOwner(rid: number, owner: { pid: number; host: string } | null): void {
+    this.db.prepare(`UPDATE runs SET owner_pid = ?, owner_host = ? WHERE rid = ?`).run(owner?.pid ?? null, owner?.host ?? null, rid);
+  }
+
+  /** Deletes a run's message rows (a run that died while ingesting is ingested again; nothing was sent). */
+  clearRows(rid: number): void {
+    this.db.prepare(`DELETE FROM messages WHERE rid = ? AND status IN ('pending', 'skipped')`).run(rid);
+  }
+
+  /** Removes a run that never got past ingest (a structural error in the source): nothing was sent. */
+  deleteRun(rid: number): void {
+    this.db.transaction(() => {
+      const left = (this.db.prepare(`SELECT count(*) AS n FROM messages WHERE rid = ? AND status NOT IN ('pending', 'skipped')`).get(rid) as { n: number }).n;
+      if (left > 0) throw new AppError('ERR_LEDGER_TRANSITION', `run ${rid} has rows past pending; refusing to delete it`);
+      this.db.prepare(`DELETE FROM attempts WHERE rid = ?`).run(rid);
+      this.db.prepare(`DELETE FROM messages WHERE rid = ?`).run(rid);
+      this.db.prepare(`DELETE FROM runs WHERE rid = ?`).run(rid);
+    })();
+  }
+
+  setRunTotal(rid: number, total: number): void {
+    this.db.prepare(`UPDATE runs SET total = ? WHERE rid = ?`).run(total, rid);
+  }
+
+  /** Inserts ingested rows in one transaction. */
+  insertRows(rid: number, rows: readonly NewMessageRow[], now = Date.now()): void {
+    this.#insertRows(rid, rows, now);
+  }
+
+  /** The next pending rows after `afterRow`, in row order (served by the (rid, status, row) index). */
+  nextPending(rid: number, afterRow: number, limit: number): PendingMessage[] {
+    return this.#nextPending.all(rid, afterRow, limit) as PendingMessage[];
+  }
+
+  /**
+   * Commits outcomes, attempts and `sending` marks in one transaction. Outcomes go first so a row
+   * answered and re-marked in the same batch (a retry) moves sending → pending → sending legally.
+   */
+  commit(rid: number, batch: WriteBatch): void {
+    this.#commitBatch(rid, batch);
+  }
+
+  /**
+   * Rows left `sending` by a process that died: their request may have reached Telnyx, so they
+   * become `unknown` (never silently pending). Returns how many.
+   */
+  markInFlightUnknown(rid: number, now = Date.now()): number {
+    return this.db
+      .prepare(
+        `UPDATE messages SET status = 'unknown', error_code = 'in_doubt',
+           error_detail = 'the run stopped while this request may have been in flight; Telnyx may have sent it', updated_at = ?
+         WHERE rid = ? AND status = 'sending'`,
+      )
+      .run(now, rid).changes;
+  }
+
+  /** `resume --resend-unknown`: the operator accepts that these recipients may get a second message. */
+  reopenUnknown(rid: number, now = Date.now()): number {
+    return this.db
+      .prepare(
+        `UPDATE messages SET status = 'pending', error_detail = 'resent by --resend-unknown after: ' || coalesce(error_detail, ''), updated_at = ?
+         WHERE rid = ? AND status = 'unknown'`,
+      )
+      .run(now, rid).changes;
+  }
+
+  counts(rid: number): StatusCounts {
+    const counts = Object.fromEntries(rowStatuses.map((s) => [s, 0])) as Record<RowStatus, number>;
+    let total = 0;
+    for (const r of this.db.prepare(`SELECT status, count(*) AS n FROM messages WHERE rid = ? GROUP BY status`).all(rid) as {
+      status: RowStatus;
+      n: number;
+    }[]) {
+      counts[r.status] = r.n;
+      total += r.n;
+    }
+    return { ...counts, total };
+  }
+
+  /** Parts and cost of the rows Telnyx accepted, summed per currency. */
+  sentTotals(rid: number): { parts: number; cost: { amount: string; currency: string }[] } {
+    const parts = (this.db.prepare(`SELECT coalesce(sum(parts), 0) AS p FROM messages WHERE rid = ? AND status = 'sent'`).get(rid) as { p: number }).p;
+    const cost = (
+      this.db
+        .prepare(
+          `SELECT currency, sum(CAST(cost AS REAL)) AS amount FROM messages
+           WHERE rid = ? AND status = 'sent' AND cost IS NOT NULL GROUP BY currency ORDER BY currency`,
+        )
+        .all(rid) as { currency: string | null; amount: number }[]
+    ).map((c) => ({ amount: c.amount.toFixed(4), currency: c.currency ?? '' }));
+    return { parts, cost };
+  }
+
+  /** Every message row of a run in row order, streamed. */
+  *messages(rid: number): IterableIterator<MessageRecord> {
+    const stmt = this.db.prepare(
+      `SELECT row, line, to_number AS "to", sender, from_number AS fromNumber, text, status, message_id AS messageId, parts,
+              cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt
+       FROM messages WHERE rid = ? ORDER BY row`,
+    );
+    yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
+  }
+
+  message(rid: number, row: number): MessageRecord | undefined {
+    return this.db
+      .prepare(
+        `SELECT row, line, to_number AS "to", sender, from_number AS fromNumber, text, status, message_id AS messageId, parts,
+                cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt
+         FROM messages WHERE rid = ? AND row = ?`,
+      )
+      .get(rid, row) as MessageRecord | undefined;
+  }
+
+  attempts(rid: number, row: number): AttemptRecord[] {
+    return this.db
+      .prepare(
+        `SELECT row, attempt, started_at AS startedAt, latency_ms AS latencyMs, http_status AS httpStatus, outcome,
+                telnyx_code AS telnyxCode, detail FROM attempts WHERE rid = ? AND row = ? ORDER BY id`,
+      )
+      .all(rid, row) as AttemptRecord[];
+  }
+
+  #applyOutcome(rid: number, o: Outcome): void {
+    if (o.status === 'sent') {
+      const changes = this.#markSent.run(o.messageId, o.fromNumber, o.parts, o.cost, o.currency, o.at, o.at, rid, o.row).changes;
+      expectMoved(changes, rid, o.row, 'sent');
+    } else {
+      const changes = this.#markOther[o.status].run(o.errorCode, o.errorDetail, o.at, rid, o.row).changes;
+      expectMoved(changes, rid, o.row, o.status);
+    }
+  }
+}
+
+function expectMoved(changes: number, rid: number, row: number, to: RowStatus): void {
+  if (changes !== 1) {
+    throw new AppError(
+      'ERR_LEDGER_TRANSITION',
+      `illegal ledger move: run ${rid} row ${row} cannot become ${to} (allowed only from ${sourcesOf(to).join(', ')})`,
+    );
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new AppError('ERR_LEDGER_SCHEMA', `ledger schema version ${current} is newer than this bulktext (${latest}); upgrade bulktext`);
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}
+
+export function openLedger(path: string): Ledger {
+  return new Ledger(path);
+}

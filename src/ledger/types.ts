@@ -1,0 +1,57 @@
+/** Row-level data shapes shared by the ledger and the dispatcher's port (no SQLite here). */
+export interface NewMessageRow {
+  row: number;
+  line: number;
+  to: string;
+  sender: string | null;
+  text: string | null;
+  subject: string | null;
+  parts: number;
+  encoding: string | null;
+  status: 'pending' | 'skipped';
+  errorCode?: string;
+  errorDetail?: string;
+}
+
+/** What the dispatcher needs to send one row. */
+export interface PendingMessage {
+  row: number;
+  to: string;
+  sender: string | null;
+  text: string | null;
+  subject: string | null;
+  parts: number;
+  attempts: number;
+}
+
+export type Outcome =
+  | {
+      row: number;
+      status: 'sent';
+      messageId: string;
+      fromNumber: string | null;
+      parts: number | null;
+      cost: string | null;
+      currency: string | null;
+      at: number;
+    }
+  | { row: number; status: 'failed' | 'unknown' | 'pending'; errorCode: string | null; errorDetail: string; at: number };
+
+export interface AttemptRecord {
+  row: number;
+  attempt: number;
+  startedAt: number;
+  latencyMs: number | null;
+  httpStatus: number | null;
+  outcome: string;
+  telnyxCode: string | null;
+  detail: string | null;
+}
+
+/** One transaction's worth of dispatcher writes. */
+export interface WriteBatch {
+  sending: { row: number; at: number }[];
+  outcomes: Outcome[];
+  attempts: AttemptRecord[];
+}
+

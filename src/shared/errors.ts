@@ -1,0 +1,44 @@
+/**
+ * One error type for the whole program. Callers match on `code`, never on the message text
+ * (as undici does with its `UND_ERR_*` codes). `cli/` maps codes to exit codes in one table.
+ */
+export type ErrorCode =
+  | 'ERR_USAGE'
+  | 'ERR_ENV_MISSING'
+  | 'ERR_JOB_SPEC_INVALID'
+  | 'ERR_JOB_FILE_UNREADABLE'
+  | 'ERR_SOURCE_UNREADABLE'
+  | 'ERR_SOURCE_STRUCTURE'
+  | 'ERR_SOURCE_CHANGED'
+  | 'ERR_SUPPRESSION_UNREADABLE'
+  | 'ERR_RUN_NOT_FOUND'
+  | 'ERR_RUN_UNFINISHED'
+  | 'ERR_RUN_NOT_RESUMABLE'
+  | 'ERR_PLAN_MISMATCH'
+  | 'ERR_LEDGER_TRANSITION'
+  | 'ERR_LEDGER_SCHEMA'
+  | 'ERR_TELNYX_API'
+  | 'ERR_TELNYX_NETWORK'
+  | 'ERR_TELNYX_RESPONSE_INVALID'
+  | 'ERR_TELNYX_ABORTED'
+  | 'ERR_RUN_ABORTED'
+  | 'ERR_INTERRUPTED'
+  | 'ERR_WEBHOOK_KEY'
+  | 'ERR_SCHEDULE_INVALID'
+  | 'ERR_INTERNAL';
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
+  return err instanceof AppError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,165 @@
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Dispatcher, type DispatcherOptions } from '../../../src/dispatch/dispatcher.js';
+import type { MessageSender, PendingMessage, SendResult } from '../../../src/dispatch/ports.js';
+import { Ledger } from '../../../src/ledger/ledger.js';
+import { tempDir } from '../../helpers/temp.js';
+
+/** A port fake: answers each row from a script, records when each request was made. */
+class ScriptedSender implements MessageSender {
+  readonly calls: { row: number; at: number; sender: string | null }[] = [];
+  constructor(private readonly script: (msg: PendingMessage, call: number) => SendResult | Promise<SendResult>) {}
+  async send(msg: PendingMessage): Promise<SendResult> {
+    const call = this.calls.filter((c) => c.row === msg.row).length + 1;
+    this.calls.push({ row: msg.row, at: performance.now(), sender: msg.sender });
+    await new Promise((r) => setImmediate(r));
+    return this.script(msg, call);
+  }
+}
+
+const accepted = (row: number): SendResult => ({
+  kind: 'accepted',
+  messageId: `msg-${row}`,
+  fromNumber: '+18445550001',
+  parts: 1,
+  cost: '0.0040',
+  currency: 'USD',
+  httpStatus: 200,
+});
+
+let tmp: ReturnType<typeof tempDir>;
+let ledger: Ledger;
+let rid: number;
+
+function seed(n: number, senders = ['+18445550001']): void {
+  const run = ledger.createRun({
+    runId: 'r1', jobName: 'j', jobFile: 'j.yaml', jobSpec: '{}', specHash: 'h', sourcePath: 's.csv', sourceSha256: 'x',
+    sandbox: true, startedAt: Date.now(),
+  });
+  rid = run.rid;
+  ledger.insertRows(
+    rid,
+    Array.from({ length: n }, (_, i) => ({
+      row: i + 1, line: i + 2, to: `+1415555${String(1000 + i).padStart(4, '0')}`, sender: senders[i % senders.length]!,
+      text: 'hi', subject: null, parts: 1, encoding: 'GSM-7', status: 'pending' as const,
+    })),
+  );
+}
+
+function dispatcher(sender: MessageSender, over: Partial<DispatcherOptions> = {}): Dispatcher {
+  return new Dispatcher({
+    ledger: { nextPending: (a, l) => ledger.nextPending(rid, a, l), commit: (b) => ledger.commit(rid, b) },
+    sender,
+    rate: { messagesPerSecond: 10_000, perSenderPerSecond: 10_000, maxConcurrent: 8, countParts: false },
+    retry: { attempts: 3, minDelayMs: 5, maxDelayMs: 20 },
+    ...over,
+  });
+}
+
+beforeEach(() => {
+  tmp = tempDir();
+  ledger = new Ledger(path.join(tmp.dir, 'ledger.db'));
+});
+afterEach(() => {
+  ledger.close();
+  tmp.cleanup();
+});
+
+describe('Dispatcher', () => {
+  it('sends every pending row exactly once and records it sent', async () => {
+    seed(500);
+    const sender = new ScriptedSender((m) => accepted(m.row));
+    const summary = await dispatcher(sender).run();
+    expect(summary).toMatchObject({ stop: 'completed', sent: 500, failed: 0, unknown: 0 });
+    expect(new Set(sender.calls.map((c) => c.row)).size).toBe(500);
+    expect(sender.calls).toHaveLength(500);
+    expect(ledger.counts(rid)).toMatchObject({ sent: 500, pending: 0, sending: 0, total: 500 });
+    expect(ledger.message(rid, 7)).toMatchObject({ status: 'sent', messageId: 'msg-7', cost: '0.0040', attempts: 1 });
+  });
+
+  it('fails rejected rows, leaves in-doubt rows unknown without retrying them', async () => {
+    seed(3);
+    const sender = new ScriptedSender((m) =>
+      m.row === 1
+        ? { kind: 'rejected', code: '40310', detail: 'invalid to', httpStatus: 422 }
+        : m.row === 2
+          ? { kind: 'in_doubt', code: null, detail: 'socket reset after the body was written', httpStatus: null }
+          : accepted(m.row),
+    );
+    const summary = await dispatcher(sender).run();
+    expect(summary).toMatchObject({ stop: 'completed', sent: 1, failed: 1, unknown: 1 });
+    expect(sender.calls.filter((c) => c.row === 2)).toHaveLength(1);
+    expect(ledger.message(rid, 1)).toMatchObject({ status: 'failed', errorCode: '40310' });
+    expect(ledger.message(rid, 2)).toMatchObject({ status: 'unknown' });
+  });
+
+  it('retries retryable and throttled answers through the gates, then gives up as failed', async () => {
+    seed(2);
+    const sender = new ScriptedSender((m, call) => {
+      if (m.row === 1) return call < 3 ? { kind: 'retryable', code: '10007', detail: 'internal', httpStatus: 500 } : accepted(1);
+      return { kind: 'throttled', code: '40318', detail: 'queue full', httpStatus: 429, retryAfterMs: 10 };
+    });
+    const summary = await dispatcher(sender).run();
+    expect(summary).toMatchObject({ sent: 1, failed: 1 });
+    expect(ledger.message(rid, 1)).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(ledger.message(rid, 2)).toMatchObject({ status: 'failed', attempts: 3, errorCode: '40318' });
+    expect(ledger.message(rid, 2)?.errorDetail).toMatch(/gave up after 3 attempts/);
+    expect(ledger.attempts(rid, 1).map((a) => a.outcome)).toEqual(['retryable', 'retryable', 'accepted']);
+  });
+
+  it('stops at a fatal answer: in-flight rows settle, the fatal row and the rest stay pending', async () => {
+    seed(200);
+    const sender = new ScriptedSender((m) =>
+      m.row === 20 ? { kind: 'fatal', code: '10009', detail: 'authentication failed', httpStatus: 401 } : accepted(m.row),
+    );
+    const summary = await dispatcher(sender, { rate: { messagesPerSecond: 10_000, perSenderPerSecond: 10_000, maxConcurrent: 4, countParts: false } }).run();
+    expect(summary.stop).toBe('fatal');
+    expect(summary.fatal).toMatchObject({ code: '10009' });
+    const counts = ledger.counts(rid);
+    expect(counts.sending).toBe(0);
+    expect(ledger.message(rid, 20)?.status).toBe('pending');
+    expect(counts.sent + counts.pending).toBe(200);
+    expect(counts.pending).toBeGreaterThan(150);
+  });
+
+  it('an abort stops taking rows; nothing is lost and nothing is left sending', async () => {
+    seed(300);
+    const ac = new AbortController();
+    const sender = new ScriptedSender((m) => {
+      if (m.row === 50) ac.abort();
+      return accepted(m.row);
+    });
+    const summary = await dispatcher(sender, { signal: ac.signal, rate: { messagesPerSecond: 2000, perSenderPerSecond: 2000, maxConcurrent: 4, countParts: false } }).run();
+    expect(summary.stop).toBe('interrupted');
+    const counts = ledger.counts(rid);
+    expect(counts.sending).toBe(0);
+    expect(counts.sent + counts.pending).toBe(300);
+    expect(counts.sent).toBe(sender.calls.length);
+  });
+
+  it('holds the run ceiling over every sliding one-second window', async () => {
+    seed(120);
+    const sender = new ScriptedSender((m) => accepted(m.row));
+    await dispatcher(sender, { rate: { messagesPerSecond: 50, perSenderPerSecond: 1000, maxConcurrent: 16, countParts: false } }).run();
+    const times = sender.calls.map((c) => c.at).sort((a, b) => a - b);
+    let max = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 1000) j++;
+      max = Math.max(max, i - j + 1);
+    }
+    expect(max).toBeLessThanOrEqual(50);
+    const rate = (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000);
+    expect(rate).toBeGreaterThan(45);
+  });
+
+  it('keeps each sender to its own rate, spaced from the actual send', async () => {
+    seed(12, ['+18445550001', '+18445550002', '+18445550003']);
+    const sender = new ScriptedSender((m) => accepted(m.row));
+    await dispatcher(sender, { rate: { messagesPerSecond: 100, perSenderPerSecond: 5, maxConcurrent: 2, countParts: false } }).run();
+    const bySender = new Map<string, number[]>();
+    for (const c of sender.calls) bySender.set(c.sender!, [...(bySender.get(c.sender!) ?? []), c.at]);
+    for (const times of bySender.values()) {
+      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(198);
+    }
+  });
+});
