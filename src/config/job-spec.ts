@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
+import { pricingSchema } from './pricing-spec.js';
+import { expiresAfterSchema, scheduleSchema, windowSchema } from './schedule-spec.js';
 
 export type SenderMode = 'long_code' | 'number_pool' | 'short_code' | 'alphanumeric' | 'messages' | 'group_mms';
 export type SourceFormat = 'csv' | 'json' | 'ndjson';
@@ -94,6 +96,14 @@ export const jobSpecSchema = z
     rate: rateSchema.default({ messages_per_second: 50, max_concurrent: 16, count_parts: false }),
     retry: retrySchema.default({ attempts: 5, min_delay_ms: 500, max_delay_ms: 30_000 }),
     suppression: suppressionSchema.optional(),
+    /** Run this job on a cron schedule under `bulktext schedule`. */
+    schedule: scheduleSchema.optional(),
+    /** When recipients may be texted; rows outside it are deferred, never dropped. */
+    window: windowSchema.optional(),
+    /** Rows not sent this long after the run began are marked expired and never sent. */
+    expires_after: expiresAfterSchema.optional(),
+    /** Prices for `bulktext plan`'s cost estimate. */
+    pricing: pricingSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     const { mode, from, messaging_profile_id: profile } = spec.sender;

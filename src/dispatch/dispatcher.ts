@@ -10,11 +10,12 @@
  * - Only `throttled` and `retryable` answers are retried: both prove no message was created. An
  *   `in_doubt` answer makes the row `unknown` and is never retried here (Telnyx has no idempotency key).
  */
+import { setMaxListeners } from 'node:events';
 import Bottleneck from 'bottleneck';
 import pRetry, { AbortError } from 'p-retry';
 import { AdaptiveRate } from './adaptive-rate.js';
 import { LedgerWriter } from './ledger-writer.js';
-import type { DispatchLedger, MessageSender, PendingMessage, SendResult } from './ports.js';
+import type { Admission, AdmissionDecision, DispatchLedger, MessageSender, PendingMessage, SendResult } from './ports.js';
 import { RateGate, TICK_MS } from './rate-gate.js';
 import { Semaphore } from './semaphore.js';
 
@@ -40,10 +41,21 @@ export interface DispatchRetry {
 export type DispatchEvent =
   | { type: 'outcome'; row: number; status: 'sent' | 'failed' | 'unknown'; parts: number; code: string | null }
   | { type: 'retry'; row: number; attempt: number; kind: 'throttled' | 'retryable'; code: string | null }
-  | { type: 'rate'; ratePerSecond: number };
+  /** Every HTTP attempt, classified (for metrics). */
+  | { type: 'attempt'; row: number; kind: SendResult['kind'] }
+  | { type: 'rate'; ratePerSecond: number }
+  | { type: 'deferred'; row: number; until: number }
+  | { type: 'expired'; row: number }
+  | { type: 'skipped'; row: number; code: string }
+  /** Nothing can go until `until` (every remaining row is outside its send window); undefined when sending again. */
+  | { type: 'waiting'; until: number | undefined };
 
 export interface DispatchSummary {
-  stop: 'completed' | 'fatal' | 'interrupted';
+  /**
+   * `deferred`: rows are left waiting for their send window and the run was told not to wait.
+   * `expired`: the run's deadline passed; rows not yet sent are left for the caller to mark expired.
+   */
+  stop: 'completed' | 'fatal' | 'interrupted' | 'deferred' | 'expired';
   fatal?: { code: string | null; detail: string; httpStatus: number | null };
   sent: number;
   failed: number;
@@ -62,7 +74,9 @@ export interface DispatcherOptions {
   /** How long requests in flight may settle after a stop before the run returns anyway. @default 15000 */
   settleMs?: number;
   onEvent?: (event: DispatchEvent) => void;
-  /** Wall clock for ledger timestamps. @default Date.now */
+  /** Send windows and deadlines; without it every row may go at once. */
+  admission?: Admission;
+  /** Wall clock for ledger timestamps and send windows. @default Date.now */
   now?: () => number;
 }
 
@@ -91,6 +105,8 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    // Every row waiting at a gate listens for the stop: thousands of listeners are expected here.
+    setMaxListeners(0, this.#stop.signal);
     this.#runGate = new RateGate({ ratePerSecond: options.rate.messagesPerSecond });
     this.#senderGroup = new Bottleneck.Group({ maxConcurrent: 1, minTime: TICK_MS });
     this.#slots = new Semaphore(options.rate.maxConcurrent);
@@ -124,74 +140,115 @@ export class Dispatcher {
     const onAbort = () => this.#halt('interrupted');
     if (external?.aborted) this.#halt('interrupted');
     external?.addEventListener('abort', onAbort, { once: true });
+    const deadline = this.#o.admission?.deadline;
+    const deadlineIn = deadline === undefined ? undefined : deadline - this.#now();
+    // Past the deadline nothing may go: stop at once rather than expire queued rows one permit at a time.
+    const deadlineTimer =
+      deadlineIn === undefined || deadlineIn > 2 ** 31 - 1 ? undefined : setTimeout(() => this.#halt('expired'), Math.max(0, deadlineIn));
     try {
       await this.#feed();
       if (this.#internalError !== undefined) throw this.#internalError;
       return this.#summary;
     } finally {
+      if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
       external?.removeEventListener('abort', onAbort);
       this.#adaptive.stop();
       this.#writer.flush();
     }
   }
 
-  /** Admits pending rows, a bounded window at a time, until none are left or the run stops. */
+  /**
+   * Admits rows a bounded window at a time: first every pending row in row order, then deferred rows
+   * as their send windows open (waiting for the next opening when nothing else is left, unless told not
+   * to wait), until none are left or the run stops.
+   */
   #feed(): Promise<void> {
     const window = Math.min(
       100_000,
       Math.max(1024, 8 * this.#o.rate.maxConcurrent, 3 * (this.#o.senderCount ?? 1)),
     );
     const page = 1000;
+    const ledger = this.#o.ledger;
+    const admission = this.#o.admission;
     let buffer: PendingMessage[] = [];
     let next = 0;
     let cursor = 0;
-    let exhausted = false;
-    let active = 0;
+    let pendingDone = false;
+    const active = new Set<number>();
 
     return new Promise<void>((resolve) => {
       let settleTimer: NodeJS.Timeout | undefined;
+      let waitTimer: NodeJS.Timeout | undefined;
+      let finished = false;
       const finish = () => {
+        if (finished) return;
+        finished = true;
         if (settleTimer !== undefined) clearTimeout(settleTimer);
+        if (waitTimer !== undefined) clearTimeout(waitTimer);
         resolve();
       };
       const stopSignal = this.#stop.signal;
       stopSignal.addEventListener(
         'abort',
         () => {
-          if (active === 0) return finish();
+          if (waitTimer !== undefined) clearTimeout(waitTimer);
+          if (active.size === 0) return finish();
           // Requests in flight settle on their own; do not wait on them forever.
           settleTimer = setTimeout(finish, this.#o.settleMs ?? 15_000);
           settleTimer.unref();
         },
         { once: true },
       );
-      const pump = () => {
-        while (!stopSignal.aborted && active < window) {
-          if (next >= buffer.length) {
-            if (exhausted) break;
-            buffer = this.#o.ledger.nextPending(cursor, page);
-            next = 0;
-            if (buffer.length === 0) {
-              exhausted = true;
-              break;
-            }
+      const refill = (): boolean => {
+        if (!pendingDone) {
+          buffer = ledger.nextPending(cursor, page);
+          next = 0;
+          if (buffer.length > 0) {
             cursor = buffer[buffer.length - 1]!.row;
+            return true;
           }
+          pendingDone = true;
+        }
+        if (ledger.nextDue === undefined) return false;
+        // Rows already being worked on are still `deferred` in the ledger until marked sending.
+        buffer = ledger.nextDue(this.#now(), page + active.size).filter((m) => !active.has(m.row));
+        next = 0;
+        return buffer.length > 0;
+      };
+      const idle = () => {
+        if (active.size > 0 || finished) return;
+        if (stopSignal.aborted) return finish();
+        const opensAt = ledger.nextDeferral?.();
+        if (opensAt === undefined) return finish();
+        if (admission?.wait === false) {
+          if (this.#summary.stop === 'completed') this.#summary.stop = 'deferred';
+          return finish();
+        }
+        this.#o.onEvent?.({ type: 'waiting', until: opensAt });
+        // Re-check at least every minute: a long sleep must not outlive a changed clock.
+        waitTimer = setTimeout(() => {
+          waitTimer = undefined;
+          this.#o.onEvent?.({ type: 'waiting', until: undefined });
+          pump();
+        }, Math.min(60_000, Math.max(0, opensAt - this.#now()) + 5));
+      };
+      const pump = () => {
+        while (!stopSignal.aborted && active.size < window) {
+          if (next >= buffer.length && !refill()) break;
           const msg = buffer[next++]!;
-          active++;
+          active.add(msg.row);
           void this.#processRow(msg).finally(() => {
-            active--;
-            if (active === 0 && (exhausted || stopSignal.aborted)) finish();
-            else pump();
+            active.delete(msg.row);
+            if (active.size === 0 || !stopSignal.aborted) pump();
           });
         }
-        if (active === 0 && (exhausted || stopSignal.aborted)) finish();
+        idle();
       };
       pump();
     });
   }
 
-  #halt(stop: 'fatal' | 'interrupted'): void {
+  #halt(stop: 'fatal' | 'interrupted' | 'expired'): void {
     if (this.#stop.signal.aborted) return;
     this.#summary.stop = stop;
     const reason = new StopError(stop);
@@ -213,6 +270,7 @@ export class Dispatcher {
 
   async #processRow(msg: PendingMessage): Promise<void> {
     const { attempts, minDelayMs, maxDelayMs } = this.#o.retry;
+    if (!this.#admit(msg)) return;
     try {
       await pRetry((attempt) => this.#attempt(msg, attempt, attempt >= attempts), {
         retries: attempts - 1,
@@ -254,6 +312,11 @@ export class Dispatcher {
         permit.release();
         rethrowAsStop(err);
       });
+      // The window may have closed while this row queued behind the limits.
+      if (!this.#admit(msg)) {
+        permit.release();
+        throw new AbortError(new StopError('deferred'));
+      }
       permit.sent();
       const startedAt = this.#now();
       await this.#writer.markSending(msg.row, startedAt);
@@ -265,8 +328,29 @@ export class Dispatcher {
     }
   }
 
+  /** Applies send windows and deadlines; false when the row was deferred or expired instead. */
+  #admit(msg: PendingMessage): boolean {
+    const admission = this.#o.admission;
+    if (admission === undefined) return true;
+    const at = this.#now();
+    const decision: AdmissionDecision = admission.decide(msg, at);
+    if (decision.action === 'send') return true;
+    if (decision.action === 'defer') {
+      this.#writer.outcome({ row: msg.row, status: 'deferred', until: decision.until, errorDetail: decision.reason, at });
+      this.#o.onEvent?.({ type: 'deferred', row: msg.row, until: decision.until });
+    } else if (decision.action === 'expire') {
+      this.#writer.outcome({ row: msg.row, status: 'expired', errorDetail: decision.reason, at });
+      this.#o.onEvent?.({ type: 'expired', row: msg.row });
+    } else {
+      this.#writer.outcome({ row: msg.row, status: 'skipped', errorCode: decision.code, errorDetail: decision.reason, at });
+      this.#o.onEvent?.({ type: 'skipped', row: msg.row, code: decision.code });
+    }
+    return false;
+  }
+
   #record(msg: PendingMessage, attempt: number, last: boolean, startedAt: number, latencyMs: number, result: SendResult): void {
     const at = this.#now();
+    this.#o.onEvent?.({ type: 'attempt', row: msg.row, kind: result.kind });
     const attemptRecord = {
       row: msg.row,
       attempt: msg.attempts + attempt,

@@ -32,9 +32,10 @@ export class LedgerWriter {
     return done;
   }
 
-  outcome(outcome: Outcome, attempt: AttemptRecord): void {
+  /** Buffers a row's outcome (and the attempt that produced it, if any) for the next commit. */
+  outcome(outcome: Outcome, attempt?: AttemptRecord): void {
     this.#batch.outcomes.push(outcome);
-    this.#batch.attempts.push(attempt);
+    if (attempt !== undefined) this.#batch.attempts.push(attempt);
     this.#schedule();
   }
 

@@ -34,6 +34,26 @@ export interface MessageSender {
 
 export interface DispatchLedger {
   nextPending(afterRow: number, limit: number): PendingMessage[];
+  /** Deferred rows whose send window has opened by `now`. */
+  nextDue?(now: number, limit: number): PendingMessage[];
+  /** When the earliest deferred row may go; undefined when none is deferred. */
+  nextDeferral?(): number | undefined;
   /** Commits one batch in a single transaction; throws on an illegal state move. */
   commit(batch: WriteBatch): void;
+}
+
+/** Whether a row may be sent now (send windows, deadlines); see schedule/send-gate.ts. */
+export type AdmissionDecision =
+  | { action: 'send' }
+  | { action: 'defer'; until: number; reason: string }
+  | { action: 'expire'; reason: string }
+  /** Never send (e.g. the recipient opted out since the run began). */
+  | { action: 'skip'; code: string; reason: string };
+
+export interface Admission {
+  decide(message: PendingMessage, now: number): AdmissionDecision;
+  /** Wait for deferred rows' windows to open (false: end the run and leave them for `resume`). */
+  wait: boolean;
+  /** When the run's rows expire (`expires_after`): the dispatcher stops then, instead of draining the queue row by row. */
+  deadline?: number;
 }

@@ -76,6 +76,10 @@ export interface MessageRecord {
   errorDetail: string | null;
   sendingAt: number | null;
   sentAt: number | null;
+  /** Delivery receipts (migration 2): the latest status Telnyx reported, its error code, when it became final. */
+  deliveryStatus: string | null;
+  deliveryErrorCode: string | null;
+  deliveredAt: number | null;
 }
 
 interface RunRow {
@@ -133,11 +137,14 @@ export class Ledger {
   #insertMessage;
   #markSending;
   #markSent;
-  #markOther: Record<'failed' | 'unknown' | 'pending', Database.Statement>;
+  #markOther: Record<'failed' | 'unknown' | 'pending' | 'skipped', Database.Statement>;
   #insertAttempt;
   #nextPending;
   #commitBatch;
   #insertRows;
+  #markDeferred;
+  #markExpired;
+  #nextDue;
 
   constructor(path: string) {
     this.path = path;
@@ -147,7 +154,7 @@ export class Ledger {
       throw new AppError('ERR_LEDGER_SCHEMA', `cannot open ledger ${path}: ${(err as Error).message}`, { cause: err });
     }
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma(process.env.BENCH_SYNC ? 'synchronous = ' + process.env.BENCH_SYNC : 'synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
 
@@ -156,8 +163,8 @@ export class Ledger {
        VALUES (@runId, @jobName, @jobFile, @jobSpec, @specHash, @sourcePath, @sourceSha256, @sandbox, 'ingesting', @trigger, @slot, @startedAt)`,
     );
     this.#insertMessage = this.db.prepare(
-      `INSERT INTO messages (rid, row, line, to_number, sender, text, subject, parts, encoding, status, error_code, error_detail, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (rid, row, line, to_number, sender, text, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#markSending = this.db.prepare(
       `UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_at = ?, updated_at = ?
@@ -168,24 +175,36 @@ export class Ledger {
          cost = ?, currency = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_detail = NULL
        WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('sent'))})`,
     );
-    const other = (s: 'failed' | 'unknown' | 'pending') =>
+    const other = (s: 'failed' | 'unknown' | 'pending' | 'skipped') =>
       this.db.prepare(
         `UPDATE messages SET status = '${s}', error_code = ?, error_detail = ?, updated_at = ?
          WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf(s))})`,
       );
-    this.#markOther = { failed: other('failed'), unknown: other('unknown'), pending: other('pending') };
+    this.#markOther = { failed: other('failed'), unknown: other('unknown'), pending: other('pending'), skipped: other('skipped') };
     this.#insertAttempt = this.db.prepare(
       `INSERT INTO attempts (rid, row, attempt, started_at, latency_ms, http_status, outcome, telnyx_code, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#nextPending = this.db.prepare(
-      `SELECT row, to_number AS "to", sender, text, subject, parts, attempts FROM messages
+      `SELECT row, to_number AS "to", sender, text, subject, parts, attempts, tz FROM messages
        WHERE rid = ? AND status = 'pending' AND row > ? ORDER BY row LIMIT ?`,
+    );
+    this.#nextDue = this.db.prepare(
+      `SELECT row, to_number AS "to", sender, text, subject, parts, attempts, tz FROM messages
+       WHERE rid = ? AND status = 'deferred' AND not_before <= ? ORDER BY not_before, row LIMIT ?`,
+    );
+    this.#markDeferred = this.db.prepare(
+      `UPDATE messages SET status = 'deferred', not_before = ?, error_code = 'deferred', error_detail = ?, updated_at = ?
+       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('deferred'))})`,
+    );
+    this.#markExpired = this.db.prepare(
+      `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
+       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
     );
     this.#insertRows = this.db.transaction((rid: number, rows: readonly NewMessageRow[], now: number) => {
       for (const r of rows) {
         this.#insertMessage.run(
-          rid, r.row, r.line, r.to, r.sender, r.text, r.subject, r.parts, r.encoding, r.status,
+          rid, r.row, r.line, r.to, r.sender, r.text, r.subject, r.parts, r.encoding, r.tz ?? null, r.status,
           r.errorCode ?? null, r.errorDetail ?? null, now,
         );
       }
@@ -281,6 +300,27 @@ export class Ledger {
     return this.#nextPending.all(rid, afterRow, limit) as PendingMessage[];
   }
 
+  /** Deferred rows whose window has opened by `now`, earliest first. */
+  nextDue(rid: number, now: number, limit: number): PendingMessage[] {
+    return this.#nextDue.all(rid, now, limit) as PendingMessage[];
+  }
+
+  /** When the earliest deferred row may go (undefined when none is deferred). */
+  nextDeferral(rid: number): number | undefined {
+    const r = this.db.prepare(`SELECT min(not_before) AS t FROM messages WHERE rid = ? AND status = 'deferred'`).get(rid) as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  /** The run's deadline passed: every row not yet sent is expired and will never be sent. */
+  expireUnsent(rid: number, detail: string, now = Date.now()): number {
+    return this.db
+      .prepare(
+        `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
+         WHERE rid = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
+      )
+      .run(detail, now, rid).changes;
+  }
+
   /**
    * Commits outcomes, attempts and `sending` marks in one transaction. Outcomes go first so a row
    * answered and re-marked in the same batch (a retry) moves sending → pending → sending legally.
@@ -326,25 +366,12 @@ export class Ledger {
     return { ...counts, total };
   }
 
-  /** Parts and cost of the rows Telnyx accepted, summed per currency. */
-  sentTotals(rid: number): { parts: number; cost: { amount: string; currency: string }[] } {
-    const parts = (this.db.prepare(`SELECT coalesce(sum(parts), 0) AS p FROM messages WHERE rid = ? AND status = 'sent'`).get(rid) as { p: number }).p;
-    const cost = (
-      this.db
-        .prepare(
-          `SELECT currency, sum(CAST(cost AS REAL)) AS amount FROM messages
-           WHERE rid = ? AND status = 'sent' AND cost IS NOT NULL GROUP BY currency ORDER BY currency`,
-        )
-        .all(rid) as { currency: string | null; amount: number }[]
-    ).map((c) => ({ amount: c.amount.toFixed(4), currency: c.currency ?? '' }));
-    return { parts, cost };
-  }
-
   /** Every message row of a run in row order, streamed. */
   *messages(rid: number): IterableIterator<MessageRecord> {
     const stmt = this.db.prepare(
       `SELECT row, line, to_number AS "to", sender, from_number AS fromNumber, text, status, message_id AS messageId, parts,
-              cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt
+              cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt,
+              delivery_status AS deliveryStatus, delivery_error_code AS deliveryErrorCode, delivered_at AS deliveredAt
        FROM messages WHERE rid = ? ORDER BY row`,
     );
     yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
@@ -354,7 +381,8 @@ export class Ledger {
     return this.db
       .prepare(
         `SELECT row, line, to_number AS "to", sender, from_number AS fromNumber, text, status, message_id AS messageId, parts,
-                cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt
+                cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt,
+                delivery_status AS deliveryStatus, delivery_error_code AS deliveryErrorCode, delivered_at AS deliveredAt
          FROM messages WHERE rid = ? AND row = ?`,
       )
       .get(rid, row) as MessageRecord | undefined;
@@ -370,7 +398,11 @@ export class Ledger {
   }
 
   #applyOutcome(rid: number, o: Outcome): void {
-    if (o.status === 'sent') {
+    if (o.status === 'deferred') {
+      expectMoved(this.#markDeferred.run(o.until, o.errorDetail, o.at, rid, o.row).changes, rid, o.row, 'deferred');
+    } else if (o.status === 'expired') {
+      expectMoved(this.#markExpired.run(o.errorDetail, o.at, rid, o.row).changes, rid, o.row, 'expired');
+    } else if (o.status === 'sent') {
       const changes = this.#markSent.run(o.messageId, o.fromNumber, o.parts, o.cost, o.currency, o.at, o.at, rid, o.row).changes;
       expectMoved(changes, rid, o.row, 'sent');
     } else {

@@ -50,7 +50,9 @@ export const migrations: readonly Migration[] = [
         subject       TEXT,
         parts         INTEGER NOT NULL DEFAULT 1,
         encoding      TEXT,
+        tz            TEXT,                    -- the row's own time zone (window.timezone_field), if any
         status        TEXT NOT NULL,
+        not_before    INTEGER,                 -- deferred: when the recipient's send window opens
         message_id    TEXT,
         cost          TEXT,
         currency      TEXT,
@@ -63,6 +65,7 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (rid, row)
       ) WITHOUT ROWID;
       CREATE INDEX messages_status ON messages (rid, status, row);
+      CREATE INDEX messages_deferred ON messages (rid, not_before) WHERE status = 'deferred';
       CREATE UNIQUE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
 
       CREATE TABLE attempts (
@@ -78,6 +81,98 @@ export const migrations: readonly Migration[] = [
         detail        TEXT
       );
       CREATE INDEX attempts_row ON attempts (rid, row);
+    `,
+  },
+  {
+    version: 2,
+    name: 'delivery receipts, webhook events, suppressions',
+    sql: `
+      -- What Telnyx reported after accepting a message (webhooks or reconcile). cost and currency stay the
+      -- accept-time figures (often null at send); the final, billed figures go in final_cost/final_currency
+      -- so a report can show both and a status can prefer the final one.
+      ALTER TABLE messages ADD COLUMN delivery_status       TEXT;    -- sent | delivered | delivery_failed | delivery_unconfirmed | sending_failed | expired | queued | sending
+      ALTER TABLE messages ADD COLUMN delivery_error_code   TEXT;    -- first errors[].code of the final status
+      ALTER TABLE messages ADD COLUMN delivery_error_detail TEXT;
+      ALTER TABLE messages ADD COLUMN delivered_at          INTEGER; -- when the final status happened (Telnyx's completed_at, else the event time)
+      ALTER TABLE messages ADD COLUMN sent_event_at         INTEGER; -- when Telnyx handed it to the carrier (sent_at / message.sent)
+      ALTER TABLE messages ADD COLUMN finalized_at          INTEGER; -- when the ledger learned the final status
+      ALTER TABLE messages ADD COLUMN final_cost            TEXT;
+      ALTER TABLE messages ADD COLUMN final_currency        TEXT;
+      ALTER TABLE messages ADD COLUMN delivery_source       TEXT;    -- webhook | reconcile
+      -- In-doubt resolution looks for unknown rows by destination; only unknown rows are indexed.
+      CREATE INDEX messages_unknown_to ON messages (to_number) WHERE status = 'unknown';
+
+      CREATE TABLE webhook_events (
+        event_id      TEXT PRIMARY KEY,        -- data.id: Telnyx re-delivers with the same id
+        event_type    TEXT NOT NULL,
+        message_id    TEXT,
+        to_number     TEXT,                    -- the payload's destination(s), comma-joined: finds events for unknown rows
+        occurred_at   INTEGER,
+        received_at   INTEGER NOT NULL,
+        payload       TEXT NOT NULL,           -- the verified raw body
+        applied       INTEGER NOT NULL,        -- 1 applied (or judged), 0 not (unknown message id, ambiguous, unreadable)
+        note          TEXT
+      );                                       -- a rowid table: payloads are too large for WITHOUT ROWID
+      -- Outbound events not yet applied are retried (a row can become unknown after its receipt arrived).
+      CREATE INDEX webhook_events_waiting ON webhook_events (received_at) WHERE applied = 0;
+      CREATE INDEX webhook_events_waiting_to ON webhook_events (to_number) WHERE applied = 0;
+
+      -- Numbers never to text again, whatever the job says. Read by plan/run as a suppression list.
+      CREATE TABLE suppressions (
+        number        TEXT PRIMARY KEY,        -- E.164
+        source        TEXT NOT NULL,           -- stop_reply | 40300 | manual
+        detail        TEXT,
+        added_at      INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 3,
+    name: 'the plan a run started from',
+    sql: `
+      -- What \`bulktext plan\` estimated for the rows this run sends, so status can set the estimate
+      -- against the actual cost. NULL for runs started without a plan figure.
+      ALTER TABLE runs ADD COLUMN planned_parts    INTEGER;
+      ALTER TABLE runs ADD COLUMN planned_cost     TEXT;    -- decimal string, as Telnyx reports cost
+      ALTER TABLE runs ADD COLUMN planned_currency TEXT;
+      ALTER TABLE runs ADD COLUMN plan_hash        TEXT;    -- the plan_hash the run was checked against (run --plan)
+    `,
+  },
+  {
+    version: 4,
+    name: 'scheduler: slots, last checked, daemons',
+    sql: `
+      -- Every daemon that has opened this ledger. Slots name their claimer, and a claimer is alive while
+      -- its process is and its heartbeat is fresh: a crashed daemon's slot does not block the job forever.
+      CREATE TABLE scheduler_daemons (
+        daemon_id     TEXT PRIMARY KEY,
+        pid           INTEGER NOT NULL,
+        host          TEXT NOT NULL,
+        started_at    INTEGER NOT NULL,
+        heartbeat_at  INTEGER NOT NULL,        -- wall clock of the last heartbeat write
+        stopped_at    INTEGER                  -- set by a clean stop
+      ) WITHOUT ROWID;
+
+      -- How far each job's schedule has been looked at, so a restarted daemon knows which slots it missed.
+      CREATE TABLE scheduler_state (
+        job_name        TEXT PRIMARY KEY,
+        last_checked_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- One row per slot of a job, ever: the primary key is what makes a slot run at most once, whichever
+      -- daemon (or restarted daemon) gets there first. Inserted before the run starts.
+      CREATE TABLE schedule_slots (
+        job_name      TEXT NOT NULL,
+        slot          TEXT NOT NULL,           -- the slot instant, ISO-8601 UTC (slotKey)
+        state         TEXT NOT NULL,           -- started | skipped | missed
+        run_id        TEXT,                    -- the run this slot started (state started)
+        reason        TEXT,                    -- why skipped or missed
+        recorded_at   INTEGER NOT NULL,
+        daemon_id     TEXT,                    -- the daemon that claimed it
+        finished_at   INTEGER,                 -- when that daemon was done with it (NULL: still working, or it died)
+        PRIMARY KEY (job_name, slot)
+      ) WITHOUT ROWID;
+      CREATE INDEX schedule_slots_open ON schedule_slots (job_name) WHERE finished_at IS NULL;
     `,
   },
 ];

@@ -5,21 +5,27 @@
  *   pending ──► sending ──► sent | failed | unknown
  *      │           │
  *      │           └──► pending   the answer proves nothing was created (retryable, throttled, fatal)
- *      └──► skipped               by rule at ingest (invalid, duplicate, suppressed, …)
+ *      └──► skipped               by rule at ingest (invalid, duplicate, suppressed, …), or opted out since
  *   unknown ──► pending           only by `resume --resend-unknown`: the operator accepts the risk
  *   unknown ──► sent              a delivery receipt proves the in-doubt request was accepted
+ *   pending ──► deferred          outside the recipient's send window; waits until it opens
+ *   deferred ──► sending          the window opened (deferred ──► deferred: still closed, new time)
+ *   pending | deferred ──► expired  `expires_after` passed first: never sent
+ *   pending | deferred ──► skipped  also during a run: the recipient opted out (STOP) meanwhile
  */
-export type RowStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unknown' | 'skipped';
+export type RowStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unknown' | 'skipped' | 'deferred' | 'expired';
 
-export const rowStatuses: readonly RowStatus[] = ['pending', 'sending', 'sent', 'failed', 'unknown', 'skipped'];
+export const rowStatuses: readonly RowStatus[] = ['pending', 'sending', 'sent', 'failed', 'unknown', 'skipped', 'deferred', 'expired'];
 
 export const transitions: Readonly<Record<RowStatus, readonly RowStatus[]>> = {
-  pending: ['sending', 'skipped'],
+  pending: ['sending', 'skipped', 'deferred', 'expired'],
   sending: ['sent', 'failed', 'unknown', 'pending'],
   sent: [],
   failed: [],
   unknown: ['pending', 'sent'],
   skipped: [],
+  deferred: ['sending', 'deferred', 'expired', 'skipped'],
+  expired: [],
 };
 
 export function canMove(from: RowStatus, to: RowStatus): boolean {
@@ -32,6 +38,6 @@ export function sourcesOf(to: RowStatus): RowStatus[] {
 }
 
 /** States in which a row is finished for this run (nothing more will be sent for it). */
-export const finalStatuses: readonly RowStatus[] = ['sent', 'failed', 'skipped'];
+export const finalStatuses: readonly RowStatus[] = ['sent', 'failed', 'skipped', 'expired'];
 
 export type RunState = 'ingesting' | 'running' | 'interrupted' | 'completed' | 'aborted';

@@ -8,6 +8,8 @@ export interface NewMessageRow {
   subject: string | null;
   parts: number;
   encoding: string | null;
+  /** The row's own IANA time zone (from `window.timezone_field`). */
+  tz?: string | null;
   status: 'pending' | 'skipped';
   errorCode?: string;
   errorDetail?: string;
@@ -16,6 +18,7 @@ export interface NewMessageRow {
 /** What the dispatcher needs to send one row. */
 export interface PendingMessage {
   row: number;
+  tz: string | null;
   to: string;
   sender: string | null;
   text: string | null;
@@ -35,7 +38,9 @@ export type Outcome =
       currency: string | null;
       at: number;
     }
-  | { row: number; status: 'failed' | 'unknown' | 'pending'; errorCode: string | null; errorDetail: string; at: number };
+  | { row: number; status: 'failed' | 'unknown' | 'pending' | 'skipped'; errorCode: string | null; errorDetail: string; at: number }
+  | { row: number; status: 'deferred'; until: number; errorDetail: string; at: number }
+  | { row: number; status: 'expired'; errorDetail: string; at: number };
 
 export interface AttemptRecord {
   row: number;
@@ -51,6 +56,7 @@ export interface AttemptRecord {
 /** One transaction's worth of dispatcher writes. */
 export interface WriteBatch {
   sending: { row: number; at: number }[];
+  /** Outcomes of attempts, and deferrals/expiries decided before any attempt. */
   outcomes: Outcome[];
   attempts: AttemptRecord[];
 }

@@ -29,7 +29,11 @@ export const sendPaths: Readonly<Record<SendKind, string>> = {
   alphanumeric: '/messages/alphanumeric_sender_id',
 };
 
-/** Optional fields every send endpoint accepts (group MMS takes the subset without type/encoding). */
+/**
+ * Optional fields of the per-resource send endpoints (long code, short code, number pool), exactly as
+ * the spec declares them. `send_at` is not among them: only POST /messages (and /messages/schedule)
+ * declares it, and an endpoint that ignored it would send at once instead of at the scheduled time.
+ */
 const commonSendFields = {
   text: z.string().optional(),
   media_urls: z.array(z.string()).optional(),
@@ -37,7 +41,6 @@ const commonSendFields = {
   type: z.enum(['SMS', 'MMS']).optional(),
   auto_detect: z.boolean().optional(),
   encoding: z.enum(['auto', 'gsm7', 'ucs2']).optional(),
-  send_at: z.string().nullable().optional(),
   webhook_url: z.string().optional(),
   webhook_failover_url: z.string().optional(),
   use_profile_webhooks: z.boolean().optional(),
@@ -48,16 +51,20 @@ export const sendMessageRequest = z.object({
   from: z.string().optional(),
   messaging_profile_id: z.string().optional(),
   ...commonSendFields,
+  send_at: z.string().nullable().optional(),
 });
 export const longCodeRequest = z.object({ from: z.string(), to: z.string(), ...commonSendFields });
 export const shortCodeRequest = longCodeRequest;
 export const numberPoolRequest = z.object({ messaging_profile_id: z.string(), to: z.string(), ...commonSendFields });
+/** SMS only: the spec declares no media, subject, type, encoding or send_at for this endpoint. */
 export const alphanumericRequest = z.object({
-  ...commonSendFields,
   from: z.string(),
   to: z.string(),
   text: z.string(),
   messaging_profile_id: z.string(),
+  webhook_url: z.string().nullable().optional(),
+  webhook_failover_url: z.string().nullable().optional(),
+  use_profile_webhooks: z.boolean().optional(),
 });
 export const groupMmsRequest = z.object({
   from: z.string(),

@@ -48,7 +48,12 @@ function seed(n: number, senders = ['+18445550001']): void {
 
 function dispatcher(sender: MessageSender, over: Partial<DispatcherOptions> = {}): Dispatcher {
   return new Dispatcher({
-    ledger: { nextPending: (a, l) => ledger.nextPending(rid, a, l), commit: (b) => ledger.commit(rid, b) },
+    ledger: {
+      nextPending: (a, l) => ledger.nextPending(rid, a, l),
+      nextDue: (now, l) => ledger.nextDue(rid, now, l),
+      nextDeferral: () => ledger.nextDeferral(rid),
+      commit: (b) => ledger.commit(rid, b),
+    },
     sender,
     rate: { messagesPerSecond: 10_000, perSenderPerSecond: 10_000, maxConcurrent: 8, countParts: false },
     retry: { attempts: 3, minDelayMs: 5, maxDelayMs: 20 },
@@ -161,5 +166,44 @@ describe('Dispatcher', () => {
     for (const times of bySender.values()) {
       for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(198);
     }
+  });
+
+  it('defers rows outside their window, waits for it to open, then sends them', async () => {
+    seed(6);
+    const opensAt = Date.now() + 400;
+    const sender = new ScriptedSender((m) => accepted(m.row));
+    const events: string[] = [];
+    const summary = await dispatcher(sender, {
+      admission: {
+        wait: true,
+        decide: (m, now) => (m.row % 2 === 0 && now < opensAt ? { action: 'defer', until: opensAt, reason: 'quiet hours' } : { action: 'send' }),
+      },
+      onEvent: (e) => events.push(e.type),
+    }).run();
+    expect(summary).toMatchObject({ stop: 'completed', sent: 6 });
+    expect(events).toContain('waiting');
+    const evenCalls = sender.calls.filter((c) => c.row % 2 === 0);
+    expect(evenCalls).toHaveLength(3);
+    expect(ledger.counts(rid)).toMatchObject({ sent: 6, deferred: 0 });
+  });
+
+  it('with no waiting, ends leaving deferred rows; expired rows are never sent', async () => {
+    seed(6);
+    const sender = new ScriptedSender((m) => accepted(m.row));
+    const summary = await dispatcher(sender, {
+      admission: {
+        wait: false,
+        decide: (m) =>
+          m.row <= 2
+            ? { action: 'expire', reason: 'expires_after 12h passed' }
+            : m.row <= 4
+              ? { action: 'defer', until: Date.now() + 3_600_000, reason: 'outside 09:00-20:30 America/New_York' }
+              : { action: 'send' },
+      },
+    }).run();
+    expect(summary).toMatchObject({ stop: 'deferred', sent: 2 });
+    expect(sender.calls.map((c) => c.row).sort()).toEqual([5, 6]);
+    expect(ledger.counts(rid)).toMatchObject({ sent: 2, deferred: 2, expired: 2, pending: 0 });
+    expect(ledger.message(rid, 3)).toMatchObject({ status: 'deferred', errorDetail: 'outside 09:00-20:30 America/New_York' });
   });
 });

@@ -1,0 +1,141 @@
+/**
+ * Sends a prepared run: owns the run's state in the ledger while the dispatcher works, and turns the
+ * dispatcher's summary into the run's final state.
+ */
+import { hostname } from 'node:os';
+import type { JobSpec } from '../config/job-spec.js';
+import { Dispatcher, type DispatchEvent, type DispatchSummary } from '../dispatch/dispatcher.js';
+import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { RunState } from '../ledger/states.js';
+import { createTelnyxClient } from '../telnyx/client.js';
+import { createMessageSender, type SendTemplate } from '../telnyx/message-sender.js';
+import { TelnyxCode, type SendKind } from '../telnyx/wire.js';
+import { createAdmission } from './admission.js';
+import { senderCount } from './senders.js';
+import { watchSuppressions } from './suppressions.js';
+
+export interface ExecuteRunOptions {
+  apiKey: string;
+  baseUrl: string;
+  signal?: AbortSignal;
+  onEvent?: (event: DispatchEvent) => void;
+  /** Gives the caller the dispatcher (for the progress line's rate and in-flight count). */
+  onStart?: (dispatcher: Dispatcher) => void;
+  /** Wait for deferred rows' send windows to open (false: `--no-wait`, leave them for resume). @default true */
+  wait?: boolean;
+  /** Per-request timeout. @default 30000 */
+  requestTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface ExecuteResult {
+  summary: DispatchSummary;
+  state: RunState;
+}
+
+const kindByMode: Readonly<Record<JobSpec['sender']['mode'], SendKind>> = {
+  long_code: 'long_code',
+  number_pool: 'number_pool',
+  short_code: 'short_code',
+  alphanumeric: 'alphanumeric',
+  messages: 'messages',
+  group_mms: 'group_mms',
+};
+
+export function sendTemplate(spec: JobSpec): SendTemplate {
+  const m = spec.message;
+  const hasMedia = (m.media_urls?.length ?? 0) > 0;
+  const type = m.type ?? (hasMedia && spec.sender.mode !== 'group_mms' ? 'MMS' : undefined);
+  return {
+    kind: kindByMode[spec.sender.mode],
+    ...(spec.sender.messaging_profile_id === undefined ? {} : { messagingProfileId: spec.sender.messaging_profile_id }),
+    ...(m.media_urls === undefined ? {} : { mediaUrls: m.media_urls }),
+    ...(type === undefined || spec.sender.mode === 'group_mms' ? {} : { type }),
+    ...(m.webhook_url === undefined ? {} : { webhookUrl: m.webhook_url }),
+    ...(m.webhook_failover_url === undefined ? {} : { webhookFailoverUrl: m.webhook_failover_url }),
+    ...(m.use_profile_webhooks === undefined ? {} : { useProfileWebhooks: m.use_profile_webhooks }),
+    ...(m.auto_detect === undefined ? {} : { autoDetect: m.auto_detect }),
+    ...(m.encoding === undefined ? {} : { encoding: m.encoding }),
+  };
+}
+
+export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, options: ExecuteRunOptions): Promise<ExecuteResult> {
+  const now = options.now ?? Date.now;
+  const client = createTelnyxClient({
+    apiKey: options.apiKey,
+    baseUrl: options.baseUrl,
+    connections: spec.rate.max_concurrent,
+    timeoutMs: options.requestTimeoutMs ?? 30_000,
+  });
+  ledger.setOwner(run.rid, { pid: process.pid, host: hostname() });
+  const optedOut = watchSuppressions(ledger);
+  ledger.setRunState(run.rid, 'running');
+  let summary: DispatchSummary | undefined;
+  let state: RunState = 'interrupted';
+  try {
+    const admission = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
+    const dispatcher = new Dispatcher({
+      ledger: {
+        nextPending: (after, limit) => ledger.nextPending(run.rid, after, limit),
+        nextDue: (at, limit) => ledger.nextDue(run.rid, at, limit),
+        nextDeferral: () => ledger.nextDeferral(run.rid),
+        commit: (b) => {
+          ledger.commit(run.rid, b);
+          // Telnyx refused a number because its owner replied STOP: no run texts it again.
+          for (const o of b.outcomes) {
+            if (o.status === 'failed' && o.errorCode === TelnyxCode.blockedStop) {
+              const to = ledger.message(run.rid, o.row)?.to;
+              // A group MMS refusal does not say which participant opted out.
+              if (to !== undefined && !to.includes(',')) optedOut.add(to, '40300', o.errorDetail);
+            }
+          }
+        },
+      },
+      ...(admission === undefined ? {} : { admission }),
+      sender: createMessageSender(client, sendTemplate(spec)),
+      rate: {
+        messagesPerSecond: spec.rate.messages_per_second,
+        perSenderPerSecond: spec.rate.per_sender_per_second,
+        maxConcurrent: spec.rate.max_concurrent,
+        countParts: spec.rate.count_parts,
+      },
+      retry: { attempts: spec.retry.attempts, minDelayMs: spec.retry.min_delay_ms, maxDelayMs: spec.retry.max_delay_ms },
+      senderCount: senderCount(spec.sender),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+      now,
+    });
+    options.onStart?.(dispatcher);
+    summary = await dispatcher.run();
+    if (summary.stop === 'fatal') {
+      state = 'aborted';
+      ledger.setRunState(run.rid, 'aborted', { finishedAt: now(), stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null });
+    } else if (summary.stop === 'expired') {
+      ledger.expireUnsent(run.rid, `not sent within expires_after (${spec.expires_after ?? 0} ms after the run began)`, now());
+      state = ledger.counts(run.rid).sending === 0 ? 'completed' : 'interrupted';
+      ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now(), stopCode: 'expired', stopDetail: 'expires_after passed' } : {});
+    } else if (summary.stop === 'deferred') {
+      state = 'interrupted';
+      const opens = ledger.nextDeferral(run.rid);
+      ledger.setRunState(run.rid, 'interrupted', {
+        stopCode: 'deferred',
+        stopDetail: `rows wait for their send window${opens === undefined ? '' : ` (next opens ${new Date(opens).toISOString()})`}; resume then`,
+      });
+    } else if (summary.stop === 'interrupted') {
+      state = 'interrupted';
+      ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'stopped by a signal; resume to continue' });
+    } else {
+      const counts = ledger.counts(run.rid);
+      state = counts.pending === 0 && counts.sending === 0 && counts.deferred === 0 ? 'completed' : 'interrupted';
+      ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now() } : {});
+    }
+    return { summary, state };
+  } catch (err) {
+    ledger.setRunState(run.rid, 'interrupted', { stopCode: 'internal', stopDetail: (err as Error).message });
+    throw err;
+  } finally {
+    optedOut.stop();
+    ledger.setOwner(run.rid, null);
+    await client.close().catch(() => {});
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Prepares a run for `resume`: the same job spec it started with, a check that its source is
+ * unchanged, and the in-doubt rule — rows a dead process left `sending` become `unknown`, and are sent
+ * again only when the operator asks (`--resend-unknown`).
+ */
+import type { JobSpec } from '../config/job-spec.js';
+import { hashSource } from '../ingest/index.js';
+import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import { AppError, isAppError } from '../shared/errors.js';
+import { ingestIntoLedger } from './ingest-into-ledger.js';
+import { ownedByLiveProcess } from './status.js';
+import { deliveryStoreFor } from '../ledger/delivery-store.js';
+import { retryWaitingEvents } from '../webhooks/apply-event.js';
+
+export interface PreparedResume {
+  run: RunRecord;
+  spec: JobSpec;
+  /** Rows found `sending` (in flight when the process died), now `unknown`. */
+  inDoubt: number;
+  /** Unknown rows reopened for sending by --resend-unknown. */
+  reopened: number;
+}
+
+export async function prepareResume(
+  ledger: Ledger,
+  runId: string,
+  options: { resendUnknown?: boolean; suppressed?: (e164: string) => boolean; signal?: AbortSignal } = {},
+): Promise<PreparedResume> {
+  const run = ledger.getRun(runId);
+  if (ownedByLiveProcess(run)) {
+    throw new AppError('ERR_RUN_NOT_RESUMABLE', `run ${runId} is being sent right now by process ${run.ownerPid}; not resuming it twice`);
+  }
+  const spec = JSON.parse(run.jobSpec) as JobSpec;
+  let sha: string;
+  try {
+    sha = await hashSource(run.sourcePath);
+  } catch (err) {
+    if (isAppError(err)) {
+      throw new AppError('ERR_SOURCE_CHANGED', `cannot resume run ${runId}: its source ${run.sourcePath} is no longer readable (${err.message})`, { cause: err });
+    }
+    throw err;
+  }
+  if (sha !== run.sourceSha256) {
+    throw new AppError(
+      'ERR_SOURCE_CHANGED',
+      `cannot resume run ${runId}: its source ${run.sourcePath} changed since the run began (sha256 ${run.sourceSha256.slice(0, 12)}… → ${sha.slice(0, 12)}…); ` +
+        'start a new run for the new list',
+    );
+  }
+  if (run.state === 'ingesting') {
+    // The process died before sending began: ingest again from scratch.
+    ledger.clearRows(run.rid);
+    await ingestIntoLedger(ledger, run.rid, spec, {
+      expectedSha256: sha,
+      ...(options.suppressed === undefined ? {} : { suppressed: options.suppressed }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  }
+  const inDoubt = ledger.markInFlightUnknown(run.rid);
+  // Receipts already stored for those requests settle them now (unknown → sent with the message id).
+  if (inDoubt > 0) retryWaitingEvents(deliveryStoreFor(ledger), Date.now());
+  const reopened = options.resendUnknown === true ? ledger.reopenUnknown(run.rid) : 0;
+  return { run: ledger.getRun(runId), spec, inDoubt, reopened };
+}

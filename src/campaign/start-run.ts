@@ -1,0 +1,69 @@
+/**
+ * Creates a run from a job: refuses a second run of the same job over the same source bytes while an
+ * earlier one is unfinished (that is how people text a list twice), then ingests the source.
+ */
+import type { JobSpec } from '../config/job-spec.js';
+import { hashSource, type IngestedRow, type IngestStats } from '../ingest/index.js';
+import type { Ledger, RunRecord, Trigger } from '../ledger/ledger.js';
+import { AppError } from '../shared/errors.js';
+import { ingestIntoLedger } from './ingest-into-ledger.js';
+import { newRunId } from './run-id.js';
+import { specHash } from './spec-hash.js';
+import { publicState } from './status.js';
+
+export interface StartRunOptions {
+  sandbox: boolean;
+  /** Start even though an earlier run of this job over the same source is unfinished. */
+  force?: boolean;
+  trigger?: Trigger;
+  slot?: string;
+  suppressed?: (e164: string) => boolean;
+  onRow?: (row: IngestedRow) => void;
+  signal?: AbortSignal;
+  /** Called as soon as the run exists (the CLI prints its id). */
+  onCreated?: (run: RunRecord) => void;
+  now?: () => number;
+}
+
+export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunOptions): Promise<{ run: RunRecord; ingest: IngestStats }> {
+  const now = options.now ?? Date.now;
+  const sha = await hashSource(spec.source.path);
+  if (options.force !== true) {
+    const earlier = ledger.unfinishedRuns(spec.name, sha)[0];
+    if (earlier !== undefined) {
+      throw new AppError(
+        'ERR_RUN_UNFINISHED',
+        `run ${earlier.runId} of job ${spec.name} over the same source is ${publicState(earlier)}, not finished: ` +
+          `resume it with \`bulktext resume ${earlier.runId}\`, or pass --force to start another run`,
+        { details: { runId: earlier.runId } },
+      );
+    }
+  }
+  const run = ledger.createRun({
+    runId: newRunId(now()),
+    jobName: spec.name,
+    jobFile: spec.file,
+    jobSpec: JSON.stringify(spec),
+    specHash: specHash(spec),
+    sourcePath: spec.source.path,
+    sourceSha256: sha,
+    sandbox: options.sandbox,
+    ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
+    ...(options.slot === undefined ? {} : { slot: options.slot }),
+    startedAt: now(),
+  });
+  options.onCreated?.(run);
+  try {
+    const ingest = await ingestIntoLedger(ledger, run.rid, spec, {
+      expectedSha256: sha,
+      ...(options.suppressed === undefined ? {} : { suppressed: options.suppressed }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onRow === undefined ? {} : { onRow: options.onRow }),
+    });
+    return { run: ledger.getRun(run.runId), ingest };
+  } catch (err) {
+    // Nothing was sent: a run that could not be ingested leaves no trace to block the next one.
+    ledger.deleteRun(run.rid);
+    throw err;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The status object `status --json` and `run --json` print (a contract other tools read).
+ */
+import { hostname } from 'node:os';
+import type { Ledger, RunRecord, StatusCounts, Trigger } from '../ledger/ledger.js';
+import { planVsActual } from '../plan/index.js';
+import { deliveryCounts, type DeliveryCounts } from './delivery-report.js';
+
+export type PublicRunState = 'running' | 'interrupted' | 'completed' | 'aborted';
+
+export interface RunStatus {
+  run_id: string;
+  job: string;
+  state: PublicRunState;
+  sandbox: boolean;
+  /** `schedule` for runs the scheduler started (with their cron slot), `manual` otherwise. */
+  trigger: Trigger;
+  slot: string | null;
+  counts: {
+    total: number;
+    pending: number;
+    sending: number;
+    sent: number;
+    failed: number;
+    skipped: number;
+    unknown: number;
+    deferred: number;
+    expired: number;
+  };
+  /** Accepted rows by what Telnyx finally said (receipts or reconcile); `awaiting` has no final word yet. */
+  delivery: DeliveryCounts;
+  parts: number;
+  /** What Telnyx charged for the accepted rows: the final cost from a receipt where known, else the cost at send. */
+  cost: { amount: string; currency: string | null };
+  started_at: string;
+  finished_at: string | null;
+  stop: { code: string | null; detail: string | null } | null;
+  /** What the run estimated when it started (segments and cost at the job's pricing), against `parts`/`cost`. */
+  estimate: { parts: number; cost: { amount: string; currency: string } | null } | null;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether another live process on this host is sending the run now. */
+export function ownedByLiveProcess(run: RunRecord): boolean {
+  return run.ownerPid !== null && run.ownerPid !== process.pid && run.ownerHost === hostname() && processAlive(run.ownerPid);
+}
+
+/**
+ * A run recorded as running whose process is gone was interrupted (a kill leaves no chance to say so).
+ * A run owned by a process on another host is reported as running: we cannot look.
+ */
+export function publicState(run: RunRecord): PublicRunState {
+  if (run.state === 'completed' || run.state === 'aborted' || run.state === 'interrupted') return run.state;
+  if (run.ownerPid === null) return 'interrupted';
+  if (run.ownerHost !== hostname()) return 'running';
+  return run.ownerPid === process.pid || processAlive(run.ownerPid) ? 'running' : 'interrupted';
+}
+
+export function runStatus(ledger: Ledger, run: RunRecord, counts: StatusCounts = ledger.counts(run.rid)): RunStatus {
+  const { actual, planned } = planVsActual(ledger, run.rid);
+  const cost = actual.cost[0];
+  return {
+    run_id: run.runId,
+    job: run.jobName,
+    state: publicState(run),
+    sandbox: run.sandbox,
+    trigger: run.trigger,
+    slot: run.slot,
+    counts: {
+      total: counts.total,
+      pending: counts.pending,
+      sending: counts.sending,
+      sent: counts.sent,
+      failed: counts.failed,
+      skipped: counts.skipped,
+      unknown: counts.unknown,
+      deferred: counts.deferred,
+      expired: counts.expired,
+    },
+    delivery: deliveryCounts(ledger, run.rid),
+    parts: actual.parts,
+    cost: cost === undefined ? { amount: '0.0000', currency: null } : { amount: cost.amount, currency: cost.currency || null },
+    started_at: new Date(run.startedAt).toISOString(),
+    finished_at: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
+    stop: run.stopCode === null && run.stopDetail === null ? null : { code: run.stopCode, detail: run.stopDetail },
+    estimate: planned === null ? null : { parts: planned.parts, cost: planned.cost },
+  };
+}

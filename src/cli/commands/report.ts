@@ -1,0 +1,86 @@
+import { createWriteStream, existsSync } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+import { resolveDbPath } from '../../config/env.js';
+import { Ledger, type MessageRecord } from '../../ledger/ledger.js';
+import { AppError } from '../../shared/errors.js';
+import type { Io } from '../io.js';
+
+export interface ReportOptions {
+  runId: string;
+  db?: string | undefined;
+  format: 'csv' | 'json';
+  out?: string | undefined;
+}
+
+export const reportColumns = [
+  'row', 'to', 'from', 'status', 'message_id', 'parts', 'cost', 'currency', 'attempts', 'error_code', 'error_detail', 'sent_at',
+  'delivery_status', 'delivery_error_code', 'delivered_at',
+] as const;
+
+type ReportRow = Record<(typeof reportColumns)[number], string | number | null>;
+
+export function reportRow(m: MessageRecord): ReportRow {
+  return {
+    row: m.row,
+    to: m.to,
+    from: m.fromNumber ?? m.sender,
+    status: m.status,
+    message_id: m.messageId,
+    parts: m.parts,
+    cost: m.cost,
+    currency: m.currency,
+    attempts: m.attempts,
+    error_code: m.errorCode,
+    error_detail: m.errorDetail,
+    sent_at: m.sentAt === null ? null : new Date(m.sentAt).toISOString(),
+    delivery_status: m.deliveryStatus,
+    delivery_error_code: m.deliveryErrorCode,
+    delivered_at: m.deliveredAt === null ? null : new Date(m.deliveredAt).toISOString(),
+  };
+}
+
+export function csvField(value: string | number | null): string {
+  if (value === null) return '';
+  const s = String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** Streams one line per input row; a million-row report never sits in memory at once. */
+export async function reportCommand(o: ReportOptions, io: Io): Promise<number> {
+  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
+  if (!existsSync(dbPath)) throw new AppError('ERR_RUN_NOT_FOUND', `no ledger at ${dbPath} (set --db or BULKTEXT_DB)`);
+  const ledger = new Ledger(dbPath);
+  const file = o.out === undefined ? undefined : createWriteStream(path.resolve(io.cwd, o.out));
+  const write = async (chunk: string) => {
+    if (file === undefined) io.stdout(chunk);
+    else if (!file.write(chunk)) await once(file, 'drain');
+  };
+  try {
+    const run = ledger.getRun(o.runId);
+    let buffer: string[] = [];
+    let first = true;
+    await write(o.format === 'csv' ? `${reportColumns.join(',')}\n` : '[');
+    for (const m of ledger.messages(run.rid)) {
+      const row = reportRow(m);
+      if (o.format === 'csv') buffer.push(`${reportColumns.map((c) => csvField(row[c])).join(',')}\n`);
+      else {
+        buffer.push(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
+        first = false;
+      }
+      if (buffer.length >= 1000) {
+        await write(buffer.join(''));
+        buffer = [];
+      }
+    }
+    buffer.push(o.format === 'csv' ? '' : first ? ']\n' : '\n]\n');
+    await write(buffer.join(''));
+    return 0;
+  } finally {
+    ledger.close();
+    if (file !== undefined) {
+      file.end();
+      await once(file, 'close');
+    }
+  }
+}

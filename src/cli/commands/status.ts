@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { runStatus } from '../../campaign/status.js';
+import { resolveDbPath } from '../../config/env.js';
+import { Ledger } from '../../ledger/ledger.js';
+import { AppError } from '../../shared/errors.js';
+import type { Io } from '../io.js';
+import { describeStatus } from '../send-run.js';
+
+export interface StatusOptions {
+  runId?: string | undefined;
+  db?: string | undefined;
+  json: boolean;
+}
+
+export function statusCommand(o: StatusOptions, io: Io): number {
+  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
+  if (!existsSync(dbPath)) throw new AppError('ERR_RUN_NOT_FOUND', `no ledger at ${dbPath} (set --db or BULKTEXT_DB)`);
+  const ledger = new Ledger(dbPath);
+  try {
+    if (o.runId !== undefined) {
+      const status = runStatus(ledger, ledger.getRun(o.runId));
+      io.stdout(o.json ? `${JSON.stringify(status)}\n` : describeStatus(status));
+      return 0;
+    }
+    const all = ledger.listRuns().map((run) => runStatus(ledger, run));
+    if (o.json) {
+      io.stdout(`${JSON.stringify(all)}\n`);
+    } else if (all.length === 0) {
+      io.stdout('no runs yet\n');
+    } else {
+      for (const s of all) {
+        const c = s.counts;
+        io.stdout(
+          `${s.run_id}  ${s.job.padEnd(20)} ${s.state.padEnd(11)} ${s.started_at}  sent ${c.sent}/${c.total - c.skipped}` +
+            `${c.failed > 0 ? ` failed ${c.failed}` : ''}${c.unknown > 0 ? ` unknown ${c.unknown}` : ''}${s.sandbox ? ' [sandbox]' : ''}\n`,
+        );
+      }
+    }
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * `bulktext webhooks`: runs the signed webhook receiver against the ledger until interrupted, one line
+ * per event on stdout (rejected requests and errors on stderr).
+ */
+import { resolveDbPath } from '../../config/env.js';
+import { Ledger } from '../../ledger/ledger.js';
+import { AppError } from '../../shared/errors.js';
+import { describeOutcome } from '../../webhooks/apply-event.js';
+import { startWebhookReceiver, type ReceiverLog } from '../../webhooks/receiver.js';
+import { parsePublicKey } from '../../webhooks/verify.js';
+import type { Io } from '../io.js';
+
+export interface WebhooksOptions {
+  /** @default 8080 */
+  port?: number | undefined;
+  /** @default "127.0.0.1" */
+  host?: string | undefined;
+  /** @default "/telnyx" */
+  path?: string | undefined;
+  db?: string | undefined;
+  /** Base64 Ed25519 public key; else TELNYX_PUBLIC_KEY. */
+  publicKey?: string | undefined;
+}
+
+export const defaultWebhooksPort = 8080;
+
+/** The key from the option, else TELNYX_PUBLIC_KEY; ERR_WEBHOOK_KEY (exit 2) when absent or malformed. */
+export function resolvePublicKey(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  const key = (option ?? env.TELNYX_PUBLIC_KEY ?? '').trim();
+  if (key === '') {
+    throw new AppError(
+      'ERR_WEBHOOK_KEY',
+      'no webhook public key: pass --public-key or set TELNYX_PUBLIC_KEY (Mission Control Portal → Keys & Credentials → Public Key)',
+    );
+  }
+  parsePublicKey(key);
+  return key;
+}
+
+/** One log line (without the newline) for a receiver log entry. */
+export function formatReceiverLog(entry: ReceiverLog, at: number): string {
+  const time = new Date(at).toISOString();
+  switch (entry.type) {
+    case 'event':
+      return `${time} ${entry.eventType} ${entry.eventId} ${entry.duplicate || entry.outcome === undefined ? 'duplicate, ignored' : describeOutcome(entry.outcome)}`;
+    case 'retried':
+      return `${time} ${entry.eventType} ${entry.eventId} (stored earlier) ${describeOutcome(entry.outcome)}`;
+    case 'rejected':
+      return `${time} rejected ${entry.status} from ${entry.remote ?? '?'}: ${entry.reason}`;
+    case 'error':
+      return `${time} error: ${entry.detail}`;
+  }
+}
+
+export async function webhooksCommand(o: WebhooksOptions, io: Io): Promise<number> {
+  const publicKey = resolvePublicKey(o.publicKey, io.env);
+  if (io.signal.aborted) return 0;
+  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
+  const ledger = new Ledger(dbPath);
+  try {
+    const receiver = await startWebhookReceiver({
+      ledger,
+      publicKey,
+      port: o.port ?? defaultWebhooksPort,
+      ...(o.host === undefined ? {} : { host: o.host }),
+      ...(o.path === undefined ? {} : { path: o.path.startsWith('/') ? o.path : `/${o.path}` }),
+      onLog: (entry) => {
+        const line = `${formatReceiverLog(entry, Date.now())}\n`;
+        if (entry.type === 'event' || entry.type === 'retried') io.stdout(line);
+        else io.stderr(line);
+      },
+    });
+    io.stderr(`webhook receiver listening on ${receiver.url} (ledger ${dbPath}); Ctrl+C to stop\n`);
+    receiver.retryWaiting();
+    await new Promise<void>((resolve) => {
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await receiver.close();
+    io.stderr('webhook receiver stopped\n');
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}

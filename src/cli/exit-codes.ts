@@ -1,0 +1,34 @@
+/** The one table from error code to exit code (changesets' CLI keeps this in one place too). */
+import { isAppError, type ErrorCode } from '../shared/errors.js';
+
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  someFailed: 3,
+  aborted: 4,
+  interrupted: 130,
+} as const;
+
+const byCode: Partial<Record<ErrorCode, number>> = {
+  ERR_USAGE: ExitCode.usage,
+  ERR_ENV_MISSING: ExitCode.usage,
+  ERR_JOB_SPEC_INVALID: ExitCode.usage,
+  ERR_JOB_FILE_UNREADABLE: ExitCode.usage,
+  ERR_SOURCE_UNREADABLE: ExitCode.usage,
+  ERR_SOURCE_STRUCTURE: ExitCode.usage,
+  ERR_SOURCE_CHANGED: ExitCode.usage,
+  ERR_SUPPRESSION_UNREADABLE: ExitCode.usage,
+  ERR_RUN_NOT_FOUND: ExitCode.usage,
+  ERR_RUN_UNFINISHED: ExitCode.usage,
+  ERR_RUN_NOT_RESUMABLE: ExitCode.usage,
+  ERR_PLAN_MISMATCH: ExitCode.usage,
+  ERR_WEBHOOK_KEY: ExitCode.usage,
+  ERR_SCHEDULE_INVALID: ExitCode.usage,
+  ERR_RUN_ABORTED: ExitCode.aborted,
+  ERR_INTERRUPTED: ExitCode.interrupted,
+};
+
+export function exitCodeFor(err: unknown): number {
+  return isAppError(err) ? (byCode[err.code] ?? ExitCode.internal) : ExitCode.internal;
+}

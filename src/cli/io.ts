@@ -1,0 +1,11 @@
+/** What a command may touch of the outside world; main.ts builds it from `process`, tests build their own. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether stderr is a terminal (live progress bar) or not (plain lines). */
+  isTTY: boolean;
+  /** Aborted on the first SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  cwd: string;
+}

@@ -1,0 +1,384 @@
+/**
+ * The ingest pipeline: source records → normalised, rendered, counted rows, each either sendable
+ * or skipped with a reason, in bounded batches. Memory stays flat whatever the file size: one
+ * chunk of the file and one batch of rows are held at a time, plus the dedupe index (12 bytes a
+ * slot per distinct number, see number-index.ts) and the job's suppression list.
+ *
+ * Check order for a row: malformed record (invalid_row) → phone number (invalid_number; group_mms:
+ * more than 8 numbers is invalid_row) → suppression → duplicate of an earlier *sendable* row →
+ * template fields (missing_field) → encoding/length (invalid_row for a gsm7 job whose text GSM-7
+ * cannot carry; too_long over 10 parts). Only a row that passes everything enters the dedupe index.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import type { JobSpec } from '../config/job-spec.js';
+import { AppError, isAppError } from '../shared/errors.js';
+import { countSegments, MAX_PARTS } from '../telnyx/segments.js';
+import type { SegmentEncoding } from '../telnyx/segments.js';
+import { NumberIndex } from './number-index.js';
+import { createPhoneNormalizer, e164Key } from './phone.js';
+import { openSource } from './read-source.js';
+import type { SourceRecord } from './read-source.js';
+import { loadSuppressionList } from './suppression.js';
+import { resolveZone, type ZoneChoice } from '../schedule/window.js';
+import { bindTemplate, parseTemplate } from './template.js';
+import type { BoundTemplate, Template } from './template.js';
+
+export type SkipReason = 'invalid_number' | 'duplicate' | 'suppressed' | 'missing_field' | 'too_long' | 'invalid_row';
+
+export const SKIP_REASONS: readonly SkipReason[] = ['invalid_number', 'duplicate', 'suppressed', 'missing_field', 'too_long', 'invalid_row'];
+
+export interface IngestedRow {
+  /** 1-based record number in the source (the report's "row"). */
+  row: number;
+  /** 1-based line in the file where the record starts. */
+  line: number;
+  /** Normalised E.164; group_mms: the numbers joined with ','; an invalid number: the raw value. */
+  to: string;
+  /** Normalised numbers (group_mms: up to 8); empty when the row has no valid number. */
+  recipients: string[];
+  /** Rendered text; null when the job has no text or the row was skipped before rendering. */
+  text: string | null;
+  /** Rendered subject, if the job has one. */
+  subject: string | null;
+  /** Parts as Telnyx bills them: countSegments for SMS, 1 for MMS, 0 when skipped before counting. */
+  parts: number;
+  encoding: SegmentEncoding | null;
+  /** The first character that forced UCS-2. */
+  ucs2Trigger?: string;
+  /** The recipient's IANA time zone for the send window (row's `window.timezone_field`, else `window.timezone`). */
+  zone?: string;
+  skip?: { reason: SkipReason; detail: string };
+}
+
+export interface IngestStats {
+  total: number;
+  sendable: number;
+  skipped: Record<SkipReason, number>;
+  /** sha256 (hex) of the source file's bytes, computed from the same read. */
+  sourceSha256: string;
+  bytes: number;
+}
+
+export interface IngestOptions {
+  /** The ledger's suppression table (in addition to the job's suppression.path file). */
+  suppressed?: (e164: string) => boolean;
+  /** Rows per yielded batch. @default 1000 */
+  batchSize?: number;
+  /** Stops reading; iteration then throws ERR_RUN_ABORTED. */
+  signal?: AbortSignal;
+}
+
+export interface IngestResult {
+  /**
+   * Batches of rows in source order. Structural problems (unreadable source, no header, a missing
+   * column, not a JSON array, unreadable suppression list) throw from the first `next()`, before
+   * any row. Iterate once.
+   */
+  batches: AsyncIterable<IngestedRow[]>;
+  /**
+   * Settles when iteration ends: the counts and the source hash, or the error that ended it
+   * (ERR_RUN_ABORTED if the consumer stopped early). Never settles if `batches` is never iterated.
+   */
+  stats: Promise<IngestStats>;
+}
+
+/** group_mms sends to at most 8 numbers (API-NOTES). */
+export const MAX_GROUP_RECIPIENTS = 8;
+
+interface RowPlan {
+  fields: string[];
+  text: BoundTemplate | null;
+  subject: BoundTemplate | null;
+  templates: Template[];
+  mms: boolean;
+  group: boolean;
+  shortCode: boolean;
+  encoding: 'auto' | 'gsm7' | 'ucs2';
+  /** Index in `fields` of the row's time-zone column (window.timezone_field), or -1. */
+  zoneIndex: number;
+}
+
+function planRows(spec: JobSpec): RowPlan {
+  const textTemplate = spec.message.text === undefined ? null : parseTemplate(spec.message.text);
+  const subjectTemplate = spec.message.subject === undefined ? null : parseTemplate(spec.message.subject);
+  const templates = [textTemplate, subjectTemplate].filter((t): t is Template => t !== null);
+  const zoneField = spec.window?.timezone_field;
+  const fields = [...new Set([spec.source.phone_field, ...templates.flatMap((t) => t.fields), ...(zoneField === undefined ? [] : [zoneField])])];
+  const group = spec.sender.mode === 'group_mms';
+  return {
+    zoneIndex: zoneField === undefined ? -1 : fields.indexOf(zoneField),
+    fields,
+    text: textTemplate === null ? null : bindTemplate(textTemplate, fields),
+    subject: subjectTemplate === null ? null : bindTemplate(subjectTemplate, fields),
+    templates,
+    mms: group || spec.message.type === 'MMS' || (spec.message.media_urls?.length ?? 0) > 0,
+    group,
+    shortCode: spec.sender.mode === 'short_code',
+    encoding: spec.message.encoding ?? 'auto',
+  };
+}
+
+/** A CSV header must name the phone column and every template field, before anything is sent. */
+function checkColumns(file: string, columns: readonly string[], spec: JobSpec, plan: RowPlan): void {
+  const found = columns.length > 0 ? columns.map((c) => JSON.stringify(c)).join(', ') : '(none)';
+  const phone = spec.source.phone_field;
+  if (!columns.includes(phone)) {
+    throw new AppError(
+      'ERR_SOURCE_STRUCTURE',
+      `${file} has no column "${phone}" for the phone number (source.phone_field); columns found: ${found}`,
+    );
+  }
+  const zoneField = spec.window?.timezone_field;
+  if (zoneField !== undefined && !columns.includes(zoneField)) {
+    throw new AppError(
+      'ERR_SOURCE_STRUCTURE',
+      `${file} has no column "${zoneField}" for the recipient's time zone (window.timezone_field); columns found: ${found}`,
+    );
+  }
+  const missing = [...new Set(plan.templates.flatMap((t) => t.fields))].filter((f) => !columns.includes(f));
+  if (missing.length > 0) {
+    const uses = missing.map((f) => `{{${f}}}`).join(', ');
+    throw new AppError(
+      'ERR_SOURCE_STRUCTURE',
+      `the message template uses ${uses} but ${file} has no column ${missing.join(', ')}; columns found: ${found}`,
+    );
+  }
+}
+
+function emptyCounts(): Record<SkipReason, number> {
+  return { invalid_number: 0, duplicate: 0, suppressed: 0, missing_field: 0, too_long: 0, invalid_row: 0 };
+}
+
+function isBlank(value: string | undefined): value is undefined {
+  return value === undefined || value.trim() === '';
+}
+
+/** Reads, validates and renders the job's recipients; see IngestResult. */
+export function ingestRecipients(spec: JobSpec, options: IngestOptions = {}): IngestResult {
+  let settle!: { resolve: (s: IngestStats) => void; reject: (e: unknown) => void };
+  const stats = new Promise<IngestStats>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // The caller may only iterate; a failure is still reported through the iteration itself.
+  stats.catch(() => {});
+  return { batches: run(spec, options, settle), stats };
+}
+
+async function* run(
+  spec: JobSpec,
+  options: IngestOptions,
+  settle: { resolve: (s: IngestStats) => void; reject: (e: unknown) => void },
+): AsyncGenerator<IngestedRow[], void, undefined> {
+  const batchSize = Math.max(1, options.batchSize ?? 1000);
+  const { signal } = options;
+  const file = spec.source.path;
+  let settled = false;
+  try {
+    const plan = planRows(spec);
+    const normalize = createPhoneNormalizer(spec.source.default_country);
+    const suppressionFile = spec.suppression;
+    const listed =
+      suppressionFile === undefined
+        ? null
+        : await loadSuppressionList(suppressionFile.path, suppressionFile.phone_field, spec.source.default_country);
+    const listName = suppressionFile === undefined ? '' : path.basename(suppressionFile.path);
+    const suppressedByLedger = options.suppressed;
+
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const source = await openSource({
+      path: file,
+      format: spec.source.format,
+      delimiter: spec.source.delimiter,
+      fields: plan.fields,
+      ...(signal === undefined ? {} : { signal }),
+      onChunk: (chunk) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+      },
+    });
+    if (source.columns !== null) {
+      try {
+        checkColumns(file, source.columns, spec, plan);
+      } catch (err) {
+        await source.close();
+        throw err;
+      }
+    }
+
+    const phoneField = spec.source.phone_field;
+    const country = spec.source.default_country;
+    const singles = new NumberIndex();
+    const groups = new Map<string, number>();
+    const skipped = emptyCounts();
+    let total = 0;
+    let sendable = 0;
+
+    const skip = (
+      rec: SourceRecord,
+      reason: SkipReason,
+      detail: string,
+      to: string,
+      recipients: string[],
+      text: string | null = null,
+      subject: string | null = null,
+    ): IngestedRow => {
+      skipped[reason]++;
+      return { row: rec.row, line: rec.line, to, recipients, text, subject, parts: 0, encoding: null, skip: { reason, detail } };
+    };
+
+    const suppressionOf = (e164: string): string | null => {
+      if (listed !== null && listed.has(e164)) return `${e164} is on the suppression list ${listName}`;
+      if (suppressedByLedger !== undefined && suppressedByLedger(e164)) return `${e164} is suppressed (opted out earlier)`;
+      return null;
+    };
+
+    // Each distinct zone string is checked once (an Intl lookup costs tens of microseconds).
+    const zoneCache = new Map<string, ZoneChoice>();
+    const window = spec.window;
+    const zoneOf = (raw: string | undefined): ZoneChoice => {
+      const key = raw ?? '';
+      let choice = zoneCache.get(key);
+      if (choice === undefined) {
+        choice = resolveZone(window!, raw);
+        zoneCache.set(key, choice);
+      }
+      return choice;
+    };
+
+    const processRecord = (rec: SourceRecord): IngestedRow => {
+      if (rec.problem !== undefined) return skip(rec, 'invalid_row', `line ${rec.line}: ${rec.problem}`, '', []);
+      const values = rec.values;
+      const raw = values[0];
+      if (isBlank(raw)) return skip(rec, 'invalid_number', `no phone number in ${phoneField}`, raw ?? '', []);
+
+      let to: string;
+      let recipients: string[];
+      let key = 0;
+      let groupKey = '';
+      if (!plan.group) {
+        const e164 = normalize(raw);
+        if (e164 === undefined) {
+          return skip(rec, 'invalid_number', `${JSON.stringify(raw)} is not a valid phone number (default country ${country})`, raw, []);
+        }
+        to = e164;
+        recipients = [e164];
+        const why = suppressionOf(e164);
+        if (why !== null) return skip(rec, 'suppressed', why, to, recipients);
+        key = e164Key(e164);
+        const earlier = singles.get(key);
+        if (earlier !== 0) return skip(rec, 'duplicate', `same number as row ${earlier}`, to, recipients);
+      } else {
+        const parts = raw.split(';').map((p) => p.trim()).filter((p) => p !== '');
+        if (parts.length > MAX_GROUP_RECIPIENTS) {
+          return skip(rec, 'invalid_row', `group_mms allows at most ${MAX_GROUP_RECIPIENTS} numbers, found ${parts.length}`, raw, []);
+        }
+        const numbers = new Set<string>();
+        for (const part of parts) {
+          const e164 = normalize(part);
+          if (e164 === undefined) {
+            return skip(rec, 'invalid_number', `${JSON.stringify(part)} is not a valid phone number (default country ${country})`, raw, []);
+          }
+          numbers.add(e164);
+        }
+        // The same person listed twice is one participant: Telnyx gets each number once.
+        recipients = [...numbers].sort();
+        to = recipients.join(',');
+        for (const e164 of recipients) {
+          const why = suppressionOf(e164);
+          if (why !== null) return skip(rec, 'suppressed', why, to, recipients);
+        }
+        groupKey = to;
+        const earlier = groups.get(groupKey);
+        if (earlier !== undefined) return skip(rec, 'duplicate', `same recipients as row ${earlier}`, to, recipients);
+      }
+
+      const text = plan.text === null ? null : plan.text.render(values);
+      const subject = plan.subject === null ? null : plan.subject.render(values);
+      if ((plan.text !== null && text === null) || (plan.subject !== null && subject === null)) {
+        const names = [...new Set([...(plan.text?.missing(values) ?? []), ...(plan.subject?.missing(values) ?? [])])];
+        const detail = `${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} missing or empty`;
+        return skip(rec, 'missing_field', detail, to, recipients, text, subject);
+      }
+
+      let parts = 1;
+      let encoding: SegmentEncoding | null = null;
+      let ucs2Trigger: string | undefined;
+      if (!plan.mms && text !== null) {
+        try {
+          const counted = countSegments(text, { encoding: plan.encoding, shortCode: plan.shortCode });
+          parts = counted.parts;
+          encoding = counted.encoding;
+          ucs2Trigger = counted.ucs2Trigger;
+        } catch (err) {
+          if (!isAppError(err, 'ERR_USAGE')) throw err;
+          const char = JSON.stringify(err.details?.['char']);
+          const alphabet = plan.shortCode ? '7-bit ASCII' : 'GSM-7';
+          return skip(rec, 'invalid_row', `message.encoding is gsm7 but the text contains ${char}, which ${alphabet} cannot encode`, to, recipients, text, subject);
+        }
+        if (parts > MAX_PARTS) {
+          const why = `${parts} parts (${encoding}${ucs2Trigger === undefined ? '' : `, forced by ${JSON.stringify(ucs2Trigger)}`}); Telnyx sends at most ${MAX_PARTS}`;
+          skipped.too_long++;
+          const row: IngestedRow = { row: rec.row, line: rec.line, to, recipients, text, subject, parts, encoding, skip: { reason: 'too_long', detail: why } };
+          if (ucs2Trigger !== undefined) row.ucs2Trigger = ucs2Trigger;
+          return row;
+        }
+      }
+
+      let zone: string | undefined;
+      if (window !== undefined) {
+        const choice = zoneOf(plan.zoneIndex >= 0 ? values[plan.zoneIndex] : undefined);
+        if (choice.zone === undefined) {
+          const given = choice.invalidRowZone === undefined ? 'is empty' : `is ${JSON.stringify(choice.invalidRowZone)}, not an IANA time zone`;
+          return skip(rec, 'invalid_row', `${window.timezone_field ?? 'timezone'} ${given}, and the window has no timezone to fall back on`, to, recipients, text, subject);
+        }
+        zone = choice.zone;
+      }
+
+      if (plan.group) groups.set(groupKey, rec.row);
+      else singles.add(key, rec.row);
+      sendable++;
+      const row: IngestedRow = { row: rec.row, line: rec.line, to, recipients, text, subject, parts, encoding };
+      if (ucs2Trigger !== undefined) row.ucs2Trigger = ucs2Trigger;
+      if (zone !== undefined) row.zone = zone;
+      return row;
+    };
+
+    let batch: IngestedRow[] = [];
+    for await (const records of source.records) {
+      if (signal?.aborted === true) throw new AppError('ERR_RUN_ABORTED', `reading ${file} was aborted`, { cause: signal.reason });
+      for (const rec of records) {
+        total++;
+        batch.push(processRecord(rec));
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) yield batch;
+    settled = true;
+    settle.resolve({ total, sendable, skipped, sourceSha256: hash.digest('hex'), bytes });
+  } catch (err) {
+    settled = true;
+    settle.reject(err);
+    throw err;
+  } finally {
+    if (!settled) {
+      settle.reject(new AppError('ERR_RUN_ABORTED', `ingest of ${file} was stopped before the end of the file`));
+    }
+  }
+}
+
+/** sha256 (hex) of a file's bytes, streamed. */
+export async function hashSource(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  } catch (err) {
+    throw new AppError('ERR_SOURCE_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return hash.digest('hex');
+}

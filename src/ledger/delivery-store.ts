@@ -1,0 +1,301 @@
+/**
+ * What happened after Telnyx accepted a message: delivery status per row, the webhook events that said
+ * so, and the suppression list (schema: migration 2). A class over the ledger's connection with its own
+ * prepared statements, like the Ledger itself; synchronous, and every multi-step change runs inside
+ * `transaction()` so an event is stored and applied together or not at all.
+ */
+import type Database from 'better-sqlite3';
+import type { Ledger } from './ledger.js';
+import type { RowStatus } from './states.js';
+
+/** Statuses after which Telnyx reports nothing more for a message. */
+export const finalDeliveryStatuses = ['delivered', 'delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired'] as const;
+export type FinalDeliveryStatus = (typeof finalDeliveryStatuses)[number];
+
+export type SuppressionSource = 'stop_reply' | '40300' | 'manual';
+export type DeliverySource = 'webhook' | 'reconcile';
+
+/** A message row as delivery tracking sees it. */
+export interface DeliveryState {
+  rid: number;
+  row: number;
+  runId: string;
+  status: RowStatus;
+  messageId: string | null;
+  deliveryStatus: string | null;
+  deliveredAt: number | null;
+  sentEventAt: number | null;
+}
+
+/** One change of a row's delivery columns. `sentEventAt` only fills a gap, it never replaces a time. */
+export interface DeliveryWrite {
+  deliveryStatus: string;
+  errorCode: string | null;
+  errorDetail: string | null;
+  deliveredAt: number | null;
+  sentEventAt: number | null;
+  finalizedAt: number | null;
+  /** Kept when null: a later event without a cost must not erase the one we have. */
+  finalCost: string | null;
+  finalCurrency: string | null;
+  source: DeliverySource;
+  at: number;
+}
+
+/** An `unknown` row: its request may have reached Telnyx, but no message id came back. */
+export interface UnknownRow {
+  rid: number;
+  row: number;
+  runId: string;
+  to: string;
+  sender: string | null;
+  text: string | null;
+  sendingAt: number | null;
+}
+
+/** What a receipt proves about an in-doubt request: Telnyx accepted it as this message. */
+export interface InDoubtResolution {
+  messageId: string;
+  fromNumber: string | null;
+  parts: number | null;
+  cost: string | null;
+  currency: string | null;
+  /** When Telnyx received the request (the message's `received_at`). */
+  sentAt: number;
+  at: number;
+}
+
+export interface StoredEvent {
+  eventId: string;
+  eventType: string;
+  messageId: string | null;
+  to: string | null;
+  occurredAt: number | null;
+  receivedAt: number;
+  /** The verified raw body. */
+  payload: string;
+  applied: boolean;
+  note: string | null;
+}
+
+export interface SuppressionRecord {
+  number: string;
+  source: SuppressionSource;
+  detail: string | null;
+  addedAt: number;
+}
+
+/** Rows Telnyx accepted, by what it last said about them. `awaiting`: no final status yet. */
+export interface DeliveryCounts {
+  delivered: number;
+  delivery_failed: number;
+  delivery_unconfirmed: number;
+  sending_failed: number;
+  expired: number;
+  awaiting: number;
+}
+
+/** A sent row whose final status is not known yet (reconcile's work list). */
+export interface AwaitingRow {
+  row: number;
+  messageId: string;
+  sentAt: number | null;
+  sendingAt: number | null;
+  deliveryStatus: string | null;
+}
+
+const finalList = finalDeliveryStatuses.map((s) => `'${s}'`).join(', ');
+
+export class DeliveryStore {
+  readonly ledger: Ledger;
+  readonly db: Database.Database;
+  #hasEvent;
+  #insertEvent;
+  #setEventOutcome;
+  #byMessageId;
+  #updateDelivery;
+  #unknownByTo;
+  #anyUnknown;
+  #resolveUnknown;
+  #waitingKnown;
+  #waitingForUnknown;
+  #addSuppression;
+  #removeSuppression;
+  #listSuppressions;
+  #isSuppressed;
+  #awaiting;
+  #countDelivery;
+  #event;
+
+  constructor(ledger: Ledger) {
+    this.ledger = ledger;
+    const db = ledger.db;
+    this.db = db;
+    this.#hasEvent = db.prepare(`SELECT 1 FROM webhook_events WHERE event_id = ?`).pluck();
+    this.#insertEvent = db.prepare(
+      `INSERT INTO webhook_events (event_id, event_type, message_id, to_number, occurred_at, received_at, payload, applied, note)
+       VALUES (@eventId, @eventType, @messageId, @to, @occurredAt, @receivedAt, @payload, @applied, @note)`,
+    );
+    this.#setEventOutcome = db.prepare(`UPDATE webhook_events SET applied = ?, note = ? WHERE event_id = ?`);
+    this.#event = db.prepare(
+      `SELECT event_id AS eventId, event_type AS eventType, message_id AS messageId, to_number AS "to", occurred_at AS occurredAt,
+              received_at AS receivedAt, payload, applied, note FROM webhook_events WHERE event_id = ?`,
+    );
+    this.#byMessageId = db.prepare(
+      `SELECT m.rid, m.row, r.run_id AS runId, m.status, m.message_id AS messageId, m.delivery_status AS deliveryStatus,
+              m.delivered_at AS deliveredAt, m.sent_event_at AS sentEventAt
+       FROM messages m JOIN runs r ON r.rid = m.rid WHERE m.message_id = ?`,
+    );
+    this.#updateDelivery = db.prepare(
+      `UPDATE messages SET delivery_status = @deliveryStatus, delivery_error_code = @errorCode, delivery_error_detail = @errorDetail,
+         delivered_at = @deliveredAt, sent_event_at = coalesce(sent_event_at, @sentEventAt), finalized_at = @finalizedAt,
+         final_cost = coalesce(@finalCost, final_cost), final_currency = coalesce(@finalCurrency, final_currency),
+         delivery_source = @source, updated_at = @at
+       WHERE rid = @rid AND row = @row`,
+    );
+    // Served by the partial index messages_unknown_to.
+    this.#unknownByTo = db.prepare(
+      `SELECT m.rid, m.row, r.run_id AS runId, m.to_number AS "to", m.sender, m.text, m.sending_at AS sendingAt
+       FROM messages m JOIN runs r ON r.rid = m.rid WHERE m.to_number = ? AND m.status = 'unknown' ORDER BY m.rid, m.row`,
+    );
+    this.#anyUnknown = db.prepare(`SELECT 1 FROM messages WHERE status = 'unknown' LIMIT 1`).pluck();
+    // unknown → sent is the one move the state table allows for a receipt; the WHERE guards it.
+    this.#resolveUnknown = db.prepare(
+      `UPDATE messages SET status = 'sent', message_id = @messageId, from_number = coalesce(@fromNumber, from_number),
+         parts = coalesce(@parts, parts), cost = @cost, currency = @currency, sent_at = @sentAt,
+         error_code = NULL, error_detail = NULL, updated_at = @at
+       WHERE rid = @rid AND row = @row AND status = 'unknown'`,
+    );
+    // Outbound events that arrived before their row knew its message id (the response was still in flight).
+    this.#waitingKnown = db.prepare(
+      `SELECT e.event_id FROM webhook_events e JOIN messages m ON m.message_id = e.message_id
+       WHERE e.applied = 0 AND e.received_at >= ? AND e.event_type IN ('message.sent', 'message.finalized')
+       ORDER BY e.received_at`,
+    ).pluck();
+    // Driven from the (few) unknown rows, so old unrelated events are never scanned: CROSS JOIN fixes
+    // the loop order (SQLite never reorders it), each unknown row probing webhook_events_waiting_to.
+    this.#waitingForUnknown = db.prepare(
+      `SELECT e.event_id FROM messages m CROSS JOIN webhook_events e ON e.to_number = m.to_number AND e.applied = 0
+       WHERE m.status = 'unknown' AND e.event_type IN ('message.sent', 'message.finalized')`,
+    ).pluck();
+    this.#addSuppression = db.prepare(
+      `INSERT INTO suppressions (number, source, detail, added_at) VALUES (?, ?, ?, ?) ON CONFLICT (number) DO NOTHING`,
+    );
+    this.#removeSuppression = db.prepare(`DELETE FROM suppressions WHERE number = ? AND source IN (SELECT value FROM json_each(?))`);
+    this.#listSuppressions = db.prepare(
+      `SELECT number, source, detail, added_at AS addedAt FROM suppressions ORDER BY added_at, number`,
+    );
+    this.#isSuppressed = db.prepare(`SELECT 1 FROM suppressions WHERE number = ?`).pluck();
+    this.#awaiting = db.prepare(
+      `SELECT row, message_id AS messageId, sent_at AS sentAt, sending_at AS sendingAt, delivery_status AS deliveryStatus
+       FROM messages WHERE rid = ? AND status = 'sent' AND row > ? AND message_id IS NOT NULL
+         AND (delivery_status IS NULL OR delivery_status NOT IN (${finalList}))
+       ORDER BY row LIMIT ?`,
+    );
+    this.#countDelivery = db.prepare(
+      `SELECT delivery_status AS status, count(*) AS n FROM messages WHERE rid = ? AND status = 'sent' GROUP BY delivery_status`,
+    );
+  }
+
+  /** Runs `fn` in one SQLite transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  hasEvent(eventId: string): boolean {
+    return this.#hasEvent.get(eventId) !== undefined;
+  }
+
+  insertEvent(e: StoredEvent): void {
+    this.#insertEvent.run({ ...e, applied: e.applied ? 1 : 0 });
+  }
+
+  event(eventId: string): StoredEvent | undefined {
+    const r = this.#event.get(eventId) as (Omit<StoredEvent, 'applied'> & { applied: number }) | undefined;
+    return r === undefined ? undefined : { ...r, applied: r.applied === 1 };
+  }
+
+  setEventOutcome(eventId: string, applied: boolean, note: string | null): void {
+    this.#setEventOutcome.run(applied ? 1 : 0, note, eventId);
+  }
+
+  byMessageId(messageId: string): DeliveryState | undefined {
+    return this.#byMessageId.get(messageId) as DeliveryState | undefined;
+  }
+
+  updateDelivery(rid: number, row: number, w: DeliveryWrite): void {
+    this.#updateDelivery.run({ ...w, rid, row });
+  }
+
+  unknownRowsTo(to: string): UnknownRow[] {
+    return this.#unknownByTo.all(to) as UnknownRow[];
+  }
+
+  hasUnknownRows(): boolean {
+    return this.#anyUnknown.get() !== undefined;
+  }
+
+  /** unknown → sent with the message id a receipt proved. False if the row was no longer unknown. */
+  resolveUnknown(rid: number, row: number, r: InDoubtResolution): boolean {
+    return this.#resolveUnknown.run({ ...r, rid, row }).changes === 1;
+  }
+
+  /**
+   * Ids of stored outbound events that were not applied but now could be: their message id has since
+   * reached a row (received since `since`), or a row to the same destination is `unknown`.
+   */
+  waitingEventIds(since: number): string[] {
+    const ids = new Set(this.#waitingKnown.all(since) as string[]);
+    if (this.hasUnknownRows()) for (const id of this.#waitingForUnknown.all() as string[]) ids.add(id);
+    return [...ids];
+  }
+
+  /** Adds a number; an existing entry is kept as it is (its first reason stands). True if added. */
+  addSuppression(number: string, source: SuppressionSource, detail: string | null, at: number): boolean {
+    return this.#addSuppression.run(number, source, detail, at).changes === 1;
+  }
+
+  /** Removes a number if its entry came from one of `sources`. True if removed. */
+  removeSuppression(number: string, sources: readonly SuppressionSource[]): boolean {
+    return this.#removeSuppression.run(number, JSON.stringify(sources)).changes === 1;
+  }
+
+  suppressions(): SuppressionRecord[] {
+    return this.#listSuppressions.all() as SuppressionRecord[];
+  }
+
+  isSuppressed(number: string): boolean {
+    return this.#isSuppressed.get(number) !== undefined;
+  }
+
+  *suppressedNumbers(): IterableIterator<string> {
+    yield* this.db.prepare(`SELECT number FROM suppressions`).pluck().iterate() as IterableIterator<string>;
+  }
+
+  /** Sent rows without a final delivery status after `afterRow`, in row order. */
+  awaitingDelivery(rid: number, afterRow: number, limit: number): AwaitingRow[] {
+    return this.#awaiting.all(rid, afterRow, limit) as AwaitingRow[];
+  }
+
+  deliveryCounts(rid: number): DeliveryCounts {
+    const counts: DeliveryCounts = { delivered: 0, delivery_failed: 0, delivery_unconfirmed: 0, sending_failed: 0, expired: 0, awaiting: 0 };
+    for (const r of this.#countDelivery.all(rid) as { status: string | null; n: number }[]) {
+      if (r.status !== null && (finalDeliveryStatuses as readonly string[]).includes(r.status)) counts[r.status as FinalDeliveryStatus] += r.n;
+      else if (r.status !== 'cancelled') counts.awaiting += r.n;
+    }
+    return counts;
+  }
+
+}
+
+const stores = new WeakMap<Ledger, DeliveryStore>();
+
+/** One store per open ledger, so helpers called per row do not prepare their statements again. */
+export function deliveryStoreFor(ledger: Ledger): DeliveryStore {
+  let store = stores.get(ledger);
+  if (store === undefined) {
+    store = new DeliveryStore(ledger);
+    stores.set(ledger, store);
+  }
+  return store;
+}

@@ -1,0 +1,618 @@
+/**
+ * The scheduler daemon: runs every scheduled job in a directory at its cron slots, exactly once per
+ * slot, never overlapping a job with itself, and sends exactly as `run` does (startRun + executeRun).
+ *
+ * - Timers: one per job, set to the job's next slot but never longer than `maxTimerMs` (60 s), so a
+ *   clock that jumps (NTP, suspend) is noticed within a minute. Each wake asks decideMissedSlots what
+ *   fell due since the job was last checked; only the latest due slot may run.
+ * - Exactly once: a slot is claimed in the ledger (schedule_slots' primary key) before its run starts;
+ *   a restarted daemon, or a second one on the same ledger, finds it taken. The last-checked time per
+ *   job is kept in the ledger too, so a restart knows which slots it missed: within `catch_up` the
+ *   latest runs at once, older ones (and later ones) are recorded `missed`.
+ * - No overlap: a slot that comes while the job's previous run is still going (here, in another
+ *   daemon, or a manual `run`) is recorded `skipped` with the reason. A previous scheduled run that
+ *   was interrupted is resumed first, then the new slot's run starts.
+ * - Different jobs run concurrently; runs wait for send windows (deferred rows) like `run` does.
+ * - stop(): no new runs; current ones are interrupted through their signal (executeRun leaves them
+ *   `interrupted`, resumable); resolves when they have settled.
+ */
+import { randomUUID } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { executeRun } from '../campaign/execute-run.js';
+import { prepareResume } from '../campaign/resume-run.js';
+import { startRun } from '../campaign/start-run.js';
+import { publicState } from '../campaign/status.js';
+import type { JobSpec } from '../config/job-spec.js';
+import { Ledger, type RunRecord } from '../ledger/ledger.js';
+import type { RunMetrics } from '../metrics/run-metrics.js';
+import type { Health } from '../metrics/server.js';
+import { decideMissedSlots, nextSlots, slotKey } from '../schedule/slots.js';
+import { AppError, isAppError } from '../shared/errors.js';
+import { startSimulatorWorker } from '../telnyx/simulator/index.js';
+import type { SimulatorHandle } from '../telnyx/simulator/index.js';
+import { formatDuration, formatLocal } from './firings.js';
+import { loadJobSet, type ScheduledJob } from './job-set.js';
+import { currentProcess, daemonAlive, markDaemonGone, markDaemonLive } from './liveness.js';
+import { SlotStore } from './slot-store.js';
+
+export type SchedulerLogLevel = 'info' | 'warn' | 'error';
+
+/** Where runs send: real credentials, a simulator URL (`sandbox: true` marks runs as sandbox runs), or a simulator the scheduler starts. */
+export type SchedulerApi = { apiKey: string; baseUrl: string; sandbox?: boolean } | 'sandbox';
+
+export interface SchedulerOptions {
+  /** Directory of job files (*.yaml, *.yml, *.json); those with a `schedule` are run. */
+  jobsDir: string;
+  /** An open ledger (the caller closes it) or a path (the scheduler opens it and closes it on stop). */
+  ledger: Ledger | string;
+  api: SchedulerApi;
+  /** Wall clock for slots, windows and deadlines. @default Date.now */
+  now?: () => number;
+  /** One line per event worth a log line (slots, run start/finish, progress, errors). */
+  onLog?: (level: SchedulerLogLevel, message: string) => void;
+  /** Send metrics fed from every run's dispatcher events. */
+  metrics?: RunMetrics;
+  /** Reload when a file in `jobsDir` changes. @default true */
+  watch?: boolean;
+  /** Debounce for directory changes, ms. @default 500 */
+  watchDebounceMs?: number;
+  /** Heartbeat (and ledger write check) interval, ms; at most 30000. @default 15000 */
+  heartbeatMs?: number;
+  /** Interval of a running job's progress line, ms. @default 30000 */
+  progressIntervalMs?: number;
+  /** Longest timer; the schedule is re-read from the clock at least this often, ms. @default 60000 */
+  maxTimerMs?: number;
+  /**
+   * How late a slot may be noticed by a running daemon and still run, when the job's `catch_up` is
+   * shorter: timers fire a little late, and that is not downtime. @default 10000
+   */
+  lateToleranceMs?: number;
+}
+
+export interface JobFiring {
+  job: string;
+  file: string;
+  cron: string;
+  timezone: string;
+  /** The next slot (epoch ms); undefined when the pattern has no more. */
+  next: number | undefined;
+  /** Whether the job is sending (or resuming) a run now. */
+  running: boolean;
+}
+
+export type ReloadResult =
+  | { ok: true; added: string[]; removed: string[]; changed: string[] }
+  | { ok: false; error: string };
+
+export interface Scheduler {
+  readonly daemonId: string;
+  readonly ledger: Ledger;
+  /** Re-reads the jobs directory; a bad file keeps the current job set (and is logged). */
+  reload(): Promise<ReloadResult>;
+  /** Stops starting runs, interrupts current ones (resumable), and resolves when they have settled. */
+  stop(): Promise<void>;
+  nextFirings(): JobFiring[];
+  /** Jobs sending (or resuming) a run now. */
+  activeJobs(): string[];
+  /** Healthy while the loop beats and the ledger takes writes. */
+  health(): Health;
+  /** Resolves when no run is being sent. */
+  idle(): Promise<void>;
+}
+
+/** A claim by a daemon whose heartbeat is older than this is not trusted to be alive. */
+const HEARTBEAT_STALE_MS = 120_000;
+
+interface JobEntry {
+  job: ScheduledJob;
+  /** Every slot at or before this instant has been decided. */
+  lastChecked: number;
+  nextAt: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface ActiveWork {
+  slot: string;
+  runId: string | undefined;
+  controller: AbortController;
+  promise: Promise<void>;
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Loads and validates every job file in `jobsDir` (refusing to start, naming each bad file, if any is
+ * invalid), then runs each scheduled job at its slots until stop().
+ * @throws AppError ERR_JOB_SPEC_INVALID / ERR_JOB_FILE_UNREADABLE for bad job files or directory,
+ *   ERR_USAGE when no job file has a schedule
+ */
+export async function startScheduler(options: SchedulerOptions): Promise<Scheduler> {
+  const clock = options.now ?? Date.now;
+  const log = (level: SchedulerLogLevel, text: string) => options.onLog?.(level, text);
+  const heartbeatMs = Math.min(30_000, Math.max(10, options.heartbeatMs ?? 15_000));
+  const maxTimerMs = Math.max(10, options.maxTimerMs ?? 60_000);
+  const lateToleranceMs = Math.max(0, options.lateToleranceMs ?? 10_000);
+  const progressIntervalMs = Math.max(100, options.progressIntervalMs ?? 30_000);
+  const jobsDir = path.resolve(options.jobsDir);
+
+  const initial = await loadJobSet(jobsDir);
+  if (initial.jobs.length === 0) {
+    const others = initial.unscheduled.length === 0 ? 'it has no job files' : `${initial.unscheduled.length} job file(s) there have none`;
+    throw new AppError('ERR_USAGE', `no job file in ${jobsDir} has a schedule (${others}); add schedule: { cron, timezone } to a job`);
+  }
+
+  const ownsLedger = typeof options.ledger === 'string';
+  const ledger = typeof options.ledger === 'string' ? new Ledger(options.ledger) : options.ledger;
+  const me = currentProcess();
+  const daemonId = `${me.host}-${me.pid}-${randomUUID().slice(0, 8)}`;
+  let store: SlotStore;
+  let simulator: SimulatorHandle | undefined;
+  let api: { apiKey: string; baseUrl: string; sandbox: boolean };
+  try {
+    store = new SlotStore(ledger);
+    store.registerDaemon({ daemonId, ...me }, Date.now());
+    if (options.api === 'sandbox') {
+      simulator = await startSimulatorWorker({});
+      api = { apiKey: 'sandbox', baseUrl: simulator.url, sandbox: true };
+    } else {
+      api = { apiKey: options.api.apiKey, baseUrl: options.api.baseUrl, sandbox: options.api.sandbox === true };
+    }
+  } catch (err) {
+    if (ownsLedger) ledger.close();
+    throw err;
+  }
+  markDaemonLive(daemonId);
+
+  const entries = new Map<string, JobEntry>();
+  const active = new Map<string, ActiveWork>();
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+  let loopBeatAt = Date.now();
+  let ledgerWriteAt = Date.now();
+  let ledgerError: string | undefined;
+
+  const ledgerOk = () => {
+    ledgerWriteAt = Date.now();
+    ledgerError = undefined;
+  };
+  const ledgerFailed = (what: string, err: unknown) => {
+    const text = `${what}: ${message(err)}`;
+    if (ledgerError !== text) log('error', `ledger: ${text}`);
+    ledgerError = text;
+  };
+
+  const heartbeat = setInterval(() => {
+    loopBeatAt = Date.now();
+    try {
+      store.heartbeat(daemonId, loopBeatAt);
+      ledgerOk();
+    } catch (err) {
+      ledgerFailed('heartbeat write failed', err);
+    }
+  }, heartbeatMs);
+
+  // ---- why a job cannot start a run now -------------------------------------------------------
+
+  const busyReason = (name: string, slot: string): string | undefined => {
+    const mine = active.get(name);
+    if (mine !== undefined) {
+      return `the previous run${mine.runId === undefined ? '' : ` ${mine.runId}`} (slot ${mine.slot}) is still going`;
+    }
+    for (const { slot: open, daemon } of store.openClaims(name)) {
+      if (open.slot === slot || daemon === undefined || !daemonAlive(daemon, Date.now(), HEARTBEAT_STALE_MS)) continue;
+      return `slot ${open.slot}${open.runId === null ? '' : ` (run ${open.runId})`} is still being run by another scheduler (pid ${daemon.pid} on ${daemon.host})`;
+    }
+    for (const runId of store.unsettledRunIds(name)) {
+      const run = ledger.findRun(runId);
+      if (run !== undefined && publicState(run) === 'running') {
+        return `run ${runId} of this job is still running (pid ${run.ownerPid ?? '?'} on ${run.ownerHost ?? '?'})`;
+      }
+    }
+    return undefined;
+  };
+
+  // ---- sending ----------------------------------------------------------------------------------
+
+  const describeCounts = (rid: number): string => {
+    const c = ledger.counts(rid);
+    const parts = [`sent ${c.sent}`, `failed ${c.failed}`, `unknown ${c.unknown}`, `skipped ${c.skipped}`];
+    if (c.expired > 0) parts.push(`expired ${c.expired}`);
+    if (c.deferred > 0) parts.push(`deferred ${c.deferred}`);
+    if (c.pending > 0) parts.push(`pending ${c.pending}`);
+    return parts.join(' · ');
+  };
+
+  /** Sends a prepared run to its end (or until `signal`), with progress lines. */
+  const send = async (label: string, run: RunRecord, spec: JobSpec, signal: AbortSignal): Promise<void> => {
+    const t0 = performance.now();
+    const tally = { sent: 0, failed: 0, unknown: 0, deferred: 0, expired: 0, retries: 0 };
+    let waitingUntil: number | undefined;
+    const progress = setInterval(() => {
+      const waiting = waitingUntil === undefined ? '' : ` · waiting for the send window (opens ${iso(waitingUntil)})`;
+      log(
+        'info',
+        `${label}: run ${run.runId} sending: sent ${tally.sent} · failed ${tally.failed} · unknown ${tally.unknown}` +
+          ` · deferred ${tally.deferred} · expired ${tally.expired} · retries ${tally.retries}${waiting}`,
+      );
+    }, progressIntervalMs);
+    progress.unref();
+    let detach: (() => void) | undefined;
+    try {
+      const result = await executeRun(ledger, run, spec, {
+        apiKey: api.apiKey,
+        baseUrl: api.baseUrl,
+        signal,
+        wait: true,
+        now: clock,
+        onEvent: (e) => {
+          if (e.type === 'outcome') tally[e.status]++;
+          else if (e.type === 'retry') tally.retries++;
+          else if (e.type === 'deferred') tally.deferred++;
+          else if (e.type === 'expired') tally.expired++;
+          else if (e.type === 'waiting') waitingUntil = e.until;
+          options.metrics?.onEvent(e);
+        },
+        onStart: (d) => {
+          detach = options.metrics?.attach(d);
+        },
+      });
+      const after = ledger.getRun(run.runId);
+      const stop = result.state === 'completed' || after.stopCode === null ? '' : ` (${after.stopCode}: ${after.stopDetail ?? ''})`;
+      log(
+        result.state === 'completed' ? 'info' : 'warn',
+        `${label}: run ${run.runId} ${result.state} in ${((performance.now() - t0) / 1000).toFixed(1)}s: ${describeCounts(run.rid)}${stop}`,
+      );
+    } finally {
+      clearInterval(progress);
+      detach?.();
+    }
+  };
+
+  /** Resumes the job's latest scheduled run first when it was interrupted or aborted. */
+  const resumePrevious = async (name: string, slot: string, signal: AbortSignal): Promise<void> => {
+    const previousId = store.latestScheduledRunId(name);
+    const previous = previousId === undefined ? undefined : ledger.findRun(previousId);
+    if (previous === undefined) return;
+    const state = publicState(previous);
+    if (state !== 'interrupted' && state !== 'aborted') return;
+    if (previous.sandbox !== api.sandbox) {
+      // A sandbox run resumed against the real API would text real people, and the reverse would mark
+      // rows sent that never were.
+      log('warn', `job ${name}: not resuming ${state} run ${previous.runId}: it is a ${previous.sandbox ? 'sandbox' : 'real'} run and this scheduler sends to ${api.sandbox ? 'the sandbox' : 'the real API'}`);
+      return;
+    }
+    const label = `job ${name} slot ${previous.slot ?? '?'} (resumed before slot ${slot})`;
+    log('info', `job ${name}: the previous run ${previous.runId} (slot ${previous.slot ?? '?'}) is ${state}; resuming it before slot ${slot}`);
+    try {
+      const prepared = await prepareResume(ledger, previous.runId, { signal });
+      if (prepared.inDoubt > 0) {
+        log('warn', `${label}: ${prepared.inDoubt} row(s) were in flight when the run stopped; they are now unknown (Telnyx may have sent them) and are not sent again`);
+      }
+      const counts = ledger.counts(prepared.run.rid);
+      if (counts.pending === 0 && counts.deferred === 0) {
+        if (prepared.run.state !== 'completed') ledger.setRunState(prepared.run.rid, 'completed', { finishedAt: clock() });
+        log('info', `${label}: run ${previous.runId} had nothing left to send: ${describeCounts(prepared.run.rid)}`);
+        return;
+      }
+      await send(label, prepared.run, prepared.spec, signal);
+    } catch (err) {
+      log('error', `${label}: could not resume run ${previous.runId}: ${message(err)}`);
+    }
+  };
+
+  /** The work of one claimed slot: resume what was interrupted, then start and send the slot's run. */
+  const runSlot = (entry: JobEntry, slot: string): void => {
+    const { name, spec } = { name: entry.job.name, spec: entry.job.spec };
+    const label = `job ${name} slot ${slot}`;
+    const work: ActiveWork = { slot, runId: undefined, controller: new AbortController(), promise: Promise.resolve() };
+    const signal = work.controller.signal;
+    active.set(name, work);
+    const skip = (reason: string) => {
+      try {
+        store.finish(name, slot, clock(), reason);
+      } catch (err) {
+        ledgerFailed(`recording ${label} as skipped failed`, err);
+      }
+    };
+    work.promise = (async () => {
+      try {
+        await resumePrevious(name, slot, signal);
+        if (signal.aborted) {
+          skip('the scheduler stopped before this slot\'s run began');
+          log('warn', `${label}: not started: the scheduler is stopping`);
+          return;
+        }
+        let run: RunRecord;
+        try {
+          const started = await startRun(ledger, spec, {
+            sandbox: api.sandbox,
+            trigger: 'schedule',
+            slot,
+            signal,
+            now: clock,
+            onCreated: (r) => {
+              work.runId = r.runId;
+              store.setRun(name, slot, r.runId);
+            },
+          });
+          run = started.run;
+          const skippedAtIngest = Object.entries(started.ingest.skipped)
+            .filter(([, n]) => n > 0)
+            .map(([reason, n]) => `${reason} ${n}`)
+            .join(', ');
+          log(
+            'info',
+            `${label}: run ${run.runId} started${api.sandbox ? ' [sandbox]' : ''}: read ${started.ingest.total} rows, ${started.ingest.sendable} to send` +
+              `${skippedAtIngest === '' ? '' : `, skipped ${skippedAtIngest}`}`,
+          );
+        } catch (err) {
+          const reason = signal.aborted ? 'the scheduler stopped while the source was being read; nothing was sent' : `the run could not start: ${message(err)}`;
+          skip(reason);
+          log(signal.aborted ? 'warn' : 'error', `${label}: skipped: ${reason}`);
+          return;
+        }
+        await send(label, run, spec, signal);
+      } catch (err) {
+        log('error', `${label}: ${isAppError(err) ? err.message : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`}`);
+      } finally {
+        try {
+          store.finish(name, slot, clock());
+          ledgerOk();
+        } catch (err) {
+          ledgerFailed(`finishing ${label} failed`, err);
+        }
+        if (active.get(name) === work) active.delete(name);
+      }
+    })();
+  };
+
+  /** A slot is due: claim it (or record it skipped) and run it. */
+  const fire = (entry: JobEntry, slotAt: number, now: number): void => {
+    const name = entry.job.name;
+    const slot = slotKey(slotAt);
+    let claim;
+    try {
+      claim = store.claim(name, slot, daemonId, now, () => busyReason(name, slot));
+      ledgerOk();
+    } catch (err) {
+      ledgerFailed(`claiming job ${name} slot ${slot} failed`, err);
+      throw err;
+    }
+    if (claim.kind === 'taken') {
+      const by = claim.existing.daemonId === daemonId ? 'this scheduler' : 'another scheduler';
+      log('info', `job ${name} slot ${slot}: already ${claim.existing.state} by ${by}${claim.existing.runId === null ? '' : ` (run ${claim.existing.runId})`}; not running it again`);
+      return;
+    }
+    if (claim.kind === 'skipped') {
+      log('warn', `job ${name} slot ${slot}: skipped: ${claim.reason}`);
+      return;
+    }
+    const late = now - slotAt;
+    log('info', `job ${name} slot ${slot}: firing${late >= 1000 ? ` (${formatDuration(Math.floor(late / 1000) * 1000)} late)` : ''}`);
+    runSlot(entry, slot);
+  };
+
+  // ---- timers -----------------------------------------------------------------------------------
+
+  const arm = (entry: JobEntry, retryInMs?: number): void => {
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (stopping || entries.get(entry.job.name) !== entry) return;
+    const next = nextSlots(entry.job.spec.schedule, entry.lastChecked, 1)[0];
+    if (next === undefined && entry.nextAt !== undefined) log('warn', `job ${entry.job.name}: its cron pattern has no more slots`);
+    entry.nextAt = next;
+    if (next === undefined) return;
+    const delay = retryInMs ?? Math.min(maxTimerMs, Math.max(0, next - clock()));
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      try {
+        check(entry, false);
+      } catch (err) {
+        // A bug here must not take every other job down with it: log, and look again shortly.
+        log('error', `job ${entry.job.name}: internal error while checking its schedule: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        if (entry.timer === undefined) arm(entry, Math.min(maxTimerMs, 5000));
+      }
+    }, delay);
+  };
+
+  /**
+   * Decides every slot due since the job was last checked: the latest runs if it is not too late,
+   * the rest are recorded missed. `startup`: the daemon was down until now, so `catch_up` applies
+   * as written; otherwise a little timer lateness is forgiven.
+   */
+  const check = (entry: JobEntry, startup: boolean): void => {
+    if (stopping) return;
+    loopBeatAt = Date.now();
+    const now = clock();
+    const { job } = entry;
+    if (now > entry.lastChecked) {
+      const schedule = job.spec.schedule;
+      const catchUp = startup ? schedule.catch_up : Math.max(schedule.catch_up, lateToleranceMs);
+      const decision = decideMissedSlots(schedule, entry.lastChecked, now, catchUp);
+      const latest = decision.missed.at(-1);
+      const missed = decision.missed.map((at) => ({
+        slot: slotKey(at),
+        reason:
+          `not checked in time: the scheduler did not look between ${iso(entry.lastChecked)} and ${iso(now)}` +
+          (decision.run === undefined && at === latest
+            ? `, and at ${formatDuration(Math.floor((now - at) / 1000) * 1000)} late this slot is more than catch_up (${formatDuration(schedule.catch_up)}) late`
+            : '; only the latest slot due may catch up'),
+      }));
+      try {
+        if (decision.run !== undefined) fire(entry, decision.run, now);
+        const recorded = store.recordChecked(job.name, now, missed, daemonId, now);
+        ledgerOk();
+        entry.lastChecked = now;
+        if (recorded > 0) {
+          const first = missed[0]!.slot;
+          const last = missed.at(-1)!.slot;
+          log('warn', `job ${job.name}: ${recorded} slot(s) missed${recorded > 1 ? ` (${first} … ${last})` : ` (${first})`}: ${missed.at(-1)!.reason}`);
+        }
+        if (decision.moreMissed) log('warn', `job ${job.name}: more slots were missed than are recorded (only the latest ${missed.length})`);
+      } catch (err) {
+        ledgerFailed(`checking job ${job.name}`, err);
+        arm(entry, Math.min(maxTimerMs, 5000));
+        return;
+      }
+    }
+    arm(entry);
+  };
+
+  // ---- the job set ------------------------------------------------------------------------------
+
+  const describeJob = (entry: JobEntry): string => {
+    const s = entry.job.spec.schedule;
+    const next = entry.nextAt === undefined ? 'none' : `${iso(entry.nextAt)} (${formatLocal(entry.nextAt, s.timezone)})`;
+    return `job ${entry.job.name} (${path.relative(jobsDir, entry.job.file) || entry.job.file}): cron "${s.cron}" ${s.timezone}, catch_up ${formatDuration(s.catch_up)}; next firing ${next}`;
+  };
+
+  const addJob = (job: ScheduledJob): void => {
+    let lastChecked = store.lastChecked(job.name);
+    if (lastChecked === undefined) {
+      // A job the ledger has never seen starts now: there is no downtime to catch up on.
+      lastChecked = clock();
+      store.recordChecked(job.name, lastChecked, [], daemonId, lastChecked);
+    }
+    const entry: JobEntry = { job, lastChecked, nextAt: undefined, timer: undefined };
+    entries.set(job.name, entry);
+    check(entry, true);
+    log('info', describeJob(entry));
+  };
+
+  let reloading: Promise<ReloadResult> = Promise.resolve({ ok: true, added: [], removed: [], changed: [] });
+  const reload = (): Promise<ReloadResult> => {
+    reloading = reloading.then(async (): Promise<ReloadResult> => {
+      if (stopping) return { ok: false, error: 'the scheduler is stopping' };
+      let set;
+      try {
+        set = await loadJobSet(jobsDir);
+      } catch (err) {
+        log('error', `reload failed; keeping the ${entries.size} job(s) already loaded: ${message(err)}`);
+        return { ok: false, error: message(err) };
+      }
+      if (stopping) return { ok: false, error: 'the scheduler is stopping' };
+      const result = { ok: true as const, added: [] as string[], removed: [] as string[], changed: [] as string[] };
+      const wanted = new Map(set.jobs.map((j) => [j.name, j]));
+      for (const [name, entry] of entries) {
+        if (wanted.has(name)) continue;
+        if (entry.timer !== undefined) clearTimeout(entry.timer);
+        entries.delete(name);
+        result.removed.push(name);
+        log('info', `job ${name}: removed (its file is gone or has no schedule)${active.has(name) ? '; its current run continues' : ''}`);
+      }
+      for (const job of set.jobs) {
+        const entry = entries.get(job.name);
+        try {
+          if (entry === undefined) {
+            addJob(job);
+            result.added.push(job.name);
+          } else if (entry.job.fingerprint !== job.fingerprint) {
+            entry.job = job;
+            arm(entry);
+            result.changed.push(job.name);
+            log('info', `changed: ${describeJob(entry)}`);
+          }
+        } catch (err) {
+          ledgerFailed(`adding job ${job.name}`, err);
+        }
+      }
+      if (set.jobs.length === 0) log('warn', `no job file in ${jobsDir} has a schedule now; nothing will run until one does`);
+      return result;
+    });
+    return reloading;
+  };
+
+  let watcher: FSWatcher | undefined;
+  let debounce: NodeJS.Timeout | undefined;
+  if (options.watch !== false) {
+    try {
+      watcher = watch(jobsDir, { persistent: false }, () => {
+        if (debounce !== undefined) clearTimeout(debounce);
+        debounce = setTimeout(() => {
+          debounce = undefined;
+          void reload();
+        }, options.watchDebounceMs ?? 500);
+      });
+      watcher.on('error', (err) => log('warn', `watching ${jobsDir} failed (${err.message}); reload with SIGHUP`));
+    } catch (err) {
+      log('warn', `cannot watch ${jobsDir} (${message(err)}); reload with SIGHUP`);
+    }
+  }
+
+  try {
+    for (const job of initial.jobs) addJob(job);
+  } catch (err) {
+    // Only a ledger failure gets here: do not leave a half-started daemon behind.
+    stopping = true;
+    clearInterval(heartbeat);
+    watcher?.close();
+    for (const e of entries.values()) if (e.timer !== undefined) clearTimeout(e.timer);
+    markDaemonGone(daemonId);
+    await simulator?.close();
+    if (ownsLedger) ledger.close();
+    throw err;
+  }
+  log('info', `scheduler ${daemonId} started: ${entries.size} job(s) from ${jobsDir}, ledger ${ledger.path}${api.sandbox ? ', sending to the sandbox simulator' : ''}`);
+
+  const idle = async (): Promise<void> => {
+    while (active.size > 0) await Promise.allSettled([...active.values()].map((a) => a.promise));
+  };
+
+  return {
+    daemonId,
+    ledger,
+    reload,
+    nextFirings: () =>
+      [...entries.values()].map((e) => ({
+        job: e.job.name,
+        file: e.job.file,
+        cron: e.job.spec.schedule.cron,
+        timezone: e.job.spec.schedule.timezone,
+        next: e.nextAt,
+        running: active.has(e.job.name),
+      })),
+    activeJobs: () => [...active.keys()],
+    health: () => {
+      const now = Date.now();
+      const loopAgeMs = now - loopBeatAt;
+      const loopAlive = loopAgeMs <= 3 * heartbeatMs + 1000;
+      return {
+        ok: !stopping && loopAlive && ledgerError === undefined,
+        detail: {
+          daemon_id: daemonId,
+          stopping,
+          loop: { alive: loopAlive, last_beat_ms_ago: loopAgeMs },
+          ledger: { path: ledger.path, writable: ledgerError === undefined, last_write_at: iso(ledgerWriteAt), ...(ledgerError === undefined ? {} : { error: ledgerError }) },
+          jobs: entries.size,
+          running: [...active.keys()],
+        },
+      };
+    },
+    idle,
+    stop: () => {
+      stopped ??= (async () => {
+        stopping = true;
+        clearInterval(heartbeat);
+        if (debounce !== undefined) clearTimeout(debounce);
+        watcher?.close();
+        for (const e of entries.values()) if (e.timer !== undefined) clearTimeout(e.timer);
+        if (active.size > 0) log('info', `stopping: interrupting ${[...active.keys()].join(', ')} (resumable)`);
+        for (const work of active.values()) work.controller.abort(new AppError('ERR_INTERRUPTED', 'the scheduler is stopping'));
+        await idle();
+        await reloading.catch(() => undefined);
+        try {
+          store.markDaemonStopped(daemonId, Date.now());
+        } catch (err) {
+          ledgerFailed('recording the stop failed', err);
+        }
+        markDaemonGone(daemonId);
+        await simulator?.close().catch(() => undefined);
+        if (ownsLedger) ledger.close();
+        log('info', `scheduler ${daemonId} stopped`);
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/** Messages between `startSimulatorWorker` and its thread. */
+import type { StatsQuery } from './engine.js';
+import type { SimulatorConfigPatch, SimulatorOptions } from './options.js';
+
+export interface WorkerStart {
+  options: SimulatorOptions;
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'stats'; query: StatsQuery | undefined }
+  | { id: number; op: 'reset' }
+  | { id: number; op: 'configure'; patch: SimulatorConfigPatch }
+  | { id: number; op: 'close' };
+
+export type WorkerReply =
+  | { type: 'ready'; url: string; origin: string; port: number; publicKey: string }
+  | { type: 'failed'; error: { code: string; message: string } }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: { code: string; message: string } };

@@ -1,0 +1,126 @@
+/** The daemon's metrics and health, scraped over HTTP on 127.0.0.1 while it runs scheduled jobs. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { createLedgerMetrics } from '../../src/metrics/ledger-metrics.js';
+import { createMetricsRegistry } from '../../src/metrics/registry.js';
+import { createRunMetrics } from '../../src/metrics/run-metrics.js';
+import { createSchedulerMetrics } from '../../src/metrics/scheduler-metrics.js';
+import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
+import { startScheduler, type Scheduler } from '../../src/scheduler/daemon.js';
+import { SlotStore } from '../../src/scheduler/slot-store.js';
+import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
+import { fixture, logSink, waitFor, writeJob, type Fixture } from './scheduler-support.js';
+
+let f: Fixture;
+let sim: InProcessSimulator;
+let daemon: Scheduler | undefined;
+let server: MetricsServer | undefined;
+let ledger: Ledger;
+
+beforeEach(async () => {
+  f = fixture();
+  sim = await startSimulator({ seed: 9 });
+});
+
+afterEach(async () => {
+  await daemon?.stop();
+  await server?.close();
+  ledger?.close();
+  daemon = undefined;
+  server = undefined;
+  await sim.close();
+  f.cleanup();
+});
+
+/** One sample's value from the text format: `name{labels} value`. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('scheduler metrics over HTTP', () => {
+  it('serves send, run, slot and schedule series, and /healthz', async () => {
+    writeJob(f, 'metered', { cron: '*/1 * * * * *', rows: 3 });
+    writeJob(f, 'yearly', { cron: '0 0 1 1 *', base: 5000 });
+    const registry = createMetricsRegistry();
+    ledger = new Ledger(f.dbPath);
+    daemon = await startScheduler({
+      jobsDir: f.jobsDir,
+      ledger,
+      api: { apiKey: 'k', baseUrl: sim.url, sandbox: true },
+      onLog: logSink().onLog,
+      metrics: createRunMetrics(registry),
+      watch: false,
+      heartbeatMs: 100,
+    });
+    createLedgerMetrics(registry, ledger);
+    createSchedulerMetrics(registry, daemon);
+    const d = daemon;
+    server = await startMetricsServer({ port: 0, registry, health: () => d.health() });
+
+    const store = new SlotStore(ledger);
+    const slot = await waitFor('a run', () => store.slots('metered').find((s) => s.runId !== null));
+    await waitFor('it to complete', () => ledger.getRun(slot.runId!).state === 'completed');
+
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+    const body = (await health.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ ok: true, daemon_id: daemon.daemonId, jobs: 2, ledger: { writable: true }, loop: { alive: true } });
+    const live = await (await fetch(`${server.url}/metrics`)).text();
+    expect(sample(live, 'bulktext_scheduler_healthy')).toBe(1);
+    expect(sample(live, 'bulktext_schedule_job_running{job="yearly"}')).toBe(0);
+    const nextMetered = sample(live, 'bulktext_schedule_next_firing_timestamp_seconds{job="metered"}')!;
+    expect(nextMetered - Date.now() / 1000).toBeGreaterThan(-0.5);
+    expect(nextMetered - Date.now() / 1000).toBeLessThanOrEqual(1.1);
+
+    // After the stop every run has settled, so the counters must match the ledger exactly.
+    await daemon.stop();
+    const after = await fetch(`${server.url}/healthz`);
+    expect(after.status).toBe(503);
+    expect(await after.json()).toMatchObject({ ok: false, stopping: true });
+
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const runs = ledger.listRuns();
+    const sentInLedger = runs.reduce((n, r) => n + ledger.counts(r.rid).sent, 0);
+    expect(sentInLedger).toBeGreaterThanOrEqual(3);
+    expect(sentInLedger).toBe(sim.messages.count());
+    expect(sample(text, 'bulktext_messages_total{outcome="sent"}')).toBe(sentInLedger);
+    expect(sample(text, 'bulktext_attempts_total{classification="accepted"}')).toBe(sentInLedger);
+    expect(sample(text, 'bulktext_messages_total{outcome="failed"}')).toBe(0);
+    expect(sample(text, 'bulktext_requests_in_flight')).toBe(0);
+    const completed = runs.filter((r) => r.state === 'completed').length;
+    expect(sample(text, 'bulktext_runs{state="completed"}')).toBe(completed);
+    expect(sample(text, 'bulktext_schedule_slots{job="metered",state="started"}')).toBe(store.slots('metered').filter((s) => s.state === 'started').length);
+    const lastOk = sample(text, 'bulktext_last_successful_run_timestamp_seconds{job="metered"}')!;
+    expect(lastOk).toBe(Math.max(...runs.filter((r) => r.state === 'completed').map((r) => r.finishedAt!)) / 1000);
+    const nextYearly = sample(text, 'bulktext_schedule_next_firing_timestamp_seconds{job="yearly"}')!;
+    expect(new Date(nextYearly * 1000).toISOString()).toMatch(/^\d{4}-01-01T00:00:00\.000Z$/);
+    expect(sample(text, 'bulktext_scheduler_healthy')).toBe(0);
+  });
+
+  it('reports unhealthy when the ledger stops taking writes', async () => {
+    writeJob(f, 'yearly', { cron: '0 0 1 1 *' });
+    ledger = new Ledger(f.dbPath);
+    const log = logSink();
+    daemon = await startScheduler({
+      jobsDir: f.jobsDir,
+      ledger,
+      api: { apiKey: 'k', baseUrl: sim.url, sandbox: true },
+      onLog: log.onLog,
+      watch: false,
+      heartbeatMs: 50,
+    });
+    const d = daemon;
+    server = await startMetricsServer({ port: 0, registry: createMetricsRegistry(), health: () => d.health() });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    // Pull the ledger out from under the daemon: its next heartbeat write fails.
+    ledger.close();
+    await waitFor('the health check to notice', () => !d.health().ok, 5000);
+    const res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ ok: false, ledger: { writable: false, error: expect.stringMatching(/heartbeat write failed/) } });
+    expect(log.text()).toMatch(/error ledger: heartbeat write failed/);
+  });
+});

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { NumberIndex } from '../../../src/ingest/number-index.js';
+
+describe('NumberIndex', () => {
+  it('stores the first row per number through growth, exactly for 15-digit numbers', () => {
+    const index = new NumberIndex(16);
+    const reference = new Map<number, number>();
+    let seed = 7;
+    for (let row = 1; row <= 50_000; row++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      // Mostly distinct 11-15 digit numbers, with repeats and neighbours mixed in.
+      const key = row % 7 === 0 ? 999_999_999_999_999 - (row % 50) : 14_155_550_000 + (seed % 3_000_000) * 1_000_003;
+      const before = index.add(key, row);
+      expect(before).toBe(reference.get(key) ?? 0);
+      if (!reference.has(key)) reference.set(key, row);
+    }
+    expect(index.size).toBe(reference.size);
+    for (const [key, row] of reference) expect(index.get(key)).toBe(row);
+    expect(index.get(12345)).toBe(0);
+  });
+});

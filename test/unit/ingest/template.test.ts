@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { bindTemplate, parseTemplate } from '../../../src/ingest/template.js';
+
+describe('templates', () => {
+  it('parses {{field}} and {{ field }} once, keeping other braces literal', () => {
+    const t = parseTemplate('Hi {{first_name}}, {{ order_id }} {x} {{ }} {{first_name}}!');
+    expect(t.refs).toEqual(['first_name', 'order_id', 'first_name']);
+    expect(t.fields).toEqual(['first_name', 'order_id']);
+    const bound = bindTemplate(t, ['phone', 'first_name', 'order_id']);
+    expect(bound.render(['+1', 'Ann', 'A1'])).toBe('Hi Ann, A1 {x} {{ }} Ann!');
+  });
+
+  it('a missing or blank field fails the render and is named once', () => {
+    const bound = bindTemplate(parseTemplate('{{a}} {{b}} {{a}} {{c}}'), ['a', 'b', 'c']);
+    expect(bound.render(['', 'x', undefined])).toBeNull();
+    expect(bound.missing(['', 'x', undefined])).toEqual(['a', 'c']);
+    expect(bound.render([' \t', 'x', 'y'])).toBeNull();
+    expect(bound.render(['\u00a0A', 'x', 'y'])).toBe('\u00a0A x \u00a0A y');
+  });
+
+  it('a template without fields renders as itself', () => {
+    expect(bindTemplate(parseTemplate('Sale today'), []).render([])).toBe('Sale today');
+  });
+});

@@ -1,0 +1,121 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ledger } from '../../../src/ledger/ledger.js';
+import { migrations } from '../../../src/ledger/migrations.js';
+import { canMove, rowStatuses, transitions } from '../../../src/ledger/states.js';
+import { isAppError } from '../../../src/shared/errors.js';
+import { tempDir } from '../../helpers/temp.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let file: string;
+let ledger: Ledger;
+let rid: number;
+
+const newRun = (runId = 'r1') => ({
+  runId, jobName: 'job', jobFile: '/jobs/job.yaml', jobSpec: '{}', specHash: 'h', sourcePath: '/data/a.csv', sourceSha256: 'abc',
+  sandbox: false, startedAt: 1_700_000_000_000,
+});
+
+beforeEach(() => {
+  tmp = tempDir();
+  file = path.join(tmp.dir, 'ledger.db');
+  ledger = new Ledger(file);
+  rid = ledger.createRun(newRun()).rid;
+  ledger.insertRows(rid, [
+    { row: 1, line: 2, to: '+14155550101', sender: '+18445550001', text: 'a', subject: null, parts: 1, encoding: 'GSM-7', status: 'pending' },
+    { row: 2, line: 3, to: '+14155550102', sender: '+18445550001', text: 'b', subject: null, parts: 2, encoding: 'GSM-7', status: 'pending' },
+    { row: 3, line: 4, to: 'nope', sender: null, text: null, subject: null, parts: 1, encoding: null, status: 'skipped', errorCode: 'invalid_number', errorDetail: 'invalid_number: "nope"' },
+  ]);
+});
+afterEach(() => {
+  ledger.close();
+  tmp.cleanup();
+});
+
+const sent = (row: number, id: string) => ({
+  row, status: 'sent' as const, messageId: id, fromNumber: '+18445550001', parts: 1, cost: '0.0040', currency: 'USD', at: 2,
+});
+const attempt = (row: number) => ({ row, attempt: 1, startedAt: 1, latencyMs: 3, httpStatus: 200, outcome: 'accepted', telnyxCode: null, detail: null });
+
+describe('state table', () => {
+  it('allows exactly the documented moves', () => {
+    expect(transitions.pending).toEqual(['sending', 'skipped', 'deferred', 'expired']);
+    expect(transitions.sending).toEqual(['sent', 'failed', 'unknown', 'pending']);
+    expect(transitions.unknown).toEqual(['pending', 'sent']);
+    expect(transitions.deferred).toEqual(['sending', 'deferred', 'expired', 'skipped']);
+    for (const final of ['sent', 'failed', 'skipped', 'expired'] as const) for (const to of rowStatuses) expect(canMove(final, to)).toBe(false);
+  });
+});
+
+describe('Ledger', () => {
+  it('uses WAL with synchronous=FULL and records its schema version', () => {
+    expect(ledger.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(ledger.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(ledger.db.pragma('user_version', { simple: true })).toBe(migrations.at(-1)!.version);
+  });
+
+  it('moves pending → sending → sent and keeps what Telnyx said', () => {
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    expect(ledger.message(rid, 1)).toMatchObject({ status: 'sending', attempts: 1, sendingAt: 1 });
+    ledger.commit(rid, { sending: [], outcomes: [sent(1, 'm-1')], attempts: [attempt(1)] });
+    expect(ledger.message(rid, 1)).toMatchObject({ status: 'sent', messageId: 'm-1', cost: '0.0040', currency: 'USD', sentAt: 2 });
+    expect(ledger.attempts(rid, 1)).toHaveLength(1);
+    expect(ledger.counts(rid)).toMatchObject({ sent: 1, pending: 1, skipped: 1, total: 3 });
+  });
+
+  it('rejects an illegal move and rolls back the whole batch', () => {
+    let error: unknown;
+    try {
+      // Row 2 is pending: it cannot become sent without first being marked sending.
+      ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [sent(2, 'm-2')], attempts: [attempt(2)] });
+    } catch (err) {
+      error = err;
+    }
+    expect(isAppError(error, 'ERR_LEDGER_TRANSITION')).toBe(true);
+    expect(ledger.message(rid, 1)?.status).toBe('pending');
+    expect(ledger.attempts(rid, 2)).toHaveLength(0);
+    expect(() => ledger.commit(rid, { sending: [{ row: 3, at: 1 }], outcomes: [], attempts: [] })).toThrow(/cannot become sending/);
+  });
+
+  it('turns rows left sending into unknown, and reopens unknown only on request', () => {
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
+    expect(ledger.markInFlightUnknown(rid)).toBe(2);
+    expect(ledger.message(rid, 1)).toMatchObject({ status: 'unknown', errorCode: 'in_doubt' });
+    expect(ledger.nextPending(rid, 0, 10)).toEqual([]);
+    expect(ledger.reopenUnknown(rid)).toBe(2);
+    expect(ledger.nextPending(rid, 0, 10).map((m) => m.row)).toEqual([1, 2]);
+  });
+
+  it('defers rows until their window opens, and expires what was never sent', () => {
+    ledger.commit(rid, { sending: [], outcomes: [{ row: 1, status: 'deferred', until: 500, errorDetail: 'outside window', at: 1 }], attempts: [] });
+    expect(ledger.nextPending(rid, 0, 10).map((m) => m.row)).toEqual([2]);
+    expect(ledger.nextDeferral(rid)).toBe(500);
+    expect(ledger.nextDue(rid, 499, 10)).toEqual([]);
+    expect(ledger.nextDue(rid, 500, 10).map((m) => m.row)).toEqual([1]);
+    ledger.commit(rid, { sending: [{ row: 1, at: 501 }], outcomes: [], attempts: [] });
+    expect(ledger.message(rid, 1)?.status).toBe('sending');
+    expect(ledger.expireUnsent(rid, 'expires_after passed')).toBe(1);
+    expect(ledger.message(rid, 2)).toMatchObject({ status: 'expired', errorDetail: 'expires_after passed' });
+    expect(ledger.message(rid, 1)?.status).toBe('sending');
+  });
+
+  it('commits survive a reopen of the file (another process would see them)', () => {
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    const other = new Database(file, { readonly: true });
+    expect(other.prepare(`SELECT status FROM messages WHERE row = 1`).get()).toEqual({ status: 'sending' });
+    other.close();
+  });
+
+  it('finds unfinished runs of the same job over the same source', () => {
+    expect(ledger.unfinishedRuns('job', 'abc').map((r) => r.runId)).toEqual(['r1']);
+    ledger.setRunState(rid, 'completed', { finishedAt: 3 });
+    expect(ledger.unfinishedRuns('job', 'abc')).toEqual([]);
+  });
+
+  it('refuses a ledger written by a newer bulktext', () => {
+    ledger.db.pragma(`user_version = ${migrations.at(-1)!.version + 1}`);
+    ledger.close();
+    expect(() => new Ledger(file)).toThrow(/newer than this bulktext/);
+  });
+});
