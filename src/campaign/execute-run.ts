@@ -2,7 +2,6 @@
  * Sends a prepared run: owns the run's state in the ledger while the dispatcher works, and turns the
  * dispatcher's summary into the run's final state.
  */
-import { hostname } from 'node:os';
 import type { JobSpec } from '../config/job-spec.js';
 import { Dispatcher, type DispatchEvent, type DispatchSummary } from '../dispatch/dispatcher.js';
 import type { Ledger, RunRecord } from '../ledger/ledger.js';
@@ -10,6 +9,7 @@ import type { RunState } from '../ledger/states.js';
 import { createTelnyxClient } from '../telnyx/client.js';
 import { createMessageSender, type SendTemplate } from '../telnyx/message-sender.js';
 import { TelnyxCode, type SendKind } from '../telnyx/wire.js';
+import { currentProcess } from '../shared/process-probe.js';
 import { createAdmission } from './admission.js';
 import { senderCount } from './senders.js';
 import { watchSuppressions } from './suppressions.js';
@@ -67,7 +67,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     connections: spec.rate.max_concurrent,
     timeoutMs: options.requestTimeoutMs ?? 30_000,
   });
-  ledger.setOwner(run.rid, { pid: process.pid, host: hostname() });
+  ledger.setOwner(run.rid, currentProcess());
   const optedOut = watchSuppressions(ledger);
   ledger.setRunState(run.rid, 'running');
   let summary: DispatchSummary | undefined;

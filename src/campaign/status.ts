@@ -1,9 +1,9 @@
 /**
  * The status object `status --json` and `run --json` print (a contract other tools read).
  */
-import { hostname } from 'node:os';
 import type { Ledger, RunRecord, StatusCounts, Trigger } from '../ledger/ledger.js';
 import { planVsActual } from '../plan/index.js';
+import { currentProcess, processAlive } from '../shared/process-probe.js';
 import { deliveryCounts, type DeliveryCounts } from './delivery-report.js';
 
 export type PublicRunState = 'running' | 'interrupted' | 'completed' | 'aborted';
@@ -39,18 +39,10 @@ export interface RunStatus {
   estimate: { parts: number; cost: { amount: string; currency: string } | null } | null;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Whether another live process on this host is sending the run now. */
 export function ownedByLiveProcess(run: RunRecord): boolean {
-  return run.ownerPid !== null && run.ownerPid !== process.pid && run.ownerHost === hostname() && processAlive(run.ownerPid);
+  const self = currentProcess();
+  return run.ownerPid !== null && run.ownerPid !== self.pid && run.ownerHost === self.host && processAlive(run.ownerPid);
 }
 
 /**
@@ -60,8 +52,9 @@ export function ownedByLiveProcess(run: RunRecord): boolean {
 export function publicState(run: RunRecord): PublicRunState {
   if (run.state === 'completed' || run.state === 'aborted' || run.state === 'interrupted') return run.state;
   if (run.ownerPid === null) return 'interrupted';
-  if (run.ownerHost !== hostname()) return 'running';
-  return run.ownerPid === process.pid || processAlive(run.ownerPid) ? 'running' : 'interrupted';
+  const self = currentProcess();
+  if (run.ownerHost !== self.host) return 'running';
+  return run.ownerPid === self.pid || processAlive(run.ownerPid) ? 'running' : 'interrupted';
 }
 
 export function runStatus(ledger: Ledger, run: RunRecord, counts: StatusCounts = ledger.counts(run.rid)): RunStatus {

@@ -35,21 +35,12 @@ export interface NewRun {
   startedAt: number;
 }
 
-export interface RunRecord {
+export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot'> {
   rid: number;
-  runId: string;
-  jobName: string;
-  jobFile: string;
-  jobSpec: string;
-  specHash: string;
-  sourcePath: string;
-  sourceSha256: string;
-  sandbox: boolean;
   state: RunState;
   trigger: Trigger;
   slot: string | null;
   total: number;
-  startedAt: number;
   finishedAt: number | null;
   stopCode: string | null;
   stopDetail: string | null;

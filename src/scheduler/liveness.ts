@@ -3,10 +3,10 @@
  * daemon's row says which process on which host runs it. A claim by a dead daemon must not block the
  * job for ever (its run is resumed instead), and a claim by a live one must block it (no overlap).
  *
- * Reads `process.pid` and probes pids with signal 0, as campaign/status.ts does for run owners: that
- * is inspection, not control of this process.
  */
-import { hostname } from 'node:os';
+import { currentProcess, processAlive } from '../shared/process-probe.js';
+
+export { currentProcess };
 
 export interface DaemonRecord {
   daemonId: string;
@@ -27,15 +27,6 @@ export function markDaemonGone(daemonId: string): void {
   liveHere.delete(daemonId);
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Whether the daemon is still running. In this process: whether it has not stopped. On this host:
  * its pid is alive and its heartbeat is fresh (a stale heartbeat catches a pid reused after a
@@ -43,13 +34,9 @@ function processAlive(pid: number): boolean {
  */
 export function daemonAlive(d: DaemonRecord, now: number, staleAfterMs: number): boolean {
   if (d.stoppedAt !== null) return false;
-  const here = hostname();
-  if (d.host === here && d.pid === process.pid) return liveHere.has(d.daemonId);
+  const { pid: self, host: here } = currentProcess();
+  if (d.host === here && d.pid === self) return liveHere.has(d.daemonId);
   const fresh = now - d.heartbeatAt <= staleAfterMs;
   if (d.host === here) return fresh && processAlive(d.pid);
   return fresh;
-}
-
-export function currentProcess(): { pid: number; host: string } {
-  return { pid: process.pid, host: hostname() };
 }
