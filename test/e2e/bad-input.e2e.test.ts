@@ -84,3 +84,16 @@ describe('bad input', () => {
     expect(r.stderr).toContain('no run nope');
   });
 });
+
+describe('resume refuses', () => {
+  it('when the source changed since the run began', async () => {
+    const { job, csv } = writeCampaign(tmp.dir, { rows: 3 });
+    const first = await run(['run', job, '--db', 'l.db', '--json', '--quiet'], cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: 'http://127.0.0.1:9/v2' }));
+    // Nothing listens on port 9: connection refused is retryable, so the rows fail after their attempts.
+    const runId = /run (\S+)/.exec(first.stderr)![1]!;
+    writeFileSync(csv, 'phone,first_name\n+14155550100,Changed\n');
+    const r = await run(['resume', runId, '--db', 'l.db'], cliEnv({ TELNYX_API_KEY: 'k' }));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/changed since the run began/);
+  });
+});
