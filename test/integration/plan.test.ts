@@ -31,10 +31,22 @@ import { tempDir } from '../helpers/temp.js';
 
 let dir: string;
 let cleanup: () => void;
+const ledgers: Ledger[] = [];
 beforeEach(() => {
   ({ dir, cleanup } = tempDir('bulktext-plan-'));
 });
-afterEach(() => cleanup());
+afterEach(() => {
+  // The test's ledgers close before the directory they live in is removed.
+  for (const ledger of ledgers.splice(0)) ledger.close();
+  cleanup();
+});
+
+/** A ledger in the test's directory, closed after the test. */
+function openLedger(file: string): Ledger {
+  const ledger = new Ledger(path.join(dir, file));
+  ledgers.push(ledger);
+  return ledger;
+}
 
 const FROM = ['+18445550001', '+18445550002'];
 /** "Hi Cara! " + this is 100 characters: 1 part in GSM-7, 2 in UCS-2 because of the curly quote. */
@@ -83,7 +95,7 @@ function plannable(doc: Record<string, unknown> = jobDoc(), pricing?: unknown): 
 const PRICING = { per_part: '0.0040', currency: 'USD', countries: { GB: '0.0400', CA: '0.0100' } };
 
 function ledgerWithOptOuts(numbers: string[]): Ledger {
-  const ledger = new Ledger(path.join(dir, 'ledger.db'));
+  const ledger = openLedger('ledger.db');
   const insert = ledger.db.prepare(`INSERT INTO suppressions (number, source, detail, added_at) VALUES (?, 'stop_reply', 'STOP', ?)`);
   for (const n of numbers) insert.run(n, Date.now());
   return ledger;
@@ -103,71 +115,67 @@ describe('computePlan over a generated CSV', () => {
   it('counts every skip reason with its lines, the segments, the UCS-2 trigger, cost and duration', async () => {
     writeFixture();
     const ledger = ledgerWithOptOuts(['+12015550107']);
-    try {
-      const spec = plannable(jobDoc(), PRICING);
-      const plan = await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger), sample: 2 });
+    const spec = plannable(jobDoc(), PRICING);
+    const plan = await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger), sample: 2 });
 
-      expect(plan.rows).toEqual({
-        total: 13,
-        sendable: 6,
-        invalid: 1,
-        duplicate: 1,
-        suppressed: 2,
-        missing_field: 1,
-        too_long: 1,
-        invalid_row: 1,
-      });
-      expect(plan.suppressed_by).toEqual({ list: 1, ledger: 1 });
-      const lines = Object.fromEntries(Object.entries(plan.skipped_examples).map(([k, v]) => [k, v.map((e) => e.line)]));
-      expect(lines).toEqual({ invalid_number: [3], duplicate: [4], suppressed: [10, 11], missing_field: [5], too_long: [8], invalid_row: [14] });
-      expect(plan.skipped_examples.too_long[0]?.detail).toContain('14 parts');
+    expect(plan.rows).toEqual({
+      total: 13,
+      sendable: 6,
+      invalid: 1,
+      duplicate: 1,
+      suppressed: 2,
+      missing_field: 1,
+      too_long: 1,
+      invalid_row: 1,
+    });
+    expect(plan.suppressed_by).toEqual({ list: 1, ledger: 1 });
+    const lines = Object.fromEntries(Object.entries(plan.skipped_examples).map(([k, v]) => [k, v.map((e) => e.line)]));
+    expect(lines).toEqual({ invalid_number: [3], duplicate: [4], suppressed: [10, 11], missing_field: [5], too_long: [8], invalid_row: [14] });
+    expect(plan.skipped_examples.too_long[0]?.detail).toContain('14 parts');
 
-      // Sendable: lines 2 (1), 6 (2, UCS-2), 7 (2), 9 (1, GB), 12 (1), 15 (1, UCS-2, CA).
-      expect(plan.segments.total).toBe(8);
-      expect(plan.segments.by_parts).toEqual({ '1': 4, '2': 2 });
-      expect(plan.segments.ucs2_rows).toBe(2);
-      expect(plan.segments.ucs2_switched).toBe(2);
-      expect(plan.segments.ucs2_extra_parts).toBe(1);
-      expect(plan.segments.ucs2_triggers).toEqual([
-        { char: '’', code_point: 'U+2019', rows: 1 },
-        { char: '😀', code_point: 'U+1F600', rows: 1 },
-      ]);
-      expect(plan.segments.ucs2_examples[0]).toMatchObject({ line: 6, char: '’', code_point: 'U+2019', parts: 2, gsm7_parts: 1 });
-      expect(plan.segments.ucs2_examples[0]?.excerpt).toContain('We’re');
+    // Sendable: lines 2 (1), 6 (2, UCS-2), 7 (2), 9 (1, GB), 12 (1), 15 (1, UCS-2, CA).
+    expect(plan.segments.total).toBe(8);
+    expect(plan.segments.by_parts).toEqual({ '1': 4, '2': 2 });
+    expect(plan.segments.ucs2_rows).toBe(2);
+    expect(plan.segments.ucs2_switched).toBe(2);
+    expect(plan.segments.ucs2_extra_parts).toBe(1);
+    expect(plan.segments.ucs2_triggers).toEqual([
+      { char: '’', code_point: 'U+2019', rows: 1 },
+      { char: '😀', code_point: 'U+1F600', rows: 1 },
+    ]);
+    expect(plan.segments.ucs2_examples[0]).toMatchObject({ line: 6, char: '’', code_point: 'U+2019', parts: 2, gsm7_parts: 1 });
+    expect(plan.segments.ucs2_examples[0]?.excerpt).toContain('We’re');
 
-      // US 6 parts × 0.0040 + GB 1 × 0.0400 + CA 1 × 0.0100.
-      expect(plan.cost).toMatchObject({ amount: '0.0740', currency: 'USD', estimate: true });
-      expect(plan.cost.lines).toEqual([
-        { country: '*', kind: 'sms_part', count: 6, price: '0.0040', amount: '0.0240' },
-        { country: 'CA', kind: 'sms_part', count: 1, price: '0.0100', amount: '0.0100' },
-        { country: 'GB', kind: 'sms_part', count: 1, price: '0.0400', amount: '0.0400' },
-      ]);
+    // US 6 parts × 0.0040 + GB 1 × 0.0400 + CA 1 × 0.0100.
+    expect(plan.cost).toMatchObject({ amount: '0.0740', currency: 'USD', estimate: true });
+    expect(plan.cost.lines).toEqual([
+      { country: '*', kind: 'sms_part', count: 6, price: '0.0040', amount: '0.0240' },
+      { country: 'CA', kind: 'sms_part', count: 1, price: '0.0100', amount: '0.0100' },
+      { country: 'GB', kind: 'sms_part', count: 1, price: '0.0400', amount: '0.0400' },
+    ]);
 
-      // Duration: the dispatcher's sender keys and 98.8 % pacing.
-      const sendable = ['+12015550101', '+12015550103', '+12015550104', '+447400123456', '+12015550108', '+15062345678'];
-      const perSender = new Map<string, number>();
-      for (const n of sendable) perSender.set(pickSender(spec.sender, n), (perSender.get(pickSender(spec.sender, n)) ?? 0) + 1);
-      const busiest = Math.max(...perSender.values());
-      const expected = Math.max(6 / (10 * RATE_SAFETY), busiest / (1 * RATE_SAFETY));
-      expect(plan.estimated_seconds).toBeCloseTo(expected, 3);
-      expect(plan.duration.per_sender.senders).toBe(perSender.size);
+    // Duration: the dispatcher's sender keys and 98.8 % pacing.
+    const sendable = ['+12015550101', '+12015550103', '+12015550104', '+447400123456', '+12015550108', '+15062345678'];
+    const perSender = new Map<string, number>();
+    for (const n of sendable) perSender.set(pickSender(spec.sender, n), (perSender.get(pickSender(spec.sender, n)) ?? 0) + 1);
+    const busiest = Math.max(...perSender.values());
+    const expected = Math.max(6 / (10 * RATE_SAFETY), busiest / (1 * RATE_SAFETY));
+    expect(plan.estimated_seconds).toBeCloseTo(expected, 3);
+    expect(plan.duration.per_sender.senders).toBe(perSender.size);
 
-      expect(plan.samples).toHaveLength(2);
-      expect(plan.samples[0]).toMatchObject({ row: 1, line: 2, to: '+12015550101', text: 'Hi Ann! Your order ships today.', parts: 1, encoding: 'GSM-7' });
-      expect(FROM).toContain(plan.samples[0]?.from);
+    expect(plan.samples).toHaveLength(2);
+    expect(plan.samples[0]).toMatchObject({ row: 1, line: 2, to: '+12015550101', text: 'Hi Ann! Your order ships today.', parts: 1, encoding: 'GSM-7' });
+    expect(FROM).toContain(plan.samples[0]?.from);
 
-      const codes = plan.warnings.map((w) => w.code);
-      expect(codes).toEqual(['invalid_numbers', 'invalid_rows', 'missing_fields', 'too_long', 'ucs2_switch']);
-      expect(plan.warnings.find((w) => w.code === 'invalid_numbers')?.lines).toEqual([3]);
+    const codes = plan.warnings.map((w) => w.code);
+    expect(codes).toEqual(['invalid_numbers', 'invalid_rows', 'missing_fields', 'too_long', 'ucs2_switch']);
+    expect(plan.warnings.find((w) => w.code === 'invalid_numbers')?.lines).toEqual([3]);
 
-      const text = describePlan(plan, { jobFile: 'job.yaml' });
-      expect(text).toContain('"’" U+2019');
-      expect(text).toContain("1 on the job's suppression list, 1 in the ledger's opt-outs");
-      expect(text).toContain(`bulktext run job.yaml --plan ${plan.plan_hash}`);
-      expect(text).toContain('0.0740 USD');
-    } finally {
-      ledger.close();
-    }
+    const text = describePlan(plan, { jobFile: 'job.yaml' });
+    expect(text).toContain('"’" U+2019');
+    expect(text).toContain("1 on the job's suppression list, 1 in the ledger's opt-outs");
+    expect(text).toContain(`bulktext run job.yaml --plan ${plan.plan_hash}`);
+    expect(text).toContain('0.0740 USD');
   });
 
   it('without pricing reports cost null with a note; MMS counts 1 part per message', async () => {
@@ -227,47 +235,43 @@ describe('plan hash and verifyPlanHash', () => {
   it('changes with the spec, the source bytes and the suppression state, and the guard names which', async () => {
     writeFixture();
     const ledger = ledgerWithOptOuts(['+12015550107']);
-    try {
-      const spec = plannable(jobDoc(), PRICING);
-      const plan = await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger) });
-      expect(plan.plan_hash).toMatch(/^[0-9a-f]{12}(-[0-9a-f]{12}){3}$/);
-      expect(parsePlanHash(plan.plan_hash)?.source).toBe(plan.hash_components.source.slice(0, 12));
-      expect(plan.hash_components.source).toBe(plan.source.sha256);
-      await expect(verifyPlanHash(spec, plan.plan_hash, { ledger })).resolves.toBeUndefined();
-      // Planning again over the same state gives the same hash.
-      expect((await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger) })).plan_hash).toBe(plan.plan_hash);
+    const spec = plannable(jobDoc(), PRICING);
+    const plan = await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger) });
+    expect(plan.plan_hash).toMatch(/^[0-9a-f]{12}(-[0-9a-f]{12}){3}$/);
+    expect(parsePlanHash(plan.plan_hash)?.source).toBe(plan.hash_components.source.slice(0, 12));
+    expect(plan.hash_components.source).toBe(plan.source.sha256);
+    await expect(verifyPlanHash(spec, plan.plan_hash, { ledger })).resolves.toBeUndefined();
+    // Planning again over the same state gives the same hash.
+    expect((await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger) })).plan_hash).toBe(plan.plan_hash);
 
-      // 1. The job spec (the message text).
-      const edited = plannable(jobDoc({ message: { text: 'Hello {{first_name}}! {{msg}}' } }), PRICING);
-      const e1 = await expectMismatch(verifyPlanHash(edited, plan.plan_hash, { ledger }), ['spec']);
-      expect(e1.message).toContain('the job spec');
-      expect((await computePlan(edited, { suppressedNumbers: readLedgerSuppressions(ledger) })).plan_hash).not.toBe(plan.plan_hash);
-      // A price change is a spec change too.
-      await expectMismatch(verifyPlanHash(plannable(jobDoc(), { ...PRICING, per_part: '0.0050' }), plan.plan_hash, { ledger }), ['spec']);
+    // 1. The job spec (the message text).
+    const edited = plannable(jobDoc({ message: { text: 'Hello {{first_name}}! {{msg}}' } }), PRICING);
+    const e1 = await expectMismatch(verifyPlanHash(edited, plan.plan_hash, { ledger }), ['spec']);
+    expect(e1.message).toContain('the job spec');
+    expect((await computePlan(edited, { suppressedNumbers: readLedgerSuppressions(ledger) })).plan_hash).not.toBe(plan.plan_hash);
+    // A price change is a spec change too.
+    await expectMismatch(verifyPlanHash(plannable(jobDoc(), { ...PRICING, per_part: '0.0050' }), plan.plan_hash, { ledger }), ['spec']);
 
-      // 2. The suppression state: the ledger's opt-out table.
-      ledger.db.prepare(`INSERT INTO suppressions (number, source, detail, added_at) VALUES ('+12015550104', 'stop_reply', 'STOP', 1)`).run();
-      const e2 = await expectMismatch(verifyPlanHash(spec, plan.plan_hash, { ledger }), ['suppression_ledger']);
-      expect(e2.message).toContain("the ledger's opt-out table");
-      const afterStop = await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger) });
-      expect(afterStop.rows.suppressed).toBe(3);
-      expect(afterStop.plan_hash).not.toBe(plan.plan_hash);
-      ledger.db.prepare(`DELETE FROM suppressions WHERE number = '+12015550104'`).run();
-      await expect(verifyPlanHash(spec, plan.plan_hash, { ledger })).resolves.toBeUndefined();
+    // 2. The suppression state: the ledger's opt-out table.
+    ledger.db.prepare(`INSERT INTO suppressions (number, source, detail, added_at) VALUES ('+12015550104', 'stop_reply', 'STOP', 1)`).run();
+    const e2 = await expectMismatch(verifyPlanHash(spec, plan.plan_hash, { ledger }), ['suppression_ledger']);
+    expect(e2.message).toContain("the ledger's opt-out table");
+    const afterStop = await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger) });
+    expect(afterStop.rows.suppressed).toBe(3);
+    expect(afterStop.plan_hash).not.toBe(plan.plan_hash);
+    ledger.db.prepare(`DELETE FROM suppressions WHERE number = '+12015550104'`).run();
+    await expect(verifyPlanHash(spec, plan.plan_hash, { ledger })).resolves.toBeUndefined();
 
-      // 3. The job's suppression file.
-      appendFileSync(path.join(dir, 'opt-outs.txt'), '+12015550103\n');
-      const e3 = await expectMismatch(verifyPlanHash(spec, plan.plan_hash, { ledger }), ['suppression_list']);
-      expect(e3.message).toContain('opt-outs.txt');
+    // 3. The job's suppression file.
+    appendFileSync(path.join(dir, 'opt-outs.txt'), '+12015550103\n');
+    const e3 = await expectMismatch(verifyPlanHash(spec, plan.plan_hash, { ledger }), ['suppression_list']);
+    expect(e3.message).toContain('opt-outs.txt');
 
-      // 4. The source bytes, together with the list: both are named.
-      appendFileSync(path.join(dir, 'recipients.csv'), '+12015550109,Lou,new\n');
-      const e4 = await expectMismatch(verifyPlanHash(spec, plan.plan_hash, { ledger }), ['source', 'suppression_list']);
-      expect(e4.message).toContain('the source content');
-      expect(e4.message).toContain('Nothing was sent');
-    } finally {
-      ledger.close();
-    }
+    // 4. The source bytes, together with the list: both are named.
+    appendFileSync(path.join(dir, 'recipients.csv'), '+12015550109,Lou,new\n');
+    const e4 = await expectMismatch(verifyPlanHash(spec, plan.plan_hash, { ledger }), ['source', 'suppression_list']);
+    expect(e4.message).toContain('the source content');
+    expect(e4.message).toContain('Nothing was sent');
   });
 
   it('refuses a value that is not a plan hash with ERR_USAGE', async () => {
@@ -277,13 +281,9 @@ describe('plan hash and verifyPlanHash', () => {
   });
 
   it('counts no ledger opt-outs without a ledger, or with an empty suppressions table', () => {
-    const ledger = new Ledger(path.join(dir, 'fresh.db'));
-    try {
-      expect(readLedgerSuppressions(ledger).size).toBe(0);
-      expect(readLedgerSuppressions(undefined).size).toBe(0);
-    } finally {
-      ledger.close();
-    }
+    const ledger = openLedger('fresh.db');
+    expect(readLedgerSuppressions(ledger).size).toBe(0);
+    expect(readLedgerSuppressions(undefined).size).toBe(0);
   });
 });
 
@@ -291,56 +291,52 @@ describe('plan against what run records', () => {
   it('counts the rows run ingests, row for row, and status can set actual cost against the estimate', async () => {
     writeFixture();
     const ledger = ledgerWithOptOuts(['+12015550107']);
-    try {
-      const spec = plannable(jobDoc(), PRICING);
-      const suppressed = readLedgerSuppressions(ledger);
-      const planned: IngestedRow[] = [];
-      const plan = await computePlan(spec, { suppressedNumbers: suppressed, onRow: (r) => planned.push(r) });
-      const { run } = await startRun(ledger, spec, { sandbox: true, suppressed: (n) => suppressed.has(n) });
+    const spec = plannable(jobDoc(), PRICING);
+    const suppressed = readLedgerSuppressions(ledger);
+    const planned: IngestedRow[] = [];
+    const plan = await computePlan(spec, { suppressedNumbers: suppressed, onRow: (r) => planned.push(r) });
+    const { run } = await startRun(ledger, spec, { sandbox: true, suppressed: (n) => suppressed.has(n) });
 
-      const recorded = [...ledger.messages(run.rid)];
-      expect(recorded.map((m) => [m.row, m.status === 'skipped' ? m.errorCode : 'send', m.status === 'skipped' ? null : m.parts])).toEqual(
-        planned.map((r) => [r.row, r.skip?.reason ?? 'send', r.skip === undefined ? r.parts : null]),
-      );
-      const recordedParts = recorded.filter((m) => m.status === 'pending').reduce((s, m) => s + m.parts, 0);
-      expect(recordedParts).toBe(plan.segments.total);
+    const recorded = [...ledger.messages(run.rid)];
+    expect(recorded.map((m) => [m.row, m.status === 'skipped' ? m.errorCode : 'send', m.status === 'skipped' ? null : m.parts])).toEqual(
+      planned.map((r) => [r.row, r.skip?.reason ?? 'send', r.skip === undefined ? r.parts : null]),
+    );
+    const recordedParts = recorded.filter((m) => m.status === 'pending').reduce((s, m) => s + m.parts, 0);
+    expect(recordedParts).toBe(plan.segments.total);
 
-      recordPlanOnRun(ledger, run.rid, plan);
-      let vs = planVsActual(ledger, run.rid);
-      expect(vs.planned).toEqual({ parts: 8, cost: { amount: '0.0740', currency: 'USD' }, plan_hash: plan.plan_hash });
-      expect(vs.actual).toEqual({ sent_rows: 0, parts: 0, cost: [], rows_without_cost: 0 });
+    recordPlanOnRun(ledger, run.rid, plan);
+    let vs = planVsActual(ledger, run.rid);
+    expect(vs.planned).toEqual({ parts: 8, cost: { amount: '0.0740', currency: 'USD' }, plan_hash: plan.plan_hash });
+    expect(vs.actual).toEqual({ sent_rows: 0, parts: 0, cost: [], rows_without_cost: 0 });
 
-      // Telnyx accepts two rows: one with a cost, one whose cost is not known yet.
-      const pending = recorded.filter((m) => m.status === 'pending').slice(0, 2);
-      const at = Date.now();
-      ledger.commit(run.rid, { sending: pending.map((m) => ({ row: m.row, at })), outcomes: [], attempts: [] });
-      ledger.commit(run.rid, {
-        sending: [],
-        attempts: [],
-        outcomes: pending.map((m, i) => ({
-          row: m.row,
-          status: 'sent' as const,
-          messageId: `00000000-0000-4000-8000-00000000000${i}`,
-          fromNumber: null,
-          parts: m.parts,
-          cost: i === 0 ? '0.0040' : null,
-          currency: i === 0 ? 'USD' : null,
-          at,
-        })),
-      });
-      vs = planVsActual(ledger, run.rid);
-      expect(vs.actual).toEqual({
-        sent_rows: 2,
-        parts: pending[0]!.parts + pending[1]!.parts,
-        cost: [{ amount: '0.0040', currency: 'USD' }],
-        rows_without_cost: 1,
-      });
-      expect(vs.cost_difference).toBe('-0.0700');
-      expect(vs.parts_difference).toBe(pending[0]!.parts + pending[1]!.parts - 8);
-      expect(() => recordPlanOnRun(ledger, 9999, plan)).toThrow(/no run/);
-    } finally {
-      ledger.close();
-    }
+    // Telnyx accepts two rows: one with a cost, one whose cost is not known yet.
+    const pending = recorded.filter((m) => m.status === 'pending').slice(0, 2);
+    const at = Date.now();
+    ledger.commit(run.rid, { sending: pending.map((m) => ({ row: m.row, at })), outcomes: [], attempts: [] });
+    ledger.commit(run.rid, {
+      sending: [],
+      attempts: [],
+      outcomes: pending.map((m, i) => ({
+        row: m.row,
+        status: 'sent' as const,
+        messageId: `00000000-0000-4000-8000-00000000000${i}`,
+        fromNumber: null,
+        parts: m.parts,
+        cost: i === 0 ? '0.0040' : null,
+        currency: i === 0 ? 'USD' : null,
+        at,
+      })),
+    });
+    vs = planVsActual(ledger, run.rid);
+    expect(vs.actual).toEqual({
+      sent_rows: 2,
+      parts: pending[0]!.parts + pending[1]!.parts,
+      cost: [{ amount: '0.0040', currency: 'USD' }],
+      rows_without_cost: 1,
+    });
+    expect(vs.cost_difference).toBe('-0.0700');
+    expect(vs.parts_difference).toBe(pending[0]!.parts + pending[1]!.parts - 8);
+    expect(() => recordPlanOnRun(ledger, 9999, plan)).toThrow(/no run/);
   });
 });
 

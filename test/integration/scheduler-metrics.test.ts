@@ -1,35 +1,18 @@
 /** The daemon's metrics and health, scraped over HTTP on 127.0.0.1 while it runs scheduled jobs. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Ledger } from '../../src/ledger/ledger.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createLedgerMetrics } from '../../src/metrics/ledger-metrics.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { createRunMetrics } from '../../src/metrics/run-metrics.js';
 import { createSchedulerMetrics } from '../../src/metrics/scheduler-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
-import { startScheduler, type Scheduler } from '../../src/scheduler/daemon.js';
-import { SlotStore } from '../../src/scheduler/slot-store.js';
-import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
-import { fixture, logSink, waitFor, writeJob, type Fixture } from './scheduler-support.js';
+import { logSink, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
 
-let f: Fixture;
-let sim: InProcessSimulator;
-let daemon: Scheduler | undefined;
+const env = useSchedulerEnv(9);
 let server: MetricsServer | undefined;
-let ledger: Ledger;
-
-beforeEach(async () => {
-  f = fixture();
-  sim = await startSimulator({ seed: 9 });
-});
 
 afterEach(async () => {
-  await daemon?.stop();
   await server?.close();
-  ledger?.close();
-  daemon = undefined;
   server = undefined;
-  await sim.close();
-  f.cleanup();
 });
 
 /** One sample's value from the text format: `name{labels} value`. */
@@ -40,25 +23,15 @@ function sample(text: string, series: string): number | undefined {
 
 describe('scheduler metrics over HTTP', () => {
   it('serves send, run, slot and schedule series, and /healthz', async () => {
-    writeJob(f, 'metered', { cron: '*/1 * * * * *', rows: 3 });
-    writeJob(f, 'yearly', { cron: '0 0 1 1 *', base: 5000 });
+    writeJob(env, 'metered', { cron: '*/1 * * * * *', rows: 3 });
+    writeJob(env, 'yearly', { cron: '0 0 1 1 *', base: 5000 });
     const registry = createMetricsRegistry();
-    ledger = new Ledger(f.dbPath);
-    daemon = await startScheduler({
-      jobsDir: f.jobsDir,
-      ledger,
-      api: { apiKey: 'k', baseUrl: sim.url, sandbox: true },
-      onLog: logSink().onLog,
-      metrics: createRunMetrics(registry),
-      watch: false,
-      heartbeatMs: 100,
-    });
+    const { ledger, store } = env;
+    const daemon = await env.daemon(logSink(), { ledger, metrics: createRunMetrics(registry), heartbeatMs: 100 });
     createLedgerMetrics(registry, ledger);
     createSchedulerMetrics(registry, daemon);
-    const d = daemon;
-    server = await startMetricsServer({ port: 0, registry, health: () => d.health() });
+    server = await startMetricsServer({ port: 0, registry, health: () => daemon.health() });
 
-    const store = new SlotStore(ledger);
     const slot = await waitFor('a run', () => store.slots('metered').find((s) => s.runId !== null));
     await waitFor('it to complete', () => ledger.getRun(slot.runId!).state === 'completed');
 
@@ -85,7 +58,7 @@ describe('scheduler metrics over HTTP', () => {
     const runs = ledger.listRuns();
     const sentInLedger = runs.reduce((n, r) => n + ledger.counts(r.rid).sent, 0);
     expect(sentInLedger).toBeGreaterThanOrEqual(3);
-    expect(sentInLedger).toBe(sim.messages.count());
+    expect(sentInLedger).toBe(env.sim.messages.count());
     expect(sample(text, 'bulktext_messages_total{outcome="sent"}')).toBe(sentInLedger);
     expect(sample(text, 'bulktext_attempts_total{classification="accepted"}')).toBe(sentInLedger);
     expect(sample(text, 'bulktext_messages_total{outcome="failed"}')).toBe(0);
@@ -101,18 +74,10 @@ describe('scheduler metrics over HTTP', () => {
   });
 
   it('reports unhealthy when the ledger stops taking writes', async () => {
-    writeJob(f, 'yearly', { cron: '0 0 1 1 *' });
-    ledger = new Ledger(f.dbPath);
+    writeJob(env, 'yearly', { cron: '0 0 1 1 *' });
+    const { ledger } = env;
     const log = logSink();
-    daemon = await startScheduler({
-      jobsDir: f.jobsDir,
-      ledger,
-      api: { apiKey: 'k', baseUrl: sim.url, sandbox: true },
-      onLog: log.onLog,
-      watch: false,
-      heartbeatMs: 50,
-    });
-    const d = daemon;
+    const d = await env.daemon(log, { ledger, heartbeatMs: 50 });
     server = await startMetricsServer({ port: 0, registry: createMetricsRegistry(), health: () => d.health() });
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     // Pull the ledger out from under the daemon: its next heartbeat write fails.

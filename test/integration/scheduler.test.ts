@@ -3,51 +3,18 @@
  * cron: slots fire with exactly one run each, a job never overlaps itself, a restart or a second
  * daemon on the same ledger never repeats a slot.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Ledger, type RunRecord } from '../../src/ledger/ledger.js';
-import { startScheduler, type Scheduler } from '../../src/scheduler/daemon.js';
-import { SlotStore, type SlotRecord } from '../../src/scheduler/slot-store.js';
-import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
-import { fixture, logSink, recipients, waitFor, writeJob, type Fixture } from './scheduler-support.js';
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/ledger/ledger.js';
+import type { SlotRecord } from '../../src/scheduler/slot-store.js';
+import { logSink, recipients, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
 
-let f: Fixture;
-let sim: InProcessSimulator;
-let ledger: Ledger;
-let store: SlotStore;
-const daemons: Scheduler[] = [];
+const env = useSchedulerEnv(7);
 
-beforeEach(async () => {
-  f = fixture();
-  sim = await startSimulator({ seed: 7 });
-  // The test's own connection to the ledger file, for looking; the daemons open their own.
-  ledger = new Ledger(f.dbPath);
-  store = new SlotStore(ledger);
-});
-
-afterEach(async () => {
-  await Promise.all(daemons.splice(0).map((d) => d.stop()));
-  ledger.close();
-  await sim.close();
-  f.cleanup();
-});
-
-async function daemon(log = logSink()): Promise<Scheduler> {
-  const d = await startScheduler({
-    jobsDir: f.jobsDir,
-    ledger: f.dbPath,
-    api: { apiKey: 'test-key', baseUrl: sim.url, sandbox: true },
-    onLog: log.onLog,
-    watch: false,
-  });
-  daemons.push(d);
-  return d;
-}
-
-const started = (job: string): SlotRecord[] => store.slots(job).filter((s) => s.state === 'started');
+const started = (job: string): SlotRecord[] => env.store.slots(job).filter((s) => s.state === 'started');
 const scheduledRuns = (job: string): RunRecord[] =>
-  ledger.listRuns().filter((r) => r.jobName === job && r.trigger === 'schedule').reverse();
+  env.ledger.listRuns().filter((r) => r.jobName === job && r.trigger === 'schedule').reverse();
 
-const sentInLedger = (): number => ledger.listRuns().reduce((n, r) => n + ledger.counts(r.rid).sent, 0);
+const sentInLedger = (): number => env.ledger.listRuns().reduce((n, r) => n + env.ledger.counts(r.rid).sent, 0);
 
 /** Runs per slot: the ledger's runs table has no unique slot, so this is where a repeat would show. */
 function runsPerSlot(job: string): Map<string, number> {
@@ -58,16 +25,16 @@ function runsPerSlot(job: string): Map<string, number> {
 
 describe('scheduler daemon', () => {
   it('fires each slot once, with one run per slot, recorded with its trigger and slot', async () => {
-    writeJob(f, 'every2s', { cron: '*/2 * * * * *', rows: 2 });
+    writeJob(env, 'every2s', { cron: '*/2 * * * * *', rows: 2 });
     const log = logSink();
-    const d = await daemon(log);
+    const d = await env.daemon(log);
     const firstNext = d.nextFirings()[0]!.next!;
     expect(firstNext % 2000).toBe(0);
     expect(firstNext).toBeGreaterThan(Date.now() - 50);
     await waitFor('three runs completed', () => scheduledRuns('every2s').filter((r) => r.state === 'completed').length >= 3);
     await d.stop();
 
-    const all = store.slots('every2s');
+    const all = env.store.slots('every2s');
     const slots = started('every2s');
     const runs = scheduledRuns('every2s');
     expect(slots.length).toBeGreaterThanOrEqual(3);
@@ -76,7 +43,7 @@ describe('scheduler daemon', () => {
     expect([...runsPerSlot('every2s').values()].every((n) => n === 1)).toBe(true);
     for (const s of slots) {
       expect(s.finishedAt).not.toBeNull();
-      expect(ledger.getRun(s.runId!)).toMatchObject({ trigger: 'schedule', slot: s.slot, sandbox: true });
+      expect(env.ledger.getRun(s.runId!)).toMatchObject({ trigger: 'schedule', slot: s.slot, sandbox: true });
     }
     // Every slot from the first on is recorded, 2 s apart: none lost. A slot is only ever skipped
     // because the run before it was still going (a loaded machine) or the stop came first.
@@ -88,17 +55,17 @@ describe('scheduler daemon', () => {
       expect(s.reason).toMatch(/is still going|the scheduler stopped/);
     }
     // Every message the simulator accepted is one row the ledger records as sent: nothing twice.
-    expect(sentInLedger()).toBe(sim.messages.count());
-    for (const to of recipients(2)) expect(sim.messages.byRecipient(to).length).toBeGreaterThanOrEqual(3);
+    expect(sentInLedger()).toBe(env.sim.messages.count());
+    for (const to of recipients(2)) expect(env.sim.messages.byRecipient(to).length).toBeGreaterThanOrEqual(3);
     expect(log.text()).toMatch(/job every2s slot \S+: run \S+ completed in [\d.]+s: sent 2 · failed 0 · unknown 0 · skipped 0/);
   });
 
   it('never overlaps a job with itself: a slot that comes while the previous run is going is skipped with the reason', async () => {
     // 8 rows at 2 msg/s take ~3.5 s, longer than the 2 s between slots.
-    writeJob(f, 'slow', { cron: '*/2 * * * * *', rows: 8, rate: 2 });
+    writeJob(env, 'slow', { cron: '*/2 * * * * *', rows: 8, rate: 2 });
     const log = logSink();
-    const d = await daemon(log);
-    const skipped = await waitFor('a skipped slot', () => store.slots('slow').find((s) => s.state === 'skipped'));
+    const d = await env.daemon(log);
+    const skipped = await waitFor('a skipped slot', () => env.store.slots('slow').find((s) => s.state === 'skipped'));
     expect(skipped.reason).toMatch(/^the previous run \d{8}-\d{6}-\w+ \(slot \S+\) is still going$/);
     expect(skipped.runId).toBeNull();
     await waitFor('the first run to complete', () => scheduledRuns('slow')[0]?.state === 'completed');
@@ -112,18 +79,18 @@ describe('scheduler daemon', () => {
     expect(log.text()).toContain(`job slow slot ${skipped.slot}: skipped: the previous run`);
     expect([...runsPerSlot('slow').values()].every((n) => n === 1)).toBe(true);
     // Every message the simulator accepted is one row the ledger records as sent: nothing twice.
-    expect(sentInLedger()).toBe(sim.messages.count());
+    expect(sentInLedger()).toBe(env.sim.messages.count());
   });
 
   it('a restarted daemon does not repeat a slot', async () => {
-    writeJob(f, 'restart', { cron: '*/1 * * * * *', rows: 1 });
-    const first = await daemon();
+    writeJob(env, 'restart', { cron: '*/1 * * * * *', rows: 1 });
+    const first = await env.daemon();
     await waitFor('two runs completed by the first daemon', () => scheduledRuns('restart').filter((r) => r.state === 'completed').length >= 2);
     await first.stop();
     const before = started('restart').map((s) => s.slot);
     const lastBefore = before.at(-1)!;
 
-    const second = await daemon();
+    const second = await env.daemon();
     await waitFor('two slots run by the second daemon', () => started('restart').filter((s) => s.slot > lastBefore && s.runId !== null).length >= 2 && true);
     await second.stop();
 
@@ -138,10 +105,10 @@ describe('scheduler daemon', () => {
   });
 
   it('two daemons on one ledger run each slot once between them', async () => {
-    writeJob(f, 'shared', { cron: '*/1 * * * * *', rows: 2 });
+    writeJob(env, 'shared', { cron: '*/1 * * * * *', rows: 2 });
     const logA = logSink();
     const logB = logSink();
-    const [a, b] = await Promise.all([daemon(logA), daemon(logB)]);
+    const [a, b] = await Promise.all([env.daemon(logA), env.daemon(logB)]);
     await waitFor('four runs completed', () => scheduledRuns('shared').filter((r) => r.state === 'completed').length >= 4);
     await Promise.all([a.stop(), b.stop()]);
 
@@ -150,8 +117,8 @@ describe('scheduler daemon', () => {
     expect(scheduledRuns('shared').length).toBe(slots.length);
     // Both daemons competed for the same slots, and the loser of each stood back.
     expect(`${logA.text()}\n${logB.text()}`).toMatch(/already started by another scheduler/);
-    expect(sentInLedger()).toBe(sim.messages.count());
+    expect(sentInLedger()).toBe(env.sim.messages.count());
     // A recipient gets at most one text per run.
-    for (const to of recipients(2)) expect(sim.messages.byRecipient(to).length).toBeLessThanOrEqual(slots.length);
+    for (const to of recipients(2)) expect(env.sim.messages.byRecipient(to).length).toBeLessThanOrEqual(slots.length);
   });
 });

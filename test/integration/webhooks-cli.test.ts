@@ -2,21 +2,17 @@
  * The `webhooks` and `suppressions` command functions, in-process with their own Io: key handling,
  * serving until the signal aborts, one log line per event, and the suppression listing.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { suppressionsCommand } from '../../src/cli/commands/suppressions.js';
 import { webhooksCommand } from '../../src/cli/commands/webhooks.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import type { Io } from '../../src/cli/io.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { addSuppression } from '../../src/campaign/suppressions.js';
-import { inboundEvent, keyPair, post, signedHeaders, tempLedger, waitFor, type TempLedger } from '../unit/webhooks/helpers.js';
+import { useTempLedger } from '../helpers/ledger.js';
+import { inboundEvent, keyPair, post, signedHeaders, waitFor } from '../unit/webhooks/helpers.js';
 
-let t: TempLedger;
-
-beforeEach(() => {
-  t = tempLedger();
-});
-afterEach(() => t.cleanup());
+const t = useTempLedger();
 
 function testIo(env: Record<string, string> = {}): Io & { out: string[]; err: string[]; abort: () => void } {
   const out: string[] = [];

@@ -3,57 +3,42 @@
  * (connection reset, or no answer until the client times out), the row is `unknown`, and the
  * simulator's signed receipt — delivered to the receiver — proves which message it was.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executeRun } from '../../src/campaign/execute-run.js';
 import { parseJobSpec } from '../../src/config/job-spec.js';
-import { createTelnyxClient, type TelnyxClient } from '../../src/telnyx/client.js';
 import { createMessageSender } from '../../src/telnyx/message-sender.js';
-import { startSimulator, type InProcessSimulator, type SimulatorOptions } from '../../src/telnyx/simulator/index.js';
-import { startWebhookReceiver, type ReceiverLog, type WebhookReceiver } from '../../src/webhooks/receiver.js';
-import { markSending, seedRun, tempLedger, waitFor, type TempLedger } from '../unit/webhooks/helpers.js';
+import type { SimulatorOptions } from '../../src/telnyx/simulator/index.js';
+import { markSending, seedRun } from '../helpers/ledger.js';
+import { useSimulator } from '../helpers/simulator.js';
+import { waitFor } from '../unit/webhooks/helpers.js';
 
 const FROM = '+18445550001';
 const A = '+14155550101';
 const B = '+14155550102';
 
-let t: TempLedger;
-let sim: InProcessSimulator;
-let receiver: WebhookReceiver;
-let client: TelnyxClient;
-let logs: ReceiverLog[];
+const env = useSimulator();
 
-async function setup(options: SimulatorOptions, timeoutMs = 5000): Promise<void> {
-  sim = await startSimulator({ seed: 5, lifecycle: { sendingMs: 20, deliveryMs: 40 }, senderRates: { tollFree: 1000 }, ...options });
-  receiver = await startWebhookReceiver({ ledger: t.ledger, publicKey: sim.publicKey, retryIntervalMs: 50, onLog: (e) => logs.push(e) });
-  await sim.configure({ webhooks: { defaultWebhookUrl: receiver.url, retryDelayMs: 50 } });
-  client = createTelnyxClient({ apiKey: 'test-key', baseUrl: sim.url, timeoutMs });
+function setup(options: SimulatorOptions, timeoutMs = 5000): Promise<void> {
+  return env.start({
+    simulator: { seed: 5, lifecycle: { sendingMs: 20, deliveryMs: 40 }, senderRates: { tollFree: 1000 }, ...options },
+    receiver: { retryIntervalMs: 50 },
+    clientTimeoutMs: timeoutMs,
+  });
 }
 
-beforeEach(() => {
-  t = tempLedger();
-  logs = [];
-});
-
-afterEach(async () => {
-  await client?.close();
-  await sim?.close();
-  await receiver?.close();
-  t.cleanup();
-});
-
 function row(rid: number, n: number) {
-  return t.ledger.db
+  return env.ledger.db
     .prepare(`SELECT status, message_id AS messageId, delivery_status AS deliveryStatus, error_code AS errorCode FROM messages WHERE rid = ? AND row = ?`)
     .get(rid, n) as { status: string; messageId: string | null; deliveryStatus: string | null; errorCode: string | null };
 }
 
 /** Sends one row through the real sender adapter, recording `unknown` when the answer is lost, as the dispatcher does. */
 async function sendOne(rid: number, n: number, msg: { to: string; sender: string; text: string }, kind: 'long_code' | 'number_pool' = 'long_code'): Promise<string> {
-  const sender = createMessageSender(client, kind === 'long_code' ? { kind } : { kind, messagingProfileId: msg.sender });
-  markSending(t.ledger, rid, n);
+  const sender = createMessageSender(env.client, kind === 'long_code' ? { kind } : { kind, messagingProfileId: msg.sender });
+  markSending(env.ledger, rid, n);
   const result = await sender.send({ row: n, tz: null, to: msg.to, sender: msg.sender, text: msg.text, subject: null, parts: 1, attempts: 1 });
   expect(result.kind).toBe('in_doubt');
-  t.ledger.commit(rid, {
+  env.ledger.commit(rid, {
     sending: [],
     attempts: [],
     outcomes: [{ row: n, status: 'unknown', errorCode: result.kind === 'accepted' ? null : result.code, errorDetail: 'answer lost', at: Date.now() }],
@@ -65,27 +50,27 @@ describe('in-doubt rows resolved by receipts', () => {
   it('turns the row the simulator accepted before resetting the connection into sent with the right id', async () => {
     await setup({ faults: { recipients: { [A]: ['accept_then_reset'] } } });
     const rows = [{ to: A, sender: FROM, text: 'hello' }, { to: B, sender: FROM, text: 'hello' }];
-    const rid = seedRun(t.ledger, 'r1', rows);
+    const rid = seedRun(env.ledger, 'r1', rows);
     await sendOne(rid, 1, rows[0]!);
     expect(row(rid, 1)).toMatchObject({ status: 'unknown', messageId: null });
-    const accepted = sim.messages.byRecipient(A);
+    const accepted = env.sim.messages.byRecipient(A);
     expect(accepted).toHaveLength(1);
-    await sim.webhooksIdle();
+    await env.sim.webhooksIdle();
     await waitFor(() => row(rid, 1).deliveryStatus === 'delivered', 'the in-doubt row to be resolved and delivered');
     expect(row(rid, 1)).toEqual({ status: 'sent', messageId: accepted[0]!.id, deliveryStatus: 'delivered', errorCode: null });
     expect(row(rid, 2)).toMatchObject({ status: 'pending', messageId: null });
-    expect(t.ledger.counts(rid)).toMatchObject({ sent: 1, unknown: 0 });
-    expect(logs.some((l) => l.type === 'event' && l.outcome?.kind === 'resolved')).toBe(true);
+    expect(env.ledger.counts(rid)).toMatchObject({ sent: 1, unknown: 0 });
+    expect(env.logs.some((l) => l.type === 'event' && l.outcome?.kind === 'resolved')).toBe(true);
   });
 
   it('resolves a number-pool row by its messaging profile id', async () => {
     await setup({ faults: { recipients: { [A]: ['accept_then_reset'] } } });
     const msg = { to: A, sender: 'profile-pool-1', text: 'pool hello' };
-    const rid = seedRun(t.ledger, 'r1', [msg]);
+    const rid = seedRun(env.ledger, 'r1', [msg]);
     await sendOne(rid, 1, msg, 'number_pool');
-    const accepted = sim.messages.byRecipient(A)[0]!;
+    const accepted = env.sim.messages.byRecipient(A)[0]!;
     expect(accepted.from.phone_number).not.toBe(msg.sender);
-    await sim.webhooksIdle();
+    await env.sim.webhooksIdle();
     await waitFor(() => row(rid, 1).status === 'sent', 'the pool row to be resolved');
     expect(row(rid, 1)).toMatchObject({ messageId: accepted.id });
   });
@@ -93,35 +78,35 @@ describe('in-doubt rows resolved by receipts', () => {
   it('changes nothing when two unknown rows match the receipts, and reports it', async () => {
     await setup({ faults: { recipients: { [A]: ['accept_then_reset', 'accept_then_reset'] } } });
     const msg = { to: A, sender: FROM, text: 'same text' };
-    const r1 = seedRun(t.ledger, 'r1', [msg]);
-    const r2 = seedRun(t.ledger, 'r2', [msg]);
+    const r1 = seedRun(env.ledger, 'r1', [msg]);
+    const r2 = seedRun(env.ledger, 'r2', [msg]);
     await sendOne(r1, 1, msg);
     await sendOne(r2, 1, msg);
-    expect(sim.messages.byRecipient(A)).toHaveLength(2);
-    await sim.webhooksIdle();
-    await waitFor(() => (t.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events`).get() as { n: number }).n === 4, 'four stored events');
+    expect(env.sim.messages.byRecipient(A)).toHaveLength(2);
+    await env.sim.webhooksIdle();
+    await waitFor(() => (env.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events`).get() as { n: number }).n === 4, 'four stored events');
     expect(row(r1, 1)).toMatchObject({ status: 'unknown', messageId: null, deliveryStatus: null });
     expect(row(r2, 1)).toMatchObject({ status: 'unknown', messageId: null, deliveryStatus: null });
-    const notes = t.ledger.db.prepare(`SELECT applied, note FROM webhook_events`).all() as { applied: number; note: string }[];
+    const notes = env.ledger.db.prepare(`SELECT applied, note FROM webhook_events`).all() as { applied: number; note: string }[];
     expect(notes.every((n) => n.applied === 0 && n.note.startsWith('ambiguous: 2 unknown rows match'))).toBe(true);
-    expect(logs.filter((l) => l.type === 'event' && l.outcome?.kind === 'ambiguous')).toHaveLength(4);
+    expect(env.logs.filter((l) => l.type === 'event' && l.outcome?.kind === 'ambiguous')).toHaveLength(4);
     // The periodic retry keeps them unresolved rather than guessing.
-    receiver.retryWaiting();
+    env.receiver.retryWaiting();
     expect(row(r1, 1).status).toBe('unknown');
   });
 
   it('resolves a row whose receipts arrived while its request was still waiting for an answer', async () => {
     await setup({ faults: { recipients: { [A]: ['accept_then_hang'] } } }, 2000);
     const msg = { to: A, sender: FROM, text: 'slow' };
-    const rid = seedRun(t.ledger, 'r1', [msg]);
+    const rid = seedRun(env.ledger, 'r1', [msg]);
     const sending = sendOne(rid, 1, msg);
     // The receipts come while the row is still `sending`: stored, not applied.
-    await waitFor(() => (t.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE applied = 0`).get() as { n: number }).n === 2, 'receipts stored while in flight');
+    await waitFor(() => (env.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE applied = 0`).get() as { n: number }).n === 2, 'receipts stored while in flight');
     expect(row(rid, 1).status).toBe('sending');
     await sending; // the client times out: in doubt
     await waitFor(() => row(rid, 1).status === 'sent', 'the timer to re-apply the stored receipts');
-    expect(row(rid, 1)).toMatchObject({ messageId: sim.messages.byRecipient(A)[0]!.id, deliveryStatus: 'delivered' });
-    expect(logs.some((l) => l.type === 'retried' && l.outcome.kind === 'resolved')).toBe(true);
+    expect(row(rid, 1)).toMatchObject({ messageId: env.sim.messages.byRecipient(A)[0]!.id, deliveryStatus: 'delivered' });
+    expect(env.logs.some((l) => l.type === 'retried' && l.outcome.kind === 'resolved')).toBe(true);
   });
 });
 
@@ -139,14 +124,14 @@ describe('a run end to end', () => {
       },
       '/jobs/e2e.yaml',
     );
-    const rid = seedRun(t.ledger, 'e2e-run', [{ to: A, sender: FROM, text: 'hello' }, { to: B, sender: FROM, text: 'hello' }]);
-    const result = await executeRun(t.ledger, t.ledger.getRun('e2e-run'), spec, { apiKey: 'test-key', baseUrl: sim.url, requestTimeoutMs: 5000 });
+    const rid = seedRun(env.ledger, 'e2e-run', [{ to: A, sender: FROM, text: 'hello' }, { to: B, sender: FROM, text: 'hello' }]);
+    const result = await executeRun(env.ledger, env.ledger.getRun('e2e-run'), spec, { apiKey: 'test-key', baseUrl: env.sim.url, requestTimeoutMs: 5000 });
     expect(result.state).toBe('completed');
     // The reset is never resent: one message to A exists, and the run left its row unknown.
-    expect(sim.messages.byRecipient(A)).toHaveLength(1);
-    await sim.webhooksIdle();
+    expect(env.sim.messages.byRecipient(A)).toHaveLength(1);
+    await env.sim.webhooksIdle();
     await waitFor(() => row(rid, 1).status === 'sent' && row(rid, 1).deliveryStatus === 'delivered' && row(rid, 2).deliveryStatus === 'delivered', 'receipts for both rows');
-    expect(row(rid, 1).messageId).toBe(sim.messages.byRecipient(A)[0]!.id);
-    expect(row(rid, 2).messageId).toBe(sim.messages.byRecipient(B)[0]!.id);
+    expect(row(rid, 1).messageId).toBe(env.sim.messages.byRecipient(A)[0]!.id);
+    expect(row(rid, 2).messageId).toBe(env.sim.messages.byRecipient(B)[0]!.id);
   });
 });

@@ -5,68 +5,35 @@
  */
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeliveryStore } from '../../src/ledger/delivery-store.js';
-import { createTelnyxClient, type TelnyxClient } from '../../src/telnyx/client.js';
-import { startSimulator, type InProcessSimulator, type SimulatorOptions } from '../../src/telnyx/simulator/index.js';
-import { startWebhookReceiver, type ReceiverLog, type WebhookReceiver } from '../../src/webhooks/receiver.js';
-import {
-  inboundEvent,
-  keyPair,
-  markSending,
-  outboundEvent,
-  post,
-  seedRun,
-  signedHeaders,
-  tempLedger,
-  uuid,
-  waitFor,
-  type TempLedger,
-} from '../unit/webhooks/helpers.js';
+import type { SimulatorOptions } from '../../src/telnyx/simulator/index.js';
+import { startWebhookReceiver, type ReceiverLog } from '../../src/webhooks/receiver.js';
+import { markSending, seedRun } from '../helpers/ledger.js';
+import { useSimulator } from '../helpers/simulator.js';
+import { inboundEvent, keyPair, outboundEvent, post, signedHeaders, uuid, waitFor } from '../unit/webhooks/helpers.js';
 
 const FROM = '+18445550001';
 const A = '+14155550101';
 const B = '+14155550102';
 const C = '+14155550103';
 
-let t: TempLedger;
-let sim: InProcessSimulator;
-let receiver: WebhookReceiver;
-let client: TelnyxClient;
-let logs: ReceiverLog[];
+const env = useSimulator();
 
-async function setup(webhooks: NonNullable<SimulatorOptions['webhooks']> = {}, options: SimulatorOptions = {}): Promise<void> {
-  sim = await startSimulator({
-    seed: 7,
-    lifecycle: { sendingMs: 10, deliveryMs: 30 },
-    senderRates: { tollFree: 1000 },
-    outcomes: { recipients: { [B]: '40008' } },
-    ...options,
+function setup(webhooks: NonNullable<SimulatorOptions['webhooks']> = {}): Promise<void> {
+  return env.start({
+    simulator: { seed: 7, lifecycle: { sendingMs: 10, deliveryMs: 30 }, senderRates: { tollFree: 1000 }, outcomes: { recipients: { [B]: '40008' } } },
+    receiver: { retryIntervalMs: 100, webhooks },
   });
-  receiver = await startWebhookReceiver({ ledger: t.ledger, publicKey: sim.publicKey, retryIntervalMs: 100, onLog: (e) => logs.push(e) });
-  await sim.configure({ webhooks: { defaultWebhookUrl: receiver.url, retryDelayMs: 50, ...webhooks } });
-  client = createTelnyxClient({ apiKey: 'test-key', baseUrl: sim.url, timeoutMs: 5000 });
 }
-
-beforeEach(() => {
-  t = tempLedger();
-  logs = [];
-});
-
-afterEach(async () => {
-  await client?.close();
-  await sim?.close();
-  await receiver?.close();
-  t.cleanup();
-});
 
 /** Sends each row through the simulator as a run would: mark sending, POST, record the answer. */
 async function sendRows(rid: number, rows: { row: number; to: string; text: string }[]): Promise<string[]> {
   const ids: string[] = [];
   for (const r of rows) {
-    markSending(t.ledger, rid, r.row);
-    const msg = await client.sendLongCode({ from: FROM, to: r.to, text: r.text });
-    t.ledger.commit(rid, {
+    markSending(env.ledger, rid, r.row);
+    const msg = await env.client.sendLongCode({ from: FROM, to: r.to, text: r.text });
+    env.ledger.commit(rid, {
       sending: [],
       attempts: [],
       outcomes: [{ row: r.row, status: 'sent', messageId: msg.id, fromNumber: msg.from?.phone_number ?? null, parts: msg.parts ?? null, cost: msg.cost?.amount ?? null, currency: msg.cost?.currency ?? null, at: Date.now() }],
@@ -77,7 +44,7 @@ async function sendRows(rid: number, rows: { row: number; to: string; text: stri
 }
 
 function delivery(rid: number, row: number) {
-  return t.ledger.db
+  return env.ledger.db
     .prepare(
       `SELECT status, message_id AS messageId, delivery_status AS deliveryStatus, delivery_error_code AS code, delivered_at AS deliveredAt,
               sent_event_at AS sentEventAt, final_cost AS finalCost, final_currency AS finalCurrency, updated_at AS updatedAt
@@ -87,14 +54,14 @@ function delivery(rid: number, row: number) {
 }
 
 function eventCount(): number {
-  return (t.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events`).get() as { n: number }).n;
+  return (env.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events`).get() as { n: number }).n;
 }
 
 function snapshot(): string {
   return JSON.stringify([
-    t.ledger.db.prepare(`SELECT * FROM webhook_events ORDER BY event_id`).all(),
-    t.ledger.db.prepare(`SELECT * FROM messages ORDER BY rid, row`).all(),
-    t.ledger.db.prepare(`SELECT * FROM suppressions ORDER BY number`).all(),
+    env.ledger.db.prepare(`SELECT * FROM webhook_events ORDER BY event_id`).all(),
+    env.ledger.db.prepare(`SELECT * FROM messages ORDER BY rid, row`).all(),
+    env.ledger.db.prepare(`SELECT * FROM suppressions ORDER BY number`).all(),
   ]);
 }
 
@@ -107,36 +74,36 @@ const threeRows = [
 describe('receipts from the simulator', () => {
   it('applies signed message.sent and message.finalized: status, carrier error, final cost, times', async () => {
     await setup();
-    const rid = seedRun(t.ledger, 'r1', threeRows);
+    const rid = seedRun(env.ledger, 'r1', threeRows);
     const ids = await sendRows(rid, threeRows.map((r, i) => ({ row: i + 1, to: r.to, text: r.text })));
-    await sim.webhooksIdle();
+    await env.sim.webhooksIdle();
     await waitFor(() => eventCount() === 6, 'six stored events');
-    expect(sim.webhookDeliveries().every((d) => d.ok && d.status === 200)).toBe(true);
+    expect(env.sim.webhookDeliveries().every((d) => d.ok && d.status === 200)).toBe(true);
 
     const a = delivery(rid, 1);
-    const simA = sim.messages.get(ids[0]!)!;
+    const simA = env.sim.messages.get(ids[0]!)!;
     expect(a).toMatchObject({ status: 'sent', messageId: ids[0], deliveryStatus: 'delivered', code: null, finalCost: simA.cost!.amount, finalCurrency: 'USD' });
     expect(a.deliveredAt).toBe(Date.parse(simA.completed_at!));
     expect(a.sentEventAt).toBe(Date.parse(simA.sent_at!));
     expect(delivery(rid, 2)).toMatchObject({ deliveryStatus: 'delivery_failed', code: '40008' });
     expect(delivery(rid, 3)).toMatchObject({ deliveryStatus: 'delivered' });
-    const store = new DeliveryStore(t.ledger);
+    const store = new DeliveryStore(env.ledger);
     expect(store.deliveryCounts(rid)).toEqual({ delivered: 2, delivery_failed: 1, delivery_unconfirmed: 0, sending_failed: 0, expired: 0, awaiting: 0 });
-    expect(t.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE applied = 1`).get()).toEqual({ n: 6 });
+    expect(env.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE applied = 1`).get()).toEqual({ n: 6 });
   });
 
   it('keeps the final status through duplicates and finalized-before-sent, applying each event id once', async () => {
     // One delivery at a time, so the order the simulator chose is the order the receiver sees.
     await setup({ duplicateProbability: 1, outOfOrderProbability: 1, concurrency: 1 });
-    const rid = seedRun(t.ledger, 'r1', threeRows);
+    const rid = seedRun(env.ledger, 'r1', threeRows);
     const ids = await sendRows(rid, threeRows.map((r, i) => ({ row: i + 1, to: r.to, text: r.text })));
-    await sim.webhooksIdle();
-    const deliveries = sim.webhookDeliveries();
+    await env.sim.webhooksIdle();
+    const deliveries = env.sim.webhookDeliveries();
     expect(deliveries).toHaveLength(12);
     expect(deliveries.filter((d) => d.duplicate)).toHaveLength(6);
     expect(deliveries.every((d) => d.ok)).toBe(true);
     await waitFor(() => eventCount() === 6, 'six distinct events');
-    const events = logs.filter((l): l is Extract<ReceiverLog, { type: 'event' }> => l.type === 'event');
+    const events = env.logs.filter((l): l is Extract<ReceiverLog, { type: 'event' }> => l.type === 'event');
     // Finalized really did reach the receiver first for every message.
     for (const id of ids) {
       const order = events.filter((e) => !e.duplicate && e.outcome !== undefined && 'messageId' in e.outcome && e.outcome.messageId === id).map((e) => e.eventType);
@@ -155,15 +122,15 @@ describe('requests that must not be believed', () => {
 
   async function seeded(): Promise<number> {
     await setup();
-    const rid = seedRun(t.ledger, 'r1', threeRows);
-    t.ledger.commit(rid, { sending: [{ row: 1, at: Date.now() }], outcomes: [], attempts: [] });
-    t.ledger.commit(rid, { sending: [], attempts: [], outcomes: [{ row: 1, status: 'sent', messageId: 'm-1', fromNumber: FROM, parts: 1, cost: '0.0040', currency: 'USD', at: Date.now() }] });
+    const rid = seedRun(env.ledger, 'r1', threeRows);
+    env.ledger.commit(rid, { sending: [{ row: 1, at: Date.now() }], outcomes: [], attempts: [] });
+    env.ledger.commit(rid, { sending: [], attempts: [], outcomes: [{ row: 1, status: 'sent', messageId: 'm-1', fromNumber: FROM, parts: 1, cost: '0.0040', currency: 'USD', at: Date.now() }] });
     return rid;
   }
 
   it('answers 401 to missing signature headers and 403 to a tampered body, a wrong key, stale and future timestamps', async () => {
     const rid = await seeded();
-    const key = sim.engine.privateKey;
+    const key = env.sim.engine.privateKey;
     const before = snapshot();
     const body = valid();
     const good = signedHeaders(key, body);
@@ -183,29 +150,29 @@ describe('requests that must not be believed', () => {
       ['garbage signature', body, { ...good, 'telnyx-signature-ed25519': 'bm90IGEgc2lnbmF0dXJl' }, 403],
     ];
     for (const [what, b, headers, status] of cases) {
-      const res = await post(receiver.url, b, headers);
+      const res = await post(env.receiver.url, b, headers);
       expect({ what, status: res.status }).toEqual({ what, status });
     }
     expect(snapshot()).toBe(before);
     expect(delivery(rid, 1)).toMatchObject({ deliveryStatus: null });
     // The same body, correctly signed and on time, is applied.
-    expect((await post(receiver.url, body, good)).status).toBe(200);
+    expect((await post(env.receiver.url, body, good)).status).toBe(200);
     expect(delivery(rid, 1)).toMatchObject({ deliveryStatus: 'delivered' });
   });
 
   it('acknowledges a replayed event id with 200 and applies it once', async () => {
     const rid = await seeded();
     const body = valid();
-    const headers = signedHeaders(sim.engine.privateKey, body);
-    expect((await post(receiver.url, body, headers)).status).toBe(200);
+    const headers = signedHeaders(env.sim.engine.privateKey, body);
+    expect((await post(env.receiver.url, body, headers)).status).toBe(200);
     const after = delivery(rid, 1);
     const stored = snapshot();
     await new Promise((r) => setTimeout(r, 5));
-    expect((await post(receiver.url, body, headers)).status).toBe(200);
-    expect((await post(receiver.url, body, signedHeaders(sim.engine.privateKey, body))).status).toBe(200);
+    expect((await post(env.receiver.url, body, headers)).status).toBe(200);
+    expect((await post(env.receiver.url, body, signedHeaders(env.sim.engine.privateKey, body))).status).toBe(200);
     expect(snapshot()).toBe(stored);
     expect(delivery(rid, 1)).toEqual(after);
-    const events = logs.filter((l) => l.type === 'event');
+    const events = env.logs.filter((l) => l.type === 'event');
     expect(events.map((e) => (e.type === 'event' ? e.duplicate : null))).toEqual([false, true, true]);
   });
 
@@ -213,26 +180,26 @@ describe('requests that must not be believed', () => {
     await seeded();
     const before = snapshot();
     const big = JSON.stringify({ data: { id: uuid(), event_type: 'message.sent', pad: 'x'.repeat(300 * 1024) } });
-    expect((await post(receiver.url, big, signedHeaders(sim.engine.privateKey, big))).status).toBe(413);
+    expect((await post(env.receiver.url, big, signedHeaders(env.sim.engine.privateKey, big))).status).toBe(413);
     const small = valid();
-    const headers = signedHeaders(sim.engine.privateKey, small);
-    expect((await post(receiver.url.replace('/telnyx', '/other'), small, headers)).status).toBe(404);
-    const get = await post(receiver.url, '', {}, 'GET');
+    const headers = signedHeaders(env.sim.engine.privateKey, small);
+    expect((await post(env.receiver.url.replace('/telnyx', '/other'), small, headers)).status).toBe(404);
+    const get = await post(env.receiver.url, '', {}, 'GET');
     expect(get.status).toBe(405);
     const notJson = 'not json at all';
-    expect((await post(receiver.url, notJson, signedHeaders(sim.engine.privateKey, notJson))).status).toBe(400);
+    expect((await post(env.receiver.url, notJson, signedHeaders(env.sim.engine.privateKey, notJson))).status).toBe(400);
     expect(snapshot()).toBe(before);
   });
 
   it('counts the body limit on the bytes actually received, not only on content-length', async () => {
     await seeded();
-    const small = await startWebhookReceiver({ ledger: t.ledger, publicKey: sim.publicKey, maxBodyBytes: 1024, retryIntervalMs: 0 });
+    const small = await startWebhookReceiver({ ledger: env.ledger, publicKey: env.sim.publicKey, maxBodyBytes: 1024, retryIntervalMs: 0 });
     try {
       const body = outboundEvent('message.sent', { id: 'm-1', to: A, text: 'y'.repeat(2000) });
       // A chunked body has no content-length: the limit must hold while streaming.
       const res = await request(small.url, {
         method: 'POST',
-        headers: signedHeaders(sim.engine.privateKey, body),
+        headers: signedHeaders(env.sim.engine.privateKey, body),
         body: Readable.from([Buffer.from(body.slice(0, 800)), Buffer.from(body.slice(800))]),
         signal: AbortSignal.timeout(5000),
       }).catch((err: unknown) => ({ statusCode: -1, body: { text: async () => String(err) } }));
@@ -248,8 +215,8 @@ describe('events the ledger cannot place yet, and replies', () => {
   it('stores an event for an unknown message id instead of dropping it', async () => {
     await setup();
     const body = outboundEvent('message.finalized', { id: 'm-elsewhere', to: '+14155550999' });
-    expect((await post(receiver.url, body, signedHeaders(sim.engine.privateKey, body))).status).toBe(200);
-    const row = t.ledger.db.prepare(`SELECT message_id AS messageId, applied, note, payload FROM webhook_events`).get() as Record<string, unknown>;
+    expect((await post(env.receiver.url, body, signedHeaders(env.sim.engine.privateKey, body))).status).toBe(200);
+    const row = env.ledger.db.prepare(`SELECT message_id AS messageId, applied, note, payload FROM webhook_events`).get() as Record<string, unknown>;
     expect(row).toMatchObject({ messageId: 'm-elsewhere', applied: 0, payload: body });
     expect(row.note).toMatch(/no ledger row has message id m-elsewhere/);
   });
@@ -257,13 +224,13 @@ describe('events the ledger cannot place yet, and replies', () => {
   it('adds a number that replies STOP to the suppression table and removes it on START', async () => {
     await setup();
     const stop = inboundEvent(A, FROM, '  Stop ');
-    expect((await post(receiver.url, stop, signedHeaders(sim.engine.privateKey, stop))).status).toBe(200);
+    expect((await post(env.receiver.url, stop, signedHeaders(env.sim.engine.privateKey, stop))).status).toBe(200);
     const chat = inboundEvent(B, FROM, 'what is this?');
-    expect((await post(receiver.url, chat, signedHeaders(sim.engine.privateKey, chat))).status).toBe(200);
-    const suppressed = () => t.ledger.db.prepare(`SELECT number, source FROM suppressions`).all();
+    expect((await post(env.receiver.url, chat, signedHeaders(env.sim.engine.privateKey, chat))).status).toBe(200);
+    const suppressed = () => env.ledger.db.prepare(`SELECT number, source FROM suppressions`).all();
     expect(suppressed()).toEqual([{ number: A, source: 'stop_reply' }]);
     const start = inboundEvent(A, FROM, 'START');
-    expect((await post(receiver.url, start, signedHeaders(sim.engine.privateKey, start))).status).toBe(200);
+    expect((await post(env.receiver.url, start, signedHeaders(env.sim.engine.privateKey, start))).status).toBe(200);
     expect(suppressed()).toEqual([]);
     expect(eventCount()).toBe(3);
   });

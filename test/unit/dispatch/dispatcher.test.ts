@@ -1,9 +1,8 @@
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher, type DispatcherOptions } from '../../../src/dispatch/dispatcher.js';
 import type { MessageSender, PendingMessage, SendResult } from '../../../src/dispatch/ports.js';
-import { Ledger } from '../../../src/ledger/ledger.js';
-import { tempDir } from '../../helpers/temp.js';
+import type { Ledger } from '../../../src/ledger/ledger.js';
+import { seedRun, tempLedger, type TempLedger } from '../../helpers/ledger.js';
 
 /** A port fake: answers each row from a script, records when each request was made. */
 class ScriptedSender implements MessageSender {
@@ -27,22 +26,16 @@ const accepted = (row: number): SendResult => ({
   httpStatus: 200,
 });
 
-let tmp: ReturnType<typeof tempDir>;
+let t: TempLedger;
 let ledger: Ledger;
 let rid: number;
 
+/** `n` pending rows to +1415555 1000, 1001, …, their senders taken in turn from `senders`. */
 function seed(n: number, senders = ['+18445550001']): void {
-  const run = ledger.createRun({
-    runId: 'r1', jobName: 'j', jobFile: 'j.yaml', jobSpec: '{}', specHash: 'h', sourcePath: 's.csv', sourceSha256: 'x',
-    sandbox: true, startedAt: Date.now(),
-  });
-  rid = run.rid;
-  ledger.insertRows(
-    rid,
-    Array.from({ length: n }, (_, i) => ({
-      row: i + 1, line: i + 2, to: `+1415555${String(1000 + i).padStart(4, '0')}`, sender: senders[i % senders.length]!,
-      text: 'hi', subject: null, parts: 1, encoding: 'GSM-7', status: 'pending' as const,
-    })),
+  rid = seedRun(
+    ledger,
+    'r1',
+    Array.from({ length: n }, (_, i) => ({ to: `+1415555${String(1000 + i).padStart(4, '0')}`, sender: senders[i % senders.length]!, text: 'hi' })),
   );
 }
 
@@ -62,13 +55,10 @@ function dispatcher(sender: MessageSender, over: Partial<DispatcherOptions> = {}
 }
 
 beforeEach(() => {
-  tmp = tempDir();
-  ledger = new Ledger(path.join(tmp.dir, 'ledger.db'));
+  t = tempLedger();
+  ledger = t.ledger;
 });
-afterEach(() => {
-  ledger.close();
-  tmp.cleanup();
-});
+afterEach(() => t.cleanup());
 
 describe('Dispatcher', () => {
   it('sends every pending row exactly once and records it sent', async () => {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { deliveryCounts } from '../../../src/campaign/delivery-report.js';
 import { planVsActual } from '../../../src/plan/index.js';
 import { addSuppression, listSuppressions, loadSuppressedSet } from '../../../src/campaign/suppressions.js';
@@ -17,17 +17,16 @@ import {
   type EventOutcome,
 } from '../../../src/webhooks/apply-event.js';
 import { tempDir } from '../../helpers/temp.js';
-import { inboundEvent, markSending, markSent, markUnknown, outboundEvent, seedRun, tempLedger, uuid, type TempLedger } from './helpers.js';
+import { markSending, markSent, markUnknown, seedRun, useTempLedger } from '../../helpers/ledger.js';
+import { inboundEvent, outboundEvent, uuid } from './helpers.js';
 
-let t: TempLedger;
+const t = useTempLedger();
 let store: DeliveryStore;
 const T0 = 1_800_000_000_000;
 
 beforeEach(() => {
-  t = tempLedger();
   store = new DeliveryStore(t.ledger);
 });
-afterEach(() => t.cleanup());
 
 /** Parses and receives a body the way the receiver does (after verification). */
 function receive(raw: string, at = T0 + 60_000): EventOutcome | 'duplicate' {
