@@ -27,6 +27,16 @@ export type SendResult =
       retryAfterMs?: number;
     };
 
+/** A batch as the dispatcher hands it to the ledger. */
+export interface DispatchBatch extends WriteBatch {
+  /**
+   * A ledger that makes the commit durable later (an fsync off the event loop) calls this during
+   * `commit` with a promise that resolves once the batch is on disk; nothing in the batch is acted on
+   * (no request is written) before then. A ledger that never calls it is durable when `commit` returns.
+   */
+  deferDurability?: (durable: Promise<void>) => void;
+}
+
 export interface MessageSender {
   /** Sends one row. Never throws for an API or network outcome: it classifies it. */
   send(message: PendingMessage, signal?: AbortSignal): Promise<SendResult>;
@@ -38,8 +48,11 @@ export interface DispatchLedger {
   nextDue?(now: number, limit: number): PendingMessage[];
   /** When the earliest deferred row may go; undefined when none is deferred. */
   nextDeferral?(): number | undefined;
-  /** Commits one batch in a single transaction; throws on an illegal state move. */
-  commit(batch: WriteBatch): void;
+  /**
+   * Commits one batch in a single transaction; throws on an illegal state move. Durable on return,
+   * unless the ledger calls the batch's `deferDurability` during the call (see DispatchBatch).
+   */
+  commit(batch: DispatchBatch): void;
 }
 
 /** Whether a row may be sent now (send windows, deadlines); see schedule/send-gate.ts. */

@@ -13,8 +13,12 @@
  * plus 5 ms worth of timer slack, and r' = 98.8 % of the ceiling, a one-second window never holds more than
  * the ceiling, with ~8 ms of margin for network jitter before the far end could see a burst.
  *
- * A sliding log of grant times adds a hard guarantee on top for ceilings up to 100,000/s: no window of
- * `windowMs` ever holds more than the ceiling, even after a stall.
+ * A sliding log of *write* times adds a hard guarantee on top for ceilings up to 100,000/s: no window of
+ * `windowMs` (plus WIRE_SLACK_MS) ever holds more writes than the ceiling, even after a stall. It is kept
+ * at the wire, not at the grant, because a granted row still waits for its durable `sending` mark, and
+ * that wait varies (an fsync, a GC pause): rows granted apart can reach the socket together. The caller
+ * asks `permit.wireWait()` right before writing, sleeps if told to, and calls `permit.sent()` in the same
+ * synchronous step as the write, so the check and the record cannot be split by another row.
  *
  * Exclusive mode (per-sender gates at low rates, e.g. 1 msg/s per long code): only one permit is out at a
  * time and the next one is timed from the moment the previous message was actually sent (`permit.sent()`),
@@ -29,9 +33,16 @@ export const RATE_SAFETY = 0.988;
 export const TICK_MS = 5;
 const SLACK_MS = 5;
 const LOG_LIMIT = 100_000;
+/** Extra width of the sliding window at the wire: room for jitter between our write and the far end. */
+const WIRE_SLACK_MS = 5;
 
 export interface Permit {
-  /** Call when the request is about to be written: exclusive gates time the next permit from here. */
+  /** Milliseconds to wait before the request may be written (0: now), so the sliding window holds at the wire. */
+  wireWait(): number;
+  /**
+   * Call when the request is written, synchronously with `wireWait()` returning 0: the write is logged,
+   * and an exclusive gate times the next permit from here.
+   */
   sent(): void;
   /** Call when the permit was not used (stop, abort): an exclusive gate releases its slot. */
   release(): void;
@@ -50,6 +61,9 @@ export interface RateGateOptions {
   now?: () => number;
 }
 
+/** The permit of a gate without a sliding log (over LOG_LIMIT/s): nothing to check or record at the wire. */
+const unloggedPermit: Permit = { wireWait: () => 0, sent() {}, release() {} };
+
 interface Waiter {
   units: number;
   resolve: (permit: Permit) => void;
@@ -57,8 +71,6 @@ interface Waiter {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
-
-const noopPermit: Permit = { sent() {}, release() {} };
 
 export class RateGate {
   readonly exclusive: boolean;
@@ -129,8 +141,7 @@ export class RateGate {
       this.#refill();
       if (this.#tokens >= Math.min(units, this.#capacity) && this.#logWait(Math.min(units, this.#logSize || units)) === 0) {
         this.#tokens -= units;
-        this.#logGrant(units);
-        return Promise.resolve(this.exclusive ? this.#exclusivePermit(units) : noopPermit);
+        return Promise.resolve(this.#permit(units));
       }
     }
     return new Promise<Permit>((resolve, reject) => {
@@ -195,9 +206,8 @@ export class RateGate {
         this.#tokens -= w.units; // may go negative for a message larger than the bucket: paid back by waiting
         this.#head++;
         granted++;
-        this.#logGrant(w.units);
         this.#detach(w);
-        w.resolve(this.exclusive ? this.#exclusivePermit(w.units) : noopPermit);
+        w.resolve(this.#permit(w.units));
       }
       if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#head);
@@ -205,6 +215,17 @@ export class RateGate {
       }
       return;
     }
+  }
+
+  #permit(units: number): Permit {
+    if (this.exclusive) return this.#exclusivePermit(units);
+    if (this.#log === null) return unloggedPermit;
+    const logged = Math.min(units, this.#logSize || units);
+    return {
+      wireWait: () => this.#logWait(logged, WIRE_SLACK_MS),
+      sent: () => this.#logGrant(units),
+      release() {},
+    };
   }
 
   #exclusivePermit(units: number): Permit {
@@ -223,7 +244,7 @@ export class RateGate {
       }
       this.#schedule();
     };
-    return { sent: () => finish(true), release: () => finish(false) };
+    return { wireWait: () => 0, sent: () => finish(true), release: () => finish(false) };
   }
 
   #refill(): void {
@@ -233,14 +254,14 @@ export class RateGate {
     if (elapsed > 0 && !this.#outstanding) this.#tokens = Math.min(this.#capacity, this.#tokens + elapsed * this.#rate);
   }
 
-  /** How long until `units` more grants fit in the sliding window (0 if they fit now). */
-  #logWait(units: number): number {
+  /** How long until `units` more writes fit in the sliding window widened by `slackMs` (0 if they fit now). */
+  #logWait(units: number, slackMs = 0): number {
     const log = this.#log;
     if (log === null) return 0;
     // The entry `units` places back from the next slot is the oldest one that must have left the window.
     const idx = (this.#logNext + units - 1) % this.#logSize;
     const oldest = log[idx]!;
-    const wait = oldest + this.#windowMs - this.#now();
+    const wait = oldest + this.#windowMs + slackMs - this.#now();
     return wait > 0 ? wait : 0;
   }
 

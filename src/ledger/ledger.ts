@@ -10,7 +10,15 @@
  * paid per transaction, not per row, because the dispatcher commits all the marks and outcomes of one
  * event-loop turn together (see dispatch/ledger-writer.ts). NORMAL would survive a killed process but could
  * roll back the last commits on power loss, re-opening rows that were already sent.
+ *
+ * Deferred durability (the dispatcher's batches only, when it asks through `deferDurability`): the batch
+ * is committed with synchronous=NORMAL and the WAL is then fsynced on libuv's thread pool; the caller gets
+ * a promise for that fsync and must not act on the batch (write a request) before it resolves. The
+ * guarantee is the one FULL gives — the commit is on disk before anything depends on it — but the event
+ * loop no longer stops for an fsync per commit (1–2 ms each on a busy machine, most of a send's ledger
+ * cost), and commits that wait for one fsync share it. Every other write stays FULL.
  */
+import { close as closeFd, fdatasync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AppError } from '../shared/errors.js';
 import { migrations } from './migrations.js';
@@ -18,6 +26,12 @@ import { rowStatuses, sourcesOf, type RowStatus, type RunState } from './states.
 import type { AttemptRecord, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
 export type { AttemptRecord, NewMessageRow, Outcome, PendingMessage, WriteBatch };
+
+/**
+ * A batch whose committer can wait for durability: `commit` calls `deferDurability` (during the call)
+ * with a promise that resolves once the batch is fsynced. Without it, `commit` is durable on return.
+ */
+export type DeferrableBatch = WriteBatch & { deferDurability?: (durable: Promise<void>) => void };
 
 export type Trigger = 'manual' | 'schedule';
 
@@ -119,6 +133,9 @@ function toRun(r: RunRow): RunRecord {
   };
 }
 
+/** Rows per multi-row INSERT during ingest (14 parameters each, far under SQLite's 32,766). */
+const INSERT_CHUNK = 50;
+
 const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
 export class Ledger {
@@ -133,6 +150,18 @@ export class Ledger {
   #nextPending;
   #commitBatch;
   #insertRows;
+  #insertMany;
+  #countStatus: Database.Statement | undefined;
+  #syncNormal;
+  #syncFull;
+  /** WAL mode is on (not e.g. ':memory:'): only then can an fsync of the WAL file make a commit durable. */
+  readonly #wal: boolean;
+  #walFd: number | undefined;
+  /** Deferred commits written so far / covered by a finished fsync. */
+  #walWritten = 0;
+  #walSynced = 0;
+  #walSyncing = false;
+  #walWaiters: { upTo: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
   #markDeferred;
   #markExpired;
   #nextDue;
@@ -144,10 +173,16 @@ export class Ledger {
     } catch (err) {
       throw new AppError('ERR_LEDGER_SCHEMA', `cannot open ledger ${path}: ${(err as Error).message}`, { cause: err });
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(process.env.BENCH_SYNC ? 'synchronous = ' + process.env.BENCH_SYNC : 'synchronous = FULL');
+    this.#wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+    this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
+    // Checkpoint every ~40 MB of WAL instead of every 4 MB: a page the send path touches again and again
+    // (a status-index leaf, a message-id leaf) is copied into the database once per checkpoint, not ten
+    // times, and checkpoints (each with an fsync of the database) are a tenth as frequent.
+    this.db.pragma('wal_autocheckpoint = 10000');
     migrate(this.db);
+    this.#syncNormal = this.db.prepare('PRAGMA synchronous = NORMAL');
+    this.#syncFull = this.db.prepare('PRAGMA synchronous = FULL');
 
     this.#insertRun = this.db.prepare(
       `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at)
@@ -176,8 +211,10 @@ export class Ledger {
       `INSERT INTO attempts (rid, row, attempt, started_at, latency_ms, http_status, outcome, telnyx_code, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // INDEXED BY: left to itself SQLite picks the primary key here (it yields row order too) and walks every
+    // row already sent before the first pending one: 170 ms at a million rows, on a resume's first send.
     this.#nextPending = this.db.prepare(
-      `SELECT row, to_number AS "to", sender, text, subject, parts, attempts, tz FROM messages
+      `SELECT row, to_number AS "to", sender, text, subject, parts, attempts, tz FROM messages INDEXED BY messages_status
        WHERE rid = ? AND status = 'pending' AND row > ? ORDER BY row LIMIT ?`,
     );
     this.#nextDue = this.db.prepare(
@@ -192,8 +229,37 @@ export class Ledger {
       `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
        WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
     );
+    // Ingest inserts INSERT_CHUNK rows per statement: one bind-and-step per chunk instead of per row.
+    this.#insertMany = this.db.prepare(
+      `INSERT INTO messages (rid, row, line, to_number, sender, text, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
+       VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    );
+    const params: unknown[] = new Array(INSERT_CHUNK * 14);
     this.#insertRows = this.db.transaction((rid: number, rows: readonly NewMessageRow[], now: number) => {
-      for (const r of rows) {
+      let i = 0;
+      for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) {
+        let p = 0;
+        for (let j = i; j < i + INSERT_CHUNK; j++) {
+          const r = rows[j]!;
+          params[p++] = rid;
+          params[p++] = r.row;
+          params[p++] = r.line;
+          params[p++] = r.to;
+          params[p++] = r.sender;
+          params[p++] = r.text;
+          params[p++] = r.subject;
+          params[p++] = r.parts;
+          params[p++] = r.encoding;
+          params[p++] = r.tz ?? null;
+          params[p++] = r.status;
+          params[p++] = r.errorCode ?? null;
+          params[p++] = r.errorDetail ?? null;
+          params[p++] = now;
+        }
+        this.#insertMany.run(params);
+      }
+      for (; i < rows.length; i++) {
+        const r = rows[i]!;
         this.#insertMessage.run(
           rid, r.row, r.line, r.to, r.sender, r.text, r.subject, r.parts, r.encoding, r.tz ?? null, r.status,
           r.errorCode ?? null, r.errorDetail ?? null, now,
@@ -213,6 +279,8 @@ export class Ledger {
 
   close(): void {
     if (this.db.open) this.db.close();
+    // An fsync still running keeps the descriptor; it is closed when that fsync ends.
+    if (!this.#walSyncing) this.#closeWalFd();
   }
 
   createRun(run: NewRun): RunRecord {
@@ -316,8 +384,71 @@ export class Ledger {
    * Commits outcomes, attempts and `sending` marks in one transaction. Outcomes go first so a row
    * answered and re-marked in the same batch (a retry) moves sending → pending → sending legally.
    */
-  commit(rid: number, batch: WriteBatch): void {
-    this.#commitBatch(rid, batch);
+  commit(rid: number, batch: DeferrableBatch): void {
+    const defer = batch.deferDurability;
+    if (defer === undefined || !this.#wal) {
+      this.#commitBatch(rid, batch);
+      return;
+    }
+    // See the module comment: committed now, durable when the promise handed to `defer` resolves.
+    this.#syncNormal.run();
+    try {
+      this.#commitBatch(rid, batch);
+    } finally {
+      this.#syncFull.run();
+    }
+    defer(this.#walDurable());
+  }
+
+  /** A promise for an fsync of the WAL that starts after everything written so far. */
+  #walDurable(): Promise<void> {
+    const upTo = ++this.#walWritten;
+    const done = new Promise<void>((resolve, reject) => this.#walWaiters.push({ upTo, resolve, reject }));
+    this.#syncWal();
+    return done;
+  }
+
+  #syncWal(): void {
+    if (this.#walSyncing || this.#walSynced >= this.#walWritten) return;
+    let fd: number;
+    try {
+      this.#walFd ??= openSync(`${this.path}-wal`, 'r');
+      fd = this.#walFd;
+    } catch (err) {
+      this.#failWaiters(err);
+      return;
+    }
+    const upTo = this.#walWritten;
+    this.#walSyncing = true;
+    fdatasync(fd, (err) => {
+      this.#walSyncing = false;
+      if (!this.db.open) this.#closeWalFd();
+      if (err !== null) {
+        this.#failWaiters(err);
+        return;
+      }
+      this.#walSynced = upTo;
+      const waiting = this.#walWaiters;
+      this.#walWaiters = [];
+      for (const w of waiting) {
+        if (w.upTo <= upTo) w.resolve();
+        else this.#walWaiters.push(w);
+      }
+      this.#syncWal();
+    });
+  }
+
+  #failWaiters(err: unknown): void {
+    const waiting = this.#walWaiters;
+    this.#walWaiters = [];
+    const error = new AppError('ERR_INTERNAL', `cannot make the ledger ${this.path} durable (fsync of its WAL failed): ${(err as Error).message}`, { cause: err });
+    for (const w of waiting) w.reject(error);
+  }
+
+  #closeWalFd(): void {
+    if (this.#walFd === undefined) return;
+    closeFd(this.#walFd, () => {});
+    this.#walFd = undefined;
   }
 
   /**
@@ -327,7 +458,9 @@ export class Ledger {
   markInFlightUnknown(rid: number, now = Date.now()): number {
     return this.db
       .prepare(
-        `UPDATE messages SET status = 'unknown', error_code = 'in_doubt',
+        // INDEXED BY: without it SQLite walks the run's every row by primary key (140 ms at a million rows,
+        // on the path to a resume's first send) instead of seeking the few `sending` ones.
+        `UPDATE messages INDEXED BY messages_status SET status = 'unknown', error_code = 'in_doubt',
            error_detail = 'the run stopped while this request may have been in flight; Telnyx may have sent it', updated_at = ?
          WHERE rid = ? AND status = 'sending'`,
       )
@@ -338,7 +471,7 @@ export class Ledger {
   reopenUnknown(rid: number, now = Date.now()): number {
     return this.db
       .prepare(
-        `UPDATE messages SET status = 'pending', error_detail = 'resent by --resend-unknown after: ' || coalesce(error_detail, ''), updated_at = ?
+        `UPDATE messages INDEXED BY messages_status SET status = 'pending', error_detail = 'resent by --resend-unknown after: ' || coalesce(error_detail, ''), updated_at = ?
          WHERE rid = ? AND status = 'unknown'`,
       )
       .run(now, rid).changes;
@@ -347,12 +480,13 @@ export class Ledger {
   counts(rid: number): StatusCounts {
     const counts = Object.fromEntries(rowStatuses.map((s) => [s, 0])) as Record<RowStatus, number>;
     let total = 0;
-    for (const r of this.db.prepare(`SELECT status, count(*) AS n FROM messages WHERE rid = ? GROUP BY status`).all(rid) as {
-      status: RowStatus;
-      n: number;
-    }[]) {
-      counts[r.status] = r.n;
-      total += r.n;
+    // One counted index range per status: a third of the time of a GROUP BY over the run's every index
+    // entry (35 ms against 60–100 ms at a million rows; `resume` counts twice before its first send).
+    this.#countStatus ??= this.db.prepare(`SELECT count(*) AS n FROM messages INDEXED BY messages_status WHERE rid = ? AND status = ?`);
+    for (const status of rowStatuses) {
+      const n = (this.#countStatus.get(rid, status) as { n: number }).n;
+      counts[status] = n;
+      total += n;
     }
     return { ...counts, total };
   }

@@ -1,0 +1,28 @@
+/**
+ * Builds the resume benchmark's ledger: a 1,000,000-row run ingested through `startRun` (the ledger
+ * API), then its first 999,000 rows marked sent in one statement (as if a run had sent them and was
+ * interrupted), so `resume` has 1,000 rows left. Usage: node bench/resume-setup.mjs <job.json> <db>
+ * Prints { runId, pending }.
+ */
+import { startRun } from '../dist/campaign/start-run.js';
+import { loadJobSpec } from '../dist/config/load-job-spec.js';
+import { Ledger } from '../dist/ledger/ledger.js';
+
+const [jobPath, dbPath] = process.argv.slice(2);
+const DONE = 999_000;
+const spec = await loadJobSpec(jobPath);
+const ledger = new Ledger(dbPath);
+const { run } = await startRun(ledger, spec, { sandbox: false });
+const now = Date.now();
+ledger.db.transaction(() => {
+  ledger.db
+    .prepare(
+      `UPDATE messages SET status = 'sent', attempts = 1, message_id = 'bench-' || row, from_number = sender, sending_at = ?, sent_at = ?, updated_at = ?
+       WHERE rid = ? AND status = 'pending' AND row <= ?`,
+    )
+    .run(now, now, now, run.rid, DONE);
+})();
+ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'benchmark: 999,000 rows sent' });
+const pending = ledger.counts(run.rid).pending;
+ledger.close();
+process.stdout.write(`${JSON.stringify({ runId: run.runId, pending })}\n`);
