@@ -86,26 +86,24 @@ export function createRunMetrics(registry: Registry, options: RunMetricsOptions 
       this.set(buckets.reduce((a, b) => a + b, 0) / elapsed);
     },
   });
-  new Gauge({
-    name: 'bulktext_send_rate_limit_per_second',
-    help: 'The send ceiling in force now, summed over the runs sending (lower than configured while Telnyx throttles)',
-    registers: [registry],
-    collect() {
-      let sum = 0;
-      for (const s of sources) sum += s.effectiveRate;
-      this.set(sum);
-    },
-  });
-  new Gauge({
-    name: 'bulktext_requests_in_flight',
-    help: 'Send requests written and not yet answered',
-    registers: [registry],
-    collect() {
-      let sum = 0;
-      for (const s of sources) sum += s.inFlight;
-      this.set(sum);
-    },
-  });
+  // Gauges summed over the runs sending in this process, read from the dispatchers at scrape time.
+  const summed = (name: string, help: string, pick: (s: RateSource) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        let sum = 0;
+        for (const s of sources) sum += pick(s);
+        this.set(sum);
+      },
+    });
+  summed(
+    'bulktext_send_rate_limit_per_second',
+    'The send ceiling in force now, summed over the runs sending (lower than configured while Telnyx throttles)',
+    (s) => s.effectiveRate,
+  );
+  summed('bulktext_requests_in_flight', 'Send requests written and not yet answered', (s) => s.inFlight);
   // Every label value exists from the start, so rate() and alerts see a 0 rather than no series.
   for (const o of messageOutcomes) messages.inc({ outcome: o }, 0);
   for (const c of attemptClassifications) attempts.inc({ classification: c }, 0);
