@@ -196,4 +196,31 @@ describe('Dispatcher', () => {
     expect(ledger.counts(rid)).toMatchObject({ sent: 2, deferred: 2, expired: 2, pending: 0 });
     expect(ledger.message(rid, 3)).toMatchObject({ status: 'deferred', errorDetail: 'outside 09:00-20:30 America/New_York' });
   });
+
+  it('writes no request before its sending mark is durable, when the ledger defers durability', async () => {
+    seed(40);
+    const durableAt = new Map<number, number>();
+    const sender = new ScriptedSender((m) => accepted(m.row));
+    await dispatcher(sender, {
+      ledger: {
+        nextPending: (a, l) => ledger.nextPending(rid, a, l),
+        commit: (b) => {
+          // A slow disk: the commit becomes durable 30 ms after it is made.
+          const rows = b.sending.map((x) => x.row);
+          ledger.commit(rid, { ...b, deferDurability: undefined } as never);
+          if (rows.length === 0) return;
+          b.deferDurability?.(
+            new Promise((resolve) =>
+              setTimeout(() => {
+                for (const r of rows) durableAt.set(r, performance.now());
+                resolve();
+              }, 30),
+            ),
+          );
+        },
+      },
+    }).run();
+    expect(sender.calls).toHaveLength(40);
+    for (const call of sender.calls) expect(call.at).toBeGreaterThanOrEqual(durableAt.get(call.row)!);
+  });
 });

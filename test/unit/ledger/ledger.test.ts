@@ -100,6 +100,22 @@ describe('Ledger', () => {
     expect(ledger.message(rid, 1)?.status).toBe('sending');
   });
 
+  it('a batch committed with deferred durability hands over an fsync promise and stays FULL otherwise', async () => {
+    const durable: Promise<void>[] = [];
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [], deferDurability: (p) => durable.push(p) });
+    ledger.commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [], deferDurability: (p) => durable.push(p) });
+    expect(durable).toHaveLength(2);
+    // The connection is back at FULL for every other write.
+    expect(ledger.db.pragma('synchronous', { simple: true })).toBe(2);
+    await Promise.all(durable);
+    const other = new Database(file, { readonly: true });
+    expect(other.prepare(`SELECT row, status FROM messages WHERE status = 'sending' ORDER BY row`).all()).toEqual([
+      { row: 1, status: 'sending' },
+      { row: 2, status: 'sending' },
+    ]);
+    other.close();
+  });
+
   it('commits survive a reopen of the file (another process would see them)', () => {
     ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
     const other = new Database(file, { readonly: true });
