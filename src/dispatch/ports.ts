@@ -3,7 +3,7 @@
  * Adapters live outside: telnyx/message-sender.ts implements MessageSender over undici, and the
  * ledger (better-sqlite3) satisfies DispatchLedger. Nothing here imports either library.
  */
-import type { AttemptRecord, Outcome, PendingMessage, WriteBatch } from '../ledger/types.js';
+import type { AttemptRecord, DeferrableBatch, Outcome, PendingMessage, WriteBatch } from '../ledger/types.js';
 
 export type { AttemptRecord, Outcome, PendingMessage, WriteBatch };
 
@@ -27,15 +27,8 @@ export type SendResult =
       retryAfterMs?: number;
     };
 
-/** A batch as the dispatcher hands it to the ledger. */
-export interface DispatchBatch extends WriteBatch {
-  /**
-   * A ledger that makes the commit durable later (an fsync off the event loop) calls this during
-   * `commit` with a promise that resolves once the batch is on disk; nothing in the batch is acted on
-   * (no request is written) before then. A ledger that never calls it is durable when `commit` returns.
-   */
-  deferDurability?: (durable: Promise<void>) => void;
-}
+/** A batch as the dispatcher hands it to the ledger (defined with the ledger's row shapes). */
+export type DispatchBatch = DeferrableBatch;
 
 export interface MessageSender {
   /** Sends one row. Never throws for an API or network outcome: it classifies it. */

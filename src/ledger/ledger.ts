@@ -23,15 +23,10 @@ import Database from 'better-sqlite3';
 import { AppError } from '../shared/errors.js';
 import { migrations } from './migrations.js';
 import { rowStatuses, sourcesOf, type RowStatus, type RunState } from './states.js';
-import type { AttemptRecord, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
+import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
-export type { AttemptRecord, NewMessageRow, Outcome, PendingMessage, WriteBatch };
+export type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch };
 
-/**
- * A batch whose committer can wait for durability: `commit` calls `deferDurability` (during the call)
- * with a promise that resolves once the batch is fsynced. Without it, `commit` is durable on return.
- */
-export type DeferrableBatch = WriteBatch & { deferDurability?: (durable: Promise<void>) => void };
 
 export type Trigger = 'manual' | 'schedule';
 

@@ -61,3 +61,13 @@ export interface WriteBatch {
   attempts: AttemptRecord[];
 }
 
+
+/**
+ * A batch whose committer can wait for durability. A ledger that makes the commit durable later (an fsync
+ * off the event loop) calls `deferDurability` during `commit` with a promise that resolves once the batch is
+ * on disk; nothing in the batch is acted on (no request is written) before then. A ledger that never calls
+ * it is durable when `commit` returns.
+ */
+export interface DeferrableBatch extends WriteBatch {
+  deferDurability?: (durable: Promise<void>) => void;
+}
