@@ -77,14 +77,17 @@ export async function reconcileRun(ledger: Ledger, runId: string, options: Recon
   async function fetchWithRetry(id: string): Promise<Message> {
     for (let attempt = 1; ; attempt++) {
       const permit = await gate.take(1, options.signal);
+      for (let wait = permit.wireWait(); wait > 0; wait = permit.wireWait()) await sleep(Math.ceil(wait), options.signal);
       permit.sent();
-      try {
-        return await options.client.retrieve(id, options.signal === undefined ? {} : { signal: options.signal });
-      } catch (err) {
-        const retry = retryable(err);
-        if (retry === undefined || attempt >= attempts || options.signal?.aborted) throw err;
-        await sleep(retry.wait ?? 500 * 2 ** (attempt - 1), options.signal);
-      }
+      const answer = await options.client.retrieve(id, options.signal === undefined ? {} : { signal: options.signal }).then(
+        (message) => ({ message }),
+        (error: unknown) => ({ error }),
+      );
+      permit.done();
+      if ('message' in answer) return answer.message;
+      const retry = retryable(answer.error);
+      if (retry === undefined || attempt >= attempts || options.signal?.aborted) throw answer.error;
+      await sleep(retry.wait ?? 500 * 2 ** (attempt - 1), options.signal);
     }
   }
 

@@ -337,12 +337,18 @@ export class Dispatcher {
           throw new AbortError(new StopError('stopped'));
         }
       }
-      // Only now is the request written: both gates log the write, and an exclusive sender gate times its
-      // next permit from here, so a slower commit for this row cannot crowd the sender's next message.
+      // Only now is the request written: it counts in both gates' windows from here until a window after its
+      // answer, and an exclusive sender gate times its next permit from that answer (see rate-gate.ts).
       permit.sent();
       runPermit.sent();
       const t0 = performance.now();
-      const result = await this.#o.sender.send(msg);
+      let result: SendResult;
+      try {
+        result = await this.#o.sender.send(msg);
+      } finally {
+        permit.done();
+        runPermit.done();
+      }
       this.#record(msg, attempt, last, startedAt, Math.round(performance.now() - t0), result);
     } finally {
       this.#slots.release();

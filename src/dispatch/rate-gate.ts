@@ -7,43 +7,58 @@
  * time (so the average rate is exact even when timers fire late), Bottleneck's `minTime` spaces the ticks
  * (at most 200 ticks/s), and each tick grants every waiter the accrued tokens cover.
  *
- * Why the effective rate is 1.2 % under the ceiling and the bucket is tiny: the ceiling is held over every
- * sliding one-second window, not just on average. A token bucket of capacity C at rate r' lets at most
- * C + r'·T permits through in any window of length T; with C ≈ 1 % of the ceiling (at least one permit)
- * plus 5 ms worth of timer slack, and r' = 98.8 % of the ceiling, a one-second window never holds more than
- * the ceiling, with ~8 ms of margin for network jitter before the far end could see a burst.
+ * Why the bucket paces 0.5 % under the ceiling, and holds 5 % of it: the ceiling must hold over every
+ * sliding one-second window, not just on average. The window guard below is what guarantees that, so the
+ * bucket only has to keep the average close: a little under the ceiling, so the guard rarely has to hold a
+ * row back (such a row waits for an answer plus a window); and deep enough (5 % of the ceiling, at least
+ * one permit, plus 5 ms of timer slack) that a tick delayed by a busy event loop does not lose the tokens
+ * that accrued meanwhile. With a 1 % bucket, 2,000/s averaged 1,946–1,968; with 5 %, 1,979–1,982.
  *
- * A sliding log of *write* times adds a hard guarantee on top for ceilings up to 100,000/s: no window of
- * `windowMs` (plus WIRE_SLACK_MS) ever holds more writes than the ceiling, even after a stall. It is kept
- * at the wire, not at the grant, because a granted row still waits for its durable `sending` mark, and
- * that wait varies (an fsync, a GC pause): rows granted apart can reach the socket together. The caller
- * asks `permit.wireWait()` right before writing, sleeps if told to, and calls `permit.sent()` in the same
+ * A sliding window guard adds a hard guarantee on top for ceilings up to 100,000/s, and it holds where
+ * Telnyx counts, not where we write. We cannot see when the far end counts a message, only that it did so
+ * after we wrote the request and before its answer reached us. So a message counts against the window from
+ * its write (`permit.sent()`) until `windowMs` after its answer (`permit.done()`); a new write is allowed
+ * only while fewer than the ceiling's worth of messages are in flight or answered within the last window.
+ * Counting from the write alone let a slow first request (a cold connection) be counted late at the far
+ * end and share a window there with the ceiling's worth of messages after it. The guard is checked at the
+ * wire, not at the grant, because a granted row still waits for its durable `sending` mark, and that wait
+ * varies (an fsync, a GC pause): rows granted apart can reach the socket together. The caller asks
+ * `permit.wireWait()` right before writing, sleeps if told to, and calls `permit.sent()` in the same
  * synchronous step as the write, so the check and the record cannot be split by another row.
  *
  * Exclusive mode (per-sender gates at low rates, e.g. 1 msg/s per long code): only one permit is out at a
- * time and the next one is timed from the moment the previous message was actually sent (`permit.sent()`),
- * not from when its permit was granted. Otherwise a row that waited for a connection slot after its sender
- * permit could leave less than the sender's interval before the next one.
+ * time and the next one is timed from the previous message's answer (`permit.done()`), for the same
+ * reason; the interval is then exact (no safety margin), because nothing else can crowd it.
  */
 import Bottleneck from 'bottleneck';
 
 /** Fraction of the ceiling the gate actually paces at (see the module comment). */
-export const RATE_SAFETY = 0.988;
+export const RATE_SAFETY = 0.995;
 /** Bottleneck's minTime between ticks: at most 200 ticks/s, half of what one limiter can do here. */
 export const TICK_MS = 5;
 const SLACK_MS = 5;
+/** Bucket size as a fraction of the ceiling (see the module comment). */
+const BURST = 0.05;
 const LOG_LIMIT = 100_000;
-/** Extra width of the sliding window at the wire: room for jitter between our write and the far end. */
-const WIRE_SLACK_MS = 5;
+/** Extra width of the sliding window: room for clock granularity between the far end and us. */
+const WINDOW_SLACK_MS = 2;
+/**
+ * How often a row blocked only by requests still in flight looks again (their answers free it). That
+ * happens only when answers take about a window or longer, so a few ms more cost nothing.
+ */
+const IN_FLIGHT_POLL_MS = TICK_MS;
 
 export interface Permit {
   /** Milliseconds to wait before the request may be written (0: now), so the sliding window holds at the wire. */
   wireWait(): number;
-  /**
-   * Call when the request is written, synchronously with `wireWait()` returning 0: the write is logged,
-   * and an exclusive gate times the next permit from here.
-   */
+  /** Call when the request is written, synchronously with `wireWait()` returning 0: it now counts in the window. */
   sent(): void;
+  /**
+   * Call once the request's fate is known (an answer, an error, a timeout): the far end counted it before
+   * this moment, so the window counts it until `windowMs` after now, and an exclusive gate times its next
+   * permit from here. Must follow every `sent()`.
+   */
+  done(): void;
   /** Call when the permit was not used (stop, abort): an exclusive gate releases its slot. */
   release(): void;
 }
@@ -51,7 +66,7 @@ export interface Permit {
 export interface RateGateOptions {
   /** Ceiling in units (messages, or parts) per second. */
   ratePerSecond: number;
-  /** One permit out at a time, next permit timed from `sent()`. @default false */
+  /** One permit out at a time, next permit timed from `done()`. @default false */
   exclusive?: boolean;
   /** Window of the hard sliding-log guard. @default 1000 */
   windowMs?: number;
@@ -62,7 +77,7 @@ export interface RateGateOptions {
 }
 
 /** The permit of a gate without a sliding log (over LOG_LIMIT/s): nothing to check or record at the wire. */
-const unloggedPermit: Permit = { wireWait: () => 0, sent() {}, release() {} };
+const unloggedPermit: Permit = { wireWait: () => 0, sent() {}, done() {}, release() {} };
 
 interface Waiter {
   units: number;
@@ -86,9 +101,11 @@ export class RateGate {
   #head = 0;
   #ticking = false;
   #outstanding = false; // exclusive: a permit is out
-  #log: Float64Array | null = null; // grant times, ring buffer (one entry per unit)
-  #logNext = 0;
-  #logSize = 0;
+  #log: Float64Array | null = null; // answer times of the units answered within the window, oldest first (ring)
+  #logSize = 0; // the ceiling's worth of units in one window
+  #logHead = 0;
+  #logCount = 0;
+  #inFlight = 0; // units written and not yet answered
   #closed: unknown = undefined;
 
   constructor(options: RateGateOptions) {
@@ -116,15 +133,11 @@ export class RateGate {
     if (!(ratePerSecond > 0)) throw new RangeError(`rate must be positive, got ${ratePerSecond}`);
     if (this.#ceiling !== 0) this.#refill();
     this.#ceiling = ratePerSecond;
-    this.#rate = (ratePerSecond * RATE_SAFETY) / 1000;
-    this.#capacity = this.exclusive ? 1 : Math.max(1, Math.floor(ratePerSecond * 0.01)) + this.#rate * SLACK_MS;
+    this.#rate = (ratePerSecond * (this.exclusive ? 1 : RATE_SAFETY)) / 1000;
+    this.#capacity = this.exclusive ? 1 : Math.max(1, Math.floor(ratePerSecond * BURST)) + this.#rate * SLACK_MS;
     const logUnits = Math.floor(ratePerSecond * (this.#windowMs / 1000));
     if (!this.exclusive && logUnits >= 1 && logUnits <= LOG_LIMIT) {
-      if (this.#log === null || this.#log.length !== logUnits) {
-        this.#log = new Float64Array(logUnits).fill(-Infinity);
-        this.#logNext = 0;
-        this.#logSize = logUnits;
-      }
+      if (this.#log === null || this.#log.length !== logUnits) this.#resizeLog(logUnits);
     } else {
       this.#log = null;
     }
@@ -221,9 +234,20 @@ export class RateGate {
     if (this.exclusive) return this.#exclusivePermit(units);
     if (this.#log === null) return unloggedPermit;
     const logged = Math.min(units, this.#logSize || units);
+    let state: 'granted' | 'sent' | 'done' = 'granted';
     return {
-      wireWait: () => this.#logWait(logged, WIRE_SLACK_MS),
-      sent: () => this.#logGrant(units),
+      wireWait: () => this.#logWait(logged),
+      sent: () => {
+        if (state !== 'granted') return;
+        state = 'sent';
+        this.#inFlight += logged;
+      },
+      done: () => {
+        if (state !== 'sent') return;
+        state = 'done';
+        this.#inFlight -= logged;
+        this.#logAnswered(logged);
+      },
       release() {},
     };
   }
@@ -236,7 +260,7 @@ export class RateGate {
       done = true;
       this.#outstanding = false;
       if (wasSent) {
-        // Time the next permit from the actual send: tokens owed stay owed, nothing accrues before now.
+        // Time the next permit from the answer: tokens owed stay owed, nothing accrues before now.
         this.#tokens = Math.min(this.#tokens, 1 - units);
         this.#lastRefill = this.#now();
       } else {
@@ -244,7 +268,19 @@ export class RateGate {
       }
       this.#schedule();
     };
-    return { wireWait: () => 0, sent: () => finish(true), release: () => finish(false) };
+    let written = false;
+    return {
+      wireWait: () => 0,
+      sent: () => {
+        written = true;
+      },
+      done: () => {
+        if (written) finish(true);
+      },
+      release: () => {
+        if (!written) finish(false);
+      },
+    };
   }
 
   #refill(): void {
@@ -254,25 +290,52 @@ export class RateGate {
     if (elapsed > 0 && !this.#outstanding) this.#tokens = Math.min(this.#capacity, this.#tokens + elapsed * this.#rate);
   }
 
-  /** How long until `units` more writes fit in the sliding window widened by `slackMs` (0 if they fit now). */
-  #logWait(units: number, slackMs = 0): number {
+  /**
+   * How long until `units` more writes fit the window (0 if they fit now): units in flight, plus units
+   * answered less than a window (and the slack) ago, plus `units` must not exceed the ceiling's worth.
+   */
+  #logWait(units: number): number {
     const log = this.#log;
     if (log === null) return 0;
-    // The entry `units` places back from the next slot is the oldest one that must have left the window.
-    const idx = (this.#logNext + units - 1) % this.#logSize;
-    const oldest = log[idx]!;
-    const wait = oldest + this.#windowMs + slackMs - this.#now();
-    return wait > 0 ? wait : 0;
+    const now = this.#now();
+    const span = this.#windowMs + WINDOW_SLACK_MS;
+    // Answer times are logged in order, so what left the window is always at the head.
+    while (this.#logCount > 0 && log[this.#logHead]! <= now - span) {
+      this.#logHead = (this.#logHead + 1) % this.#logSize;
+      this.#logCount--;
+    }
+    const excess = this.#inFlight + this.#logCount + units - this.#logSize;
+    if (excess <= 0) return 0;
+    // Only answers still to come can make room: look again shortly.
+    if (excess > this.#logCount) return IN_FLIGHT_POLL_MS;
+    return log[(this.#logHead + excess - 1) % this.#logSize]! + span - now;
   }
 
-  #logGrant(units: number): void {
+  #logAnswered(units: number): void {
     const log = this.#log;
     if (log === null) return;
     const now = this.#now();
-    for (let i = 0; i < Math.min(units, this.#logSize); i++) {
-      log[this.#logNext] = now;
-      this.#logNext = (this.#logNext + 1) % this.#logSize;
+    for (let i = 0; i < units; i++) {
+      // Full: the oldest entry no longer matters, a whole ceiling's worth was answered after it.
+      if (this.#logCount === this.#logSize) {
+        this.#logHead = (this.#logHead + 1) % this.#logSize;
+        this.#logCount--;
+      }
+      log[(this.#logHead + this.#logCount) % this.#logSize] = now;
+      this.#logCount++;
     }
+  }
+
+  #resizeLog(units: number): void {
+    const old = this.#log;
+    const log = new Float64Array(units);
+    // Keep the newest answers that still fit (a live rate change must not forget what is in the window).
+    const keep = old === null ? 0 : Math.min(this.#logCount, units);
+    for (let i = 0; i < keep; i++) log[i] = old![(this.#logHead + this.#logCount - keep + i) % old!.length]!;
+    this.#log = log;
+    this.#logSize = units;
+    this.#logHead = 0;
+    this.#logCount = keep;
   }
 
   #detach(w: Waiter): void {

@@ -4,7 +4,7 @@
  *
  * Duration follows the dispatcher exactly: every row takes `units` permits (1, or its parts with
  * rate.count_parts) from the run gate and from its sender's gate, and each gate paces at
- * RATE_SAFETY (98.8 %) of its ceiling. The run cannot finish before the run gate has passed every
+ * RATE_SAFETY (99.5 %) of its ceiling. The run cannot finish before the run gate has passed every
  * unit, nor before the busiest sender's gate has passed its share, so the estimate is the larger of
  * the two. It is pacing only: request latency, retries and Telnyx slowing us down come on top.
  *

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { RateGate, type Permit } from '../../../src/dispatch/rate-gate.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the window allows the write, then writes (`sent()` in the same synchronous step as the check). */
+async function write(permit: Permit): Promise<void> {
+  for (let wait = permit.wireWait(); wait > 0; wait = permit.wireWait()) await sleep(Math.ceil(wait));
+  permit.sent();
+}
+
+/** Most timestamps in any half-open window of `windowMs`. */
+function fullestWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let max = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= windowMs) j++;
+    max = Math.max(max, i - j + 1);
+  }
+  return max;
+}
+
+describe('RateGate', () => {
+  it('holds the window where the far end counts, even when the first request is counted late', { timeout: 10_000 }, async () => {
+    // 50/s over a 200 ms window: at most 10 messages in any 200 ms at the far end.
+    const gate = new RateGate({ ratePerSecond: 50, windowMs: 200 });
+    const counted: number[] = [];
+    const one = async (i: number) => {
+      const permit = await gate.take();
+      await write(permit);
+      // The far end counts the request somewhere between our write and its answer: the first one late
+      // (a cold connection), the others at once.
+      await sleep(i === 0 ? 40 : 1);
+      counted.push(performance.now());
+      await sleep(1);
+      permit.done();
+    };
+    await Promise.all(Array.from({ length: 40 }, (_, i) => one(i)));
+    expect(counted).toHaveLength(40);
+    expect(fullestWindow(counted, 200)).toBeLessThanOrEqual(10);
+    // ...and it still runs near its ceiling: 40 messages at 50/s take about 0.8 s.
+    const span = Math.max(...counted) - Math.min(...counted);
+    expect(span).toBeLessThan(1_100);
+    gate.close(new Error('done'));
+  });
+
+  it('counts requests in flight: a ceiling-full of unanswered writes blocks the next until answers come', { timeout: 10_000 }, async () => {
+    // 15/s over 200 ms: 3 units a window.
+    const gate = new RateGate({ ratePerSecond: 15, windowMs: 200 });
+    const permits: Permit[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = await gate.take();
+      await write(p);
+      permits.push(p);
+    }
+    let grantedAt = 0;
+    const fourth = gate.take().then((p) => {
+      grantedAt = performance.now();
+      return p;
+    });
+    await sleep(250); // a whole window since the writes: a log of write times would let the next one go
+    expect(grantedAt).toBe(0);
+    const answeredAt = performance.now();
+    permits[0]!.done();
+    // Answered just now: it still counts for a window after its answer.
+    const permit = await fourth;
+    expect(grantedAt - answeredAt).toBeGreaterThanOrEqual(199);
+    expect(permit.wireWait()).toBe(0);
+    gate.close(new Error('done'));
+  });
+
+  it('times an exclusive gate’s next permit from the previous answer, at the exact interval', { timeout: 10_000 }, async () => {
+    const gate = new RateGate({ ratePerSecond: 20, exclusive: true }); // 50 ms apart
+    const first = await gate.take();
+    first.sent();
+    let granted = 0;
+    const next = gate.take().then((p) => {
+      granted = performance.now();
+      return p;
+    });
+    await sleep(80); // a slow answer: longer than the interval
+    expect(granted).toBe(0);
+    const answeredAt = performance.now();
+    first.done();
+    const second = await next;
+    expect(granted - answeredAt).toBeGreaterThanOrEqual(49);
+    expect(granted - answeredAt).toBeLessThan(90);
+    second.release();
+    gate.close(new Error('done'));
+  });
+
+  it('an exclusive permit released unsent gives its slot back at once', { timeout: 10_000 }, async () => {
+    const gate = new RateGate({ ratePerSecond: 1, exclusive: true });
+    const first = await gate.take();
+    const t0 = performance.now();
+    first.release();
+    const second = await gate.take();
+    expect(performance.now() - t0).toBeLessThan(100);
+    second.release();
+    gate.close(new Error('done'));
+  });
+});
