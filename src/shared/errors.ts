@@ -43,3 +43,19 @@ export class AppError extends Error {
 export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
   return err instanceof AppError && (code === undefined || err.code === code);
 }
+
+/** An error as it crosses a thread boundary (structured clone keeps neither the class nor `code`). */
+export interface ErrorData {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export function toErrorData(err: unknown): ErrorData {
+  if (isAppError(err)) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: { ...err.details } }) };
+  return { code: 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+export function fromErrorData(data: ErrorData): AppError {
+  return new AppError(data.code as ErrorCode, data.message, data.details === undefined ? undefined : { details: data.details });
+}

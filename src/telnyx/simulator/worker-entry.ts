@@ -3,16 +3,12 @@
  * (stats, reset, configure, close) over the message port.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isAppError } from '../../shared/errors.js';
+import { toErrorData } from '../../shared/errors.js';
 import { startSimulator } from './server.js';
 import type { WorkerReply, WorkerRequest, WorkerStart } from './worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('worker-entry must run in a worker thread');
-
-function errorReply(err: unknown): { code: string; message: string } {
-  return { code: isAppError(err) ? err.code : 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) };
-}
 
 try {
   const sim = await startSimulator((workerData as WorkerStart).options);
@@ -35,11 +31,11 @@ try {
         reply({ type: 'reply', id: msg.id, ok: true, value });
         if (msg.op === 'close') port.close();
       },
-      (err: unknown) => reply({ type: 'reply', id: msg.id, ok: false, error: errorReply(err) }),
+      (err: unknown) => reply({ type: 'reply', id: msg.id, ok: false, error: toErrorData(err) }),
     );
   });
   port.postMessage({ type: 'ready', url: sim.url, origin: sim.origin, port: sim.port, publicKey: sim.publicKey } satisfies WorkerReply);
 } catch (err) {
-  port.postMessage({ type: 'failed', error: errorReply(err) } satisfies WorkerReply);
+  port.postMessage({ type: 'failed', error: toErrorData(err) } satisfies WorkerReply);
   port.close();
 }

@@ -1,4 +1,5 @@
 /** Messages between `startSimulatorWorker` and its thread. */
+import type { ErrorData } from '../../shared/errors.js';
 import type { StatsQuery } from './engine.js';
 import type { SimulatorConfigPatch, SimulatorOptions } from './options.js';
 
@@ -14,6 +15,6 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { type: 'ready'; url: string; origin: string; port: number; publicKey: string }
-  | { type: 'failed'; error: { code: string; message: string } }
+  | { type: 'failed'; error: ErrorData }
   | { type: 'reply'; id: number; ok: true; value: unknown }
-  | { type: 'reply'; id: number; ok: false; error: { code: string; message: string } };
+  | { type: 'reply'; id: number; ok: false; error: ErrorData };

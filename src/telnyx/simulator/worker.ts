@@ -4,8 +4,8 @@
  * in-process simulator minus the direct accessors: inspect it over HTTP (`${origin}/__sim/…`) or
  * through `stats()`.
  */
-import { Worker } from 'node:worker_threads';
-import { AppError, type ErrorCode } from '../../shared/errors.js';
+import { AppError, fromErrorData } from '../../shared/errors.js';
+import { spawnWorker } from '../../shared/spawn-worker.js';
 import type { SimulatorStats, StatsQuery } from './engine.js';
 import { parseSimulatorOptions, type SimulatorConfigPatch, type SimulatorOptions } from './options.js';
 import type { SimulatorHandle } from './server.js';
@@ -14,22 +14,6 @@ import type { WorkerReply, WorkerRequest, WorkerStart } from './worker-protocol.
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (value: unknown) => void; reject: (err: unknown) => void };
 
-function toAppError(error: { code: string; message: string }): AppError {
-  return new AppError(error.code as ErrorCode, error.message);
-}
-
-/** Starts the worker thread: TypeScript sources (tests) go through a type-stripping loader. */
-function spawn(start: WorkerStart): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./worker-entry.ts', here).href;
-    const loader = new URL('./dev-ts-loader.mjs', here).href;
-    const code = `require('node:module').register(${JSON.stringify(loader)}); import(${JSON.stringify(entry)});`;
-    return new Worker(code, { eval: true, workerData: start });
-  }
-  return new Worker(new URL('./worker-entry.js', here), { workerData: start });
-}
-
 /**
  * Starts the simulator in a worker thread.
  * @throws AppError ERR_USAGE for invalid options, a bad scenario file or a port in use
@@ -37,7 +21,7 @@ function spawn(start: WorkerStart): Worker {
 export async function startSimulatorWorker(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   // Validate here too, so a bad option fails in the caller's stack with the same message.
   const start: WorkerStart = { options: parseSimulatorOptions(options) };
-  const worker = spawn(start);
+  const worker = spawnWorker(import.meta.url, './worker-entry', { workerData: start });
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let exited = false;
@@ -49,7 +33,7 @@ export async function startSimulatorWorker(options: SimulatorOptions = {}): Prom
         resolve(msg);
       } else if (msg.type === 'failed') {
         cleanup();
-        reject(toAppError(msg.error));
+        reject(fromErrorData(msg.error));
       }
     };
     const onError = (err: Error): void => {
@@ -76,7 +60,7 @@ export async function startSimulatorWorker(options: SimulatorOptions = {}): Prom
     if (call === undefined) return;
     pending.delete(msg.id);
     if (msg.ok) call.resolve(msg.value);
-    else call.reject(toAppError(msg.error));
+    else call.reject(fromErrorData(msg.error));
   });
   const failAll = (err: unknown): void => {
     for (const call of pending.values()) call.reject(err);

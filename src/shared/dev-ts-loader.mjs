@@ -1,5 +1,5 @@
 /**
- * Module hooks used only when the simulator runs from its TypeScript sources (under vitest):
+ * Module hooks used only when a worker thread runs from TypeScript sources (under vitest):
  * a worker thread is plain Node, which cannot load .ts files, so this resolves the sources'
  * `./x.js` imports to `./x.ts` and strips the types with TypeScript's transpileModule.
  * Output is cached in the temp directory by content hash, because a cold TypeScript takes ~40 ms
