@@ -3,12 +3,12 @@
  * Usage: node bench/ingest-probe.mjs <start|parse|insert> <job.json> <ledger.db>
  * - start:  the real path, `startRun` (hash the source, create the run, stream every row into the ledger,
  *           set the total) — the figure for target 5;
- * - parse:  the same ingest stream and row mapping without the ledger;
- * - insert: only `Ledger.insertRows` of the same rows in the same 1,000-row batches (parsed beforehand).
+ * - parse:  the same ingest stream and mapping to message columns, on one thread, without the ledger;
+ * - insert: only `Ledger.insertColumns` of the same rows in the same 1,000-row batches (parsed beforehand).
  * Prints one JSON line: { ms, rows }.
  */
 import { startRun } from '../dist/campaign/start-run.js';
-import { toMessageRow } from '../dist/campaign/ingest-into-ledger.js';
+import { columnsOfIngested } from '../dist/campaign/ingested-columns.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { ingestRecipients } from '../dist/ingest/index.js';
 import { Ledger } from '../dist/ledger/ledger.js';
@@ -28,22 +28,22 @@ if (mode === 'start') {
   const t0 = performance.now();
   const { batches } = ingestRecipients(spec);
   for await (const batch of batches) {
-    for (const r of batch) toMessageRow(spec, r);
+    columnsOfIngested(spec, batch);
     rows += batch.length;
   }
   ms = performance.now() - t0;
 } else if (mode === 'insert') {
   const all = [];
-  for await (const batch of ingestRecipients(spec).batches) all.push(batch.map((r) => toMessageRow(spec, r)));
+  for await (const batch of ingestRecipients(spec).batches) all.push(columnsOfIngested(spec, batch));
   const ledger = new Ledger(dbPath);
   const run = ledger.createRun({
     runId: 'insert-probe', jobName: spec.name, jobFile: spec.file, jobSpec: '{}', specHash: '-', sourcePath: spec.source.path,
     sourceSha256: '-', sandbox: false, startedAt: Date.now(),
   });
   const t0 = performance.now();
-  for (const batch of all) {
-    ledger.insertRows(run.rid, batch);
-    rows += batch.length;
+  for (const columns of all) {
+    ledger.insertColumns(run.rid, columns);
+    rows += columns.count;
   }
   ms = performance.now() - t0;
   ledger.close();

@@ -3,8 +3,9 @@
  * earlier one is unfinished (that is how people text a list twice), then ingests the source.
  */
 import type { JobSpec } from '../config/job-spec.js';
-import { hashSource, type IngestedRow, type IngestStats } from '../ingest/index.js';
+import { hashSource, type IngestStats } from '../ingest/index.js';
 import type { Ledger, RunRecord, Trigger } from '../ledger/ledger.js';
+import type { PlanTally } from '../plan/types.js';
 import { AppError } from '../shared/errors.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
 import { newRunId } from './run-id.js';
@@ -17,15 +18,21 @@ export interface StartRunOptions {
   force?: boolean;
   trigger?: Trigger;
   slot?: string;
-  suppressed?: (e164: string) => boolean;
-  onRow?: (row: IngestedRow) => void;
+  /** Numbers the ledger has seen opt out: skipped as `suppressed`, like the job's own list. */
+  suppressedNumbers?: ReadonlySet<string>;
+  /** Tally the plan estimate from the rows as they are read (returned as `estimate`). @default false */
+  estimate?: boolean;
   signal?: AbortSignal;
   /** Called as soon as the run exists (the CLI prints its id). */
   onCreated?: (run: RunRecord) => void;
   now?: () => number;
 }
 
-export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunOptions): Promise<{ run: RunRecord; ingest: IngestStats }> {
+export async function startRun(
+  ledger: Ledger,
+  spec: JobSpec,
+  options: StartRunOptions,
+): Promise<{ run: RunRecord; ingest: IngestStats; estimate: PlanTally | undefined }> {
   const now = options.now ?? Date.now;
   const sha = await hashSource(spec.source.path);
   if (options.force !== true) {
@@ -54,13 +61,13 @@ export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunO
   });
   options.onCreated?.(run);
   try {
-    const ingest = await ingestIntoLedger(ledger, run.rid, spec, {
+    const { stats, estimate } = await ingestIntoLedger(ledger, run.rid, spec, {
       expectedSha256: sha,
-      ...(options.suppressed === undefined ? {} : { suppressed: options.suppressed }),
+      ...(options.suppressedNumbers === undefined ? {} : { suppressedNumbers: options.suppressedNumbers }),
+      ...(options.estimate === undefined ? {} : { estimate: options.estimate }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.onRow === undefined ? {} : { onRow: options.onRow }),
     });
-    return { run: ledger.getRun(run.runId), ingest };
+    return { run: ledger.getRun(run.runId), ingest: stats, estimate };
   } catch (err) {
     // Nothing was sent: a run that could not be ingested leaves no trace to block the next one.
     ledger.deleteRun(run.rid);

@@ -58,11 +58,26 @@ export class NumberIndex {
     }
   }
 
+  /**
+   * Sizes the table for `expected` entries at once. Growing step by step leaves every smaller table
+   * behind until the next full GC: at a million numbers, ~20 MB of peak RSS that a table sized up front
+   * never takes.
+   */
+  reserve(expected: number): void {
+    let size = this.keys.length;
+    while (expected * 4 > size * 3) size *= 2;
+    if (size > this.keys.length) this.resize(size);
+  }
+
   private grow(): void {
+    this.resize(this.keys.length * 2);
+  }
+
+  private resize(size: number): void {
     const oldKeys = this.keys;
     const oldRows = this.rows;
-    this.keys = new Float64Array(oldKeys.length * 2);
-    this.rows = new Uint32Array(oldKeys.length * 2);
+    this.keys = new Float64Array(size);
+    this.rows = new Uint32Array(size);
     this.mask = this.keys.length - 1;
     for (let j = 0; j < oldKeys.length; j++) {
       const key = oldKeys[j]!;

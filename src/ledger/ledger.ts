@@ -23,9 +23,10 @@ import Database from 'better-sqlite3';
 import { AppError } from '../shared/errors.js';
 import { migrations } from './migrations.js';
 import { rowStatuses, sourcesOf, type RowStatus, type RunState } from './states.js';
+import { columnsOf, type MessageColumns } from './message-columns.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
-export type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch };
+export type { AttemptRecord, DeferrableBatch, MessageColumns, NewMessageRow, Outcome, PendingMessage, WriteBatch };
 
 
 export type Trigger = 'manual' | 'schedule';
@@ -230,34 +231,32 @@ export class Ledger {
        VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     );
     const params: unknown[] = new Array(INSERT_CHUNK * 14);
-    this.#insertRows = this.db.transaction((rid: number, rows: readonly NewMessageRow[], now: number) => {
+    this.#insertRows = this.db.transaction((rid: number, c: MessageColumns, now: number) => {
       let i = 0;
-      for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) {
+      for (; i + INSERT_CHUNK <= c.count; i += INSERT_CHUNK) {
         let p = 0;
         for (let j = i; j < i + INSERT_CHUNK; j++) {
-          const r = rows[j]!;
           params[p++] = rid;
-          params[p++] = r.row;
-          params[p++] = r.line;
-          params[p++] = r.to;
-          params[p++] = r.sender;
-          params[p++] = r.text;
-          params[p++] = r.subject;
-          params[p++] = r.parts;
-          params[p++] = r.encoding;
-          params[p++] = r.tz ?? null;
-          params[p++] = r.status;
-          params[p++] = r.errorCode ?? null;
-          params[p++] = r.errorDetail ?? null;
+          params[p++] = c.row[j];
+          params[p++] = c.line[j];
+          params[p++] = c.to[j];
+          params[p++] = c.sender[j];
+          params[p++] = c.text[j];
+          params[p++] = c.subject[j];
+          params[p++] = c.parts[j];
+          params[p++] = c.encoding[j];
+          params[p++] = c.tz[j];
+          params[p++] = c.status[j];
+          params[p++] = c.errorCode[j];
+          params[p++] = c.errorDetail[j];
           params[p++] = now;
         }
         this.#insertMany.run(params);
       }
-      for (; i < rows.length; i++) {
-        const r = rows[i]!;
+      for (; i < c.count; i++) {
         this.#insertMessage.run(
-          rid, r.row, r.line, r.to, r.sender, r.text, r.subject, r.parts, r.encoding, r.tz ?? null, r.status,
-          r.errorCode ?? null, r.errorDetail ?? null, now,
+          rid, c.row[i], c.line[i], c.to[i], c.sender[i], c.text[i], c.subject[i], c.parts[i], c.encoding[i], c.tz[i], c.status[i],
+          c.errorCode[i], c.errorDetail[i], now,
         );
       }
     });
@@ -346,7 +345,21 @@ export class Ledger {
 
   /** Inserts ingested rows in one transaction. */
   insertRows(rid: number, rows: readonly NewMessageRow[], now = Date.now()): void {
-    this.#insertRows(rid, rows, now);
+    this.insertColumns(rid, columnsOf(rows), now);
+  }
+
+  /**
+   * Inserts a batch of ingested rows in one transaction, committed without an fsync of its own: a run
+   * that dies while ingesting is ingested again from scratch, and the commit that ends ingest
+   * (`setRunTotal`, synchronous=FULL) makes every row before it durable with one fsync of the WAL.
+   */
+  insertColumns(rid: number, columns: MessageColumns, now = Date.now()): void {
+    this.#syncNormal.run();
+    try {
+      this.#insertRows(rid, columns, now);
+    } finally {
+      this.#syncFull.run();
+    }
   }
 
   /** The next pending rows after `afterRow`, in row order (served by the (rid, status, row) index). */

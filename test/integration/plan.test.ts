@@ -154,7 +154,7 @@ describe('computePlan over a generated CSV', () => {
       { country: 'GB', kind: 'sms_part', count: 1, price: '0.0400', amount: '0.0400' },
     ]);
 
-    // Duration: the dispatcher's sender keys and 98.8 % pacing.
+    // Duration: the dispatcher's sender keys and RATE_SAFETY's pacing.
     const sendable = ['+12015550101', '+12015550103', '+12015550104', '+447400123456', '+12015550108', '+15062345678'];
     const perSender = new Map<string, number>();
     for (const n of sendable) perSender.set(pickSender(spec.sender, n), (perSender.get(pickSender(spec.sender, n)) ?? 0) + 1);
@@ -295,7 +295,7 @@ describe('plan against what run records', () => {
     const suppressed = readLedgerSuppressions(ledger);
     const planned: IngestedRow[] = [];
     const plan = await computePlan(spec, { suppressedNumbers: suppressed, onRow: (r) => planned.push(r) });
-    const { run } = await startRun(ledger, spec, { sandbox: true, suppressed: (n) => suppressed.has(n) });
+    const { run } = await startRun(ledger, spec, { sandbox: true, suppressedNumbers: suppressed });
 
     const recorded = [...ledger.messages(run.rid)];
     expect(recorded.map((m) => [m.row, m.status === 'skipped' ? m.errorCode : 'send', m.status === 'skipped' ? null : m.parts])).toEqual(

@@ -3,7 +3,7 @@ import { startRun } from '../../campaign/start-run.js';
 import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
 import { Ledger } from '../../ledger/ledger.js';
-import { PlanAccumulator, parsePlanHash, readLedgerSuppressions, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
+import { parsePlanHash, readLedgerSuppressions, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
 import { AppError } from '../../shared/errors.js';
 import type { Io } from '../io.js';
 import { sendRun } from '../send-run.js';
@@ -34,13 +34,12 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
     if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger });
     // Numbers that replied STOP (the ledger's suppression table) are honoured like the job's own list.
     const optedOut = readLedgerSuppressions(ledger);
-    const estimate = new PlanAccumulator(spec, { suppressedNumbers: optedOut });
-    const { run, ingest } = await startRun(ledger, spec, {
+    const { run, ingest, estimate } = await startRun(ledger, spec, {
       sandbox: o.sandbox,
       force: o.force,
       signal: io.signal,
-      suppressed: (n) => optedOut.has(n),
-      onRow: (r) => estimate.add(r),
+      suppressedNumbers: optedOut,
+      estimate: true,
       onCreated: (r) => io.stderr(`run ${r.runId} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`),
     }).catch((err: unknown) => {
       if (io.signal.aborted) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
@@ -52,7 +51,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       ledger.deleteRun(run.rid);
       throw new AppError('ERR_PLAN_MISMATCH', `the source ${spec.source.path} changed after the plan check; nothing was sent — plan again`);
     }
-    recordPlanOnRun(ledger, run.rid, { ...estimate.tally(ingest), plan_hash: o.plan ?? null });
+    recordPlanOnRun(ledger, run.rid, { ...estimate!, plan_hash: o.plan ?? null });
     if (!o.quiet) {
       const skipped = Object.entries(ingest.skipped)
         .filter(([, n]) => n > 0)

@@ -18,4 +18,18 @@ describe('NumberIndex', () => {
     for (const [key, row] of reference) expect(index.get(key)).toBe(row);
     expect(index.get(12345)).toBe(0);
   });
+
+  it('reserve sizes the table once for what is expected, keeping what it holds', () => {
+    const index = new NumberIndex(16);
+    for (let row = 1; row <= 10; row++) index.add(14_155_550_000 + row, row);
+    index.reserve(100_000);
+    // 100,000 entries at ≤ 75 % load: 2^18 slots of 12 bytes; adding them does not grow it again.
+    expect(index.byteLength).toBe(2 ** 18 * 12);
+    for (let row = 11; row <= 100_000; row++) index.add(14_155_550_000 + row, row);
+    expect(index.byteLength).toBe(2 ** 18 * 12);
+    expect(index.size).toBe(100_000);
+    for (const row of [1, 10, 11, 99_999]) expect(index.get(14_155_550_000 + row)).toBe(row);
+    index.reserve(10); // never shrinks
+    expect(index.byteLength).toBe(2 ** 18 * 12);
+  });
 });
