@@ -48,11 +48,16 @@ export async function ingest(ctx) {
     const dir = path.join(OUT, 'prof-ingest');
     rmSync(dir, { recursive: true, force: true });
     await probe('start', job, ['--cpu-prof', '--cpu-prof-dir', dir]);
-    const prof = summarizeProfile(path.join(dir, readdirSync(dir)[0]), 12);
-    lines.push(
-      `CPU profile of startRun (self time, ${fmt(prof.totalMs)} ms sampled) by file: ` + prof.files.slice(0, 10).map((f) => `${f.what} ${f.pct} %`).join(', '),
-      'by function: ' + prof.functions.slice(0, 10).map((f) => `${f.what} ${f.pct} %`).join(', '),
-    );
+    // One profile per thread, named CPU.<date>.<time>.<pid>.<thread id>.<seq>: thread 0 is the main thread
+    // (the ledger's inserts), the other the ingest worker (reading, validating, rendering).
+    for (const file of readdirSync(dir).sort()) {
+      const thread = file.split('.')[4] === '0' ? 'main thread' : 'ingest thread';
+      const prof = summarizeProfile(path.join(dir, file), 12);
+      lines.push(
+        `CPU profile of startRun, ${thread} (self time, ${fmt(prof.totalMs)} ms sampled) by function: ` +
+          prof.functions.slice(0, 8).map((f) => `${f.what} ${f.pct} %`).join(', '),
+      );
+    }
   }
   return {
     id: 'ingest',
