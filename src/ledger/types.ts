@@ -11,8 +11,8 @@ export interface NewMessageRow {
   /** The row's own IANA time zone (from `window.timezone_field`). */
   tz?: string | null;
   status: 'pending' | 'skipped';
-  errorCode?: string;
-  errorDetail?: string;
+  errorCode?: string | null;
+  errorDetail?: string | null;
 }
 
 /** What the dispatcher needs to send one row. */
