@@ -9,6 +9,7 @@ import type { RunState } from '../ledger/states.js';
 import { createTelnyxClient } from '../telnyx/client.js';
 import { createMessageSender, type SendTemplate } from '../telnyx/message-sender.js';
 import { TelnyxCode, type SendKind } from '../telnyx/wire.js';
+import { isAppError } from '../shared/errors.js';
 import { currentProcess } from '../shared/process-probe.js';
 import { createAdmission } from './admission.js';
 import { senderCount } from './senders.js';
@@ -131,7 +132,11 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     }
     return { summary, state };
   } catch (err) {
-    ledger.setRunState(run.rid, 'interrupted', { stopCode: 'internal', stopDetail: (err as Error).message });
+    try {
+      ledger.setRunState(run.rid, 'interrupted', { stopCode: isAppError(err, 'ERR_LEDGER_IO') ? 'ledger_io' : 'internal', stopDetail: (err as Error).message });
+    } catch {
+      // The ledger itself failed (a full disk): the run stays `running` under a dead owner, which resume takes over.
+    }
     throw err;
   } finally {
     optedOut.stop();

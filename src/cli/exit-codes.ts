@@ -26,6 +26,8 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   ERR_WEBHOOK_KEY: ExitCode.usage,
   ERR_SCHEDULE_INVALID: ExitCode.usage,
   ERR_RUN_ABORTED: ExitCode.aborted,
+  // A full disk or an I/O error is not a bug: the run stops, resumable once the disk is fixed.
+  ERR_LEDGER_IO: ExitCode.aborted,
   ERR_INTERRUPTED: ExitCode.interrupted,
 };
 

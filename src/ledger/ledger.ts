@@ -356,7 +356,7 @@ export class Ledger {
   insertColumns(rid: number, columns: MessageColumns, now = Date.now()): void {
     this.#syncNormal.run();
     try {
-      this.#insertRows(rid, columns, now);
+      this.#writing(() => this.#insertRows(rid, columns, now));
     } finally {
       this.#syncFull.run();
     }
@@ -395,17 +395,30 @@ export class Ledger {
   commit(rid: number, batch: DeferrableBatch): void {
     const defer = batch.deferDurability;
     if (defer === undefined || !this.#wal) {
-      this.#commitBatch(rid, batch);
+      this.#writing(() => this.#commitBatch(rid, batch));
       return;
     }
     // See the module comment: committed now, durable when the promise handed to `defer` resolves.
     this.#syncNormal.run();
     try {
-      this.#commitBatch(rid, batch);
+      this.#writing(() => this.#commitBatch(rid, batch));
     } finally {
       this.#syncFull.run();
     }
     defer(this.#walDurable());
+  }
+
+  /** Runs a bulk write, reporting a full disk or an I/O error as ERR_LEDGER_IO rather than as a bug. */
+  #writing(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) {
+        throw new AppError('ERR_LEDGER_IO', `cannot write the ledger ${this.path}: ${(err as Error).message} (${code})`, { cause: err });
+      }
+      throw err;
+    }
   }
 
   /** A promise for an fsync of the WAL that starts after everything written so far. */
@@ -449,7 +462,7 @@ export class Ledger {
   #failWaiters(err: unknown): void {
     const waiting = this.#walWaiters;
     this.#walWaiters = [];
-    const error = new AppError('ERR_INTERNAL', `cannot make the ledger ${this.path} durable (fsync of its WAL failed): ${(err as Error).message}`, { cause: err });
+    const error = new AppError('ERR_LEDGER_IO', `cannot make the ledger ${this.path} durable (fsync of its WAL failed): ${(err as Error).message}`, { cause: err });
     for (const w of waiting) w.reject(error);
   }
 

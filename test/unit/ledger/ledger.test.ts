@@ -135,3 +135,38 @@ describe('Ledger', () => {
     expect(() => new Ledger(file)).toThrow(/newer than this bulktext/);
   });
 });
+
+describe('a ledger that cannot be written', () => {
+  it('reports a full disk during a commit or an ingest batch as ERR_LEDGER_IO, which exits 4 (resumable)', async () => {
+    const { exitCodeFor } = await import('../../../src/cli/exit-codes.js');
+    // Cap the file at its current size: the next page SQLite needs is "disk full".
+    const pages = ledger.db.pragma('page_count', { simple: true }) as number;
+    ledger.db.pragma(`max_page_count = ${pages}`);
+    const big = Array.from({ length: 2_000 }, (_, i) => ({
+      row: 10 + i, line: 11 + i, to: `+1415555${String(i).padStart(4, '0')}`, sender: '+18445550001', text: 'x'.repeat(150), subject: null,
+      parts: 1, encoding: 'GSM-7', status: 'pending' as const,
+    }));
+    let caught: unknown;
+    try {
+      ledger.insertRows(rid, big);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isAppError(caught, 'ERR_LEDGER_IO')).toBe(true);
+    expect((caught as Error).message).toContain('SQLITE_FULL');
+    expect(exitCodeFor(caught)).toBe(4);
+    // Nothing of the failed batch was kept, and the ledger still works for what fits.
+    expect(ledger.counts(rid).pending).toBe(2);
+    const ids = Array.from({ length: 400 }, (_, i) => `${String(i).padStart(8, '0')}-0000-4000-8000-${'9'.repeat(12)}`);
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    let commitError: unknown;
+    try {
+      // Hundreds of attempt rows with long details need new pages too.
+      ledger.commit(rid, { sending: [], outcomes: [sent(1, ids[0]!)], attempts: ids.map((id) => ({ ...attempt(1), detail: id.repeat(20) })) });
+    } catch (err) {
+      commitError = err;
+    }
+    expect(isAppError(commitError, 'ERR_LEDGER_IO')).toBe(true);
+    expect(ledger.message(rid, 1)?.status).toBe('sending');
+  });
+});
