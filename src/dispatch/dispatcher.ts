@@ -17,7 +17,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { AdaptiveRate } from './adaptive-rate.js';
 import { LedgerWriter } from './ledger-writer.js';
 import type { Admission, AdmissionDecision, DispatchLedger, MessageSender, PendingMessage, SendResult } from './ports.js';
-import { RateGate, TICK_MS } from './rate-gate.js';
+import { RateGate, TICK_MS, type Permit } from './rate-gate.js';
 import { Semaphore } from './semaphore.js';
 
 /** Per-sender gates at or below this rate keep strict spacing between a sender's messages. */
@@ -304,35 +304,22 @@ export class Dispatcher {
     const stop = this.#stop.signal;
     const units = this.#o.rate.countParts ? Math.max(1, msg.parts) : 1;
     const permit = await this.#senderGate(msg.sender).take(units, stop).catch(rethrowAsStop);
+    let runPermit: Permit | undefined;
     await this.#slots.acquire();
     try {
-      if (stop.aborted) {
-        permit.release();
-        throw new AbortError(new StopError('stopped'));
-      }
-      const runPermit = await this.#runGate.take(units, stop).catch((err: unknown) => {
-        permit.release();
-        return rethrowAsStop(err);
-      });
-      // The window may have closed while this row queued behind the limits.
-      if (!this.#admit(msg)) {
-        permit.release();
-        throw new AbortError(new StopError('deferred'));
-      }
+      if (stop.aborted) throw new AbortError(new StopError('stopped'));
+      runPermit = await this.#runGate.take(units, stop).catch(rethrowAsStop);
+      // The send window may have closed while this row queued behind the limits.
+      if (!this.#admit(msg)) throw new AbortError(new StopError('deferred'));
       const startedAt = this.#now();
-      try {
-        await this.#writer.markSending(msg.row, startedAt);
-      } catch (err) {
-        permit.release();
-        throw err;
-      }
-      // Rows granted apart may come out of the same commit together: wait (rarely, briefly) until the write
-      // keeps every sliding window within its ceiling. The row is already durably `sending` here.
-      for (let wait = Math.max(permit.wireWait(), runPermit.wireWait()); wait > 0; wait = Math.max(permit.wireWait(), runPermit.wireWait())) {
+      await this.#writer.markSending(msg.row, startedAt);
+      // The gates hold each granted row's room in their windows, so this waits only if a ceiling was
+      // lowered meanwhile (adaptive slow-down). The row is already durably `sending` here.
+      const run = runPermit;
+      for (let wait = Math.max(permit.wireWait(), run.wireWait()); wait > 0; wait = Math.max(permit.wireWait(), run.wireWait())) {
         await sleepUnlessStopped(Math.ceil(wait), stop);
         if (stop.aborted) {
           // Nothing was written: the row goes back to pending rather than becoming in doubt.
-          permit.release();
           this.#writer.outcome({ row: msg.row, status: 'pending', errorCode: null, errorDetail: 'the run stopped before this request was written', at: this.#now() });
           throw new AbortError(new StopError('stopped'));
         }
@@ -340,17 +327,20 @@ export class Dispatcher {
       // Only now is the request written: it counts in both gates' windows from here until a window after its
       // answer, and an exclusive sender gate times its next permit from that answer (see rate-gate.ts).
       permit.sent();
-      runPermit.sent();
+      run.sent();
       const t0 = performance.now();
       let result: SendResult;
       try {
         result = await this.#o.sender.send(msg);
       } finally {
         permit.done();
-        runPermit.done();
+        run.done();
       }
       this.#record(msg, attempt, last, startedAt, Math.round(performance.now() - t0), result);
     } finally {
+      // A permit not written gives its room (or its exclusive slot) back; after sent() this does nothing.
+      permit.release();
+      runPermit?.release();
       this.#slots.release();
     }
   }

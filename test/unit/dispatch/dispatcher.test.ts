@@ -197,6 +197,27 @@ describe('Dispatcher', () => {
     expect(ledger.message(rid, 3)).toMatchObject({ status: 'deferred', errorDetail: 'outside 09:00-20:30 America/New_York' });
   });
 
+  it('rows granted a permit but not sent (opted out while they queued) give their room in the window back', { timeout: 10_000 }, async () => {
+    // 20/s: the window holds 20. If the 20 skipped rows kept their room, the run would never finish.
+    seed(40);
+    const sender = new ScriptedSender((m) => accepted(m.row));
+    const asked = new Map<number, number>();
+    const summary = await dispatcher(sender, {
+      rate: { messagesPerSecond: 20, perSenderPerSecond: 1000, maxConcurrent: 8, countParts: false },
+      admission: {
+        wait: true,
+        // Rows 1-20 pass the first check (before the gates) and are refused at the second (after them).
+        decide: (m) => {
+          const n = (asked.get(m.row) ?? 0) + 1;
+          asked.set(m.row, n);
+          return m.row <= 20 && n > 1 ? { action: 'skip', code: 'suppressed', reason: 'opted out' } : { action: 'send' };
+        },
+      },
+    }).run();
+    expect(summary).toMatchObject({ stop: 'completed', sent: 20 });
+    expect(ledger.counts(rid)).toMatchObject({ sent: 20, skipped: 20, sending: 0 });
+  });
+
   it('writes no request before its sending mark is durable, when the ledger defers durability', async () => {
     seed(40);
     const durableAt = new Map<number, number>();
