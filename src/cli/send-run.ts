@@ -5,7 +5,7 @@
 import type { JobSpec } from '../config/job-spec.js';
 import { executeRun } from '../campaign/execute-run.js';
 import { runStatus, type RunStatus } from '../campaign/status.js';
-import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
 import { startSimulatorWorker, type SimulatorOptions } from '../telnyx/simulator/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -26,6 +26,8 @@ export interface SendRunOptions {
   metricsPort?: number | undefined;
   /** Receive delivery receipts on this port while the run lasts (a sandbox run always does, on any port). */
   webhooksPort?: number | undefined;
+  /** The run's counts, when the caller has just read them (counting a million-row run takes ~35 ms). */
+  counts?: StatusCounts | undefined;
 }
 
 /** After the last send, how long to keep the receiver open for receipts still on their way. */
@@ -103,7 +105,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   // The sandbox's receipts go to this run's own receiver, so the run ends with real delivery statuses.
   if (sandbox !== undefined && receiver !== undefined) await sandbox.configure({ webhooks: { defaultWebhookUrl: receiver.url } });
   if (receiver !== undefined && sandbox === undefined && !o.quiet) io.stderr(`receiving delivery receipts on ${receiver.url}\n`);
-  const before = ledger.counts(run.rid);
+  const before = o.counts ?? ledger.counts(run.rid);
   const progress = createProgress({
     write: io.stderr,
     isTTY: io.isTTY,

@@ -42,7 +42,13 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       return exitCodeForStatus(status);
     }
     if (!o.quiet) io.stderr(`resuming run ${run.runId} (job ${run.jobName}): ${counts.pending} row(s) to send\n`);
-    return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort }, io);
+    return await sendRun(
+      ledger,
+      run,
+      spec,
+      { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts },
+      io,
+    );
   } finally {
     ledger.close();
   }
