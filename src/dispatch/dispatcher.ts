@@ -313,8 +313,8 @@ export class Dispatcher {
       if (!this.#admit(msg)) throw new AbortError(new StopError('deferred'));
       const startedAt = this.#now();
       await this.#writer.markSending(msg.row, startedAt);
-      // The gates hold each granted row's room in their windows, so this waits only if a ceiling was
-      // lowered meanwhile (adaptive slow-down). The row is already durably `sending` here.
+      // Rows granted apart may come out of the same commit together: wait (rarely, briefly) until the write
+      // keeps every sliding window within its ceiling. The row is already durably `sending` here.
       const run = runPermit;
       for (let wait = Math.max(permit.wireWait(), run.wireWait()); wait > 0; wait = Math.max(permit.wireWait(), run.wireWait())) {
         await sleepUnlessStopped(Math.ceil(wait), stop);
@@ -338,7 +338,7 @@ export class Dispatcher {
       }
       this.#record(msg, attempt, last, startedAt, Math.round(performance.now() - t0), result);
     } finally {
-      // A permit not written gives its room (or its exclusive slot) back; after sent() this does nothing.
+      // A permit not written gives its exclusive slot back; after sent() this does nothing.
       permit.release();
       runPermit?.release();
       this.#slots.release();

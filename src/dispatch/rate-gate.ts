@@ -17,14 +17,14 @@
  * A sliding window guard adds a hard guarantee on top for ceilings up to 100,000/s, and it holds where
  * Telnyx counts, not where we write. We cannot see when the far end counts a message, only that it did so
  * after we wrote the request and before its answer reached us. So a message counts against the window from
- * its write (`permit.sent()`) until `windowMs` after its answer (`permit.done()`); a permit is granted
- * only while fewer than the ceiling's worth of messages are granted and not yet written, in flight, or
- * answered within the last window. Counting from the write alone let a slow first request (a cold
- * connection) be counted late at the far end and share a window there with the ceiling's worth of
- * messages after it. A granted permit holds its room until it is written or released, so rows granted
- * together never find the window full after their durable `sending` mark, where a wait would leave them in
- * doubt if the process died. The caller still asks `permit.wireWait()` right before writing (non-zero only
- * if the ceiling was lowered meanwhile) and calls `permit.sent()` in the same synchronous step as the write.
+ * its write (`permit.sent()`) until `windowMs` after its answer (`permit.done()`); a new write is allowed
+ * only while fewer than the ceiling's worth of messages are in flight or answered within the last window.
+ * Counting from the write alone let a slow first request (a cold connection) be counted late at the far
+ * end and share a window there with the ceiling's worth of messages after it. The guard is checked at the
+ * wire, not at the grant, because a granted row still waits for its durable `sending` mark, and that wait
+ * varies (an fsync, a GC pause): rows granted apart can reach the socket together. The caller asks
+ * `permit.wireWait()` right before writing, sleeps if told to, and calls `permit.sent()` in the same
+ * synchronous step as the write, so the check and the record cannot be split by another row.
  *
  * Exclusive mode (per-sender gates at low rates, e.g. 1 msg/s per long code): only one permit is out at a
  * time and the next one is timed from the previous message's answer (`permit.done()`), for the same
@@ -60,8 +60,8 @@ export interface Permit {
    */
   done(): void;
   /**
-   * Call when the permit will not be used (stop, abort, a row deferred): its room in the window, or an
-   * exclusive gate's slot, goes back. A no-op once `sent()` was called, so a `finally` may always call it.
+   * Call when the permit will not be used (stop, abort, a row deferred): an exclusive gate gets its slot
+   * back. A no-op once `sent()` was called, so a `finally` may always call it.
    */
   release(): void;
 }
@@ -109,7 +109,6 @@ export class RateGate {
   #logHead = 0;
   #logCount = 0;
   #inFlight = 0; // units written and not yet answered
-  #reserved = 0; // units granted and not yet written or released: their room in the window is taken
   #closed: unknown = undefined;
 
   constructor(options: RateGateOptions) {
@@ -238,18 +237,12 @@ export class RateGate {
     if (this.exclusive) return this.#exclusivePermit(units);
     if (this.#log === null) return unloggedPermit;
     const logged = Math.min(units, this.#logSize || units);
-    // Granted only when the window had room for it, and that room is held until the write: rows granted
-    // together cannot then find the window full at the wire (after their durable mark, as rows in doubt).
-    this.#reserved += logged;
-    let state: 'granted' | 'sent' | 'done' | 'released' = 'granted';
+    let state: 'granted' | 'sent' | 'done' = 'granted';
     return {
-      // At the wire only writes and answers count (rows already granted compete first come, first served),
-      // so this is non-zero only if the ceiling was lowered since the grant.
-      wireWait: () => (state === 'granted' ? this.#logWait(logged, false) : 0),
+      wireWait: () => this.#logWait(logged),
       sent: () => {
         if (state !== 'granted') return;
         state = 'sent';
-        this.#reserved -= logged;
         this.#inFlight += logged;
       },
       done: () => {
@@ -258,11 +251,7 @@ export class RateGate {
         this.#inFlight -= logged;
         this.#logAnswered(logged);
       },
-      release: () => {
-        if (state !== 'granted') return;
-        state = 'released';
-        this.#reserved -= logged;
-      },
+      release() {},
     };
   }
 
@@ -305,11 +294,10 @@ export class RateGate {
   }
 
   /**
-   * How long until `units` more writes fit the window (0 if they fit now): units granted but not yet
-   * written, units in flight, units answered less than a window (and the slack) ago, plus `units` must not
-   * exceed the ceiling's worth.
+   * How long until `units` more writes fit the window (0 if they fit now): units in flight, plus units
+   * answered less than a window (and the slack) ago, plus `units` must not exceed the ceiling's worth.
    */
-  #logWait(units: number, countReserved = true): number {
+  #logWait(units: number): number {
     const log = this.#log;
     if (log === null) return 0;
     const now = this.#now();
@@ -319,9 +307,9 @@ export class RateGate {
       this.#logHead = (this.#logHead + 1) % this.#logSize;
       this.#logCount--;
     }
-    const excess = (countReserved ? this.#reserved : 0) + this.#inFlight + this.#logCount + units - this.#logSize;
+    const excess = this.#inFlight + this.#logCount + units - this.#logSize;
     if (excess <= 0) return 0;
-    // Only answers still to come (or unused permits) can make room: look again shortly.
+    // Only answers still to come can make room: look again shortly.
     if (excess > this.#logCount) return IN_FLIGHT_POLL_MS;
     return log[(this.#logHead + excess - 1) % this.#logSize]! + span - now;
   }

@@ -197,8 +197,8 @@ describe('Dispatcher', () => {
     expect(ledger.message(rid, 3)).toMatchObject({ status: 'deferred', errorDetail: 'outside 09:00-20:30 America/New_York' });
   });
 
-  it('rows granted a permit but not sent (opted out while they queued) give their room in the window back', { timeout: 10_000 }, async () => {
-    // 20/s: the window holds 20. If the 20 skipped rows kept their room, the run would never finish.
+  it('rows refused after their permits were granted (opted out while they queued) do not hold up the rest', { timeout: 10_000 }, async () => {
+    // 20/s: the window holds 20. If the 20 refused rows kept a place in it, the run would never finish.
     seed(40);
     const sender = new ScriptedSender((m) => accepted(m.row));
     const asked = new Map<number, number>();
