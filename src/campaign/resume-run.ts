@@ -5,7 +5,7 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { hashSource } from '../ingest/index.js';
-import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
 import { ownedByLiveProcess } from './status.js';
@@ -61,4 +61,14 @@ export async function prepareResume(
   if (inDoubt > 0) retryWaitingEvents(deliveryStoreFor(ledger), Date.now());
   const reopened = options.resendUnknown === true ? ledger.reopenUnknown(run.rid) : 0;
   return { run: ledger.getRun(runId), spec, inDoubt, reopened };
+}
+
+/**
+ * Settles a resumed run that has nothing left to send (no pending rows, none deferred to a send window):
+ * marks it completed, so status tells the truth. Returns false when there is still work to do.
+ */
+export function settleIfNothingLeft(ledger: Ledger, run: RunRecord, counts: StatusCounts, now: number): boolean {
+  if (counts.pending > 0 || counts.deferred > 0) return false;
+  if (run.state !== 'completed') ledger.setRunState(run.rid, 'completed', { finishedAt: now });
+  return true;
 }

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { executeRun } from '../campaign/execute-run.js';
-import { prepareResume } from '../campaign/resume-run.js';
+import { prepareResume, settleIfNothingLeft } from '../campaign/resume-run.js';
 import { startRun } from '../campaign/start-run.js';
 import { publicState } from '../campaign/status.js';
 import type { JobSpec } from '../config/job-spec.js';
@@ -290,9 +290,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       if (prepared.inDoubt > 0) {
         log('warn', `${label}: ${prepared.inDoubt} row(s) were in flight when the run stopped; they are now unknown (Telnyx may have sent them) and are not sent again`);
       }
-      const counts = ledger.counts(prepared.run.rid);
-      if (counts.pending === 0 && counts.deferred === 0) {
-        if (prepared.run.state !== 'completed') ledger.setRunState(prepared.run.rid, 'completed', { finishedAt: clock() });
+      if (settleIfNothingLeft(ledger, prepared.run, ledger.counts(prepared.run.rid), clock())) {
         log('info', `${label}: run ${previous.runId} had nothing left to send: ${describeCounts(prepared.run.rid)}`);
         return;
       }

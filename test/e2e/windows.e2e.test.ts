@@ -62,6 +62,15 @@ describe('send windows', () => {
     const deferred = report.filter((row) => row.status === 'deferred');
     expect(deferred).toHaveLength(3);
     expect(deferred[0]!.error_detail).toContain(`outside the send window 09:00-17:00 every day ${closed}`);
+
+    // resume sees the deferred rows as work left, not as "nothing left to send": still shut, they stay deferred.
+    const again = await runCli(['resume', status.run_id, '--db', db, '--no-wait', '--json', '--quiet'], { env: env() });
+    expect(again.code).toBe(0);
+    const resumed = JSON.parse(again.stdout);
+    expect(resumed.counts).toMatchObject({ sent: 3, deferred: 3, pending: 0 });
+    expect(resumed.state).not.toBe('completed');
+    expect(resumed.stop.code).toBe('deferred');
+    for (const [i, n] of numbers.entries()) expect(sim.messages.byRecipient(n)).toHaveLength(i % 2 === 0 ? 1 : 0);
   });
 
   it('a row whose time zone is unusable and has no fallback is skipped, not sent', async () => {

@@ -1,4 +1,4 @@
-import { prepareResume } from '../../campaign/resume-run.js';
+import { prepareResume, settleIfNothingLeft } from '../../campaign/resume-run.js';
 import { runStatus } from '../../campaign/status.js';
 import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
 import { Ledger } from '../../ledger/ledger.js';
@@ -33,15 +33,16 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       if (reopened > 0) io.stderr(`--resend-unknown: sending ${reopened} unknown row(s) again; those recipients may get a second message\n`);
     }
     const counts = ledger.counts(run.rid);
-    if (counts.pending === 0) {
-      // Nothing to send; still settle the run's state so status tells the truth.
-      if (run.state !== 'completed') ledger.setRunState(run.rid, 'completed', { finishedAt: Date.now() });
+    if (settleIfNothingLeft(ledger, run, counts, Date.now())) {
       const status = runStatus(ledger, ledger.getRun(run.runId), counts);
       if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
       if (!o.quiet) io.stderr(`nothing left to send\n${describeStatus(status)}`);
       return exitCodeForStatus(status);
     }
-    if (!o.quiet) io.stderr(`resuming run ${run.runId} (job ${run.jobName}): ${counts.pending} row(s) to send\n`);
+    if (!o.quiet) {
+      const waiting = counts.deferred > 0 ? `, ${counts.deferred} waiting for their send window` : '';
+      io.stderr(`resuming run ${run.runId} (job ${run.jobName}): ${counts.pending} row(s) to send${waiting}\n`);
+    }
     return await sendRun(
       ledger,
       run,
