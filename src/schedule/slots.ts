@@ -45,13 +45,7 @@ export function* slotsAfter(schedule: SlotSchedule, from: number): Generator<num
 
 /** The next `n` slots strictly after `from`. */
 export function nextSlots(schedule: SlotSchedule, from: number, n: number): number[] {
-  const out: number[] = [];
-  if (n <= 0) return out;
-  for (const slot of slotsAfter(schedule, from)) {
-    out.push(slot);
-    if (out.length >= n) break;
-  }
-  return out;
+  return slotsBetween(schedule, from, Number.POSITIVE_INFINITY, n);
 }
 
 /**

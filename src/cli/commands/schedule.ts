@@ -15,6 +15,7 @@ import { formatDuration, upcomingFirings } from '../../scheduler/firings.js';
 import { loadJobSet } from '../../scheduler/job-set.js';
 import { createLogger } from '../../shared/logger.js';
 import { ExitCode } from '../exit-codes.js';
+import { untilAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
 
 export interface ScheduleOptions {
@@ -82,10 +83,7 @@ export async function scheduleCommand(o: ScheduleOptions, io: Io, hooks: Schedul
       logger.info('SIGHUP: reloading job files');
       void scheduler.reload();
     });
-    await new Promise<void>((resolve) => {
-      if (io.signal.aborted) return resolve();
-      io.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(io.signal);
     logger.info('stopping: no new runs; runs in progress are interrupted and stay resumable');
   } finally {
     unsubscribe?.();

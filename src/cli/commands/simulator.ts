@@ -4,6 +4,7 @@
  */
 import { startSimulator } from '../../telnyx/simulator/index.js';
 import type { SimulatorOptions } from '../../telnyx/simulator/index.js';
+import { untilAborted } from '../../shared/clock.js';
 
 export interface SimulatorCommandOptions {
   /** @default 0 (any free port) */
@@ -49,10 +50,7 @@ export async function simulatorCommand(options: SimulatorCommandOptions, io: Sim
     ].join('\n'),
   );
 
-  await new Promise<void>((resolve) => {
-    if (io.signal.aborted) resolve();
-    else io.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await untilAborted(io.signal);
   await sim.close();
   io.stderr('simulator stopped\n');
   return 0;

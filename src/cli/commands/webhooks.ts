@@ -8,6 +8,7 @@ import { AppError } from '../../shared/errors.js';
 import { describeOutcome } from '../../webhooks/apply-event.js';
 import { startWebhookReceiver, type ReceiverLog } from '../../webhooks/receiver.js';
 import { parsePublicKey } from '../../webhooks/verify.js';
+import { untilAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
 
 export interface WebhooksOptions {
@@ -72,10 +73,7 @@ export async function webhooksCommand(o: WebhooksOptions, io: Io): Promise<numbe
     });
     io.stderr(`webhook receiver listening on ${receiver.url} (ledger ${dbPath}); Ctrl+C to stop\n`);
     receiver.retryWaiting();
-    await new Promise<void>((resolve) => {
-      if (io.signal.aborted) resolve();
-      else io.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(io.signal);
     await receiver.close();
     io.stderr('webhook receiver stopped\n');
     return 0;
