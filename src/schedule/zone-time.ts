@@ -12,6 +12,13 @@ export const DAY_MS = 86_400_000;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/**
+ * Names Intl has accepted: building a formatter costs tens of microseconds, and the send path asks
+ * for every message of a windowed run. Only valid names are kept, so the set stays as small as the
+ * tz database however many bad values a source holds.
+ */
+const valid = new Set<string>();
+
 function formatterFor(zone: string): Intl.DateTimeFormat {
   let f = formatters.get(zone);
   if (f === undefined) {
@@ -39,14 +46,17 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
  * Offsets such as "+05:30" are not zones.
  */
 export function knownZone(name: string): string | undefined {
+  if (valid.has(name)) return name;
   if (name.trim() === '' || name !== name.trim()) return undefined;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return name;
   } catch {
     return undefined;
   }
+  valid.add(name);
+  return name;
 }
+
 
 /** Milliseconds to add to a UTC instant to get the zone's wall-clock reading at that instant. */
 export function offsetAt(zone: string, t: number): number {
