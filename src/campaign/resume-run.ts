@@ -24,7 +24,7 @@ export interface PreparedResume {
 export async function prepareResume(
   ledger: Ledger,
   runId: string,
-  options: { resendUnknown?: boolean; suppressedNumbers?: ReadonlySet<string>; signal?: AbortSignal } = {},
+  options: { resendUnknown?: boolean; signal?: AbortSignal } = {},
 ): Promise<PreparedResume> {
   const run = ledger.getRun(runId);
   if (ownedByLiveProcess(run)) {
@@ -52,7 +52,6 @@ export async function prepareResume(
     ledger.clearRows(run.rid);
     await ingestIntoLedger(ledger, run.rid, spec, {
       expectedSha256: sha,
-      ...(options.suppressedNumbers === undefined ? {} : { suppressedNumbers: options.suppressedNumbers }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   }

@@ -25,8 +25,6 @@ export interface ProgressOptions {
 export interface Progress {
   onEvent(event: DispatchEvent): void;
   attach(source: ProgressSource): void;
-  /** A one-off note (e.g. "waiting for the send window") shown with the next line. */
-  note(text: string | undefined): void;
   stop(): void;
 }
 
@@ -100,9 +98,6 @@ export function createProgress(o: ProgressOptions): Progress {
     },
     attach(s) {
       source = s;
-    },
-    note(text) {
-      note = text;
     },
     stop() {
       if (timer === undefined) return;

@@ -48,7 +48,7 @@ export interface DispatchLedger {
   commit(batch: DispatchBatch): void;
 }
 
-/** Whether a row may be sent now (send windows, deadlines); see schedule/send-gate.ts. */
+/** Whether a row may be sent now (send windows, deadlines, opt-outs); see campaign/admission.ts. */
 export type AdmissionDecision =
   | { action: 'send' }
   | { action: 'defer'; until: number; reason: string }

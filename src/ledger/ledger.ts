@@ -581,7 +581,3 @@ function migrate(db: Database.Database): void {
     })();
   }
 }
-
-export function openLedger(path: string): Ledger {
-  return new Ledger(path);
-}

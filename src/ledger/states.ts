@@ -37,7 +37,4 @@ export function sourcesOf(to: RowStatus): RowStatus[] {
   return rowStatuses.filter((from) => canMove(from, to));
 }
 
-/** States in which a row is finished for this run (nothing more will be sent for it). */
-export const finalStatuses: readonly RowStatus[] = ['sent', 'failed', 'skipped', 'expired'];
-
 export type RunState = 'ingesting' | 'running' | 'interrupted' | 'completed' | 'aborted';

@@ -2,9 +2,8 @@
 import { Gauge, type Registry } from 'prom-client';
 
 export interface SchedulerMetricsSource {
-  nextFirings(): readonly { job: string; next: number | undefined }[];
-  /** Runs (or resumes) being sent now, per job. */
-  activeJobs(): readonly string[];
+  /** Each job's next slot, and whether it is sending (or resuming) a run now. */
+  nextFirings(): readonly { job: string; next: number | undefined; running: boolean }[];
   health(): { ok: boolean };
 }
 
@@ -26,8 +25,7 @@ export function createSchedulerMetrics(registry: Registry, scheduler: SchedulerM
     registers: [registry],
     collect() {
       this.reset();
-      const active = new Set(scheduler.activeJobs());
-      for (const f of scheduler.nextFirings()) this.set({ job: f.job }, active.has(f.job) ? 1 : 0);
+      for (const f of scheduler.nextFirings()) this.set({ job: f.job }, f.running ? 1 : 0);
     },
   });
   new Gauge({

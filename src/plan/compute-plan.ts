@@ -33,8 +33,6 @@ export interface PlanAccumulatorOptions {
 }
 
 export interface ComputePlanOptions extends PlanAccumulatorOptions {
-  /** sha256 of the ledger's opt-out table (ledgerSuppressionDigest); computed from suppressedNumbers when absent. */
-  ledgerSuppressionDigest?: string;
   /** Sees every ingested row with its parts, in source order (the rows `run` would record). */
   onRow?: (row: IngestedRow) => void;
   signal?: AbortSignal;
@@ -337,7 +335,7 @@ export async function computePlan(spec: PlannableSpec, options: ComputePlanOptio
     spec: specHash(spec),
     source: ingest.sourceSha256,
     suppression_list: await suppressionListDigest(spec),
-    suppression_ledger: options.ledgerSuppressionDigest ?? ledgerSuppressionDigest(ledgerNumbers ?? []),
+    suppression_ledger: ledgerSuppressionDigest(ledgerNumbers ?? []),
   };
   return {
     ...accumulator.tally(ingest),

@@ -7,9 +7,3 @@
 export function expiresAt(runStartedAt: number, expiresAfterMs: number | undefined): number | undefined {
   return expiresAfterMs === undefined ? undefined : runStartedAt + expiresAfterMs;
 }
-
-/** True from `runStartedAt + expiresAfterMs` on (the deadline itself is already too late). */
-export function isExpired(runStartedAt: number, expiresAfterMs: number | undefined, now: number): boolean {
-  const deadline = expiresAt(runStartedAt, expiresAfterMs);
-  return deadline !== undefined && now >= deadline;
-}

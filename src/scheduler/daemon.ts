@@ -93,8 +93,6 @@ export interface Scheduler {
   /** Stops starting runs, interrupts current ones (resumable), and resolves when they have settled. */
   stop(): Promise<void>;
   nextFirings(): JobFiring[];
-  /** Jobs sending (or resuming) a run now. */
-  activeJobs(): string[];
   /** Healthy while the loop beats and the ledger takes writes. */
   health(): Health;
   /** Resolves when no run is being sent. */
@@ -571,7 +569,6 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         next: e.nextAt,
         running: active.has(e.job.name),
       })),
-    activeJobs: () => [...active.keys()],
     health: () => {
       const now = Date.now();
       const loopAgeMs = now - loopBeatAt;

@@ -41,6 +41,27 @@ describe('createAdmission', () => {
     expect(a.decide(msg(), started + 90 * 60_000)).toMatchObject({ action: 'expire' });
   });
 
+  it('expiry wins over an open window; a window opening after the deadline defers only until the deadline', () => {
+    // Run began Tuesday 2026-06-09 02:00Z (Monday 22:00 EDT); rows expire 12 h later, 14:00Z (10:00 EDT).
+    const started = Date.parse('2026-06-09T02:00:00Z');
+    const deadline = Date.parse('2026-06-09T14:00:00Z');
+    const window = { start: '09:00', end: '20:30', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'], timezone_field: 'tz', timezone: 'America/New_York' };
+    const a = createAdmission(spec({ expires_after: '12h', window }), started, { wait: true })!;
+    const ny = msg({ tz: 'America/New_York' });
+    expect(a.decide(ny, started)).toMatchObject({ action: 'defer', until: Date.parse('2026-06-09T13:00:00Z') }); // 09:00 EDT
+    expect(a.decide(ny, Date.parse('2026-06-09T13:00:00Z'))).toEqual({ action: 'send' });
+    expect(a.decide(ny, deadline)).toMatchObject({ action: 'expire' });
+    const la = msg({ tz: 'America/Los_Angeles' }); // Monday 21:00 PDT; opens 16:00Z, after the deadline
+    expect(a.decide(la, Date.parse('2026-06-09T04:00:00Z'))).toMatchObject({ action: 'defer', until: deadline });
+    expect(a.decide(la, deadline)).toMatchObject({ action: 'expire' });
+  });
+
+  it('with only expires_after: rows are sent up to the deadline and expire from it on, not before', () => {
+    const a = createAdmission(spec({ expires_after: '12h' }), 0, { wait: true })!;
+    expect(a.decide(msg(), 12 * 3_600_000 - 1)).toEqual({ action: 'send' });
+    expect(a.decide(msg(), 12 * 3_600_000)).toMatchObject({ action: 'expire' });
+  });
+
   it('skips a number that opted out after the run began (any number of a group)', () => {
     const stopped = new Set(['+14155550102']);
     const a = createAdmission(spec({}), 0, { wait: true, optedOut: stopped })!;
