@@ -155,7 +155,7 @@ export class RateGate {
     // not what binds; the bucket and the sliding log are checked exactly as a tick checks them.
     if (this.waiting === 0 && !this.#outstanding) {
       this.#refill();
-      if (this.#tokens >= Math.min(units, this.#capacity) && this.#logWait(Math.min(units, this.#logSize || units)) === 0) {
+      if (this.#tokens >= Math.min(units, this.#capacity) && this.#logWait(this.#logged(units)) === 0) {
         this.#tokens -= units;
         return Promise.resolve(this.#permit(units));
       }
@@ -207,7 +207,7 @@ export class RateGate {
       const need = Math.min(head.units, this.#capacity);
       this.#refill();
       let wait = this.#tokens >= need ? 0 : (need - this.#tokens) / this.#rate;
-      wait = Math.max(wait, this.#logWait(Math.min(head.units, this.#logSize || head.units)));
+      wait = Math.max(wait, this.#logWait(this.#logged(head.units)));
       if (wait > 0) {
         // Sleep inside the Bottleneck job: the next tick cannot start before this one has granted.
         await new Promise((r) => setTimeout(r, Math.ceil(wait)));
@@ -218,7 +218,7 @@ export class RateGate {
       while (this.waiting > 0 && !this.#outstanding) {
         const w = this.#queue[this.#head]!;
         const n = Math.min(w.units, this.#capacity);
-        if (this.#tokens < n || (granted > 0 && this.#logWait(Math.min(w.units, this.#logSize || w.units)) > 0)) break;
+        if (this.#tokens < n || (granted > 0 && this.#logWait(this.#logged(w.units)) > 0)) break;
         this.#tokens -= w.units; // may go negative for a message larger than the bucket: paid back by waiting
         this.#head++;
         granted++;
@@ -236,7 +236,7 @@ export class RateGate {
   #permit(units: number): Permit {
     if (this.exclusive) return this.#exclusivePermit(units);
     if (this.#log === null) return unloggedPermit;
-    const logged = Math.min(units, this.#logSize || units);
+    const logged = this.#logged(units);
     let state: 'granted' | 'sent' | 'done' = 'granted';
     return {
       wireWait: () => this.#logWait(logged),
@@ -312,6 +312,11 @@ export class RateGate {
     // Only answers still to come can make room: look again shortly.
     if (excess > this.#logCount) return IN_FLIGHT_POLL_MS;
     return log[(this.#logHead + excess - 1) % this.#logSize]! + span - now;
+  }
+
+  /** The units a message takes in the window: a message larger than the whole window counts as a full window. */
+  #logged(units: number): number {
+    return Math.min(units, this.#logSize || units);
   }
 
   #logAnswered(units: number): void {

@@ -132,6 +132,14 @@ function toRun(r: RunRow): RunRecord {
 /** Rows per multi-row INSERT during ingest (14 parameters each, far under SQLite's 32,766). */
 const INSERT_CHUNK = 50;
 
+/** What `message()` and `messages()` read of a row, as MessageRecord names it. */
+const MESSAGE_COLUMNS = `row, line, to_number AS "to", sender, from_number AS fromNumber, text, status, message_id AS messageId, parts,
+  cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt,
+  delivery_status AS deliveryStatus, delivery_error_code AS deliveryErrorCode, delivered_at AS deliveredAt`;
+
+/** What the dispatcher needs of a row to send it (PendingMessage). */
+const PENDING_COLUMNS = 'row, to_number AS "to", sender, text, subject, parts, attempts, tz';
+
 const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
 export class Ledger {
@@ -148,6 +156,7 @@ export class Ledger {
   #insertRows;
   #insertMany;
   #countStatus: Database.Statement | undefined;
+  #message: Database.Statement | undefined;
   #syncNormal;
   #syncFull;
   /** WAL mode is on (not e.g. ':memory:'): only then can an fsync of the WAL file make a commit durable. */
@@ -210,11 +219,11 @@ export class Ledger {
     // INDEXED BY: left to itself SQLite picks the primary key here (it yields row order too) and walks every
     // row already sent before the first pending one: 170 ms at a million rows, on a resume's first send.
     this.#nextPending = this.db.prepare(
-      `SELECT row, to_number AS "to", sender, text, subject, parts, attempts, tz FROM messages INDEXED BY messages_status
+      `SELECT ${PENDING_COLUMNS} FROM messages INDEXED BY messages_status
        WHERE rid = ? AND status = 'pending' AND row > ? ORDER BY row LIMIT ?`,
     );
     this.#nextDue = this.db.prepare(
-      `SELECT row, to_number AS "to", sender, text, subject, parts, attempts, tz FROM messages
+      `SELECT ${PENDING_COLUMNS} FROM messages
        WHERE rid = ? AND status = 'deferred' AND not_before <= ? ORDER BY not_before, row LIMIT ?`,
     );
     this.#markDeferred = this.db.prepare(
@@ -354,12 +363,7 @@ export class Ledger {
    * (`setRunTotal`, synchronous=FULL) makes every row before it durable with one fsync of the WAL.
    */
   insertColumns(rid: number, columns: MessageColumns, now = Date.now()): void {
-    this.#syncNormal.run();
-    try {
-      this.#writing(() => this.#insertRows(rid, columns, now));
-    } finally {
-      this.#syncFull.run();
-    }
+    this.#unsynced(() => this.#insertRows(rid, columns, now));
   }
 
   /** The next pending rows after `afterRow`, in row order (served by the (rid, status, row) index). */
@@ -399,13 +403,18 @@ export class Ledger {
       return;
     }
     // See the module comment: committed now, durable when the promise handed to `defer` resolves.
+    this.#unsynced(() => this.#commitBatch(rid, batch));
+    defer(this.#walDurable());
+  }
+
+  /** Runs a bulk write committed with synchronous=NORMAL (its durability comes later, see its callers). */
+  #unsynced(write: () => void): void {
     this.#syncNormal.run();
     try {
-      this.#writing(() => this.#commitBatch(rid, batch));
+      this.#writing(write);
     } finally {
       this.#syncFull.run();
     }
-    defer(this.#walDurable());
   }
 
   /** Runs a bulk write, reporting a full disk or an I/O error as ERR_LEDGER_IO rather than as a bug. */
@@ -502,7 +511,7 @@ export class Ledger {
     const counts = Object.fromEntries(rowStatuses.map((s) => [s, 0])) as Record<RowStatus, number>;
     let total = 0;
     // One counted index range per status: a third of the time of a GROUP BY over the run's every index
-    // entry (35 ms against 60–100 ms at a million rows; `resume` counts twice before its first send).
+    // entry (35 ms against 60–100 ms at a million rows, before `resume`'s first send).
     this.#countStatus ??= this.db.prepare(`SELECT count(*) AS n FROM messages INDEXED BY messages_status WHERE rid = ? AND status = ?`);
     for (const status of rowStatuses) {
       const n = (this.#countStatus.get(rid, status) as { n: number }).n;
@@ -514,24 +523,13 @@ export class Ledger {
 
   /** Every message row of a run in row order, streamed. */
   *messages(rid: number): IterableIterator<MessageRecord> {
-    const stmt = this.db.prepare(
-      `SELECT row, line, to_number AS "to", sender, from_number AS fromNumber, text, status, message_id AS messageId, parts,
-              cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt,
-              delivery_status AS deliveryStatus, delivery_error_code AS deliveryErrorCode, delivered_at AS deliveredAt
-       FROM messages WHERE rid = ? ORDER BY row`,
-    );
+    const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? ORDER BY row`);
     yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
   }
 
   message(rid: number, row: number): MessageRecord | undefined {
-    return this.db
-      .prepare(
-        `SELECT row, line, to_number AS "to", sender, from_number AS fromNumber, text, status, message_id AS messageId, parts,
-                cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt,
-                delivery_status AS deliveryStatus, delivery_error_code AS deliveryErrorCode, delivered_at AS deliveredAt
-         FROM messages WHERE rid = ? AND row = ?`,
-      )
-      .get(rid, row) as MessageRecord | undefined;
+    this.#message ??= this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? AND row = ?`);
+    return this.#message.get(rid, row) as MessageRecord | undefined;
   }
 
   attempts(rid: number, row: number): AttemptRecord[] {
