@@ -13,6 +13,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import { AppError } from '../shared/errors.js';
 import {
+  describeCause,
   TelnyxAbortedError,
   TelnyxNetworkError,
   TelnyxRequestInvalidError,
@@ -144,7 +145,7 @@ class UndiciTelnyxClient implements TelnyxClient {
     try {
       json = JSON.stringify(body);
     } catch (err) {
-      return Promise.reject(new TelnyxRequestInvalidError(`The ${kind} request body is not serialisable: ${errorText(err)}`));
+      return Promise.reject(new TelnyxRequestInvalidError(`The ${kind} request body is not serialisable: ${describeCause(err)}`));
     }
     return this.#exchange('POST', path, json, opts).then((ex) => this.#readMessage(ex, 'wrapped'));
   }
@@ -438,6 +439,3 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -234,7 +234,8 @@ function describeApiError(status: number, errors: readonly TelnyxErrorObject[], 
   return `Telnyx ${status} ${first.code} ${first.title}${detail}${more}`;
 }
 
-function describeCause(cause: unknown): string {
+/** An error's message, or the thrown value as text. */
+export function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return String(cause);
 }

@@ -282,7 +282,6 @@ export class SimulatorEngine {
     const sentAt = departAt + config.sendingMs;
     const record: SimRecord = {
       id: uuidFrom(this.#rng),
-      endpoint,
       type: send.type,
       from,
       senderType: senderKind,

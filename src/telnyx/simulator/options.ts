@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
+import { E164 } from '../wire.js';
 
 /** How a send request misbehaves, scripted per recipient or drawn by probability. */
 export const faultKinds = [
@@ -74,9 +75,9 @@ const senderRatesSchema = z.strictObject({
 });
 
 const profileSchema = z.union([
-  z.array(z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number')).min(1),
+  z.array(z.string().regex(E164, 'must be an E.164 number')).min(1),
   z.strictObject({
-    numbers: z.array(z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number')).min(1),
+    numbers: z.array(z.string().regex(E164, 'must be an E.164 number')).min(1),
     /** The profile's webhook URL, used after the message's own (when use_profile_webhooks). */
     webhookUrl: httpUrl.optional(),
     webhookFailoverUrl: httpUrl.optional(),

@@ -6,12 +6,13 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError, isAppError } from '../../shared/errors.js';
-import type { TelnyxErrorObject } from '../wire.js';
+import { sendPaths, type SendKind, type TelnyxErrorObject } from '../wire.js';
 import { SimulatorEngine, type SimulatorStats, type StatsQuery } from './engine.js';
 import { parseConfigPatch, parseSimulatorOptions, type SimulatorConfigPatch, type SimulatorOptions } from './options.js';
 import type { OutboundMessagePayload } from './render.js';
 import { resolveScenario } from './scenario.js';
 import type { SimRecord } from './store.js';
+import { telnyxError } from './telnyx-errors.js';
 import type { SendEndpoint } from './validate.js';
 import type { WebhookDelivery } from './webhooks.js';
 
@@ -57,13 +58,9 @@ const MAX_BODY = 1024 * 1024;
 const KEEP_ALIVE_MS = 65_000;
 const RETRIEVE_DAYS = 10;
 
-const sendRoutes: ReadonlyMap<string, SendEndpoint> = new Map([
-  ['/v2/messages', 'messages'],
-  ['/v2/messages/long_code', 'long_code'],
-  ['/v2/messages/number_pool', 'number_pool'],
-  ['/v2/messages/short_code', 'short_code'],
-  ['/v2/messages/group_mms', 'group_mms'],
-  ['/v2/messages/alphanumeric_sender_id', 'alphanumeric'],
+/** The client's send paths (wire.ts), so the two cannot drift apart, plus scheduling. */
+const sendRoutes: ReadonlyMap<string, SendEndpoint> = new Map<string, SendEndpoint>([
+  ...Object.entries(sendPaths).map(([kind, path]) => [`/v2${path}`, kind as SendKind] as const),
   ['/v2/messages/schedule', 'schedule'],
 ]);
 
@@ -119,7 +116,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<In
     const { headers, limited } = engine.countRequest(Date.now());
     if (limited) {
       req.resume();
-      writeError(res, 429, { code: '10011', title: 'Too many requests', detail: 'The API request rate limit was exceeded.' }, headers);
+      writeError(res, 429, telnyxError('10011', 'The API request rate limit was exceeded.'), headers);
       return;
     }
     const auth = req.headers.authorization;
@@ -130,7 +127,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<In
       writeError(
         res,
         401,
-        { code: '10009', title: 'Authentication failed', detail: 'The API key is missing or invalid. Send it as Authorization: Bearer <key>.' },
+        telnyxError('10009', 'The API key is missing or invalid. Send it as Authorization: Bearer <key>.'),
         headers,
       );
       return;
@@ -152,12 +149,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<In
         return;
       }
     }
-    writeError(res, 404, { code: '10005', title: 'Resource not found', detail: `No route for ${method} ${path}.` }, headers);
+    writeError(res, 404, telnyxError('10005', `No route for ${method} ${path}.`), headers);
   }
 
   function onSendBody(res: ServerResponse, endpoint: SendEndpoint, text: string | undefined, headers: Record<string, string> | undefined): void {
     if (text === undefined) {
-      writeError(res, 413, { code: '10015', title: 'Invalid value', detail: 'The request body is larger than 1 MB.', source: { pointer: '/' } }, headers);
+      writeError(res, 413, telnyxError('10015', 'The request body is larger than 1 MB.', '/'), headers);
       return;
     }
     let body: unknown;
@@ -165,7 +162,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<In
       body = JSON.parse(text);
     } catch {
       engine.countRejection('10015');
-      writeError(res, 400, { code: '10015', title: 'Invalid value', detail: 'The request body is not valid JSON.', source: { pointer: '/' } }, headers);
+      writeError(res, 400, telnyxError('10015', 'The request body is not valid JSON.', '/'), headers);
       return;
     }
     const to = (body as { to?: unknown } | null)?.to;
@@ -177,11 +174,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<In
         return;
       case 'server_error':
         engine.countRejection('10007');
-        writeError(res, 500, { code: '10007', title: 'Unexpected error', detail: 'An unexpected error occurred.' }, headers);
+        writeError(res, 500, telnyxError('10007', 'An unexpected error occurred.'), headers);
         return;
       case 'service_unavailable':
         engine.countRejection('10037');
-        writeError(res, 503, { code: '10037', title: 'Service unavailable', detail: 'The service is temporarily unavailable.' }, headers);
+        writeError(res, 503, telnyxError('10037', 'The service is temporarily unavailable.'), headers);
         return;
       case 'bad_gateway':
         write(res, 502, BAD_GATEWAY_PAGE, 'text/html');
@@ -192,7 +189,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<In
       case 'rate_limited': {
         engine.countRejection('10011');
         const limit = engine.config.apiLimit?.requests ?? 1;
-        writeError(res, 429, { code: '10011', title: 'Too many requests', detail: 'The API request rate limit was exceeded.' }, {
+        writeError(res, 429, telnyxError('10011', 'The API request rate limit was exceeded.'), {
           ...headers,
           'x-ratelimit-limit': String(limit),
           'x-ratelimit-remaining': '0',
@@ -203,7 +200,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<In
       }
       case 'queue_full':
         engine.countRejection('40318');
-        writeError(res, 429, { code: '40318', title: 'Message queue full', detail: 'The sender queue is full.' }, headers);
+        writeError(res, 429, telnyxError('40318', 'The sender queue is full.'), headers);
         return;
       case 'latency': {
         const timer = setTimeout(() => {
@@ -250,7 +247,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<In
     const record = engine.get(id);
     // Like Telnyx, retrieve only finds messages younger than 10 days.
     if (record === undefined || Date.now() - record.receivedAt > RETRIEVE_DAYS * 86_400_000) {
-      writeError(res, 404, { code: '10005', title: 'Resource not found', detail: `No message with id ${id} in the last ${RETRIEVE_DAYS} days.` }, headers);
+      writeError(res, 404, telnyxError('10005', `No message with id ${id} in the last ${RETRIEVE_DAYS} days.`), headers);
       return;
     }
     writeJson(res, 200, { data: engine.render(record) }, headers);
@@ -328,10 +325,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<In
     else if (path.startsWith('/__sim/')) inspect(req, res, path, q === -1 ? '' : url.slice(q + 1));
     else {
       req.resume();
-      writeError(res, 404, { code: '10005', title: 'Resource not found', detail: `The API lives under /v2; no route for ${path}.` });
+      writeError(res, 404, telnyxError('10005', `The API lives under /v2; no route for ${path}.`));
     }
   });
-  server.keepAliveTimeout = KEEP_ALIVE_MS;
   // A hung request must stay hung until the client gives up, not until Node's 5-minute default.
   server.requestTimeout = 0;
   server.on('clientError', (_err, socket) => socket.destroy());

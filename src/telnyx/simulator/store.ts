@@ -5,11 +5,9 @@
  * times in a growing Float64Array rather than an array of objects.
  */
 import type { ResolvedOutcome, SenderType } from './config.js';
-import type { SendEndpoint } from './validate.js';
 
 export interface SimRecord {
   readonly id: string;
-  readonly endpoint: SendEndpoint;
   readonly type: 'SMS' | 'MMS';
   readonly from: string;
   readonly senderType: SenderType;

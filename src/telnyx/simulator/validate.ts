@@ -14,7 +14,6 @@ import { telnyxError } from './telnyx-errors.js';
 export type SendEndpoint = SendKind | 'schedule';
 
 export interface NormalisedSend {
-  endpoint: SendEndpoint;
   to: readonly string[];
   /** Absent for a number-pool send until the pool picks a number. */
   from: string | undefined;
@@ -31,7 +30,6 @@ export interface NormalisedSend {
   webhookUrl: string | undefined;
   webhookFailoverUrl: string | undefined;
   useProfileWebhooks: boolean;
-  tags: readonly string[];
 }
 
 export type ValidationResult =
@@ -239,7 +237,6 @@ export function validateSend(endpoint: SendEndpoint, body: unknown, now: number)
   return {
     ok: true,
     send: {
-      endpoint,
       to,
       from,
       senderType: type,
@@ -254,7 +251,6 @@ export function validateSend(endpoint: SendEndpoint, body: unknown, now: number)
       webhookUrl: req.webhook_url === '' ? undefined : req.webhook_url,
       webhookFailoverUrl: req.webhook_failover_url === '' ? undefined : req.webhook_failover_url,
       useProfileWebhooks: req.use_profile_webhooks ?? true,
-      tags: EMPTY,
     },
   };
 }
