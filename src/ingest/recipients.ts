@@ -148,6 +148,14 @@ function checkColumns(file: string, columns: readonly string[], spec: JobSpec, p
   }
 }
 
+/** "invalid_number 2, duplicate 1": the reasons rows were skipped and how many, or "" when none were. */
+export function describeSkipped(skipped: Readonly<Record<SkipReason, number>>): string {
+  return Object.entries(skipped)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+}
+
 function emptyCounts(): Record<SkipReason, number> {
   return { invalid_number: 0, duplicate: 0, suppressed: 0, missing_field: 0, too_long: 0, invalid_row: 0 };
 }

@@ -24,6 +24,7 @@ import { prepareResume, settleIfNothingLeft } from '../campaign/resume-run.js';
 import { startRun } from '../campaign/start-run.js';
 import { publicState } from '../campaign/status.js';
 import type { JobSpec } from '../config/job-spec.js';
+import { describeSkipped } from '../ingest/index.js';
 import { Ledger, type RunRecord } from '../ledger/ledger.js';
 import type { RunMetrics } from '../metrics/run-metrics.js';
 import type { Health } from '../metrics/server.js';
@@ -334,10 +335,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
             },
           });
           run = started.run;
-          const skippedAtIngest = Object.entries(started.ingest.skipped)
-            .filter(([, n]) => n > 0)
-            .map(([reason, n]) => `${reason} ${n}`)
-            .join(', ');
+          const skippedAtIngest = describeSkipped(started.ingest.skipped);
           log(
             'info',
             `${label}: run ${run.runId} started${api.sandbox ? ' [sandbox]' : ''}: read ${started.ingest.total} rows, ${started.ingest.sendable} to send` +

@@ -2,14 +2,13 @@
  * `bulktext reconcile <run-id>`: asks Telnyx (GET /messages/{id}) for the final status of the run's
  * sent rows that have none yet, and prints what changed.
  */
-import { existsSync } from 'node:fs';
 import { reconcileRun, type ReconcileResult } from '../../campaign/reconcile.js';
-import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
-import { Ledger } from '../../ledger/ledger.js';
+import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { AppError } from '../../shared/errors.js';
 import { createTelnyxClient } from '../../telnyx/client.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
+import { openExistingLedger } from '../ledger-file.js';
 
 export interface ReconcileCommandOptions {
   runId: string;
@@ -44,11 +43,9 @@ export function describeReconcile(r: ReconcileResult): string {
 }
 
 export async function reconcileCommand(o: ReconcileCommandOptions, io: Io): Promise<number> {
-  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
-  if (!existsSync(dbPath)) throw new AppError('ERR_RUN_NOT_FOUND', `no ledger at ${dbPath} (set --db or BULKTEXT_DB)`);
-  if (o.rate !== undefined && !(o.rate > 0)) throw new AppError('ERR_USAGE', `--rate must be positive, got ${o.rate}`);
-  const ledger = new Ledger(dbPath);
+  const ledger = openExistingLedger(o.db, io);
   try {
+    if (o.rate !== undefined && !(o.rate > 0)) throw new AppError('ERR_USAGE', `--rate must be positive, got ${o.rate}`);
     const run = ledger.getRun(o.runId);
     if (run.sandbox && (io.env.TELNYX_BASE_URL ?? '').trim() === '') {
       throw new AppError(

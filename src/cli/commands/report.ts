@@ -1,10 +1,9 @@
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
-import { resolveDbPath } from '../../config/env.js';
-import { Ledger, type MessageRecord } from '../../ledger/ledger.js';
-import { AppError } from '../../shared/errors.js';
+import type { MessageRecord } from '../../ledger/ledger.js';
 import type { Io } from '../io.js';
+import { openExistingLedger } from '../ledger-file.js';
 
 export interface ReportOptions {
   runId: string;
@@ -48,9 +47,7 @@ export function csvField(value: string | number | null): string {
 
 /** Streams one line per input row; a million-row report never sits in memory at once. */
 export async function reportCommand(o: ReportOptions, io: Io): Promise<number> {
-  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
-  if (!existsSync(dbPath)) throw new AppError('ERR_RUN_NOT_FOUND', `no ledger at ${dbPath} (set --db or BULKTEXT_DB)`);
-  const ledger = new Ledger(dbPath);
+  const ledger = openExistingLedger(o.db, io);
   const file = o.out === undefined ? undefined : createWriteStream(path.resolve(io.cwd, o.out));
   const write = async (chunk: string) => {
     if (file === undefined) io.stdout(chunk);

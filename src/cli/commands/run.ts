@@ -2,6 +2,7 @@ import path from 'node:path';
 import { startRun } from '../../campaign/start-run.js';
 import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
+import { describeSkipped } from '../../ingest/index.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { parsePlanHash, readLedgerSuppressions, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
 import { AppError } from '../../shared/errors.js';
@@ -53,10 +54,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
     }
     recordPlanOnRun(ledger, run.rid, { ...estimate!, plan_hash: o.plan ?? null });
     if (!o.quiet) {
-      const skipped = Object.entries(ingest.skipped)
-        .filter(([, n]) => n > 0)
-        .map(([reason, n]) => `${reason} ${n}`)
-        .join(', ');
+      const skipped = describeSkipped(ingest.skipped);
       io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);
     }
     return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort }, io);

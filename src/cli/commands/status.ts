@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
 import { runStatus } from '../../campaign/status.js';
-import { resolveDbPath } from '../../config/env.js';
-import { Ledger } from '../../ledger/ledger.js';
-import { AppError } from '../../shared/errors.js';
 import type { Io } from '../io.js';
+import { openExistingLedger } from '../ledger-file.js';
 import { describeStatus } from '../send-run.js';
 
 export interface StatusOptions {
@@ -13,9 +10,7 @@ export interface StatusOptions {
 }
 
 export function statusCommand(o: StatusOptions, io: Io): number {
-  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
-  if (!existsSync(dbPath)) throw new AppError('ERR_RUN_NOT_FOUND', `no ledger at ${dbPath} (set --db or BULKTEXT_DB)`);
-  const ledger = new Ledger(dbPath);
+  const ledger = openExistingLedger(o.db, io);
   try {
     if (o.runId !== undefined) {
       const status = runStatus(ledger, ledger.getRun(o.runId));
