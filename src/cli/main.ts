@@ -5,7 +5,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isAppError } from '../shared/errors.js';
+import { describeError } from '../shared/errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
 
@@ -239,7 +239,7 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (err) {
     exitCode = exitCodeFor(err);
-    const message = isAppError(err) ? err.message : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    const message = describeError(err);
     io.stderr(`bulktext: ${message}\n`);
   } finally {
     dispose();

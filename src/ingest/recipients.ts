@@ -101,6 +101,11 @@ interface RowPlan {
   zoneIndex: number;
 }
 
+/** Whether the job sends MMS: group MMS, `message.type: MMS`, or media attached. MMS is never split into parts. */
+export function isMmsJob(spec: JobSpec): boolean {
+  return spec.sender.mode === 'group_mms' || spec.message.type === 'MMS' || (spec.message.media_urls?.length ?? 0) > 0;
+}
+
 function planRows(spec: JobSpec): RowPlan {
   const textTemplate = spec.message.text === undefined ? null : parseTemplate(spec.message.text);
   const subjectTemplate = spec.message.subject === undefined ? null : parseTemplate(spec.message.subject);
@@ -114,7 +119,7 @@ function planRows(spec: JobSpec): RowPlan {
     text: textTemplate === null ? null : bindTemplate(textTemplate, fields),
     subject: subjectTemplate === null ? null : bindTemplate(subjectTemplate, fields),
     templates,
-    mms: group || spec.message.type === 'MMS' || (spec.message.media_urls?.length ?? 0) > 0,
+    mms: isMmsJob(spec),
     group,
     shortCode: spec.sender.mode === 'short_code',
     encoding: spec.message.encoding ?? 'auto',

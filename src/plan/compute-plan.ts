@@ -11,7 +11,7 @@ import type { JobSpec } from '../config/job-spec.js';
 import type { PricingSpec } from '../config/pricing-spec.js';
 import { pickSender } from '../campaign/senders.js';
 import { specHash } from '../campaign/spec-hash.js';
-import { ingestRecipients, SKIP_REASONS, type IngestedRow, type IngestStats, type SkipReason } from '../ingest/index.js';
+import { ingestRecipients, isMmsJob, SKIP_REASONS, type IngestedRow, type IngestStats, type SkipReason } from '../ingest/index.js';
 import { AppError } from '../shared/errors.js';
 import { countSegments, isGsm7 } from '../telnyx/segments.js';
 import { createCountryResolver, type CountryResolver } from './country.js';
@@ -69,10 +69,6 @@ function excerpt(text: string, char: string): string {
   return `${start > 0 ? '…' : ''}${text.slice(start, end)}${end < text.length ? '…' : ''}`;
 }
 
-function isMms(spec: JobSpec): boolean {
-  return spec.sender.mode === 'group_mms' || spec.message.type === 'MMS' || (spec.message.media_urls?.length ?? 0) > 0;
-}
-
 /**
  * Counts rows into a plan tally. `computePlan` feeds it from its own read of the source; a caller
  * that already streams the rows (run's ingest) can feed it the same rows instead of reading twice.
@@ -109,7 +105,7 @@ export class PlanAccumulator {
     this.#sample = Math.max(0, Math.floor(options.sample ?? 0));
     this.#examples = Math.max(0, Math.floor(options.examples ?? DEFAULT_EXAMPLES));
     this.#ledgerNumbers = options.suppressedNumbers;
-    this.#mms = isMms(spec);
+    this.#mms = isMmsJob(spec);
     this.#shortCode = spec.sender.mode === 'short_code';
     this.#country = createCountryResolver(Object.keys(spec.pricing?.countries ?? {}));
   }

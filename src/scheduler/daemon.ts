@@ -29,7 +29,7 @@ import { Ledger, type RunRecord } from '../ledger/ledger.js';
 import type { RunMetrics } from '../metrics/run-metrics.js';
 import type { Health } from '../metrics/server.js';
 import { decideMissedSlots, nextSlots, slotKey } from '../schedule/slots.js';
-import { AppError, isAppError } from '../shared/errors.js';
+import { AppError, describeError } from '../shared/errors.js';
 import { startSimulatorWorker } from '../telnyx/simulator/index.js';
 import type { SimulatorHandle } from '../telnyx/simulator/index.js';
 import { formatDuration, formatLocal } from './firings.js';
@@ -349,7 +349,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         }
         await send(label, run, spec, signal);
       } catch (err) {
-        log('error', `${label}: ${isAppError(err) ? err.message : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`}`);
+        log('error', `${label}: ${describeError(err)}`);
       } finally {
         try {
           store.finish(name, slot, clock());

@@ -45,6 +45,11 @@ export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
   return err instanceof AppError && (code === undefined || err.code === code);
 }
 
+/** What to print or log for an error: an AppError's own message, anything else as an internal error with its stack. */
+export function describeError(err: unknown): string {
+  return isAppError(err) ? err.message : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+}
+
 /** An error as it crosses a thread boundary (structured clone keeps neither the class nor `code`). */
 export interface ErrorData {
   code: string;
