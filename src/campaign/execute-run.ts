@@ -108,6 +108,8 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     });
     options.onStart?.(dispatcher);
     summary = await dispatcher.run();
+    // Send commits leave the message-id lookup out (ledger migration 5): catch it up in one sorted pass.
+    ledger.indexMessageIds();
     if (summary.stop === 'fatal') {
       state = 'aborted';
       ledger.setRunState(run.rid, 'aborted', { finishedAt: now(), stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null });

@@ -113,6 +113,7 @@ export class DeliveryStore {
   #insertEvent;
   #setEventOutcome;
   #byMessageId;
+  #addMessageId;
   #updateDelivery;
   #unknownByTo;
   #anyUnknown;
@@ -144,8 +145,10 @@ export class DeliveryStore {
     this.#byMessageId = db.prepare(
       `SELECT m.rid, m.row, r.run_id AS runId, m.status, m.message_id AS messageId, m.delivery_status AS deliveryStatus,
               m.delivered_at AS deliveredAt, m.sent_event_at AS sentEventAt
-       FROM messages m JOIN runs r ON r.rid = m.rid WHERE m.message_id = ?`,
+       FROM message_ids i JOIN messages m ON m.rid = i.rid AND m.row = i.row JOIN runs r ON r.rid = m.rid
+       WHERE i.message_id = ?`,
     );
+    this.#addMessageId = db.prepare(`INSERT OR IGNORE INTO message_ids (message_id, rid, row) VALUES (?, ?, ?)`);
     this.#updateDelivery = db.prepare(
       `UPDATE messages SET delivery_status = @deliveryStatus, delivery_error_code = @errorCode, delivery_error_detail = @errorDetail,
          delivered_at = @deliveredAt, sent_event_at = coalesce(sent_event_at, @sentEventAt), finalized_at = @finalizedAt,
@@ -168,7 +171,7 @@ export class DeliveryStore {
     );
     // Outbound events that arrived before their row knew its message id (the response was still in flight).
     this.#waitingKnown = db.prepare(
-      `SELECT e.event_id FROM webhook_events e JOIN messages m ON m.message_id = e.message_id
+      `SELECT e.event_id FROM webhook_events e JOIN message_ids i ON i.message_id = e.message_id
        WHERE e.applied = 0 AND e.received_at >= ? AND e.event_type IN ('message.sent', 'message.finalized')
        ORDER BY e.received_at`,
     ).pluck();
@@ -219,7 +222,10 @@ export class DeliveryStore {
     this.#setEventOutcome.run(applied ? 1 : 0, note, eventId);
   }
 
+  /** The row Telnyx's message id belongs to, indexing sends not yet in `message_ids` before giving up. */
   byMessageId(messageId: string): DeliveryState | undefined {
+    const found = this.#byMessageId.get(messageId) as DeliveryState | undefined;
+    if (found !== undefined || this.ledger.indexMessageIds() === 0) return found;
     return this.#byMessageId.get(messageId) as DeliveryState | undefined;
   }
 
@@ -237,7 +243,10 @@ export class DeliveryStore {
 
   /** unknown → sent with the message id a receipt proved. False if the row was no longer unknown. */
   resolveUnknown(rid: number, row: number, r: InDoubtResolution): boolean {
-    return this.#resolveUnknown.run({ ...r, rid, row }).changes === 1;
+    if (this.#resolveUnknown.run({ ...r, rid, row }).changes !== 1) return false;
+    // No accepted attempt records this send, so indexMessageIds would never find it.
+    this.#addMessageId.run(r.messageId, rid, row);
+    return true;
   }
 
   /**
@@ -245,6 +254,7 @@ export class DeliveryStore {
    * reached a row (received since `since`), or a row to the same destination is `unknown`.
    */
   waitingEventIds(since: number): string[] {
+    this.ledger.indexMessageIds();
     const ids = new Set(this.#waitingKnown.all(since) as string[]);
     if (this.hasUnknownRows()) for (const id of this.#waitingForUnknown.all() as string[]) ids.add(id);
     return [...ids];

@@ -156,6 +156,9 @@ export class Ledger {
   #insertRows;
   #insertMany;
   #countStatus: Database.Statement | undefined;
+  #lastAttempt;
+  #indexedUpTo;
+  #indexIds;
   #message: Database.Statement | undefined;
   #syncNormal;
   #syncFull;
@@ -270,13 +273,39 @@ export class Ledger {
       }
     });
     this.#commitBatch = this.db.transaction((rid: number, batch: WriteBatch) => {
-      for (const o of batch.outcomes) this.#applyOutcome(rid, o);
+      let sent = 0;
+      for (const o of batch.outcomes) {
+        this.#applyOutcome(rid, o);
+        if (o.status === 'sent') sent++;
+      }
       for (const a of batch.attempts) {
         this.#insertAttempt.run(rid, a.row, a.attempt, a.startedAt, a.latencyMs, a.httpStatus, a.outcome, a.telnyxCode, a.detail);
+        if (a.outcome === 'accepted') sent--;
+      }
+      // indexMessageIds finds sends through their accepted attempts: a send without one would never be found.
+      if (sent !== 0) {
+        throw new AppError('ERR_LEDGER_TRANSITION', `run ${rid}: every sent row must be committed with the accepted attempt that sent it`);
       }
       for (const s of batch.sending) {
         expectMoved(this.#markSending.run(s.at, s.at, rid, s.row).changes, rid, s.row, 'sending');
       }
+    });
+    this.#lastAttempt = this.db.prepare(`SELECT coalesce(max(id), 0) FROM attempts`).pluck();
+    this.#indexedUpTo = this.db.prepare(`SELECT last_attempt FROM message_index WHERE id = 1`).pluck();
+    // Sorted, so the inserts walk the index's leaves in order: each leaf is written once per pass.
+    const indexRange = this.db.prepare(
+      `INSERT OR IGNORE INTO message_ids (message_id, rid, row)
+       SELECT m.message_id, m.rid, m.row FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row
+       WHERE a.id > ? AND a.id <= ? AND a.outcome = 'accepted' AND m.message_id IS NOT NULL
+       ORDER BY m.message_id`,
+    );
+    const setIndexedUpTo = this.db.prepare(`UPDATE message_index SET last_attempt = ? WHERE id = 1`);
+    this.#indexIds = this.db.transaction((): number => {
+      const from = this.#indexedUpTo.get() as number;
+      const to = this.#lastAttempt.get() as number;
+      if (to <= from) return 0;
+      setIndexedUpTo.run(to);
+      return indexRange.run(from, to).changes;
     });
   }
 
@@ -525,6 +554,23 @@ export class Ledger {
   *messages(rid: number): IterableIterator<MessageRecord> {
     const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? ORDER BY row`);
     yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
+  }
+
+  /**
+   * Adds the message ids of every send committed since the last call to `message_ids` (the lookup
+   * webhooks and reconcile use) and returns how many it added. Send commits leave this out on purpose
+   * (see migration 5); a run calls it when its sends end and a lookup that misses calls it before giving
+   * up. Derived data, so committed without an fsync of its own: a pass lost with the process is redone.
+   */
+  indexMessageIds(): number {
+    if ((this.#lastAttempt.get() as number) <= (this.#indexedUpTo.get() as number)) return 0;
+    // Inside a caller's transaction (a webhook being applied) it is part of that one.
+    if (this.db.inTransaction) return this.#indexIds();
+    let added = 0;
+    this.#unsynced(() => {
+      added = this.#indexIds.immediate();
+    });
+    return added;
   }
 
   message(rid: number, row: number): MessageRecord | undefined {

@@ -175,4 +175,29 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX schedule_slots_open ON schedule_slots (job_name) WHERE finished_at IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'message ids indexed in bulk, not per commit',
+    sql: `
+      -- Telnyx message ids are random, so a unique index on messages.message_id put one random leaf page
+      -- into every send commit: half of the send path's ledger cost. The lookup (webhooks, reconcile) now
+      -- lives in its own table, filled in sorted batches from the attempts log (Ledger.indexMessageIds)
+      -- when a run's sends end and whenever a lookup misses; messages.message_id stays the record.
+      CREATE TABLE message_ids (
+        message_id    TEXT PRIMARY KEY,
+        rid           INTEGER NOT NULL,
+        row           INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO message_ids (message_id, rid, row)
+        SELECT message_id, rid, row FROM messages WHERE message_id IS NOT NULL ORDER BY message_id;
+      DROP INDEX messages_message_id;
+
+      -- How far the attempts log has been read into message_ids (attempts.id of the last one read).
+      CREATE TABLE message_index (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        last_attempt  INTEGER NOT NULL
+      );
+      INSERT INTO message_index (id, last_attempt) SELECT 1, coalesce(max(id), 0) FROM attempts;
+    `,
+  },
 ];

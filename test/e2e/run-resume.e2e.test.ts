@@ -145,7 +145,15 @@ describe('bulktext against the simulator over HTTP', () => {
     // Every row the ledger calls sent was accepted exactly once; unknown rows at most once.
     const ledger = new Database(db, { readonly: true });
     const rows = ledger.prepare(`SELECT to_number AS "to", status FROM messages`).all() as { to: string; status: string }[];
+    // The killed run never reached its indexing pass; the resume's pass took its sends too.
+    const unindexed = ledger
+      .prepare(`SELECT count(*) FROM messages m WHERE m.message_id IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM message_ids i WHERE i.message_id = m.message_id AND i.rid = m.rid AND i.row = m.row)`)
+      .pluck()
+      .get();
     ledger.close();
+    expect(unindexed).toBe(0);
+    expect(rows.filter((r) => r.status === 'sent').length).toBe(status.counts.sent);
     for (const row of rows) {
       const got = sim.messages.byRecipient(row.to).length;
       if (row.status === 'sent') expect(got).toBe(1);

@@ -1,7 +1,7 @@
 /** A real SQLite ledger in a temp directory, runs seeded with pending rows, and rows moved on as a send would. */
 import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { Ledger } from '../../src/ledger/ledger.js';
+import { Ledger, type AttemptRecord } from '../../src/ledger/ledger.js';
 import { tempDir } from './temp.js';
 
 export interface TempLedger {
@@ -72,12 +72,17 @@ export function markSending(ledger: Ledger, rid: number, row: number, at = Date.
   ledger.commit(rid, { sending: [{ row, at }], outcomes: [], attempts: [] });
 }
 
+/** The attempt record that goes with a `sent` outcome (the ledger insists on it). */
+export function acceptedAttempt(row: number, messageId: string, at = Date.now()): AttemptRecord {
+  return { row, attempt: 1, startedAt: at, latencyMs: 1, httpStatus: 200, outcome: 'accepted', telnyxCode: null, detail: messageId };
+}
+
 export function markSent(ledger: Ledger, rid: number, row: number, messageId: string, at = Date.now(), cost: string | null = '0.0040'): void {
   markSending(ledger, rid, row, at);
   ledger.commit(rid, {
     sending: [],
     outcomes: [{ row, status: 'sent', messageId, fromNumber: null, parts: 1, cost, currency: cost === null ? null : 'USD', at }],
-    attempts: [],
+    attempts: [acceptedAttempt(row, messageId, at)],
   });
 }
 

@@ -27,6 +27,7 @@ import {
   type PlannableSpec,
 } from '../../src/plan/index.js';
 import { AppError, isAppError } from '../../src/shared/errors.js';
+import { acceptedAttempt } from '../helpers/ledger.js';
 import { tempDir } from '../helpers/temp.js';
 
 let dir: string;
@@ -315,7 +316,7 @@ describe('plan against what run records', () => {
     ledger.commit(run.rid, { sending: pending.map((m) => ({ row: m.row, at })), outcomes: [], attempts: [] });
     ledger.commit(run.rid, {
       sending: [],
-      attempts: [],
+      attempts: pending.map((m, i) => acceptedAttempt(m.row, `00000000-0000-4000-8000-00000000000${i}`, at)),
       outcomes: pending.map((m, i) => ({
         row: m.row,
         status: 'sent' as const,

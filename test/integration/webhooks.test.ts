@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryStore } from '../../src/ledger/delivery-store.js';
 import type { SimulatorOptions } from '../../src/telnyx/simulator/index.js';
 import { startWebhookReceiver, type ReceiverLog } from '../../src/webhooks/receiver.js';
-import { markSending, seedRun } from '../helpers/ledger.js';
+import { acceptedAttempt, markSending, seedRun } from '../helpers/ledger.js';
 import { useSimulator } from '../helpers/simulator.js';
 import { inboundEvent, keyPair, outboundEvent, post, signedHeaders, uuid, waitFor } from '../unit/webhooks/helpers.js';
 
@@ -35,7 +35,7 @@ async function sendRows(rid: number, rows: { row: number; to: string; text: stri
     const msg = await env.client.sendLongCode({ from: FROM, to: r.to, text: r.text });
     env.ledger.commit(rid, {
       sending: [],
-      attempts: [],
+      attempts: [acceptedAttempt(r.row, msg.id)],
       outcomes: [{ row: r.row, status: 'sent', messageId: msg.id, fromNumber: msg.from?.phone_number ?? null, parts: msg.parts ?? null, cost: msg.cost?.amount ?? null, currency: msg.cost?.currency ?? null, at: Date.now() }],
     });
     ids.push(msg.id);
@@ -124,7 +124,7 @@ describe('requests that must not be believed', () => {
     await setup();
     const rid = seedRun(env.ledger, 'r1', threeRows);
     env.ledger.commit(rid, { sending: [{ row: 1, at: Date.now() }], outcomes: [], attempts: [] });
-    env.ledger.commit(rid, { sending: [], attempts: [], outcomes: [{ row: 1, status: 'sent', messageId: 'm-1', fromNumber: FROM, parts: 1, cost: '0.0040', currency: 'USD', at: Date.now() }] });
+    env.ledger.commit(rid, { sending: [], attempts: [acceptedAttempt(1, 'm-1')], outcomes: [{ row: 1, status: 'sent', messageId: 'm-1', fromNumber: FROM, parts: 1, cost: '0.0040', currency: 'USD', at: Date.now() }] });
     return rid;
   }
 

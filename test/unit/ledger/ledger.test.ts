@@ -136,6 +136,60 @@ describe('Ledger', () => {
   });
 });
 
+describe('the message-id lookup (message_ids)', () => {
+  const indexed = () => ledger.db.prepare(`SELECT message_id AS id, rid, row FROM message_ids ORDER BY row`).all();
+  const acceptedWith = (row: number, id: string) => ({ ...attempt(row), detail: id });
+
+  it('is filled from the attempts log by indexMessageIds, not by the send commit, and each send once', () => {
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
+    ledger.commit(rid, { sending: [], outcomes: [sent(1, 'm-b'), sent(2, 'm-a')], attempts: [acceptedWith(1, 'm-b'), acceptedWith(2, 'm-a')] });
+    expect(indexed()).toEqual([]);
+    expect(ledger.indexMessageIds()).toBe(2);
+    expect(indexed()).toEqual([{ id: 'm-b', rid, row: 1 }, { id: 'm-a', rid, row: 2 }]);
+    expect(ledger.indexMessageIds()).toBe(0);
+    expect(ledger.db.prepare(`SELECT last_attempt FROM message_index`).pluck().get()).toBe(2);
+  });
+
+  it('skips attempts that sent nothing', () => {
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    ledger.commit(rid, {
+      sending: [],
+      outcomes: [{ row: 1, status: 'failed', errorCode: '40310', errorDetail: 'invalid to', at: 2 }],
+      attempts: [{ ...attempt(1), outcome: 'rejected', httpStatus: 400, telnyxCode: '40310' }],
+    });
+    expect(ledger.indexMessageIds()).toBe(0);
+    expect(indexed()).toEqual([]);
+  });
+
+  it('refuses a sent row committed without the accepted attempt that sent it (it could never be found)', () => {
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    let error: unknown;
+    try {
+      ledger.commit(rid, { sending: [], outcomes: [sent(1, 'm-1')], attempts: [] });
+    } catch (err) {
+      error = err;
+    }
+    expect(isAppError(error, 'ERR_LEDGER_TRANSITION')).toBe(true);
+    expect(ledger.message(rid, 1)?.status).toBe('sending');
+  });
+
+  it('is built from the sent rows of a ledger written before it existed (migration 5)', () => {
+    ledger.close();
+    // A version-4 ledger: the old unique index, no message_ids, one sent row and one attempt.
+    const old = new Database(file);
+    old.exec(`DROP TABLE message_ids; DROP TABLE message_index;
+      CREATE UNIQUE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
+      UPDATE messages SET status = 'sent', message_id = 'm-old' WHERE row = 2;
+      INSERT INTO attempts (rid, row, attempt, started_at, outcome) VALUES (${rid}, 2, 1, 1, 'accepted');`);
+    old.pragma('user_version = 4');
+    old.close();
+    ledger = new Ledger(file);
+    expect(indexed()).toEqual([{ id: 'm-old', rid, row: 2 }]);
+    expect(ledger.indexMessageIds()).toBe(0);
+    expect(ledger.db.prepare(`SELECT name FROM sqlite_master WHERE name = 'messages_message_id'`).all()).toEqual([]);
+  });
+});
+
 describe('a ledger that cannot be written', () => {
   it('reports a full disk during a commit or an ingest batch as ERR_LEDGER_IO, which exits 4 (resumable)', async () => {
     const { exitCodeFor } = await import('../../../src/cli/exit-codes.js');

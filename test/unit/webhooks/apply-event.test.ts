@@ -17,7 +17,7 @@ import {
   type EventOutcome,
 } from '../../../src/webhooks/apply-event.js';
 import { tempDir } from '../../helpers/temp.js';
-import { markSending, markSent, markUnknown, seedRun, useTempLedger } from '../../helpers/ledger.js';
+import { acceptedAttempt, markSending, markSent, markUnknown, seedRun, useTempLedger } from '../../helpers/ledger.js';
 import { inboundEvent, outboundEvent, uuid } from './helpers.js';
 
 const t = useTempLedger();
@@ -217,7 +217,7 @@ describe('in-doubt resolution', () => {
     const rid = seedRun(t.ledger, 'r1', [{ to, sender: '+18445550001', text: 'hello' }], T0);
     markSending(t.ledger, rid, 1, T0);
     receive(outboundEvent('message.sent', { id: 'm-race', to, receivedAt: T0 }), T0 + 500);
-    t.ledger.commit(rid, { sending: [], attempts: [], outcomes: [{ row: 1, status: 'sent', messageId: 'm-race', fromNumber: null, parts: 1, cost: null, currency: null, at: T0 + 600 }] });
+    t.ledger.commit(rid, { sending: [], attempts: [acceptedAttempt(1, 'm-race', T0 + 600)], outcomes: [{ row: 1, status: 'sent', messageId: 'm-race', fromNumber: null, parts: 1, cost: null, currency: null, at: T0 + 600 }] });
     expect(retryWaitingEvents(store, T0 + 1000).map((r) => r.outcome)).toEqual([
       { kind: 'applied', runId: 'r1', row: 1, messageId: 'm-race', from: null, to: 'sent' },
     ]);
