@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Dispatcher, type DispatcherOptions } from '../../../src/dispatch/dispatcher.js';
+import { Dispatcher, type DispatchEvent, type DispatcherOptions } from '../../../src/dispatch/dispatcher.js';
 import type { MessageSender, PendingMessage, SendResult } from '../../../src/dispatch/ports.js';
 import type { Ledger } from '../../../src/ledger/ledger.js';
 import { seedRun, tempLedger, type TempLedger } from '../../helpers/ledger.js';
@@ -94,8 +94,14 @@ describe('Dispatcher', () => {
       if (m.row === 1) return call < 3 ? { kind: 'retryable', code: '10007', detail: 'internal', httpStatus: 500 } : accepted(1);
       return { kind: 'throttled', code: '40318', detail: 'queue full', httpStatus: 429, retryAfterMs: 10 };
     });
-    const summary = await dispatcher(sender).run();
+    const retries: DispatchEvent[] = [];
+    const summary = await dispatcher(sender, { onEvent: (e) => e.type === 'retry' && retries.push(e) }).run();
     expect(summary).toMatchObject({ sent: 1, failed: 1 });
+    // The first attempt runs outside p-retry; its retryable answer is still p-retry's first failure.
+    expect(retries.filter((e) => e.type === 'retry' && e.row === 1)).toEqual([
+      { type: 'retry', row: 1, attempt: 1, kind: 'retryable', code: '10007' },
+      { type: 'retry', row: 1, attempt: 2, kind: 'retryable', code: '10007' },
+    ]);
     expect(ledger.message(rid, 1)).toMatchObject({ status: 'sent', attempts: 3 });
     expect(ledger.message(rid, 2)).toMatchObject({ status: 'failed', attempts: 3, errorCode: '40318' });
     expect(ledger.message(rid, 2)?.errorDetail).toMatch(/gave up after 3 attempts/);
