@@ -23,8 +23,9 @@ import {
   type ResponseHeaders,
 } from './errors.js';
 import {
-  message as messageSchema,
-  messageResponse,
+  messageCheck,
+  messageResponseCheck,
+  type MessageResponse,
   sendPaths,
   type AlphanumericRequest,
   type GroupMmsRequest,
@@ -224,14 +225,15 @@ class UndiciTelnyxClient implements TelnyxClient {
     } catch (err) {
       throw new TelnyxResponseInvalidError({ status, reason: 'not JSON', bodyText: this.#redact(ex.text()), cause: err });
     }
+    // Checked, then handed on as JSON.parse built it (see messageCheck): unknown fields pass through.
     if (shape === 'wrapped' || (typeof json === 'object' && json !== null && 'data' in json)) {
-      const parsed = messageResponse.safeParse(json);
-      if (parsed.success) return parsed.data.data;
-      throw this.#invalid(status, ex, parsed.error.issues);
+      const checked = messageResponseCheck.safeParse(json);
+      if (checked.success) return (json as MessageResponse).data;
+      throw this.#invalid(status, ex, checked.error.issues);
     }
-    const parsed = messageSchema.safeParse(json);
-    if (parsed.success) return parsed.data;
-    throw this.#invalid(status, ex, parsed.error.issues);
+    const checked = messageCheck.safeParse(json);
+    if (checked.success) return json as Message;
+    throw this.#invalid(status, ex, checked.error.issues);
   }
 
   #invalid(status: number, ex: Exchange, issues: readonly { path: readonly PropertyKey[]; message: string }[]): TelnyxResponseInvalidError {

@@ -9,6 +9,7 @@ import {
   errorBody,
   message,
   messageResponse,
+  messageResponseCheck,
   sendPaths,
   sendRequestSchemas,
   webhookEnvelope,
@@ -171,6 +172,9 @@ describe('spec examples parse with our zod schemas', () => {
     expect(validateResponse('/messages/{id}', 'get', 200, response).errors).toEqual([]);
     const parsed = messageResponse.parse(response);
     expect(parsed.data.cost?.amount).toBe('0.0051');
+    // The client checks with the copy-free twin and hands on the answer itself: the same object.
+    expect(messageResponseCheck.safeParse(response).error?.issues ?? []).toEqual([]);
+    expect(parsed).toEqual(response);
   });
 
   test('the cancel response is the bare cancelled message', () => {
