@@ -1,8 +1,8 @@
 /**
  * Builds the resume benchmark's ledger: a 1,000,000-row run ingested through `startRun` (the ledger
- * API), then its first 999,000 rows marked sent in one statement (as if a run had sent them and was
- * interrupted), so `resume` has 1,000 rows left. Usage: node bench/resume-setup.mjs <job.json> <db>
- * Prints { runId, pending }.
+ * API), then its first 999,000 rows marked sent, each with its accepted attempt, and their message ids
+ * indexed (as if a run had sent them and was interrupted), so `resume` has 1,000 rows left.
+ * Usage: node bench/resume-setup.mjs <job.json> <db>. Prints { runId, pending }.
  */
 import { startRun } from '../dist/campaign/start-run.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
@@ -21,7 +21,16 @@ ledger.db.transaction(() => {
        WHERE rid = ? AND status = 'pending' AND row <= ?`,
     )
     .run(now, now, now, run.rid, DONE);
+  // Each with the accepted attempt that sent it, as a real run records.
+  ledger.db
+    .prepare(
+      `INSERT INTO attempts (rid, row, attempt, started_at, latency_ms, http_status, outcome, detail)
+       SELECT rid, row, 1, sending_at, 3, 200, 'accepted', message_id FROM messages WHERE rid = ? AND status = 'sent' ORDER BY row`,
+    )
+    .run(run.rid);
 })();
+// An interrupted run indexes its message ids when its sends stop (executeRun).
+ledger.indexMessageIds();
 ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'benchmark: 999,000 rows sent' });
 const pending = ledger.counts(run.rid).pending;
 ledger.close();
