@@ -1,13 +1,7 @@
 /**
  * Send metrics fed by the dispatcher's events, for `run --metrics-port` and the scheduler alike:
- * messages by outcome, attempts by classification, the current send rate and requests in flight.
- *
- * Attempts: an `attempt` event (one per HTTP attempt, with the classification from telnyx/classify.ts)
- * is exact. Until the dispatcher emits it, attempts are derived from the other events, which is
- * exact for accepted (a `sent` outcome), in_doubt (`unknown`) and throttled/retryable attempts that
- * are retried (`retry`), and counts a `failed` outcome as `rejected` — including the last attempt of
- * a row that gave up after throttling — and cannot see `fatal` attempts (they stop the run without
- * a row outcome). The first `attempt` event switches derivation off, so nothing is counted twice.
+ * messages by outcome, attempts by classification (one `attempt` event per HTTP attempt, classified by
+ * telnyx/classify.ts), the current send rate and requests in flight.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DispatchEvent } from '../dispatch/dispatcher.js';
@@ -20,14 +14,6 @@ export type MessageOutcome = 'sent' | 'failed' | 'unknown' | 'deferred' | 'expir
 
 export const messageOutcomes: readonly MessageOutcome[] = ['sent', 'failed', 'unknown', 'deferred', 'expired'];
 
-/** One HTTP attempt and how it was classified. */
-export interface AttemptEvent {
-  type: 'attempt';
-  kind: AttemptClassification;
-}
-
-export type MetricsEvent = DispatchEvent | AttemptEvent;
-
 /** What the dispatcher exposes for gauges read at scrape time. */
 export interface RateSource {
   /** The run ceiling in force (msg/s), lowered while Telnyx throttles. */
@@ -38,7 +24,7 @@ export interface RateSource {
 
 export interface RunMetrics {
   /** Feed every DispatchEvent (from executeRun's `onEvent`). */
-  onEvent(event: MetricsEvent): void;
+  onEvent(event: DispatchEvent): void;
   /** Read a dispatcher's in-flight count and rate limit on every scrape (from `onStart`); returns detach. */
   attach(source: RateSource): () => void;
 }
@@ -108,15 +94,12 @@ export function createRunMetrics(registry: Registry, options: RunMetricsOptions 
   for (const o of messageOutcomes) messages.inc({ outcome: o }, 0);
   for (const c of attemptClassifications) attempts.inc({ classification: c }, 0);
 
-  let exactAttempts = false;
-  const attempt = (kind: AttemptClassification) => attempts.inc({ classification: kind });
-
   return {
     onEvent(event) {
       switch (event.type) {
         case 'attempt':
-          exactAttempts = true;
-          attempt(event.kind);
+          // The dispatcher reports every HTTP attempt, retried or final, classified.
+          attempts.inc({ classification: event.kind });
           return;
         case 'outcome':
           messages.inc({ outcome: event.status });
@@ -124,10 +107,6 @@ export function createRunMetrics(registry: Registry, options: RunMetricsOptions 
             roll();
             buckets[bucketSecond % RATE_WINDOW_S]! += 1;
           }
-          if (!exactAttempts) attempt(event.status === 'sent' ? 'accepted' : event.status === 'unknown' ? 'in_doubt' : 'rejected');
-          return;
-        case 'retry':
-          if (!exactAttempts) attempt(event.kind);
           return;
         case 'deferred':
           messages.inc({ outcome: 'deferred' });

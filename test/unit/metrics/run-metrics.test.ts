@@ -4,18 +4,25 @@ import { createRunMetrics } from '../../../src/metrics/run-metrics.js';
 import { series, seriesValue } from './support.js';
 
 describe('run metrics', () => {
-  it('counts messages by outcome and derives attempts from outcome and retry events', async () => {
+  it('counts messages by outcome and attempts by classification, as the dispatcher reports them', async () => {
     const registry = createMetricsRegistry();
     const m = createRunMetrics(registry, { monotonicNow: () => 5_000 });
     // Every series exists before anything happens.
     expect(await series(registry, 'bulktext_messages_total')).toEqual({
       'outcome=sent': 0, 'outcome=failed': 0, 'outcome=unknown': 0, 'outcome=deferred': 0, 'outcome=expired': 0,
     });
+    // The dispatcher's order: each attempt, then the retry or the outcome it led to.
+    m.onEvent({ type: 'attempt', row: 1, kind: 'throttled' });
     m.onEvent({ type: 'retry', row: 1, attempt: 1, kind: 'throttled', code: '10011' });
+    m.onEvent({ type: 'attempt', row: 1, kind: 'accepted' });
     m.onEvent({ type: 'outcome', row: 1, status: 'sent', parts: 1, code: null });
+    m.onEvent({ type: 'attempt', row: 2, kind: 'accepted' });
     m.onEvent({ type: 'outcome', row: 2, status: 'sent', parts: 2, code: null });
+    m.onEvent({ type: 'attempt', row: 3, kind: 'retryable' });
     m.onEvent({ type: 'retry', row: 3, attempt: 1, kind: 'retryable', code: '10007' });
+    m.onEvent({ type: 'attempt', row: 3, kind: 'in_doubt' });
     m.onEvent({ type: 'outcome', row: 3, status: 'unknown', parts: 1, code: null });
+    m.onEvent({ type: 'attempt', row: 4, kind: 'rejected' });
     m.onEvent({ type: 'outcome', row: 4, status: 'failed', parts: 1, code: '40310' });
     m.onEvent({ type: 'deferred', row: 5, until: Date.now() + 1000 });
     m.onEvent({ type: 'expired', row: 6 });
@@ -36,14 +43,14 @@ describe('run metrics', () => {
     expect(await seriesValue(registry, 'bulktext_send_rate_per_second')).toBe(2);
   });
 
-  it('uses attempt events when the dispatcher sends them, without counting anything twice', async () => {
+  it('counts a row that gave up after throttling as throttled attempts, and a fatal attempt without an outcome', async () => {
     const registry = createMetricsRegistry();
     const m = createRunMetrics(registry);
-    m.onEvent({ type: 'attempt', kind: 'throttled' });
+    m.onEvent({ type: 'attempt', row: 1, kind: 'throttled' });
     m.onEvent({ type: 'retry', row: 1, attempt: 1, kind: 'throttled', code: '10011' });
-    m.onEvent({ type: 'attempt', kind: 'throttled' });
+    m.onEvent({ type: 'attempt', row: 1, kind: 'throttled' });
     m.onEvent({ type: 'outcome', row: 1, status: 'failed', parts: 1, code: '10011' });
-    m.onEvent({ type: 'attempt', kind: 'fatal' });
+    m.onEvent({ type: 'attempt', row: 2, kind: 'fatal' });
     expect(await series(registry, 'bulktext_attempts_total')).toMatchObject({
       'classification=throttled': 2,
       'classification=rejected': 0,
