@@ -9,7 +9,7 @@
  * so a throttled or failed one is simply tried again a few times.
  */
 import { sleep } from '../shared/clock.js';
-import { RateGate } from '../dispatch/rate-gate.js';
+import { claimWire, RateGate } from '../dispatch/rate-gate.js';
 import { deliveryStoreFor, type AwaitingRow } from '../ledger/delivery-store.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { TelnyxClient } from '../telnyx/client.js';
@@ -77,8 +77,7 @@ export async function reconcileRun(ledger: Ledger, runId: string, options: Recon
   async function fetchWithRetry(id: string): Promise<Message> {
     for (let attempt = 1; ; attempt++) {
       const permit = await gate.take(1, options.signal);
-      for (let wait = permit.wireWait(); wait > 0; wait = permit.wireWait()) await sleep(Math.ceil(wait), options.signal);
-      permit.sent();
+      if (!(await claimWire([permit], options.signal))) throw options.signal?.reason;
       const answer = await options.client.retrieve(id, options.signal === undefined ? {} : { signal: options.signal }).then(
         (message) => ({ message }),
         (error: unknown) => ({ error }),

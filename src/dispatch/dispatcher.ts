@@ -17,7 +17,8 @@ import pRetry, { AbortError } from 'p-retry';
 import { AdaptiveRate } from './adaptive-rate.js';
 import { LedgerWriter } from './ledger-writer.js';
 import type { Admission, AdmissionDecision, DispatchLedger, MessageSender, PendingMessage, SendResult } from './ports.js';
-import { RateGate, TICK_MS, type Permit } from './rate-gate.js';
+import { sleepUnlessAborted } from '../shared/clock.js';
+import { claimWire, RateGate, TICK_MS, type Permit } from './rate-gate.js';
 import { Semaphore } from './semaphore.js';
 
 /** Per-sender gates at or below this rate keep strict spacing between a sender's messages. */
@@ -299,7 +300,7 @@ export class Dispatcher {
           this.#o.onEvent?.({ type: 'retry', row: msg.row, attempt: attemptNumber, kind: result.kind, code: result.code });
           // Honour the server's hint on top of our own backoff; waits happen outside every gate.
           if (result.retryAfterMs !== undefined && result.retryAfterMs > 0) {
-            await sleepUnlessStopped(Math.min(result.retryAfterMs, 5 * 60_000), this.#stop.signal);
+            await sleepUnlessAborted(Math.min(result.retryAfterMs, 5 * 60_000), this.#stop.signal);
           }
         },
       });
@@ -327,20 +328,16 @@ export class Dispatcher {
       const startedAt = this.#now();
       await this.#writer.markSending(msg.row, startedAt);
       // Rows granted apart may come out of the same commit together: wait (rarely, briefly) until the write
-      // keeps every sliding window within its ceiling. The row is already durably `sending` here.
+      // keeps every sliding window within its ceiling. The row is already durably `sending` here. From the
+      // claim on, the request counts in both gates' windows until a window after its answer, and an
+      // exclusive sender gate times its next permit from that answer (see rate-gate.ts).
       const run = runPermit;
-      for (let wait = Math.max(permit.wireWait(), run.wireWait()); wait > 0; wait = Math.max(permit.wireWait(), run.wireWait())) {
-        await sleepUnlessStopped(Math.ceil(wait), stop);
-        if (stop.aborted) {
-          // Nothing was written: the row goes back to pending rather than becoming in doubt.
-          this.#writer.outcome({ row: msg.row, status: 'pending', errorCode: null, errorDetail: 'the run stopped before this request was written', at: this.#now() });
-          throw new AbortError(new StopError('stopped'));
-        }
+      const claimed = claimWire([permit, run], stop);
+      if (claimed !== true && !(await claimed)) {
+        // Nothing was written: the row goes back to pending rather than becoming in doubt.
+        this.#writer.outcome({ row: msg.row, status: 'pending', errorCode: null, errorDetail: 'the run stopped before this request was written', at: this.#now() });
+        throw new AbortError(new StopError('stopped'));
       }
-      // Only now is the request written: it counts in both gates' windows from here until a window after its
-      // answer, and an exclusive sender gate times its next permit from that answer (see rate-gate.ts).
-      permit.sent();
-      run.sent();
       const t0 = performance.now();
       let result: SendResult;
       try {
@@ -448,17 +445,4 @@ export class Dispatcher {
 
 function rethrowAsStop(err: unknown): never {
   throw new AbortError(err instanceof Error ? err : new StopError(String(err)));
-}
-
-function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal.removeEventListener('abort', done);
-      clearTimeout(timer);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

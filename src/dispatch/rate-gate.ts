@@ -22,15 +22,16 @@
  * Counting from the write alone let a slow first request (a cold connection) be counted late at the far
  * end and share a window there with the ceiling's worth of messages after it. The guard is checked at the
  * wire, not at the grant, because a granted row still waits for its durable `sending` mark, and that wait
- * varies (an fsync, a GC pause): rows granted apart can reach the socket together. The caller asks
- * `permit.wireWait()` right before writing, sleeps if told to, and calls `permit.sent()` in the same
- * synchronous step as the write, so the check and the record cannot be split by another row.
+ * varies (an fsync, a GC pause): rows granted apart can reach the socket together. Right before writing,
+ * the caller's `claimWire` asks `permit.wireWait()`, sleeps if told to, and calls `permit.sent()` in the
+ * same synchronous step as the last check, so the check and the record cannot be split by another row.
  *
  * Exclusive mode (per-sender gates at low rates, e.g. 1 msg/s per long code): only one permit is out at a
  * time and the next one is timed from the previous message's answer (`permit.done()`), for the same
  * reason; the interval is then exact (no safety margin), because nothing else can crowd it.
  */
 import Bottleneck from 'bottleneck';
+import { sleepUnlessAborted } from '../shared/clock.js';
 
 /** Fraction of the ceiling the gate actually paces at (see the module comment). */
 export const RATE_SAFETY = 0.995;
@@ -64,6 +65,35 @@ export interface Permit {
    * back. A no-op once `sent()` was called, so a `finally` may always call it.
    */
   release(): void;
+}
+
+/**
+ * Waits until every permit's sliding window allows the write, then records it (`sent()` on each) in the
+ * same synchronous step as the last check, so no other row can take the room in between; the caller
+ * writes the request next. True when recorded, false when `signal` aborted while waiting (nothing
+ * recorded: write nothing). Synchronous (plain `true`) when no window makes it wait, the usual case.
+ */
+export function claimWire(permits: readonly Permit[], signal?: AbortSignal): true | Promise<boolean> {
+  return longestWireWait(permits) === 0 ? recordWrite(permits) : claimWireLater(permits, signal);
+}
+
+async function claimWireLater(permits: readonly Permit[], signal: AbortSignal | undefined): Promise<boolean> {
+  for (let wait = longestWireWait(permits); wait > 0; wait = longestWireWait(permits)) {
+    await sleepUnlessAborted(Math.ceil(wait), signal);
+    if (signal?.aborted) return false;
+  }
+  return recordWrite(permits);
+}
+
+function longestWireWait(permits: readonly Permit[]): number {
+  let most = 0;
+  for (const p of permits) most = Math.max(most, p.wireWait());
+  return most;
+}
+
+function recordWrite(permits: readonly Permit[]): true {
+  for (const p of permits) p.sent();
+  return true;
 }
 
 export interface RateGateOptions {

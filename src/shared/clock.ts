@@ -25,6 +25,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Like `sleep`, but an abort ends the wait early instead of rejecting it (the caller checks the signal). */
+export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleep(ms, signal).catch(() => {});
+}
+
 /** Resolves when `signal` aborts (at once if it already has): a long-running command's "run until stopped". */
 export function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();

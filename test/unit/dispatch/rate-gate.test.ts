@@ -1,13 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import { RateGate, type Permit } from '../../../src/dispatch/rate-gate.js';
+import { claimWire, RateGate, type Permit } from '../../../src/dispatch/rate-gate.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until the window allows the write, then writes (`sent()` in the same synchronous step as the check). */
+/** Waits until the window allows the write and records it (`sent()` in the same synchronous step as the check). */
 async function write(permit: Permit): Promise<void> {
-  for (let wait = permit.wireWait(); wait > 0; wait = permit.wireWait()) await sleep(Math.ceil(wait));
-  permit.sent();
+  expect(await claimWire([permit])).toBe(true);
 }
+
+/** A permit whose window opens at `at` (performance.now() time), counting its `sent()` calls. */
+function opensAt(at: number): Permit & { sentAt: number[] } {
+  const sentAt: number[] = [];
+  return { sentAt, wireWait: () => Math.max(0, at - performance.now()), sent: () => void sentAt.push(performance.now()), done() {}, release() {} };
+}
+
+describe('claimWire', () => {
+  it('records the write at once, synchronously, when every window allows it', () => {
+    const p = opensAt(0);
+    expect(claimWire([p])).toBe(true);
+    expect(p.sentAt).toHaveLength(1);
+  });
+
+  it('waits for the last of several windows to open, then records the write on each', async () => {
+    const t0 = performance.now();
+    const a = opensAt(t0 + 30);
+    const b = opensAt(t0 + 60);
+    expect(await claimWire([a, b])).toBe(true);
+    expect(a.sentAt).toHaveLength(1);
+    expect(b.sentAt[0]! - t0).toBeGreaterThanOrEqual(59);
+  });
+
+  it('gives up when stopped while waiting: false, and nothing is recorded', async () => {
+    const stop = new AbortController();
+    const t0 = performance.now();
+    setTimeout(() => stop.abort(new Error('stop')), 20);
+    const p = opensAt(t0 + 5_000);
+    expect(await claimWire([p], stop.signal)).toBe(false);
+    expect(p.sentAt).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  });
+});
 
 /** Most timestamps in any half-open window of `windowMs`. */
 function fullestWindow(times: number[], windowMs: number): number {
