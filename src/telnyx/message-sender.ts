@@ -24,48 +24,54 @@ function optional<T>(key: string, value: T | undefined | null): Record<string, T
   return value === undefined || value === null ? {} : { [key]: value };
 }
 
-/** The JSON body for one row (pure; exported for contract tests). */
-export function buildRequestBody(template: SendTemplate, msg: PendingMessage): Record<string, unknown> {
-  const common = {
-    ...optional('text', msg.text),
-    ...optional('subject', msg.subject),
+/**
+ * Returns a function that builds one row's JSON body for the job's sending mode (pure; exported for
+ * tests). What comes from the job is gathered once here, not again for every row.
+ */
+export function requestBodyBuilder(template: SendTemplate): (msg: PendingMessage) => Record<string, unknown> {
+  const shared = {
     ...optional('media_urls', template.mediaUrls),
     ...optional('webhook_url', template.webhookUrl),
     ...optional('webhook_failover_url', template.webhookFailoverUrl),
     ...optional('use_profile_webhooks', template.useProfileWebhooks),
   };
-  const smsOptions = {
+  const sms = {
     ...optional('type', template.type),
     ...optional('auto_detect', template.autoDetect),
     ...optional('encoding', template.encoding),
   };
-  const sender = msg.sender ?? undefined;
+  const profile = template.messagingProfileId;
+  const content = (msg: PendingMessage) => ({ ...optional('text', msg.text), ...optional('subject', msg.subject) });
   switch (template.kind) {
     case 'group_mms':
-      return { from: sender, to: msg.to.split(','), ...common };
+      return (msg) => ({ from: msg.sender ?? undefined, to: msg.to.split(','), ...content(msg), ...shared });
     case 'number_pool':
-      return { messaging_profile_id: template.messagingProfileId, to: msg.to, ...common, ...smsOptions };
+      return (msg) => ({ messaging_profile_id: profile, to: msg.to, ...content(msg), ...shared, ...sms });
     case 'alphanumeric':
-      return { from: sender, messaging_profile_id: template.messagingProfileId, to: msg.to, ...common, ...smsOptions };
-    case 'messages':
-      return {
+      return (msg) => ({ from: msg.sender ?? undefined, messaging_profile_id: profile, to: msg.to, ...content(msg), ...shared, ...sms });
+    case 'messages': {
+      const withProfile = optional('messaging_profile_id', profile);
+      return (msg) => ({
         to: msg.to,
         // A row pinned to the profile (no from list) lets Telnyx pick the number.
-        ...(sender !== undefined && sender !== template.messagingProfileId ? { from: sender } : {}),
-        ...optional('messaging_profile_id', template.messagingProfileId),
-        ...common,
-        ...smsOptions,
-      };
+        ...(msg.sender !== null && msg.sender !== profile ? { from: msg.sender } : {}),
+        ...withProfile,
+        ...content(msg),
+        ...shared,
+        ...sms,
+      });
+    }
     case 'long_code':
     case 'short_code':
-      return { from: sender, to: msg.to, ...common, ...smsOptions };
+      return (msg) => ({ from: msg.sender ?? undefined, to: msg.to, ...content(msg), ...shared, ...sms });
   }
 }
 
 export function createMessageSender(client: TelnyxClient, template: SendTemplate): MessageSender {
+  const build = requestBodyBuilder(template);
   return {
     async send(msg: PendingMessage, signal?: AbortSignal): Promise<SendResult> {
-      const body = buildRequestBody(template, msg);
+      const body = build(msg);
       try {
         // The body is built from a validated job spec and ledger row; the client checks group size.
         const message = await client.send(template.kind, body as never, signal === undefined ? {} : { signal });
