@@ -9,6 +9,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { PlanTally } from '../plan/types.js';
 import { AppError } from '../shared/errors.js';
 import { ingestInWorker } from './ingest-thread.js';
+import { loadSuppressedSet } from './suppressions.js';
 
 export async function ingestIntoLedger(
   ledger: Ledger,
@@ -16,8 +17,6 @@ export async function ingestIntoLedger(
   spec: JobSpec,
   options: {
     expectedSha256: string;
-    /** Numbers the ledger has seen opt out (skipped as `suppressed`). */
-    suppressedNumbers?: ReadonlySet<string>;
     /** Tally the plan estimate from the same rows (run records it instead of reading the source twice). */
     estimate?: boolean;
     signal?: AbortSignal;
@@ -27,7 +26,9 @@ export async function ingestIntoLedger(
   const result = await ingestInWorker(
     spec,
     {
-      ...(options.suppressedNumbers === undefined ? {} : { suppressedNumbers: options.suppressedNumbers }),
+      // Numbers that replied STOP, that Telnyx refused with 40300, or that an operator added are skipped
+      // here, by every run (run, the scheduler, a resume that ingests again), like the job's own list.
+      suppressedNumbers: loadSuppressedSet(ledger),
       ...(options.estimate === undefined ? {} : { estimate: options.estimate }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },

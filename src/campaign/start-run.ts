@@ -18,8 +18,6 @@ export interface StartRunOptions {
   force?: boolean;
   trigger?: Trigger;
   slot?: string;
-  /** Numbers the ledger has seen opt out: skipped as `suppressed`, like the job's own list. */
-  suppressedNumbers?: ReadonlySet<string>;
   /** Tally the plan estimate from the rows as they are read (returned as `estimate`). @default false */
   estimate?: boolean;
   signal?: AbortSignal;
@@ -63,7 +61,6 @@ export async function startRun(
   try {
     const { stats, estimate } = await ingestIntoLedger(ledger, run.rid, spec, {
       expectedSha256: sha,
-      ...(options.suppressedNumbers === undefined ? {} : { suppressedNumbers: options.suppressedNumbers }),
       ...(options.estimate === undefined ? {} : { estimate: options.estimate }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });

@@ -296,7 +296,7 @@ describe('plan against what run records', () => {
     const suppressed = readLedgerSuppressions(ledger);
     const planned: IngestedRow[] = [];
     const plan = await computePlan(spec, { suppressedNumbers: suppressed, onRow: (r) => planned.push(r) });
-    const { run } = await startRun(ledger, spec, { sandbox: true, suppressedNumbers: suppressed });
+    const { run } = await startRun(ledger, spec, { sandbox: true });
 
     const recorded = [...ledger.messages(run.rid)];
     expect(recorded.map((m) => [m.row, m.status === 'skipped' ? m.errorCode : 'send', m.status === 'skipped' ? null : m.parts])).toEqual(

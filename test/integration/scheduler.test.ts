@@ -4,6 +4,7 @@
  * daemon on the same ledger never repeats a slot.
  */
 import { describe, expect, it } from 'vitest';
+import { addSuppression } from '../../src/campaign/suppressions.js';
 import type { RunRecord } from '../../src/ledger/ledger.js';
 import type { SlotRecord } from '../../src/scheduler/slot-store.js';
 import { logSink, recipients, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
@@ -58,6 +59,21 @@ describe('scheduler daemon', () => {
     expect(sentInLedger()).toBe(env.sim.messages.count());
     for (const to of recipients(2)) expect(env.sim.messages.byRecipient(to).length).toBeGreaterThanOrEqual(3);
     expect(log.text()).toMatch(/job every2s slot \S+: run \S+ completed in [\d.]+s: sent 2 · failed 0 · unknown 0 · skipped 0/);
+  });
+
+  it('skips the numbers in the ledger’s suppression list while reading the source, as `run` does', async () => {
+    writeJob(env, 'optout', { cron: '*/2 * * * * *', rows: 3 });
+    const stopped = recipients(3)[1]!;
+    addSuppression(env.ledger, stopped, 'stop_reply', 'replied STOP');
+    const log = logSink();
+    const d = await env.daemon(log);
+    const run = await waitFor('a completed run', () => scheduledRuns('optout').find((r) => r.state === 'completed'));
+    await d.stop();
+    const row = [...env.ledger.messages(run.rid)].find((m) => m.to === stopped);
+    // Skipped at ingest (the suppression's own detail), not at send time ("opted out after the run began").
+    expect(row).toMatchObject({ status: 'skipped', errorCode: 'suppressed' });
+    expect(row?.errorDetail).not.toMatch(/after the run began/);
+    expect(env.sim.messages.byRecipient(stopped)).toEqual([]);
   });
 
   it('never overlaps a job with itself: a slot that comes while the previous run is going is skipped with the reason', async () => {

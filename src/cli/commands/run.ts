@@ -4,7 +4,7 @@ import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.j
 import { loadJobSpec } from '../../config/load-job-spec.js';
 import { describeSkipped } from '../../ingest/index.js';
 import { Ledger } from '../../ledger/ledger.js';
-import { parsePlanHash, readLedgerSuppressions, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
+import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
 import { AppError } from '../../shared/errors.js';
 import type { Io } from '../io.js';
 import { sendRun } from '../send-run.js';
@@ -33,13 +33,10 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   const ledger = new Ledger(resolveDbPath(o.db, io.env, io.cwd));
   try {
     if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger });
-    // Numbers that replied STOP (the ledger's suppression table) are honoured like the job's own list.
-    const optedOut = readLedgerSuppressions(ledger);
     const { run, ingest, estimate } = await startRun(ledger, spec, {
       sandbox: o.sandbox,
       force: o.force,
       signal: io.signal,
-      suppressedNumbers: optedOut,
       estimate: true,
       onCreated: (r) => io.stderr(`run ${r.runId} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`),
     }).catch((err: unknown) => {
