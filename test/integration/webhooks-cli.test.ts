@@ -9,7 +9,7 @@ import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import type { Io } from '../../src/cli/io.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { addSuppression } from '../../src/campaign/suppressions.js';
-import { useTempLedger } from '../helpers/ledger.js';
+import { markSent, seedRun, useTempLedger } from '../helpers/ledger.js';
 import { inboundEvent, keyPair, post, signedHeaders, waitFor } from '../unit/webhooks/helpers.js';
 
 const t = useTempLedger();
@@ -31,6 +31,19 @@ describe('webhooksCommand', () => {
       expect(err).toMatchObject({ code: 'ERR_WEBHOOK_KEY' });
       expect(exitCodeFor(err)).toBe(2);
     }
+  });
+
+  it('indexes the message ids of sends no run indexed (a killed run) as it starts, before any receipt is answered', async () => {
+    const rid = seedRun(t.ledger, 'r1', [{ to: '+14155550101', sender: '+18445550001', text: 'hi' }]);
+    markSent(t.ledger, rid, 1, 'm-killed');
+    const indexed = () => t.ledger.db.prepare(`SELECT message_id AS id, row FROM message_ids`).all();
+    expect(indexed()).toEqual([]);
+    const io = testIo({ TELNYX_PUBLIC_KEY: keyPair().publicKey });
+    const running = webhooksCommand({ port: 0, db: t.file }, io);
+    await waitFor(() => io.err.join('').includes('listening on'), 'the receiver to listen');
+    expect(indexed()).toEqual([{ id: 'm-killed', row: 1 }]);
+    io.abort();
+    expect(await running).toBe(0);
   });
 
   it('serves with the key from TELNYX_PUBLIC_KEY, logs each event as a line, and stops on the signal', async () => {
