@@ -28,7 +28,6 @@ import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMes
 
 export type { AttemptRecord, DeferrableBatch, MessageColumns, NewMessageRow, Outcome, PendingMessage, WriteBatch };
 
-
 export type Trigger = 'manual' | 'schedule';
 
 export interface NewRun {

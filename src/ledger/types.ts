@@ -61,7 +61,6 @@ export interface WriteBatch {
   attempts: AttemptRecord[];
 }
 
-
 /**
  * A batch whose committer can wait for durability. A ledger that makes the commit durable later (an fsync
  * off the event loop) calls `deferDurability` during `commit` with a promise that resolves once the batch is
