@@ -20,6 +20,7 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   ERR_SOURCE_CHANGED: ExitCode.usage,
   ERR_SUPPRESSION_UNREADABLE: ExitCode.usage,
   ERR_RUN_NOT_FOUND: ExitCode.usage,
+  ERR_LEDGER_NOT_FOUND: ExitCode.usage,
   ERR_RUN_UNFINISHED: ExitCode.usage,
   ERR_RUN_NOT_RESUMABLE: ExitCode.usage,
   ERR_PLAN_MISMATCH: ExitCode.usage,

@@ -5,7 +5,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { describeError } from '../shared/errors.js';
+import { AppError, describeError } from '../shared/errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
 
@@ -43,6 +43,28 @@ function createIo(): { io: Io; dispose: () => void } {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** yargs turns `--port abc` into NaN and lets it through; a number option must hold a number. */
+function rejectNonNumbers(argv: Record<string, unknown>): true {
+  for (const [key, value] of Object.entries(argv)) {
+    const values = Array.isArray(value) ? (value as unknown[]) : [value];
+    // yargs lists each option twice (kebab-case and camelCase): name it once, as it is typed.
+    if (!/[A-Z]/.test(key) && values.some((v) => typeof v === 'number' && Number.isNaN(v))) {
+      throw new Error(`--${key} must be a number`);
+    }
+  }
+  return true;
+}
+
+/** yargs names an unknown `--resend-unknwn` twice ("resend-unknwn, resendUnknwn"): keep the spelling typed. */
+function withoutCamelCase(msg: string): string {
+  const m = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (m === null) return msg;
+  const names = m[1]!.split(', ');
+  const camel = (s: string) => s.replace(/-+([^-])/g, (_, c: string) => c.toUpperCase());
+  const kept = names.filter((n) => !names.some((other) => other !== n && other.includes('-') && camel(other) === n));
+  return `Unknown argument${kept.length > 1 ? 's' : ''}: ${kept.join(', ')}`;
 }
 
 const dbOption = { type: 'string', describe: 'ledger file (default: $BULKTEXT_DB or ./bulktext.db)' } as const;
@@ -228,10 +250,15 @@ export async function main(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .fail((msg, err) => {
-      if (err !== undefined && err !== null) throw err;
-      io.stderr(`bulktext: ${msg}\nrun \`bulktext --help\` for usage\n`);
-      exitCode = ExitCode.usage;
+    .check(rejectNonNumbers)
+    .fail((msg, err, y) => {
+      // yargs hands a command's own error to fail() too, without a message, after the command ran: it is
+      // not a usage error, and parseAsync rejects with it anyway.
+      if (msg === null || msg === undefined) throw err;
+      // Throwing (rather than noting an exit code) is what stops yargs before the command's handler: a
+      // typo such as `--sandbx` must never let the command start.
+      y.showHelp((help) => io.stderr(`${help}\n\n`));
+      throw new AppError('ERR_USAGE', `${withoutCamelCase(msg)}\nrun \`bulktext --help\` for every command`);
     })
     .exitProcess(false);
 

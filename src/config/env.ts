@@ -18,8 +18,32 @@ export function requireApiKey(env: Env): string {
   if (key === undefined || key === '') {
     throw new AppError('ERR_ENV_MISSING', 'TELNYX_API_KEY is not set (or empty): export your Telnyx API v2 key, or use --sandbox to run against the built-in simulator');
   }
+  const problem = apiKeyProblem(key);
+  if (problem !== undefined) {
+    throw new AppError('ERR_USAGE', `TELNYX_API_KEY cannot be sent in an HTTP header: ${problem}. Copy the key again from the Telnyx portal`);
+  }
   return key;
 }
+
+/**
+ * Why a key cannot travel in `Authorization: Bearer <key>`, or undefined. undici refuses such a header
+ * on every attempt, so without this check each row would fail locally after its retries. The answer
+ * names the position and the offending character, never the key.
+ */
+export function apiKeyProblem(key: string): string | undefined {
+  const chars = [...key];
+  for (const [i, ch] of chars.entries()) {
+    const c = ch.codePointAt(0)!;
+    const at = `character ${i + 1} of ${chars.length}`;
+    if (c === 0x20 || c === 0x09 || c === 0xa0) return `${at} is whitespace`;
+    // Visible ASCII and Latin-1's visible half are all a header value may carry (C0/C1 controls and DEL are not).
+    if (c < 0x21 || c === 0x7f || (c >= 0x80 && c <= 0x9f)) return `${at} is a control character (U+${hex(c)})`;
+    if (c > 0xff) return `${at} (U+${hex(c)}) is not a Latin-1 character`;
+  }
+  return undefined;
+}
+
+const hex = (c: number) => c.toString(16).toUpperCase().padStart(4, '0');
 
 /** TELNYX_BASE_URL (the variable the official SDK reads too), else Telnyx's production API. */
 export function resolveBaseUrl(env: Env): string {

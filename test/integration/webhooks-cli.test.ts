@@ -2,6 +2,7 @@
  * The `webhooks` and `suppressions` command functions, in-process with their own Io: key handling,
  * serving until the signal aborts, one log line per event, and the suppression listing.
  */
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { suppressionsCommand } from '../../src/cli/commands/suppressions.js';
 import { webhooksCommand } from '../../src/cli/commands/webhooks.js';
@@ -92,9 +93,13 @@ describe('suppressionsCommand', () => {
     expect(() => suppressionsCommand({ db: t.file, json: false, add: ['555-0101'] }, testIo())).toThrow(/E\.164/);
   });
 
-  it('prints an empty list without creating a ledger', () => {
-    const io = testIo();
-    expect(suppressionsCommand({ db: `${t.file}.absent`, json: true }, io)).toBe(0);
-    expect(io.out.join('')).toBe('[]\n');
+  it('refuses a ledger path with no ledger, listing or adding, and creates none', () => {
+    const absent = `${t.file}.absent`;
+    for (const add of [undefined, ['+14155550101']]) {
+      expect(() => suppressionsCommand({ db: absent, json: true, add }, testIo())).toThrow(
+        expect.objectContaining({ code: 'ERR_LEDGER_NOT_FOUND', message: expect.stringContaining(absent) }),
+      );
+    }
+    expect(existsSync(absent)).toBe(false);
   });
 });

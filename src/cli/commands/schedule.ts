@@ -3,6 +3,7 @@
  * SIGINT/SIGTERM, reloading on SIGHUP or a change in the directory), or with --list, each job's
  * next firings.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
 import { createLedgerMetrics } from '../../metrics/ledger-metrics.js';
@@ -61,11 +62,15 @@ export async function scheduleCommand(o: ScheduleOptions, io: Io, hooks: Schedul
   // Check the key before anything else: a daemon that cannot send should not start.
   const api: SchedulerApi = o.sandbox ? 'sandbox' : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
   const logger = createLogger(io.stderr);
+  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
+  // The daemon starts runs, so like `run` it may create the ledger (a fresh host under systemd has none);
+  // it says so, so that a mistyped --db is seen at once rather than after a run skipped no opt-outs.
+  if (!existsSync(dbPath)) logger.info(`no ledger at ${dbPath}: creating a new, empty one`);
   const registry = o.metricsPort === undefined ? undefined : createMetricsRegistry();
   const runMetrics = registry === undefined ? undefined : createRunMetrics(registry);
   const scheduler = await startScheduler({
     jobsDir: path.resolve(io.cwd, o.jobs),
-    ledger: resolveDbPath(o.db, io.env, io.cwd),
+    ledger: dbPath,
     api,
     onLog: (level, text) => logger[level](text),
     ...(runMetrics === undefined ? {} : { metrics: runMetrics }),

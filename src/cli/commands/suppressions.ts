@@ -2,14 +2,13 @@
  * `bulktext suppressions`: the ledger's suppression list (STOP replies, 40300 refusals, manual entries),
  * with where each entry came from. `add`/`remove` manage manual entries.
  */
-import { existsSync } from 'node:fs';
 import { addSuppression, listSuppressions } from '../../campaign/suppressions.js';
-import { resolveDbPath } from '../../config/env.js';
 import { deliveryStoreFor } from '../../ledger/delivery-store.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { AppError } from '../../shared/errors.js';
 import { E164 } from '../../telnyx/wire.js';
 import type { Io } from '../io.js';
+import { existingLedgerPath } from '../ledger-file.js';
 
 export interface SuppressionsOptions {
   db?: string | undefined;
@@ -21,16 +20,11 @@ export interface SuppressionsOptions {
 }
 
 export function suppressionsCommand(o: SuppressionsOptions, io: Io): number {
-  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
   const changes = [...(o.add ?? []), ...(o.remove ?? [])];
   for (const n of changes) {
     if (!E164.test(n)) throw new AppError('ERR_USAGE', `"${n}" is not an E.164 number such as +14155550101`);
   }
-  if (changes.length === 0 && !existsSync(dbPath)) {
-    io.stdout(o.json ? '[]\n' : 'no suppressions\n');
-    return 0;
-  }
-  const ledger = new Ledger(dbPath);
+  const ledger = new Ledger(existingLedgerPath(o.db, io));
   try {
     const now = Date.now();
     for (const n of o.add ?? []) addSuppression(ledger, n, 'manual', 'added with bulktext suppressions --add', now);

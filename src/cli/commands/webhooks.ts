@@ -2,7 +2,6 @@
  * `bulktext webhooks`: runs the signed webhook receiver against the ledger until interrupted, one line
  * per event on stdout (rejected requests and errors on stderr).
  */
-import { resolveDbPath } from '../../config/env.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { AppError } from '../../shared/errors.js';
 import { describeOutcome } from '../../webhooks/apply-event.js';
@@ -10,6 +9,7 @@ import { startWebhookReceiver, type ReceiverLog } from '../../webhooks/receiver.
 import { parsePublicKey } from '../../webhooks/verify.js';
 import { untilAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
+import { existingLedgerPath } from '../ledger-file.js';
 
 export interface WebhooksOptions {
   /** @default 8080 */
@@ -56,7 +56,8 @@ export function formatReceiverLog(entry: ReceiverLog, at: number): string {
 export async function webhooksCommand(o: WebhooksOptions, io: Io): Promise<number> {
   const publicKey = resolvePublicKey(o.publicKey, io.env);
   if (io.signal.aborted) return 0;
-  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
+  // Refuse before listening: answering 200 to a STOP stored in a fresh, mistyped ledger would lose it.
+  const dbPath = existingLedgerPath(o.db, io);
   const ledger = new Ledger(dbPath);
   try {
     const receiver = await startWebhookReceiver({
