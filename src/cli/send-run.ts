@@ -102,8 +102,9 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
             if (entry.type === 'rejected' || entry.type === 'error') io.stderr(`webhooks: ${formatReceiverLog(entry, Date.now())}\n`);
           },
         });
-  // The sandbox's receipts go to this run's own receiver, so the run ends with real delivery statuses.
-  if (sandbox !== undefined && receiver !== undefined) await sandbox.configure({ webhooks: { defaultWebhookUrl: receiver.url } });
+  // The sandbox's receipts go to this run's own receiver and nowhere else — not to the job's webhook_url,
+  // a real address outside the machine — so the run ends with real delivery statuses and stays sealed.
+  if (sandbox !== undefined && receiver !== undefined) await sandbox.configure({ webhooks: { onlyUrl: receiver.url } });
   if (receiver !== undefined && sandbox === undefined && !o.quiet) io.stderr(`receiving delivery receipts on ${receiver.url}\n`);
   const before = o.counts ?? ledger.counts(run.rid);
   const progress = createProgress({

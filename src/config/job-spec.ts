@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
+import { ALPHANUMERIC_SENDER_ID, alphanumericMessageKeys, E164, isShortCodeSender, PROFILE_ID } from '../shared/sender-forms.js';
 import { pricingSchema } from './pricing-spec.js';
 import { expiresAfterSchema, scheduleSchema, windowSchema } from './schedule-spec.js';
 
@@ -24,7 +25,6 @@ export const defaultPerSenderRate: Readonly<Record<SenderMode, number>> = {
   group_mms: 1,
 };
 
-const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +18445550001');
 const nonEmpty = z.string().min(1, 'must not be empty');
 
 const sourceSchema = z.strictObject({
@@ -44,7 +44,7 @@ const senderSchema = z.strictObject({
   mode: z.enum(['long_code', 'number_pool', 'short_code', 'alphanumeric', 'messages', 'group_mms']),
   /** One sender, or a list: each recipient is pinned to one number by a stable hash. */
   from: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
-  messaging_profile_id: nonEmpty.optional(),
+  messaging_profile_id: z.string().regex(PROFILE_ID, 'must be a UUID such as 40017f5e-4e7c-4a58-a5b1-0d58ef7f3a5c (Telnyx portal → Messaging → the profile)').optional(),
 });
 
 const messageSchema = z.strictObject({
@@ -126,21 +126,28 @@ export const jobSpecSchema = z
     if (mode === 'number_pool' && froms.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['sender', 'from'], message: 'is not allowed for number_pool: Telnyx picks the number' });
     }
-    if (mode === 'long_code' || mode === 'short_code' || mode === 'group_mms') {
-      froms.forEach((f, i) => {
-        if (!e164.safeParse(f).success) {
-          ctx.addIssue({ code: 'custom', path: ['sender', 'from', ...(Array.isArray(from) ? [i] : [])], message: `"${f}" must be an E.164 number such as +18445550001` });
-        }
-      });
+    const badFrom = (i: number, f: string, must: string) =>
+      ctx.addIssue({ code: 'custom', path: ['sender', 'from', ...(Array.isArray(from) ? [i] : [])], message: `"${f}" ${must}` });
+    froms.forEach((f, i) => {
+      if ((mode === 'long_code' || mode === 'group_mms') && !E164.test(f)) badFrom(i, f, 'must be an E.164 number such as +18445550001');
+      if (mode === 'short_code' && !isShortCodeSender(f)) badFrom(i, f, 'must be a short code: 5 or 6 digits such as 12345, or its E.164 form');
+      if (mode === 'alphanumeric' && !ALPHANUMERIC_SENDER_ID.test(f)) badFrom(i, f, 'must be 1-11 letters, digits or spaces with at least one letter');
+      if (mode === 'messages' && !E164.test(f) && !isShortCodeSender(f) && !ALPHANUMERIC_SENDER_ID.test(f)) {
+        badFrom(i, f, 'must be an E.164 number, a 5-6 digit short code or an alphanumeric sender ID');
+      }
+    });
+    if (mode === 'messages' && profile === undefined && froms.some((f) => ALPHANUMERIC_SENDER_ID.test(f))) {
+      need('messaging_profile_id', 'an alphanumeric sender ID is authorised through the profile');
     }
     if (mode === 'alphanumeric') {
-      froms.forEach((f, i) => {
-        if (!/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(f)) {
-          ctx.addIssue({ code: 'custom', path: ['sender', 'from', ...(Array.isArray(from) ? [i] : [])], message: `"${f}" must be 1-11 letters, digits or spaces with at least one letter` });
-        }
-      });
-      if (spec.message.media_urls !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['message', 'media_urls'], message: 'alphanumeric senders send SMS only' });
+      const allowed: readonly string[] = alphanumericMessageKeys;
+      for (const [key, value] of Object.entries(spec.message)) {
+        if (value === undefined || allowed.includes(key)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['message', key],
+          message: `is not taken by alphanumeric senders (SMS only; they take ${alphanumericMessageKeys.join(', ')})`,
+        });
       }
     }
     const text = spec.message.text;

@@ -153,7 +153,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     store = new SlotStore(ledger);
     store.registerDaemon({ daemonId, ...me }, Date.now());
     if (options.api === 'sandbox') {
-      simulator = await startSimulatorWorker({});
+      // Sealed: the daemon has no receiver for the sandbox's receipts, and a job's webhook_url is a real address.
+      simulator = await startSimulatorWorker({ webhooks: { enabled: false } });
       api = { apiKey: 'sandbox', baseUrl: simulator.url, sandbox: true };
     } else {
       api = { apiKey: options.api.apiKey, baseUrl: options.api.baseUrl, sandbox: options.api.sandbox === true };

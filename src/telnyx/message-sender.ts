@@ -29,12 +29,12 @@ function optional<T>(key: string, value: T | undefined | null): Record<string, T
  * tests). What comes from the job is gathered once here, not again for every row.
  */
 export function requestBodyBuilder(template: SendTemplate): (msg: PendingMessage) => Record<string, unknown> {
-  const shared = {
-    ...optional('media_urls', template.mediaUrls),
+  const webhooks = {
     ...optional('webhook_url', template.webhookUrl),
     ...optional('webhook_failover_url', template.webhookFailoverUrl),
     ...optional('use_profile_webhooks', template.useProfileWebhooks),
   };
+  const shared = { ...optional('media_urls', template.mediaUrls), ...webhooks };
   const sms = {
     ...optional('type', template.type),
     ...optional('auto_detect', template.autoDetect),
@@ -48,7 +48,8 @@ export function requestBodyBuilder(template: SendTemplate): (msg: PendingMessage
     case 'number_pool':
       return (msg) => ({ messaging_profile_id: profile, to: msg.to, ...content(msg), ...shared, ...sms });
     case 'alphanumeric':
-      return (msg) => ({ from: msg.sender ?? undefined, messaging_profile_id: profile, to: msg.to, ...content(msg), ...shared, ...sms });
+      // Only what POST /messages/alphanumeric_sender_id declares (the job file refuses the rest too).
+      return (msg) => ({ from: msg.sender ?? undefined, messaging_profile_id: profile, to: msg.to, ...optional('text', msg.text), ...webhooks });
     case 'messages': {
       const withProfile = optional('messaging_profile_id', profile);
       return (msg) => ({

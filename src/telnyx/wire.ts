@@ -5,8 +5,7 @@
  */
 import { z } from 'zod';
 
-/** E.164: a plus, a non-zero digit, then up to 14 more digits. */
-export const E164 = /^\+[1-9]\d{1,14}$/;
+export { E164 } from '../shared/sender-forms.js';
 
 /** How a message is sent; each kind has its own endpoint. */
 export type SendKind = 'messages' | 'long_code' | 'number_pool' | 'short_code' | 'group_mms' | 'alphanumeric';

@@ -158,11 +158,11 @@ describe('webhooks', () => {
     const profileHooks = await receiver();
     const s = await sim({
       webhooks: { defaultWebhookUrl: fallback.url },
-      profiles: { 'prof-1': { numbers: ['+18445550009'], webhookUrl: profileHooks.url } },
+      profiles: { '6c2d1f7a-0b6e-4c39-9d0e-3a8f5b2e7c11': { numbers: ['+18445550009'], webhookUrl: profileHooks.url } },
     });
     await call(s.origin, 'POST', '/v2/messages/long_code', { from: LONG, to: TO, text: 'x' });
-    await call(s.origin, 'POST', '/v2/messages/number_pool', { messaging_profile_id: 'prof-1', to: TO, text: 'x' });
-    await call(s.origin, 'POST', '/v2/messages/number_pool', { messaging_profile_id: 'prof-1', to: TO, text: 'x', use_profile_webhooks: false });
+    await call(s.origin, 'POST', '/v2/messages/number_pool', { messaging_profile_id: '6c2d1f7a-0b6e-4c39-9d0e-3a8f5b2e7c11', to: TO, text: 'x' });
+    await call(s.origin, 'POST', '/v2/messages/number_pool', { messaging_profile_id: '6c2d1f7a-0b6e-4c39-9d0e-3a8f5b2e7c11', to: TO, text: 'x', use_profile_webhooks: false });
     await fallback.waitFor(4);
     await profileHooks.waitFor(2);
     expect(profileHooks.received.every((h) => h.json.data.payload.from.phone_number === '+18445550009')).toBe(true);

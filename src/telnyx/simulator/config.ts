@@ -25,6 +25,7 @@ export interface ResolvedWebhooks {
   enabled: boolean;
   defaultUrl: string | undefined;
   defaultFailoverUrl: string | undefined;
+  onlyUrl: string | undefined;
   delayMs: number;
   duplicateProbability: number;
   outOfOrderProbability: number;
@@ -138,6 +139,7 @@ export function resolveConfig(options: SimulatorConfigPatch): SimConfig {
       enabled: w.enabled ?? true,
       defaultUrl: w.defaultWebhookUrl,
       defaultFailoverUrl: w.defaultFailoverUrl,
+      onlyUrl: w.onlyUrl,
       delayMs: w.delayMs ?? 0,
       duplicateProbability: w.duplicateProbability ?? 0,
       outOfOrderProbability: w.outOfOrderProbability ?? 0,

@@ -309,7 +309,10 @@ export class SimulatorEngine {
     };
     this.#spentUnits += costUnits;
     this.store.add(record, hrNow());
-    this.webhooks.schedule(record, webhookUrl, webhookFailoverUrl);
+    // The record keeps what the request asked for (the API echoes it); a sealed simulator posts only to onlyUrl.
+    const sealed = config.webhooks.onlyUrl;
+    if (sealed === undefined) this.webhooks.schedule(record, webhookUrl, webhookFailoverUrl);
+    else this.webhooks.schedule(record, sealed, undefined);
     return { ok: true, record };
   }
 

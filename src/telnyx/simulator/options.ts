@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { E164 } from '../wire.js';
+import { PROFILE_ID } from '../../shared/sender-forms.js';
 
 /** How a send request misbehaves, scripted per recipient or drawn by probability. */
 export const faultKinds = [
@@ -91,6 +92,11 @@ const webhooksSchema = z.strictObject({
   defaultWebhookUrl: httpUrl.optional(),
   /** Failover URL for messages that carry none. */
   defaultFailoverUrl: httpUrl.optional(),
+  /**
+   * Deliver every receipt here and nowhere else, whatever the message's or its profile's webhook and
+   * failover URLs say: how a sandbox run stays sealed (its job's `webhook_url` is a real address).
+   */
+  onlyUrl: httpUrl.optional(),
   /** Extra delay before each event is delivered. @default 0 */
   delayMs: z.number().int().min(0).max(3_600_000).optional(),
   /** Chance that an event is delivered twice (same `data.id`). @default 0 */
@@ -181,7 +187,7 @@ const runtimeShape = {
    * Messaging profiles: id → pool numbers (or numbers plus the profile's webhook URLs). Any other
    * profile id gets a default pool of five toll-free numbers, so the SDK and demos just work.
    */
-  profiles: z.record(address, profileSchema).optional(),
+  profiles: z.record(z.string().regex(PROFILE_ID, 'must be a UUID, as Telnyx profile ids are'), profileSchema).optional(),
   webhooks: webhooksSchema.optional(),
   outcomes: outcomesSchema.optional(),
   faults: faultsSchema.optional(),

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isAppError } from '../../shared/errors.js';
 import { countSegments, MAX_PARTS } from '../segments.js';
 import { E164, sendMessageRequest, sendRequestSchemas, type SendKind, type TelnyxErrorObject } from '../wire.js';
+import { ALPHANUMERIC_SENDER_ID as ALPHANUMERIC, isShortCodeSender, PROFILE_ID } from '../../shared/sender-forms.js';
 import { senderType, type SenderType } from './config.js';
 import { telnyxError } from './telnyx-errors.js';
 
@@ -40,8 +41,6 @@ const scheduleRequest = sendMessageRequest.extend({ send_at: z.string() });
 const schemas = { ...sendRequestSchemas, schedule: scheduleRequest } as const;
 
 const SHORT_CODE_TO = /^\d{5,6}$/;
-const ALPHANUMERIC = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
-const SHORT_CODE_FROM = /^\+?\d{5,6}$/;
 const MIN_SCHEDULE_MS = 5 * 60_000;
 const MAX_SCHEDULE_MS = 5 * 86_400_000;
 const EMPTY: readonly string[] = Object.freeze([]);
@@ -120,6 +119,9 @@ export function validateSend(endpoint: SendEndpoint, body: unknown, now: number)
 
   // Sender.
   const profileId = req.messaging_profile_id === '' ? undefined : req.messaging_profile_id;
+  if (profileId !== undefined && !PROFILE_ID.test(profileId)) {
+    return fail(422, '10015', `Invalid value for 'messaging_profile_id': ${JSON.stringify(profileId)} is not a UUID.`, '/messaging_profile_id');
+  }
   let from: string | undefined;
   let type: SenderType | undefined;
   switch (endpoint) {
@@ -138,8 +140,8 @@ export function validateSend(endpoint: SendEndpoint, body: unknown, now: number)
       }
       break;
     case 'short_code':
-      if (!SHORT_CODE_FROM.test(req.from!)) {
-        return fail(400, '40305', `The 'from' address ${JSON.stringify(req.from)} is not a short code (5 or 6 digits).`, '/from');
+      if (!isShortCodeSender(req.from!)) {
+        return fail(400, '40305', `The 'from' address ${JSON.stringify(req.from)} is not a short code (5 or 6 digits, or +E.164).`, '/from');
       }
       from = req.from;
       type = 'short_code';

@@ -82,7 +82,7 @@ describe('throughputWarnings', () => {
     const parts = spec({ mode: 'long_code', from: '+18445550001' }, { messages_per_second: 50, per_sender_per_second: 10 });
     expect(throughputWarnings(parts, new Map([['+18445550001', load(10, 10, 30)]]), false)[0]).toMatchObject({ code: 'sender_throughput' });
 
-    const alnum = spec({ mode: 'alphanumeric', from: 'ACME', messaging_profile_id: 'p' }, { messages_per_second: 5, per_sender_per_second: 1 });
+    const alnum = spec({ mode: 'alphanumeric', from: 'ACME', messaging_profile_id: '4000eba1-a0c0-4563-9925-b25e842a7cb6' }, { messages_per_second: 5, per_sender_per_second: 1 });
     expect(throughputWarnings(alnum, new Map([['ACME', load(10, 10, 10)]]), false)[0]).toMatchObject({ sender_kind: 'alphanumeric', documented: 0.1 });
   });
 

@@ -29,7 +29,7 @@ describe('simulator options', () => {
       currency: 'USD',
       costAtSend: false,
       stopList: ['+13125550100'],
-      profiles: { a: ['+18445550001'], b: { numbers: ['+18445550002'], webhookUrl: 'http://127.0.0.1:1/h' } },
+      profiles: { '4000eba1-a0c0-4563-9925-b25e842a7cb6': ['+18445550001'], '6c2d1f7a-0b6e-4c39-9d0e-3a8f5b2e7c11': { numbers: ['+18445550002'], webhookUrl: 'http://127.0.0.1:1/h' } },
       webhooks: { enabled: true, defaultWebhookUrl: 'http://127.0.0.1:1/h', delayMs: 5, duplicateProbability: 0.1, outOfOrderProbability: 0.1 },
       outcomes: { recipients: { '+13125550100': '40008', '+13125550101': 'delivered' }, failureProbability: 0.01, failureCodes: ['40002'] },
       faults: { recipients: { '+13125550100': ['accept_then_reset', 'none'] }, probabilities: { server_error: 0.1 }, latencyMs: 10 },

@@ -2,19 +2,33 @@ import { describe, expect, it } from 'vitest';
 import { validateSend } from '../../../src/telnyx/simulator/validate.js';
 
 const now = Date.parse('2026-03-01T12:00:00Z');
+const P = '4000eba1-a0c0-4563-9925-b25e842a7cb6';
 
 describe('validateSend', () => {
   it('classifies the sender on /messages by its form', () => {
     const kinds = ['+13125550001', '+18445550001', '12345', 'MyShop'].map((from) => {
-      const r = validateSend('messages', { from, to: '+447700900123', text: 'x', messaging_profile_id: 'p' }, now);
+      const r = validateSend('messages', { from, to: '+447700900123', text: 'x', messaging_profile_id: P }, now);
       return r.ok ? r.send.senderType : r.error.code;
     });
     expect(kinds).toEqual(['long_code', 'toll_free', 'short_code', 'alphanumeric']);
   });
 
+  it('takes a short code as 5-6 digits or in its E.164 form, as the job file does', () => {
+    const codes = ['12345', '123456', '+18445550003', '1234', 'ACME'].map((from) => {
+      const r = validateSend('short_code', { from, to: '+13125550100', text: 'x' }, now);
+      return r.ok ? r.send.senderType : r.error.code;
+    });
+    expect(codes).toEqual(['short_code', 'short_code', 'short_code', '40305', '40305']);
+  });
+
+  it('refuses a messaging_profile_id that is not a UUID with 422', () => {
+    const r = validateSend('number_pool', { messaging_profile_id: 'prof-1', to: '+13125550100', text: 'x' }, now);
+    expect(!r.ok && [r.status, r.error.code, r.error.source?.pointer]).toEqual([422, '10015', '/messaging_profile_id']);
+  });
+
   it('leaves the sender open for a pool send', () => {
-    const r = validateSend('messages', { messaging_profile_id: 'p', to: '+13125550100', text: 'x' }, now);
-    expect(r.ok && [r.send.from, r.send.senderType, r.send.profileId]).toEqual([undefined, undefined, 'p']);
+    const r = validateSend('messages', { messaging_profile_id: P, to: '+13125550100', text: 'x' }, now);
+    expect(r.ok && [r.send.from, r.send.senderType, r.send.profileId]).toEqual([undefined, undefined, P]);
   });
 
   it('accepts a short code as recipient, refuses duplicate group recipients', () => {

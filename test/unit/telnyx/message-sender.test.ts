@@ -38,6 +38,15 @@ describe('request bodies', () => {
     });
   });
 
+  it('alphanumeric: none of the fields its endpoint does not declare, even when the template has them', () => {
+    const template: SendTemplate = {
+      kind: 'alphanumeric', messagingProfileId: 'prof-1', ...webhooks, type: 'SMS', encoding: 'ucs2', autoDetect: true, mediaUrls: ['https://c.example.com/a.png'],
+    };
+    expect(wire(template, row({ sender: 'ACME', subject: 'Hello' }))).toEqual({
+      from: 'ACME', messaging_profile_id: 'prof-1', to: '+14155550101', text: 'hi', webhook_url: 'https://hooks.example.com/t', use_profile_webhooks: false,
+    });
+  });
+
   it('messages: a row pinned to the profile sends no from, a row with a number does', () => {
     const template: SendTemplate = { kind: 'messages', messagingProfileId: 'prof-1' };
     expect(wire(template, row({ sender: 'prof-1' }))).toEqual({ to: '+14155550101', messaging_profile_id: 'prof-1', text: 'hi' });
