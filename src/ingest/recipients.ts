@@ -5,7 +5,7 @@
  * slot per distinct number, see number-index.ts) and the job's suppression list.
  *
  * Check order for a row: malformed record (invalid_row) → phone number (invalid_number; group_mms:
- * more than 8 numbers is invalid_row) → suppression → duplicate of an earlier *sendable* row →
+ * more than 8 numbers is invalid_row) → a destination the sender cannot reach (unsupported_destination) → suppression → duplicate of an earlier *sendable* row →
  * template fields (missing_field) → encoding/length (invalid_row for a gsm7 job whose text GSM-7
  * cannot carry; too_long over 10 parts). Only a row that passes everything enters the dedupe index.
  */
@@ -15,6 +15,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobSpec } from '../config/job-spec.js';
 import { AppError, isAppError } from '../shared/errors.js';
+import { alphanumericRefusal } from '../shared/sender-forms.js';
 import { countSegments, MAX_PARTS } from '../telnyx/segments.js';
 import type { SegmentEncoding } from '../telnyx/segments.js';
 import { NumberIndex } from './number-index.js';
@@ -26,9 +27,9 @@ import { resolveZone, type ZoneChoice } from '../schedule/window.js';
 import { bindTemplate, parseTemplate } from './template.js';
 import type { BoundTemplate, Template } from './template.js';
 
-export type SkipReason = 'invalid_number' | 'duplicate' | 'suppressed' | 'missing_field' | 'too_long' | 'invalid_row';
+export type SkipReason = 'invalid_number' | 'unsupported_destination' | 'duplicate' | 'suppressed' | 'missing_field' | 'too_long' | 'invalid_row';
 
-export const SKIP_REASONS: readonly SkipReason[] = ['invalid_number', 'duplicate', 'suppressed', 'missing_field', 'too_long', 'invalid_row'];
+export const SKIP_REASONS: readonly SkipReason[] = ['invalid_number', 'unsupported_destination', 'duplicate', 'suppressed', 'missing_field', 'too_long', 'invalid_row'];
 
 export interface IngestedRow {
   /** 1-based record number in the source (the report's "row"). */
@@ -96,6 +97,8 @@ interface RowPlan {
   mms: boolean;
   group: boolean;
   shortCode: boolean;
+  /** An alphanumeric sender: rows to countries that refuse one are skipped (unsupported_destination). */
+  alphanumeric: boolean;
   encoding: 'auto' | 'gsm7' | 'ucs2';
   /** Index in `fields` of the row's time-zone column (window.timezone_field), or -1. */
   zoneIndex: number;
@@ -122,6 +125,7 @@ function planRows(spec: JobSpec): RowPlan {
     mms: isMmsJob(spec),
     group,
     shortCode: spec.sender.mode === 'short_code',
+    alphanumeric: spec.sender.mode === 'alphanumeric',
     encoding: spec.message.encoding ?? 'auto',
   };
 }
@@ -162,7 +166,7 @@ export function describeSkipped(skipped: Readonly<Record<SkipReason, number>>): 
 }
 
 function emptyCounts(): Record<SkipReason, number> {
-  return { invalid_number: 0, duplicate: 0, suppressed: 0, missing_field: 0, too_long: 0, invalid_row: 0 };
+  return { invalid_number: 0, unsupported_destination: 0, duplicate: 0, suppressed: 0, missing_field: 0, too_long: 0, invalid_row: 0 };
 }
 
 function isBlank(value: string | undefined): value is undefined {
@@ -279,6 +283,11 @@ async function* run(
         }
         to = e164;
         recipients = [e164];
+        // Telnyx refuses these with 40328 on every try: skip them by rule, visible in plan and report.
+        const refusedBy = plan.alphanumeric ? alphanumericRefusal(e164) : undefined;
+        if (refusedBy !== undefined) {
+          return skip(rec, 'unsupported_destination', `${e164}: alphanumeric sender IDs cannot send to ${refusedBy}`, to, recipients);
+        }
         const why = suppressionOf(e164);
         if (why !== null) return skip(rec, 'suppressed', why, to, recipients);
         key = e164Key(e164);

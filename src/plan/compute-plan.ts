@@ -238,6 +238,12 @@ export class PlanAccumulator {
     };
     if (this.#sendable === 0) warnings.push({ code: 'nothing_to_send', message: 'no row is sendable: the run would send nothing' });
     skipWarning('invalid_number', 'invalid_numbers', 'has no valid phone number', 'have no valid phone number');
+    skipWarning(
+      'unsupported_destination',
+      'unsupported_destinations',
+      'is to a country that refuses alphanumeric sender IDs (Telnyx answers 40328)',
+      'are to countries that refuse alphanumeric sender IDs (Telnyx answers 40328)',
+    );
     skipWarning('invalid_row', 'invalid_rows', 'is malformed or cannot be sent as written', 'are malformed or cannot be sent as written');
     skipWarning('missing_field', 'missing_fields', 'lacks a field the template uses', 'lack a field the template uses');
     skipWarning('too_long', 'too_long', 'is over 10 parts, which Telnyx refuses', 'are over 10 parts, which Telnyx refuses');
@@ -282,6 +288,7 @@ export class PlanAccumulator {
         total: this.#total,
         sendable: this.#sendable,
         invalid: this.#skipped.invalid_number,
+        unsupported_destination: this.#skipped.unsupported_destination,
         duplicate: this.#skipped.duplicate,
         suppressed: this.#skipped.suppressed,
         missing_field: this.#skipped.missing_field,

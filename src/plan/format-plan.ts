@@ -47,6 +47,7 @@ function formatBytes(bytes: number): string {
 
 const reasonLabel: Readonly<Record<SkipReason, string>> = {
   invalid_number: 'invalid number',
+  unsupported_destination: 'refuses alphanumeric',
   duplicate: 'duplicate',
   suppressed: 'suppressed',
   missing_field: 'missing template field',
@@ -68,6 +69,7 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
   out.push(label('sendable', n(r.sendable).padStart(8)));
   const count: Record<SkipReason, number> = {
     invalid_number: r.invalid,
+    unsupported_destination: r.unsupported_destination,
     duplicate: r.duplicate,
     suppressed: r.suppressed,
     missing_field: r.missing_field,

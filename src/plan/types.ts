@@ -9,6 +9,8 @@ export interface PlanRows {
   sendable: number;
   /** Rows whose number is not a valid phone number. */
   invalid: number;
+  /** Rows to a country that refuses the job's alphanumeric sender ID (Telnyx 40328). */
+  unsupported_destination: number;
   duplicate: number;
   /** The job's suppression file and the ledger's opt-out table together. */
   suppressed: number;
@@ -109,6 +111,7 @@ export interface PlanDuration {
 export type PlanWarningCode =
   | 'invalid_numbers'
   | 'invalid_rows'
+  | 'unsupported_destinations'
   | 'missing_fields'
   | 'too_long'
   | 'ucs2_switch'

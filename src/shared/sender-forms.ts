@@ -29,3 +29,17 @@ export function isShortCodeSender(from: string): boolean {
  * `messaging_profile_id`: no subject, media, type, encoding or auto_detect.
  */
 export const alphanumericMessageKeys = ['text', 'webhook_url', 'webhook_failover_url', 'use_profile_webhooks'] as const;
+
+/**
+ * Destinations that refuse alphanumeric senders, by E.164 prefix (Telnyx answers 40328). Telnyx documents
+ * the US, Canada and Puerto Rico (developers.telnyx.com, "Alphanumeric Sender ID"); they share +1 with the
+ * rest of the North American Numbering Plan, which is refused as a whole. Add a prefix here to refuse more.
+ */
+export const alphanumericRefusedDestinations: readonly { prefix: string; region: string }[] = [
+  { prefix: '+1', region: '+1 (US, Canada, Puerto Rico and the rest of the North American Numbering Plan)' },
+];
+
+/** The region that refuses alphanumeric senders for this E.164 number, or undefined when it takes them. */
+export function alphanumericRefusal(e164: string): string | undefined {
+  return alphanumericRefusedDestinations.find((d) => e164.startsWith(d.prefix))?.region;
+}

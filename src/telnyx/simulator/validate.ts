@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isAppError } from '../../shared/errors.js';
 import { countSegments, MAX_PARTS } from '../segments.js';
 import { E164, sendMessageRequest, sendRequestSchemas, type SendKind, type TelnyxErrorObject } from '../wire.js';
-import { ALPHANUMERIC_SENDER_ID as ALPHANUMERIC, isShortCodeSender, PROFILE_ID } from '../../shared/sender-forms.js';
+import { ALPHANUMERIC_SENDER_ID as ALPHANUMERIC, alphanumericRefusal, isShortCodeSender, PROFILE_ID } from '../../shared/sender-forms.js';
 import { senderType, type SenderType } from './config.js';
 import { telnyxError } from './telnyx-errors.js';
 
@@ -191,9 +191,8 @@ export function validateSend(endpoint: SendEndpoint, body: unknown, now: number)
     if (media.length > 0 || req.type === 'MMS') {
       return fail(400, '10015', 'Alphanumeric sender IDs send SMS only.', media.length > 0 ? '/media_urls' : '/type');
     }
-    if (to[0]!.startsWith('+1')) {
-      return fail(422, '40328', 'Alphanumeric sender IDs cannot send to +1 (US, Canada, Puerto Rico) destinations.', '/to');
-    }
+    const refusedBy = alphanumericRefusal(to[0]!);
+    if (refusedBy !== undefined) return fail(422, '40328', `Alphanumeric sender IDs cannot send to ${refusedBy}.`, '/to');
   }
   if (messageType === 'SMS') {
     if (req.text === undefined) return fail(400, '10016', "The 'text' parameter is required for SMS.", '/text');
