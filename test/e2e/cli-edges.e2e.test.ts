@@ -4,12 +4,12 @@
  * an API key that cannot be a header value is refused before anything is read.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cliEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
+import { freePort } from '../helpers/net.js';
 import { tempDir } from '../helpers/temp.js';
 import { inboundEvent, keyPair, post, signedHeaders } from '../unit/webhooks/helpers.js';
 
@@ -28,17 +28,6 @@ async function countingApi(): Promise<typeof api> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return { server, url: `http://127.0.0.1:${port}/v2`, requests };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 beforeEach(async () => {
