@@ -65,7 +65,7 @@ describe('in-doubt rows resolved by receipts', () => {
 
   it('resolves a number-pool row by its messaging profile id', async () => {
     await setup({ faults: { recipients: { [A]: ['accept_then_reset'] } } });
-    const msg = { to: A, sender: 'profile-pool-1', text: 'pool hello' };
+    const msg = { to: A, sender: '7b3e2c1d-5f4a-4e8b-9c6d-2a1f0e9d8c7b', text: 'pool hello' };
     const rid = seedRun(env.ledger, 'r1', [msg]);
     await sendOne(rid, 1, msg, 'number_pool');
     const accepted = env.sim.messages.byRecipient(A)[0]!;
@@ -77,6 +77,9 @@ describe('in-doubt rows resolved by receipts', () => {
 
   it('changes nothing when two unknown rows match the receipts, and reports it', async () => {
     await setup({ faults: { recipients: { [A]: ['accept_then_reset', 'accept_then_reset'] } } });
+    // Hold the receipts until both rows are unknown: on a loaded machine the first message's receipts
+    // could otherwise arrive (and rightly resolve it) before the second request is even answered.
+    await env.sim.configure({ webhooks: { defaultWebhookUrl: env.receiver.url, retryDelayMs: 50, delayMs: 1500 } });
     const msg = { to: A, sender: FROM, text: 'same text' };
     const r1 = seedRun(env.ledger, 'r1', [msg]);
     const r2 = seedRun(env.ledger, 'r2', [msg]);
