@@ -120,6 +120,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
     await executeRun(ledger, run, spec, {
       apiKey: api.apiKey,
       baseUrl: api.baseUrl,
+      ...(sandbox === undefined ? {} : { endpoint: `the sandbox simulator at ${sandbox.url}` }),
       signal: io.signal,
       wait: o.wait,
       onEvent: (e) => {

@@ -19,7 +19,7 @@ export type SendResult =
       httpStatus: number;
     }
   | {
-      kind: 'rejected' | 'fatal' | 'throttled' | 'retryable' | 'in_doubt';
+      kind: 'rejected' | 'fatal' | 'throttled' | 'retryable' | 'unreachable' | 'in_doubt';
       code: string | null;
       detail: string;
       httpStatus: number | null;
