@@ -22,7 +22,7 @@ import Bottleneck from 'bottleneck';
 import pRetry, { AbortError } from 'p-retry';
 import { AdaptiveRate } from './adaptive-rate.js';
 import { LedgerWriter } from './ledger-writer.js';
-import type { Admission, AdmissionDecision, DispatchLedger, MessageSender, PendingMessage, SendResult } from './ports.js';
+import type { Admission, AdmissionDecision, DispatchLedger, MessageSender, Outcome, PendingMessage, SendResult } from './ports.js';
 import { sleepUnlessAborted } from '../shared/clock.js';
 import { claimWire, RateGate, TICK_MS, type Permit } from './rate-gate.js';
 import { Semaphore } from './semaphore.js';
@@ -54,6 +54,8 @@ export type DispatchEvent =
   | { type: 'retry'; row: number; attempt: number; kind: RetriedKind; code: string | null }
   /** Every HTTP attempt, classified (for metrics). */
   | { type: 'attempt'; row: number; kind: SendResult['kind'] }
+  /** Telnyx accepted the row, but some fields of its answer were missing or unreadable (recorded as absent). */
+  | { type: 'odd_answer'; row: number; fields: readonly string[] }
   | { type: 'rate'; ratePerSecond: number }
   | { type: 'deferred'; row: number; until: number }
   | { type: 'expired'; row: number }
@@ -75,6 +77,8 @@ export interface DispatchSummary {
   sent: number;
   failed: number;
   unknown: number;
+  /** Sent rows whose answer had missing or unreadable fields (see the `odd_answer` event). */
+  oddAnswers: number;
 }
 
 export interface DispatcherOptions {
@@ -116,7 +120,7 @@ export class Dispatcher {
   readonly #adaptive: AdaptiveRate;
   readonly #stop = new AbortController();
   readonly #now: () => number;
-  #summary: DispatchSummary = { stop: 'completed', sent: 0, failed: 0, unknown: 0 };
+  #summary: DispatchSummary = { stop: 'completed', sent: 0, failed: 0, unknown: 0, oddAnswers: 0 };
   #internalError: unknown = undefined;
   /** Attempts in a row that could not reach the API, and when the first of them was answered. */
   #unreachable = 0;
@@ -143,6 +147,8 @@ export class Dispatcher {
         },
       },
       options.rate.messagesPerSecond,
+      // What Telnyx accepted so far: at a throttle the run slows to what it drains.
+      () => this.#summary.sent,
     );
   }
 
@@ -451,22 +457,28 @@ export class Dispatcher {
       this.#o.onEvent?.({ type: 'outcome', row: msg.row, status, parts, code });
     };
     switch (result.kind) {
-      case 'accepted':
-        this.#writer.outcome(
-          {
-            row: msg.row,
-            status: 'sent',
-            messageId: result.messageId,
-            fromNumber: result.fromNumber,
-            parts: result.parts,
-            cost: result.cost,
-            currency: result.currency,
-            at,
-          },
-          attemptRecord,
-        );
+      case 'accepted': {
+        const sent: Outcome = {
+          row: msg.row,
+          status: 'sent',
+          messageId: result.messageId,
+          fromNumber: result.fromNumber,
+          parts: result.parts,
+          cost: result.cost,
+          currency: result.currency,
+          at,
+        };
+        const odd = result.oddFields;
+        if (odd !== undefined) {
+          // Sent all the same (the id proves it): what the answer lacked is recorded as absent, and counted.
+          sent.note = `sent; Telnyx's answer lacked or garbled ${odd.join(', ')} (recorded as absent)`;
+          this.#summary.oddAnswers++;
+          this.#o.onEvent?.({ type: 'odd_answer', row: msg.row, fields: odd });
+        }
+        this.#writer.outcome(sent, attemptRecord);
         emit('sent', null, result.parts ?? msg.parts);
         return;
+      }
       case 'rejected':
         this.#writer.outcome({ row: msg.row, status: 'failed', errorCode: result.code, errorDetail: result.detail, at }, attemptRecord);
         emit('failed', result.code, msg.parts);

@@ -205,7 +205,7 @@ export class Ledger {
     );
     this.#markSent = this.db.prepare(
       `UPDATE messages SET status = 'sent', message_id = ?, from_number = coalesce(?, from_number), parts = coalesce(?, parts),
-         cost = ?, currency = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_detail = NULL
+         cost = ?, currency = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_detail = ?
        WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('sent'))})`,
     );
     const other = (s: 'failed' | 'unknown' | 'pending' | 'skipped') =>
@@ -592,7 +592,7 @@ export class Ledger {
     } else if (o.status === 'expired') {
       expectMoved(this.#markExpired.run(o.errorDetail, o.at, rid, o.row).changes, rid, o.row, 'expired');
     } else if (o.status === 'sent') {
-      const changes = this.#markSent.run(o.messageId, o.fromNumber, o.parts, o.cost, o.currency, o.at, o.at, rid, o.row).changes;
+      const changes = this.#markSent.run(o.messageId, o.fromNumber, o.parts, o.cost, o.currency, o.at, o.at, o.note ?? null, rid, o.row).changes;
       expectMoved(changes, rid, o.row, 'sent');
     } else {
       const changes = this.#markOther[o.status].run(o.errorCode, o.errorDetail, o.at, rid, o.row).changes;

@@ -116,6 +116,7 @@ export function createRunMetrics(registry: Registry, options: RunMetricsOptions 
           return;
         case 'rate':
         case 'waiting':
+        case 'odd_answer':
           return;
       }
     },
