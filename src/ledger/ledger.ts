@@ -535,6 +535,28 @@ export class Ledger {
       .run(now, rid).changes;
   }
 
+  /**
+   * `resume --retry-failed [codes]`: failed rows go back to `pending` when their attempts log proves no
+   * message was created — at least one attempt, every one of them refused (a 4xx, a 429, a 503) or never
+   * written (connect phase: no HTTP status) — and no message id was recorded; with `codes`, only rows
+   * that failed with one of them. A `retryable` attempt with another 5xx status was recorded by an
+   * earlier bulktext that retried those: today they are in doubt, so such a row stays failed.
+   */
+  reopenFailed(rid: number, codes: readonly string[] | undefined, now = Date.now()): number {
+    const byCode = codes === undefined || codes.length === 0 ? '' : `AND m.error_code IN (${codes.map(() => '?').join(', ')})`;
+    return this.db
+      .prepare(
+        `UPDATE messages AS m SET status = 'pending', error_detail = 're-queued by --retry-failed after: ' || coalesce(m.error_detail, ''), updated_at = ?
+         WHERE m.rid = ? AND m.status = 'failed' AND m.message_id IS NULL ${byCode}
+           AND EXISTS (SELECT 1 FROM attempts a WHERE a.rid = m.rid AND a.row = m.row)
+           AND NOT EXISTS (
+             SELECT 1 FROM attempts a WHERE a.rid = m.rid AND a.row = m.row
+               AND NOT (a.outcome IN ('rejected', 'throttled', 'fatal', 'unreachable')
+                        OR (a.outcome = 'retryable' AND (a.http_status IS NULL OR a.http_status = 503))))`,
+      )
+      .run(now, rid, ...(codes ?? [])).changes;
+  }
+
   counts(rid: number): StatusCounts {
     const counts = Object.fromEntries(rowStatuses.map((s) => [s, 0])) as Record<RowStatus, number>;
     let total = 0;

@@ -169,3 +169,46 @@ describe('throttling', () => {
     expect(r.stderr).toMatch(/throttled by Telnyx \(40318\): limit \d+\.\d\/s of 50\/s/);
   });
 });
+
+describe('resume --retry-failed', () => {
+  it('re-queues only failed rows whose answers prove nothing was created, by code when given; never unknown rows', { timeout: 60_000 }, async () => {
+    const example = specExample('OutboundMessagePayload') as Record<string, unknown>;
+    const { job, numbers } = writeCampaign(tmp.dir, { rows: 6, rate: 50, maxConcurrent: 1 });
+    const refuse: Record<string, [number, string]> = { [numbers[0]!]: [422, '40310'], [numbers[1]!]: [409, '40300'], [numbers[2]!]: [500, '10007'] };
+    let n = 0;
+    scripted = await startScriptedServer((req, res) => {
+      const to = (JSON.parse(req.body) as { to: string }).to;
+      const refusal = refuse[to];
+      if (refusal !== undefined) reply(res, refusal[0], { errors: [{ code: refusal[1], title: 'refused', detail: `refused ${to}` }] });
+      else reply(res, 200, { data: { ...example, id: `m-${++n}`, to: [{ phone_number: to, status: 'queued' }] } });
+    });
+    const db = path.join(tmp.dir, 'l.db');
+    const env = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: `${scripted.origin}/v2` });
+    const first = await runCli(['run', job, '--db', db, '--quiet', '--json'], { env });
+    expect(first.code).toBe(3);
+    const runId = (JSON.parse(first.stdout) as Status).run_id;
+    expect((JSON.parse(first.stdout) as Status).counts).toMatchObject({ sent: 3, failed: 2, unknown: 1 });
+
+    // Telnyx would now take every message: only the rows named by code go again.
+    for (const to of Object.keys(refuse)) delete refuse[to];
+    const byCode = await runCli(['resume', runId, '--db', db, '--retry-failed', '40310'], { env });
+    expect(byCode.stderr).toContain('--retry-failed: re-queued 1 failed row(s) with 40310 whose answers prove no message was created');
+    expect(byCode.code).toBe(3);
+    const sentTo = () => scripted!.requests.map((r) => (JSON.parse(r.body) as { to: string }).to);
+    expect(sentTo().filter((to) => to === numbers[0])).toHaveLength(2);
+    expect(await statusOf(db, runId)).toMatchObject({ counts: { sent: 4, failed: 1, unknown: 1 } });
+
+    // Without codes: the STOP refusal is provable too, but that number opted out, so it is skipped, not sent.
+    const all = await runCli(['resume', runId, '--db', db, '--retry-failed'], { env });
+    expect(all.stderr).toContain('--retry-failed: re-queued 1 failed row(s) whose answers prove no message was created');
+    expect(sentTo().filter((to) => to === numbers[1])).toHaveLength(1);
+    // The in-doubt row is never re-queued.
+    expect(sentTo().filter((to) => to === numbers[2])).toHaveLength(1);
+    const after = await statusOf(db, runId);
+    expect(after.counts).toMatchObject({ sent: 4, failed: 0, unknown: 1, skipped: 1 });
+
+    const bad = await runCli(['resume', runId, '--db', db, '--retry-failed', '40310;drop'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--retry-failed takes error codes separated by commas');
+  });
+});
