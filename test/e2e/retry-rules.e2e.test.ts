@@ -12,14 +12,8 @@ import { specExample } from '../helpers/openapi.js';
 import { cliEnv, runCli } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
+import { fastSim, runIdFrom, statusOf, textedTwice, type RunStatusJson as Status } from '../helpers/e2e-run.js';
 import { closedPort, reply, startScriptedServer, type ScriptedServer } from '../integration/client-scripted-server.js';
-
-const fastSim = {
-  accountRate: 100_000,
-  mmsAccountRate: 100_000,
-  senderRates: { longCode: 100_000, tollFree: 100_000, shortCode: 100_000 },
-  webhooks: { enabled: false },
-};
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: InProcessSimulator | undefined;
@@ -34,27 +28,6 @@ afterEach(async () => {
   sim = scripted = undefined;
   tmp.cleanup();
 });
-
-interface Status {
-  run_id: string;
-  state: string;
-  counts: Record<string, number>;
-  stop: { code: string | null; detail: string | null } | null;
-}
-
-async function statusOf(db: string, runId: string): Promise<Status> {
-  return JSON.parse((await runCli(['status', runId, '--db', db, '--json'])).stdout) as Status;
-}
-
-function runIdFrom(stderr: string): string {
-  const m = /run (\d{8}-\d{6}-[0-9a-f]{4})/.exec(stderr);
-  if (m === null) throw new Error(`no run id in: ${stderr}`);
-  return m[1]!;
-}
-
-function textedTwice(s: InProcessSimulator, numbers: string[]): string[] {
-  return numbers.filter((n) => s.messages.byRecipient(n).length > 1);
-}
 
 function rowsOf(db: string): { to: string; status: string; error_detail: string | null }[] {
   const ledger = new Database(db, { readonly: true });
