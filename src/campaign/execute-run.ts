@@ -24,6 +24,8 @@ export interface ExecuteRunOptions {
   onStart?: (dispatcher: Dispatcher) => void;
   /** Wait for deferred rows' send windows to open (false: `--no-wait`, leave them for resume). @default true */
   wait?: boolean;
+  /** Names the API in the stop reason when it cannot be reached. @default `TELNYX_BASE_URL <baseUrl>` */
+  endpoint?: string;
   /** Per-request timeout. @default 30000 */
   requestTimeoutMs?: number;
   now?: () => number;
@@ -105,6 +107,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
       now,
+      endpoint: options.endpoint ?? `TELNYX_BASE_URL ${options.baseUrl}`,
     });
     options.onStart?.(dispatcher);
     summary = await dispatcher.run();

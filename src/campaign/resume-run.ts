@@ -19,12 +19,19 @@ export interface PreparedResume {
   inDoubt: number;
   /** Unknown rows reopened for sending by --resend-unknown. */
   reopened: number;
+  /** Failed rows re-queued by --retry-failed (their answers prove nothing was created). */
+  requeued: number;
 }
 
 export async function prepareResume(
   ledger: Ledger,
   runId: string,
-  options: { resendUnknown?: boolean; signal?: AbortSignal } = {},
+  options: {
+    resendUnknown?: boolean;
+    /** Re-queue failed rows whose every answer proves nothing was created; with codes, only rows failed with one of them. */
+    retryFailed?: { codes?: readonly string[] };
+    signal?: AbortSignal;
+  } = {},
 ): Promise<PreparedResume> {
   const run = ledger.getRun(runId);
   if (ownedByLiveProcess(run)) {
@@ -59,7 +66,8 @@ export async function prepareResume(
   // Receipts already stored for those requests settle them now (unknown → sent with the message id).
   if (inDoubt > 0) retryWaitingEvents(deliveryStoreFor(ledger), Date.now());
   const reopened = options.resendUnknown === true ? ledger.reopenUnknown(run.rid) : 0;
-  return { run: ledger.getRun(runId), spec, inDoubt, reopened };
+  const requeued = options.retryFailed === undefined ? 0 : ledger.reopenFailed(run.rid, options.retryFailed.codes);
+  return { run: ledger.getRun(runId), spec, inDoubt, reopened, requeued };
 }
 
 /**

@@ -131,6 +131,10 @@ export async function main(argv: string[]): Promise<number> {
           .positional('run-id', { type: 'string', demandOption: true })
           .option('db', dbOption)
           .option('resend-unknown', { type: 'boolean', default: false, describe: 'also send rows whose earlier request is in doubt (may text those people twice)' })
+          .option('retry-failed', {
+            type: 'string',
+            describe: 'also re-queue failed rows whose answers prove no message was created; with CODES (e.g. 40318,10011) only rows failed with those',
+          })
           .option('json', { type: 'boolean', default: false })
           .option('quiet', { type: 'boolean', default: false })
           .option('wait', { type: 'boolean', default: true, describe: 'wait for send windows to open (--no-wait: leave deferred rows)' })
@@ -139,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
       async (a) =>
         finish(
           await (await import('./commands/resume.js')).resumeCommand(
-            { runId: a.runId, db: a.db, resendUnknown: a.resendUnknown, json: a.json, quiet: a.quiet, wait: a.wait, metricsPort: a.metricsPort, webhooksPort: a.webhooksPort },
+            { runId: a.runId, db: a.db, resendUnknown: a.resendUnknown, retryFailed: a.retryFailed, json: a.json, quiet: a.quiet, wait: a.wait, metricsPort: a.metricsPort, webhooksPort: a.webhooksPort },
             io,
           ),
         ),

@@ -38,8 +38,10 @@ function duration(seconds: number): string {
 }
 
 export function createProgress(o: ProgressOptions): Progress {
-  const counts = { sent: 0, failed: 0, unknown: 0, retries: 0 };
+  const counts = { sent: 0, failed: 0, unknown: 0, retries: 0, odd: 0 };
   let source: ProgressSource | undefined;
+  /** The Telnyx code of the last throttled answer (10011, 40318), for the line while the run is slowed. */
+  let throttledBy: string | null = null;
   let note: string | undefined;
   // Outcomes per 250 ms bucket over the last 5 s, for the current rate.
   const buckets = new Array<number>(20).fill(0);
@@ -59,7 +61,8 @@ export function createProgress(o: ProgressOptions): Progress {
     const left = o.toSend - done;
     const pct = o.toSend === 0 ? 100 : Math.floor((done / o.toSend) * 100);
     const limit = source === undefined ? o.ceiling : source.effectiveRate;
-    const limitText = limit < o.ceiling ? `limit ${limit.toFixed(1)}/s (slowed by Telnyx from ${o.ceiling})` : `limit ${o.ceiling}/s`;
+    const limitText =
+      limit < o.ceiling ? `throttled by Telnyx${throttledBy === null ? '' : ` (${throttledBy})`}: limit ${limit.toFixed(1)}/s of ${o.ceiling}/s` : `limit ${o.ceiling}/s`;
     const parts = [
       `sent ${counts.sent}`,
       `failed ${counts.failed}`,
@@ -69,6 +72,7 @@ export function createProgress(o: ProgressOptions): Progress {
       `ETA ${rate > 0 ? duration(left / rate) : '--:--'}`,
     ];
     if (counts.retries > 0) parts.push(`retries ${counts.retries}`);
+    if (counts.odd > 0) parts.push(`odd answers ${counts.odd} (sent; fields recorded as absent)`);
     if (note !== undefined) parts.push(note);
     if (!o.isTTY) return `${pct}% ${done}/${o.toSend} · ${parts.join(' · ')}`;
     const width = 24;
@@ -92,6 +96,9 @@ export function createProgress(o: ProgressOptions): Progress {
         buckets[bucketAt % 20]! += 1;
       } else if (event.type === 'retry') {
         counts.retries++;
+        if (event.kind === 'throttled') throttledBy = event.code;
+      } else if (event.type === 'odd_answer') {
+        counts.odd++;
       } else if (event.type === 'waiting') {
         note = event.until === undefined ? undefined : `waiting for the send window (opens ${new Date(event.until).toISOString()})`;
       }

@@ -117,10 +117,12 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   });
   const metrics = o.metricsPort === undefined ? undefined : await startRunMetricsServer({ port: o.metricsPort, ledger });
   if (metrics !== undefined && !o.quiet) io.stderr(`metrics on ${metrics.url}\n`);
+  let oddAnswers = 0;
   try {
-    await executeRun(ledger, run, spec, {
+    const { summary } = await executeRun(ledger, run, spec, {
       apiKey: api.apiKey,
       baseUrl: api.baseUrl,
+      ...(sandbox === undefined ? {} : { endpoint: `the sandbox simulator at ${sandbox.url}` }),
       signal: io.signal,
       wait: o.wait,
       onEvent: (e) => {
@@ -132,6 +134,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
         metrics?.attach(d);
       },
     });
+    oddAnswers = summary.oddAnswers;
     if (receiver !== undefined) await awaitReceipts(ledger, run.rid, io.signal);
   } finally {
     progress.stop();
@@ -142,5 +145,10 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   const status = runStatus(ledger, ledger.getRun(run.runId));
   if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
   if (!o.quiet) io.stderr(describeStatus(status));
+  if (!o.quiet && oddAnswers > 0) {
+    io.stderr(
+      `  warning: ${oddAnswers} answer(s) from Telnyx had missing or unreadable fields; the messages were sent and those fields are recorded as absent (see error_detail in the run's report)\n`,
+    );
+  }
   return exitCodeForStatus(status);
 }

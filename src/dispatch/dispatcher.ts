@@ -8,21 +8,30 @@
  *   because the mark's wait varies (an fsync), both gates check their sliding windows again at the wire
  *   (`wireWait`) and log the write itself, so the ceilings hold where Telnyx counts, not only on average.
  * - p-retry owns retries; every attempt passes both gates again, and backoff waits happen outside them.
- * - Only `throttled` and `retryable` answers are retried: both prove no message was created. An
- *   `in_doubt` answer makes the row `unknown` and is never retried here (Telnyx has no idempotency key).
+ * - Only `throttled`, `retryable` and `unreachable` answers are retried: each proves no message was
+ *   created. An `in_doubt` answer makes the row `unknown` and is never retried here (Telnyx has no
+ *   idempotency key).
+ * - An answer that proves nothing was sent never ends a row: a throttled row is retried for as long as
+ *   the run lasts (the run slows down instead), and a row that runs out of `retry.attempts` on 503s or
+ *   connect failures stops the run (fatal) with the row still `pending`, as does an API that cannot be
+ *   reached for UNREACHABLE_ATTEMPTS attempts or UNREACHABLE_MS in a row: nothing can be sent then, and
+ *   failing rows would lose them.
  */
 import { setMaxListeners } from 'node:events';
 import Bottleneck from 'bottleneck';
 import pRetry, { AbortError } from 'p-retry';
 import { AdaptiveRate } from './adaptive-rate.js';
 import { LedgerWriter } from './ledger-writer.js';
-import type { Admission, AdmissionDecision, DispatchLedger, MessageSender, PendingMessage, SendResult } from './ports.js';
+import type { Admission, AdmissionDecision, DispatchLedger, MessageSender, Outcome, PendingMessage, SendResult } from './ports.js';
 import { sleepUnlessAborted } from '../shared/clock.js';
 import { claimWire, RateGate, TICK_MS, type Permit } from './rate-gate.js';
 import { Semaphore } from './semaphore.js';
 
 /** Per-sender gates at or below this rate keep strict spacing between a sender's messages. */
 const EXCLUSIVE_BELOW = 50;
+/** The run stops when this many attempts in a row, or attempts over this long, could not reach the API. */
+export const UNREACHABLE_ATTEMPTS = 20;
+export const UNREACHABLE_MS = 30_000;
 
 export interface DispatchRate {
   /** Ceiling for the whole run (units/s). */
@@ -42,9 +51,11 @@ export interface DispatchRetry {
 
 export type DispatchEvent =
   | { type: 'outcome'; row: number; status: 'sent' | 'failed' | 'unknown'; parts: number; code: string | null }
-  | { type: 'retry'; row: number; attempt: number; kind: 'throttled' | 'retryable'; code: string | null }
+  | { type: 'retry'; row: number; attempt: number; kind: RetriedKind; code: string | null }
   /** Every HTTP attempt, classified (for metrics). */
   | { type: 'attempt'; row: number; kind: SendResult['kind'] }
+  /** Telnyx accepted the row, but some fields of its answer were missing or unreadable (recorded as absent). */
+  | { type: 'odd_answer'; row: number; fields: readonly string[] }
   | { type: 'rate'; ratePerSecond: number }
   | { type: 'deferred'; row: number; until: number }
   | { type: 'expired'; row: number }
@@ -52,16 +63,22 @@ export type DispatchEvent =
   /** Nothing can go until `until` (every remaining row is outside its send window); undefined when sending again. */
   | { type: 'waiting'; until: number | undefined };
 
+/** Answers that prove nothing was created, and are tried again. */
+export type RetriedKind = 'throttled' | 'retryable' | 'unreachable';
+
 export interface DispatchSummary {
   /**
    * `deferred`: rows are left waiting for their send window and the run was told not to wait.
    * `expired`: the run's deadline passed; rows not yet sent are left for the caller to mark expired.
    */
   stop: 'completed' | 'fatal' | 'interrupted' | 'deferred' | 'expired';
+  /** Why a `fatal` stop happened: Telnyx's answer, or `code: 'unreachable'` when the API could not be reached. */
   fatal?: { code: string | null; detail: string; httpStatus: number | null };
   sent: number;
   failed: number;
   unknown: number;
+  /** Sent rows whose answer had missing or unreadable fields (see the `odd_answer` event). */
+  oddAnswers: number;
 }
 
 export interface DispatcherOptions {
@@ -80,13 +97,15 @@ export interface DispatcherOptions {
   admission?: Admission;
   /** Wall clock for ledger timestamps and send windows. @default Date.now */
   now?: () => number;
+  /** Names the API in the stop reason when it cannot be reached, e.g. `TELNYX_BASE_URL https://…`. @default 'the API' */
+  endpoint?: string;
 }
 
 class StopError extends Error {}
 
 /** Internal: a result that p-retry may retry. */
 class RetryableResult extends Error {
-  constructor(readonly result: Exclude<SendResult, { kind: 'accepted' }> & { kind: 'throttled' | 'retryable' }) {
+  constructor(readonly result: Exclude<SendResult, { kind: 'accepted' }> & { kind: RetriedKind }) {
     super(result.detail);
   }
 }
@@ -101,8 +120,11 @@ export class Dispatcher {
   readonly #adaptive: AdaptiveRate;
   readonly #stop = new AbortController();
   readonly #now: () => number;
-  #summary: DispatchSummary = { stop: 'completed', sent: 0, failed: 0, unknown: 0 };
+  #summary: DispatchSummary = { stop: 'completed', sent: 0, failed: 0, unknown: 0, oddAnswers: 0 };
   #internalError: unknown = undefined;
+  /** Attempts in a row that could not reach the API, and when the first of them was answered. */
+  #unreachable = 0;
+  #unreachableSince = 0;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -125,6 +147,8 @@ export class Dispatcher {
         },
       },
       options.rate.messagesPerSecond,
+      // What Telnyx accepted so far: at a throttle the run slows to what it drains.
+      () => this.#summary.sent,
     );
   }
 
@@ -280,23 +304,30 @@ export class Dispatcher {
       // is handed to p-retry as its own first failure, so backoff and retry events are exactly as before.
       let first: unknown;
       try {
-        await this.#attempt(msg, 1, attempts <= 1);
+        await this.#attempt(msg, 1);
         return;
       } catch (err) {
         if (!(err instanceof RetryableResult)) throw err;
         first = err;
       }
-      await pRetry((attempt) => (attempt === 1 ? Promise.reject(first) : this.#attempt(msg, attempt, attempt >= attempts)), {
-        retries: attempts - 1,
+      // Throttled answers do not count against `retry.attempts`: the run slows down and the row waits its turn.
+      let counted = 0;
+      await pRetry((attempt) => (attempt === 1 ? Promise.reject(first) : this.#attempt(msg, attempt)), {
+        retries: Infinity,
         minTimeout: minDelayMs,
         maxTimeout: maxDelayMs,
         factor: 2,
         randomize: true,
         signal: this.#stop.signal,
         shouldRetry: ({ error }) => error instanceof RetryableResult,
-        onFailedAttempt: async ({ error, retriesLeft, attemptNumber }) => {
-          if (!(error instanceof RetryableResult) || retriesLeft <= 0) return;
+        onFailedAttempt: async ({ error, attemptNumber }) => {
+          if (!(error instanceof RetryableResult)) return;
           const { result } = error;
+          if (result.kind !== 'throttled' && ++counted >= attempts) {
+            // Still not sent, and provably never created: the row stays pending and the run stops, resumable.
+            this.#stopFatal(this.#giveUpReason(result, counted));
+            throw new StopError('fatal');
+          }
           this.#o.onEvent?.({ type: 'retry', row: msg.row, attempt: attemptNumber, kind: result.kind, code: result.code });
           // Honour the server's hint on top of our own backoff; waits happen outside every gate.
           if (result.retryAfterMs !== undefined && result.retryAfterMs > 0) {
@@ -313,8 +344,40 @@ export class Dispatcher {
     }
   }
 
+  #stopFatal(fatal: NonNullable<DispatchSummary['fatal']>): void {
+    this.#summary.fatal ??= fatal;
+    this.#halt('fatal');
+  }
+
+  #giveUpReason(result: RetryableResult['result'], tries: number): NonNullable<DispatchSummary['fatal']> {
+    if (result.kind === 'unreachable') return this.#unreachableReason(result, `${tries} attempts for one row`);
+    return {
+      code: result.code,
+      detail: `gave up after ${tries} attempts of one row: ${result.detail}; no message was created and the row is still pending`,
+      httpStatus: result.httpStatus,
+    };
+  }
+
+  #unreachableReason(result: RetryableResult['result'], how: string): NonNullable<DispatchSummary['fatal']> {
+    return {
+      code: 'unreachable',
+      detail: `cannot reach ${this.#o.endpoint ?? 'the API'} (${how}): ${result.detail}; nothing was sent for the rows still pending`,
+      httpStatus: null,
+    };
+  }
+
+  /** Counts attempts in a row that could not reach the API; stops the run when they last. */
+  #noteUnreachable(result: RetryableResult['result']): void {
+    const now = performance.now();
+    if (this.#unreachable++ === 0) this.#unreachableSince = now;
+    const lasted = now - this.#unreachableSince;
+    if (this.#unreachable >= UNREACHABLE_ATTEMPTS || lasted >= UNREACHABLE_MS) {
+      this.#stopFatal(this.#unreachableReason(result, `${this.#unreachable} attempts in a row over ${(lasted / 1000).toFixed(1)} s`));
+    }
+  }
+
   /** One attempt: gates, durable `sending` mark, request, outcome. */
-  async #attempt(msg: PendingMessage, attempt: number, last: boolean): Promise<void> {
+  async #attempt(msg: PendingMessage, attempt: number): Promise<void> {
     const stop = this.#stop.signal;
     const units = this.#o.rate.countParts ? Math.max(1, msg.parts) : 1;
     const permit = await this.#senderGate(msg.sender).take(units, stop).catch(rethrowAsStop);
@@ -346,7 +409,7 @@ export class Dispatcher {
         permit.done();
         run.done();
       }
-      this.#record(msg, attempt, last, startedAt, Math.round(performance.now() - t0), result);
+      this.#record(msg, attempt, startedAt, Math.round(performance.now() - t0), result);
     } finally {
       // A permit not written gives its exclusive slot back; after sent() this does nothing.
       permit.release();
@@ -375,9 +438,10 @@ export class Dispatcher {
     return false;
   }
 
-  #record(msg: PendingMessage, attempt: number, last: boolean, startedAt: number, latencyMs: number, result: SendResult): void {
+  #record(msg: PendingMessage, attempt: number, startedAt: number, latencyMs: number, result: SendResult): void {
     const at = this.#now();
     this.#o.onEvent?.({ type: 'attempt', row: msg.row, kind: result.kind });
+    if (result.kind !== 'unreachable') this.#unreachable = 0;
     const attemptRecord = {
       row: msg.row,
       attempt: msg.attempts + attempt,
@@ -393,22 +457,28 @@ export class Dispatcher {
       this.#o.onEvent?.({ type: 'outcome', row: msg.row, status, parts, code });
     };
     switch (result.kind) {
-      case 'accepted':
-        this.#writer.outcome(
-          {
-            row: msg.row,
-            status: 'sent',
-            messageId: result.messageId,
-            fromNumber: result.fromNumber,
-            parts: result.parts,
-            cost: result.cost,
-            currency: result.currency,
-            at,
-          },
-          attemptRecord,
-        );
+      case 'accepted': {
+        const sent: Outcome = {
+          row: msg.row,
+          status: 'sent',
+          messageId: result.messageId,
+          fromNumber: result.fromNumber,
+          parts: result.parts,
+          cost: result.cost,
+          currency: result.currency,
+          at,
+        };
+        const odd = result.oddFields;
+        if (odd !== undefined) {
+          // Sent all the same (the id proves it): what the answer lacked is recorded as absent, and counted.
+          sent.note = `sent; Telnyx's answer lacked or garbled ${odd.join(', ')} (recorded as absent)`;
+          this.#summary.oddAnswers++;
+          this.#o.onEvent?.({ type: 'odd_answer', row: msg.row, fields: odd });
+        }
+        this.#writer.outcome(sent, attemptRecord);
         emit('sent', null, result.parts ?? msg.parts);
         return;
+      }
       case 'rejected':
         this.#writer.outcome({ row: msg.row, status: 'failed', errorCode: result.code, errorDetail: result.detail, at }, attemptRecord);
         emit('failed', result.code, msg.parts);
@@ -424,20 +494,17 @@ export class Dispatcher {
       case 'fatal':
         // Nothing was sent for this row either: it stays pending for `resume`.
         this.#writer.outcome({ row: msg.row, status: 'pending', errorCode: result.code, errorDetail: result.detail, at }, attemptRecord);
-        this.#summary.fatal ??= { code: result.code, detail: result.detail, httpStatus: result.httpStatus };
-        this.#halt('fatal');
+        this.#stopFatal({ code: result.code, detail: result.detail, httpStatus: result.httpStatus });
         throw new AbortError(new StopError('fatal'));
       case 'throttled':
-      case 'retryable': {
-        if (result.kind === 'throttled') this.#adaptive.throttled();
-        if (last && !this.#stop.signal.aborted) {
-          const detail = `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${result.detail}`;
-          this.#writer.outcome({ row: msg.row, status: 'failed', errorCode: result.code, errorDetail: detail, at }, attemptRecord);
-          emit('failed', result.code, msg.parts);
-          return;
-        }
+      case 'retryable':
+      case 'unreachable': {
+        // Nothing was created: the row is pending again until its next attempt (or a resume).
         this.#writer.outcome({ row: msg.row, status: 'pending', errorCode: result.code, errorDetail: result.detail, at }, attemptRecord);
-        throw new RetryableResult({ ...result, kind: result.kind });
+        const retried = new RetryableResult({ ...result, kind: result.kind });
+        if (result.kind === 'throttled') this.#adaptive.throttled();
+        else if (result.kind === 'unreachable') this.#noteUnreachable(retried.result);
+        throw retried;
       }
     }
   }

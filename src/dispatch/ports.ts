@@ -17,9 +17,11 @@ export type SendResult =
       cost: string | null;
       currency: string | null;
       httpStatus: number;
+      /** Fields of the answer that were missing or unreadable, recorded as absent (the message was still sent). */
+      oddFields?: readonly string[];
     }
   | {
-      kind: 'rejected' | 'fatal' | 'throttled' | 'retryable' | 'in_doubt';
+      kind: 'rejected' | 'fatal' | 'throttled' | 'retryable' | 'unreachable' | 'in_doubt';
       code: string | null;
       detail: string;
       httpStatus: number | null;

@@ -205,7 +205,7 @@ export class Ledger {
     );
     this.#markSent = this.db.prepare(
       `UPDATE messages SET status = 'sent', message_id = ?, from_number = coalesce(?, from_number), parts = coalesce(?, parts),
-         cost = ?, currency = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_detail = NULL
+         cost = ?, currency = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_detail = ?
        WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('sent'))})`,
     );
     const other = (s: 'failed' | 'unknown' | 'pending' | 'skipped') =>
@@ -535,6 +535,28 @@ export class Ledger {
       .run(now, rid).changes;
   }
 
+  /**
+   * `resume --retry-failed [codes]`: failed rows go back to `pending` when their attempts log proves no
+   * message was created — at least one attempt, every one of them refused (a 4xx, a 429, a 503) or never
+   * written (connect phase: no HTTP status) — and no message id was recorded; with `codes`, only rows
+   * that failed with one of them. A `retryable` attempt with another 5xx status was recorded by an
+   * earlier bulktext that retried those: today they are in doubt, so such a row stays failed.
+   */
+  reopenFailed(rid: number, codes: readonly string[] | undefined, now = Date.now()): number {
+    const byCode = codes === undefined || codes.length === 0 ? '' : `AND m.error_code IN (${codes.map(() => '?').join(', ')})`;
+    return this.db
+      .prepare(
+        `UPDATE messages AS m SET status = 'pending', error_detail = 're-queued by --retry-failed after: ' || coalesce(m.error_detail, ''), updated_at = ?
+         WHERE m.rid = ? AND m.status = 'failed' AND m.message_id IS NULL ${byCode}
+           AND EXISTS (SELECT 1 FROM attempts a WHERE a.rid = m.rid AND a.row = m.row)
+           AND NOT EXISTS (
+             SELECT 1 FROM attempts a WHERE a.rid = m.rid AND a.row = m.row
+               AND NOT (a.outcome IN ('rejected', 'throttled', 'fatal', 'unreachable')
+                        OR (a.outcome = 'retryable' AND (a.http_status IS NULL OR a.http_status = 503))))`,
+      )
+      .run(now, rid, ...(codes ?? [])).changes;
+  }
+
   counts(rid: number): StatusCounts {
     const counts = Object.fromEntries(rowStatuses.map((s) => [s, 0])) as Record<RowStatus, number>;
     let total = 0;
@@ -592,7 +614,7 @@ export class Ledger {
     } else if (o.status === 'expired') {
       expectMoved(this.#markExpired.run(o.errorDetail, o.at, rid, o.row).changes, rid, o.row, 'expired');
     } else if (o.status === 'sent') {
-      const changes = this.#markSent.run(o.messageId, o.fromNumber, o.parts, o.cost, o.currency, o.at, o.at, rid, o.row).changes;
+      const changes = this.#markSent.run(o.messageId, o.fromNumber, o.parts, o.cost, o.currency, o.at, o.at, o.note ?? null, rid, o.row).changes;
       expectMoved(changes, rid, o.row, 'sent');
     } else {
       const changes = this.#markOther[o.status].run(o.errorCode, o.errorDetail, o.at, rid, o.row).changes;

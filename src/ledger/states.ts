@@ -7,6 +7,8 @@
  *      │           └──► pending   the answer proves nothing was created (retryable, throttled, fatal)
  *      └──► skipped               by rule at ingest (invalid, duplicate, suppressed, …), or opted out since
  *   unknown ──► pending           only by `resume --resend-unknown`: the operator accepts the risk
+ *   failed ──► pending            only by `resume --retry-failed`, and only when every recorded attempt
+ *                                 proves no message was created (see Ledger.reopenFailed)
  *   unknown ──► sent              a delivery receipt proves the in-doubt request was accepted
  *   pending ──► deferred          outside the recipient's send window; waits until it opens
  *   deferred ──► sending          the window opened (deferred ──► deferred: still closed, new time)
@@ -21,7 +23,7 @@ export const transitions: Readonly<Record<RowStatus, readonly RowStatus[]>> = {
   pending: ['sending', 'skipped', 'deferred', 'expired'],
   sending: ['sent', 'failed', 'unknown', 'pending'],
   sent: [],
-  failed: [],
+  failed: ['pending'],
   unknown: ['pending', 'sent'],
   skipped: [],
   deferred: ['sending', 'deferred', 'expired', 'skipped'],

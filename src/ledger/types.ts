@@ -37,6 +37,8 @@ export type Outcome =
       cost: string | null;
       currency: string | null;
       at: number;
+      /** Kept as the row's error_detail: e.g. which fields of Telnyx's answer were unreadable. */
+      note?: string | null;
     }
   | { row: number; status: 'failed' | 'unknown' | 'pending' | 'skipped'; errorCode: string | null; errorDetail: string; at: number }
   | { row: number; status: 'deferred'; until: number; errorDetail: string; at: number }

@@ -6,9 +6,9 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DispatchEvent } from '../dispatch/dispatcher.js';
 
-export type AttemptClassification = 'accepted' | 'rejected' | 'fatal' | 'throttled' | 'retryable' | 'in_doubt';
+export type AttemptClassification = 'accepted' | 'rejected' | 'fatal' | 'throttled' | 'retryable' | 'unreachable' | 'in_doubt';
 
-export const attemptClassifications: readonly AttemptClassification[] = ['accepted', 'rejected', 'fatal', 'throttled', 'retryable', 'in_doubt'];
+export const attemptClassifications: readonly AttemptClassification[] = ['accepted', 'rejected', 'fatal', 'throttled', 'retryable', 'unreachable', 'in_doubt'];
 
 export type MessageOutcome = 'sent' | 'failed' | 'unknown' | 'deferred' | 'expired';
 
@@ -58,7 +58,7 @@ export function createRunMetrics(registry: Registry, options: RunMetricsOptions 
   });
   const attempts = new Counter({
     name: 'bulktext_attempts_total',
-    help: 'HTTP send attempts by classification: accepted, rejected, fatal, throttled, retryable, in_doubt',
+    help: 'HTTP send attempts by classification: accepted, rejected, fatal, throttled, retryable, unreachable, in_doubt',
     labelNames: ['classification'] as const,
     registers: [registry],
   });
@@ -116,6 +116,7 @@ export function createRunMetrics(registry: Registry, options: RunMetricsOptions 
           return;
         case 'rate':
         case 'waiting':
+        case 'odd_answer':
           return;
       }
     },

@@ -23,6 +23,7 @@ import {
   type ResponseHeaders,
 } from './errors.js';
 import {
+  message as messageSchema,
   messageCheck,
   messageResponseCheck,
   type MessageResponse,
@@ -148,7 +149,7 @@ class UndiciTelnyxClient implements TelnyxClient {
     } catch (err) {
       return Promise.reject(new TelnyxRequestInvalidError(`The ${kind} request body is not serialisable: ${describeCause(err)}`));
     }
-    return this.#exchange('POST', path, json, opts).then((ex) => this.#readMessage(ex, 'wrapped'));
+    return this.#exchange('POST', path, json, opts).then((ex) => this.#readMessage(ex, 'send'));
   }
 
   sendMessage(body: SendMessageRequest, opts?: TelnyxRequestOptions): Promise<Message> {
@@ -214,7 +215,11 @@ class UndiciTelnyxClient implements TelnyxClient {
     });
   }
 
-  #readMessage(ex: Exchange, shape: 'wrapped' | 'bare-or-wrapped'): Message {
+  /**
+   * `send`: a 2xx to a send whose message has an id is a sent message, whatever else is odd in it (see
+   * `salvageSent`). `wrapped` / `bare-or-wrapped`: the answer must be a whole message.
+   */
+  #readMessage(ex: Exchange, shape: 'send' | 'wrapped' | 'bare-or-wrapped'): Message {
     const status = ex.status;
     if (status < 200 || status >= 300) {
       throw telnyxErrorFromResponse(status, ex.headers ?? {}, this.#redact(ex.text()));
@@ -226,9 +231,11 @@ class UndiciTelnyxClient implements TelnyxClient {
       throw new TelnyxResponseInvalidError({ status, reason: 'not JSON', bodyText: this.#redact(ex.text()), cause: err });
     }
     // Checked, then handed on as JSON.parse built it (see messageCheck): unknown fields pass through.
-    if (shape === 'wrapped' || (typeof json === 'object' && json !== null && 'data' in json)) {
+    if (shape !== 'bare-or-wrapped' || (typeof json === 'object' && json !== null && 'data' in json)) {
       const checked = messageResponseCheck.safeParse(json);
       if (checked.success) return (json as MessageResponse).data;
+      const salvaged = shape === 'send' ? salvageSent(json, checked.error.issues) : undefined;
+      if (salvaged !== undefined) return salvaged;
       throw this.#invalid(status, ex, checked.error.issues);
     }
     const checked = messageCheck.safeParse(json);
@@ -236,7 +243,7 @@ class UndiciTelnyxClient implements TelnyxClient {
     throw this.#invalid(status, ex, checked.error.issues);
   }
 
-  #invalid(status: number, ex: Exchange, issues: readonly { path: readonly PropertyKey[]; message: string }[]): TelnyxResponseInvalidError {
+  #invalid(status: number, ex: Exchange, issues: readonly Issue[]): TelnyxResponseInvalidError {
     const first = issues[0];
     const reason = first === undefined ? 'not a message' : `${first.path.map(String).join('.') || '(root)'}: ${first.message}`;
     return new TelnyxResponseInvalidError({ status, reason, bodyText: this.#redact(ex.text()) });
@@ -246,6 +253,49 @@ class UndiciTelnyxClient implements TelnyxClient {
   #redact(text: string): string {
     return text.includes(this.#apiKey) ? text.replaceAll(this.#apiKey, redacted) : text;
   }
+}
+
+/** The fields a salvaged send answer lacked or had in a form we cannot read (see `oddFieldsOf`). */
+const oddFields = new WeakMap<Message, readonly string[]>();
+
+/**
+ * For a message a send resolved with: the fields of Telnyx's answer that were missing or unreadable
+ * and are therefore absent from it (`["to.0.phone_number", "cost.amount"]`); undefined when none were.
+ */
+export function oddFieldsOf(message: Message): readonly string[] | undefined {
+  return oddFields.get(message);
+}
+
+type Issue = { path: readonly PropertyKey[]; message: string };
+
+/**
+ * A 2xx to a send whose `data.id` is a string proves the message was created with that id: losing the
+ * id over a field the spec does not require (a `to` entry without `phone_number`, `cost.amount: null`)
+ * would turn a sent message into an in-doubt one. So each field that failed the check is left out (a
+ * `to` list keeps its readable entries) and named, and the message is returned. No id: undefined.
+ */
+function salvageSent(json: unknown, issues: readonly Issue[]): Message | undefined {
+  const data = (json as { data?: unknown } | null)?.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const id = (data as { id?: unknown }).id;
+  if (typeof id !== 'string' || id === '') return undefined;
+  const copy: Record<string, unknown> = { ...(data as Record<string, unknown>) };
+  const odd: string[] = [];
+  for (const issue of issues) {
+    const [top, key] = issue.path;
+    if (top !== 'data' || typeof key !== 'string' || key === 'id') return undefined;
+    odd.push(issue.path.slice(1).map(String).join('.'));
+    if (key === 'to') {
+      const to = copy.to;
+      copy.to = Array.isArray(to) ? to.filter((entry) => messageSchema.shape.to.element.safeParse(entry).success) : [];
+    } else {
+      delete copy[key];
+    }
+  }
+  if (!messageCheck.safeParse(copy).success) return undefined;
+  const message = copy as Message;
+  oddFields.set(message, odd);
+  return message;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { MessageSender, PendingMessage, SendResult } from '../dispatch/ports.js';
 import { classifySendError } from './classify.js';
-import type { TelnyxClient } from './client.js';
+import { oddFieldsOf, type TelnyxClient } from './client.js';
 import type { SendKind } from './wire.js';
 
 /** The parts of every request that come from the job, not the row. */
@@ -76,7 +76,7 @@ export function createMessageSender(client: TelnyxClient, template: SendTemplate
       try {
         // The body is built from a validated job spec and ledger row; the client checks group size.
         const message = await client.send(template.kind, body as never, signal === undefined ? {} : { signal });
-        return {
+        const result: SendResult = {
           kind: 'accepted',
           messageId: message.id,
           fromNumber: message.from?.phone_number ?? null,
@@ -85,6 +85,9 @@ export function createMessageSender(client: TelnyxClient, template: SendTemplate
           currency: message.cost?.currency ?? null,
           httpStatus: 200,
         };
+        const odd = oddFieldsOf(message);
+        if (odd !== undefined) result.oddFields = odd;
+        return result;
       } catch (err) {
         const failure = classifySendError(err);
         return {

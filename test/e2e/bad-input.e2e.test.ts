@@ -89,7 +89,7 @@ describe('resume refuses', () => {
   it('when the source changed since the run began', async () => {
     const { job, csv } = writeCampaign(tmp.dir, { rows: 3 });
     const first = await run(['run', job, '--db', 'l.db', '--json', '--quiet'], cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: 'http://127.0.0.1:9/v2' }));
-    // Nothing listens on port 9: connection refused is retryable, so the rows fail after their attempts.
+    // Nothing listens on port 9: the API is unreachable, so the run stops with the rows pending.
     const runId = /run (\S+)/.exec(first.stderr)![1]!;
     writeFileSync(csv, 'phone,first_name\n+14155550100,Changed\n');
     const r = await run(['resume', runId, '--db', 'l.db'], cliEnv({ TELNYX_API_KEY: 'k' }));

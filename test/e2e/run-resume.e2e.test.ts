@@ -9,13 +9,7 @@ import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simula
 import { cliEnv, repoRoot, runCli, startCli } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
-
-const fastSim = {
-  accountRate: 100_000,
-  mmsAccountRate: 100_000,
-  senderRates: { longCode: 100_000, tollFree: 100_000, shortCode: 100_000 },
-  webhooks: { enabled: false },
-};
+import { fastSim, runIdFrom, statusOf, textedTwice } from '../helpers/e2e-run.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: InProcessSimulator | undefined;
@@ -28,25 +22,6 @@ afterEach(async () => {
   sim = undefined;
   tmp.cleanup();
 });
-
-function statusOf(db: string, runId: string) {
-  return runCli(['status', runId, '--db', db, '--json']).then((r) => JSON.parse(r.stdout) as {
-    state: string;
-    counts: Record<string, number>;
-    stop: { code: string | null } | null;
-  });
-}
-
-function runIdFrom(stderr: string): string {
-  const m = /run (\d{8}-\d{6}-[0-9a-f]{4})/.exec(stderr);
-  if (m === null) throw new Error(`no run id in: ${stderr}`);
-  return m[1]!;
-}
-
-/** Recipients the simulator accepted more than once (must always be empty). */
-function textedTwice(s: InProcessSimulator, numbers: string[]): string[] {
-  return numbers.filter((n) => s.messages.byRecipient(n).length > 1);
-}
 
 describe('bulktext run (sandbox)', () => {
   it('sends the sample campaign, skipping bad rows with their line and reason', async () => {

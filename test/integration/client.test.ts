@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { isAppError } from '../../src/shared/errors.js';
 import { classifySendError, type SendFailure } from '../../src/telnyx/classify.js';
-import { createTelnyxClient, type TelnyxClient } from '../../src/telnyx/client.js';
+import { createTelnyxClient, oddFieldsOf, type TelnyxClient } from '../../src/telnyx/client.js';
 import {
   TelnyxAbortedError,
   TelnyxApiError,
@@ -170,20 +170,34 @@ describe('retryable: surely not created', () => {
     expect(outcome).toMatchObject({ kind: 'retryable', status: 503 });
   });
 
-  test('500 with a Telnyx error body', async () => {
-    server.script((_req, res) => reply(res, 500, telnyxErrors('10007')));
-    const { outcome } = await failure(client.sendLongCode(body));
-    expect(outcome).toMatchObject({ kind: 'retryable', status: 500, code: '10007' });
-  });
-
-  test('connection refused happens before anything is written', async () => {
+  test('connection refused happens before anything is written: the API is unreachable', async () => {
     const port = await closedPort();
     const c = createTelnyxClient({ apiKey, baseUrl: `http://127.0.0.1:${port}/v2`, timeoutMs: 5_000 });
     extraClients.push(c);
     const { err, outcome } = await failure(c.sendLongCode(body));
     expect(err).toBeInstanceOf(TelnyxNetworkError);
     expect(err).toMatchObject({ causeCode: 'ECONNREFUSED', phase: 'connect' });
-    expect(outcome).toMatchObject({ kind: 'retryable', code: 'ECONNREFUSED' });
+    expect(outcome).toMatchObject({ kind: 'unreachable', code: 'ECONNREFUSED' });
+  });
+
+  test('TLS spoken to a plain HTTP server fails before anything is written: unreachable', async () => {
+    const c = createTelnyxClient({ apiKey, baseUrl: `${server.origin.replace('http:', 'https:')}/v2`, timeoutMs: 5_000 });
+    extraClients.push(c);
+    const { err, outcome } = await failure(c.sendLongCode(body));
+    expect(err).toMatchObject({ phase: 'connect' });
+    expect(outcome.kind).toBe('unreachable');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  test('a key that cannot be a header value fails here, before anything is written: fatal for the run', async () => {
+    server.script((_req, res) => reply(res, 200, { data: example }));
+    const c = createTelnyxClient({ apiKey: 'KEY\u0151\u4e00', baseUrl: `${server.origin}/v2`, timeoutMs: 5_000 });
+    extraClients.push(c);
+    const { err, outcome } = await failure(c.sendLongCode(body));
+    expect(err).toMatchObject({ causeCode: 'UND_ERR_INVALID_ARG', phase: 'connect' });
+    expect(outcome).toMatchObject({ kind: 'fatal', code: 'UND_ERR_INVALID_ARG' });
+    await delay(50);
+    expect(server.requests).toHaveLength(0);
   });
 
   test('a caller abort before sending sends nothing and is not in doubt', async () => {
@@ -216,7 +230,8 @@ describe('retryable: surely not created', () => {
     expect(aborted.err).toMatchObject({ reason: 'aborted', phase: 'connect' });
     expect(aborted.outcome.kind).toBe('retryable');
     expect(timedOut.err).toMatchObject({ reason: 'timeout', phase: 'connect', timeoutMs: 100 });
-    expect(timedOut.outcome.kind).toBe('retryable');
+    // No connection within the time limit: the API counts as unreachable for this attempt.
+    expect(timedOut.outcome.kind).toBe('unreachable');
 
     release();
     await first;
@@ -227,7 +242,59 @@ describe('retryable: surely not created', () => {
   });
 });
 
+describe('404 on a send endpoint: a wrong URL stops the run', () => {
+  test.each([
+    ['with a Telnyx body', telnyxErrors('10005')],
+    ['with an HTML page', '<html>Not Found</html>'],
+  ])('404 %s is fatal', async (_name, answer) => {
+    server.script((_req, res) => reply(res, 404, answer));
+    const { outcome } = await failure(client.sendLongCode(body));
+    expect(outcome).toMatchObject({ kind: 'fatal', status: 404 });
+  });
+});
+
+describe('a 2xx with a message id is sent, whatever else is odd in it', () => {
+  test('a to entry without phone_number and cost.amount null are left out and named', async () => {
+    const odd = { ...example, to: [{ status: 'queued', carrier: 'T-Mobile' }], cost: { amount: null, currency: 'USD' } };
+    server.script((_req, res) => reply(res, 200, { data: odd }));
+    const message = await client.sendLongCode(body);
+    expect(message.id).toBe('40385f64-5717-4562-b3fc-2c963f66afa6');
+    expect(message.to).toEqual([]);
+    expect(message.cost).toBeUndefined();
+    expect(message.parts).toBe(example['parts']);
+    expect(oddFieldsOf(message)).toEqual(['to.0.phone_number', 'cost.amount']);
+  });
+
+  test('a readable answer has no odd fields', async () => {
+    server.script((_req, res) => reply(res, 200, { data: example }));
+    expect(oddFieldsOf(await client.sendLongCode(body))).toBeUndefined();
+  });
+
+  test('without an id it stays in doubt', async () => {
+    server.script((_req, res) => reply(res, 200, { data: { ...example, id: undefined, parts: 'two' } }));
+    const { err, outcome } = await failure(client.sendLongCode(body));
+    expect(err).toBeInstanceOf(TelnyxResponseInvalidError);
+    expect(outcome).toMatchObject({ kind: 'in_doubt', status: 200 });
+  });
+
+  test('retrieve still insists on a whole message', async () => {
+    server.script((_req, res) => reply(res, 200, { data: { ...example, cost: { amount: null, currency: 'USD' } } }));
+    const { err } = await failure(client.retrieve('40385f64-5717-4562-b3fc-2c963f66afa6'));
+    expect(err).toBeInstanceOf(TelnyxResponseInvalidError);
+  });
+});
+
 describe('in doubt: may have created a message', () => {
+  test.each([
+    ['500 with a Telnyx error body', 500, telnyxErrors('10007')],
+    ['501 with a Telnyx error body', 501, telnyxErrors('10007')],
+  ])('%s', async (_name, status, answer) => {
+    server.script((_req, res) => reply(res, status, answer));
+    const { err, outcome } = await failure(client.sendLongCode(body));
+    expect(err).toMatchObject({ status, hasTelnyxBody: true });
+    expect(outcome).toMatchObject({ kind: 'in_doubt', status, code: '10007' });
+  });
+
   test.each([
     ['502 without a body', 502, ''],
     ['504 gateway timeout', 504, '<html>Gateway Timeout</html>'],

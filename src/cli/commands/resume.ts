@@ -2,6 +2,7 @@ import { prepareResume, settleIfNothingLeft } from '../../campaign/resume-run.js
 import { runStatus } from '../../campaign/status.js';
 import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { Ledger } from '../../ledger/ledger.js';
+import { AppError } from '../../shared/errors.js';
 import type { Io } from '../io.js';
 import { existingLedgerPath } from '../ledger-file.js';
 import { describeStatus, exitCodeForStatus, sendRun } from '../send-run.js';
@@ -10,6 +11,8 @@ export interface ResumeOptions {
   runId: string;
   db?: string | undefined;
   resendUnknown: boolean;
+  /** `--retry-failed [CODES]`: '' for every provable failed row, else comma-separated codes; undefined when not given. */
+  retryFailed?: string | undefined;
   json: boolean;
   quiet: boolean;
   /** Wait for deferred rows' send windows (false: --no-wait). */
@@ -20,18 +23,37 @@ export interface ResumeOptions {
   webhooksPort?: number | undefined;
 }
 
+/** `--retry-failed` alone means every provable failed row; with a value, the rows failed with those codes. */
+export function parseRetryFailed(value: string | undefined): { codes?: readonly string[] } | undefined {
+  if (value === undefined) return undefined;
+  const codes = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  if (codes.length === 0) return {};
+  const bad = codes.find((c) => !/^[A-Za-z0-9_]{1,40}$/.test(c));
+  if (bad !== undefined) throw new AppError('ERR_USAGE', `--retry-failed takes error codes separated by commas (e.g. 40318,10011), not "${bad}"`);
+  return { codes };
+}
+
 export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
   const ledger = new Ledger(existingLedgerPath(o.db, io));
   try {
     const existing = ledger.getRun(o.runId);
     // A sandbox run resumes against a fresh simulator: it must never reach the real API.
     const api = existing.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
-    const { run, spec, inDoubt, reopened } = await prepareResume(ledger, o.runId, { resendUnknown: o.resendUnknown, signal: io.signal });
+    const retryFailed = parseRetryFailed(o.retryFailed);
+    const { run, spec, inDoubt, reopened, requeued } = await prepareResume(ledger, o.runId, {
+      resendUnknown: o.resendUnknown,
+      ...(retryFailed === undefined ? {} : { retryFailed }),
+      signal: io.signal,
+    });
     if (!o.quiet) {
       if (inDoubt > 0) {
         io.stderr(`${inDoubt} row(s) were in flight when the run stopped; they are now unknown (Telnyx may have sent them) and will not be sent again\n`);
       }
       if (reopened > 0) io.stderr(`--resend-unknown: sending ${reopened} unknown row(s) again; those recipients may get a second message\n`);
+      if (retryFailed !== undefined) {
+        const which = retryFailed.codes === undefined ? '' : ` with ${retryFailed.codes.join(', ')}`;
+        io.stderr(`--retry-failed: re-queued ${requeued} failed row(s)${which} whose answers prove no message was created\n`);
+      }
     }
     const counts = ledger.counts(run.rid);
     if (settleIfNothingLeft(ledger, run, counts, Date.now())) {

@@ -88,24 +88,71 @@ describe('Dispatcher', () => {
     expect(ledger.message(rid, 2)).toMatchObject({ status: 'unknown' });
   });
 
-  it('retries retryable and throttled answers through the gates, then gives up as failed', async () => {
-    seed(2);
-    const sender = new ScriptedSender((m, call) => {
-      if (m.row === 1) return call < 3 ? { kind: 'retryable', code: '10007', detail: 'internal', httpStatus: 500 } : accepted(1);
-      return { kind: 'throttled', code: '40318', detail: 'queue full', httpStatus: 429, retryAfterMs: 10 };
-    });
+  it('retries retryable answers through the gates; a retryable first answer is p-retry\'s first failure', async () => {
+    seed(1);
+    const sender = new ScriptedSender((m, call) => (call < 3 ? { kind: 'retryable', code: '10037', detail: 'unavailable', httpStatus: 503 } : accepted(m.row)));
     const retries: DispatchEvent[] = [];
     const summary = await dispatcher(sender, { onEvent: (e) => e.type === 'retry' && retries.push(e) }).run();
-    expect(summary).toMatchObject({ sent: 1, failed: 1 });
-    // The first attempt runs outside p-retry; its retryable answer is still p-retry's first failure.
-    expect(retries.filter((e) => e.type === 'retry' && e.row === 1)).toEqual([
-      { type: 'retry', row: 1, attempt: 1, kind: 'retryable', code: '10007' },
-      { type: 'retry', row: 1, attempt: 2, kind: 'retryable', code: '10007' },
+    expect(summary).toMatchObject({ stop: 'completed', sent: 1, failed: 0 });
+    expect(retries).toEqual([
+      { type: 'retry', row: 1, attempt: 1, kind: 'retryable', code: '10037' },
+      { type: 'retry', row: 1, attempt: 2, kind: 'retryable', code: '10037' },
     ]);
     expect(ledger.message(rid, 1)).toMatchObject({ status: 'sent', attempts: 3 });
-    expect(ledger.message(rid, 2)).toMatchObject({ status: 'failed', attempts: 3, errorCode: '40318' });
-    expect(ledger.message(rid, 2)?.errorDetail).toMatch(/gave up after 3 attempts/);
     expect(ledger.attempts(rid, 1).map((a) => a.outcome)).toEqual(['retryable', 'retryable', 'accepted']);
+  });
+
+  it('retries throttled answers beyond retry.attempts, slowing the run; the row is never failed', async () => {
+    seed(2);
+    // Row 2 is refused for rate seven times: more than the 3 attempts a retryable answer may use.
+    const sender = new ScriptedSender((m, call) =>
+      m.row === 2 && call <= 7 ? { kind: 'throttled', code: '40318', detail: 'queue full', httpStatus: 429, retryAfterMs: 5 } : accepted(m.row),
+    );
+    const rates: number[] = [];
+    const d = dispatcher(sender, { onEvent: (e) => e.type === 'rate' && rates.push(e.ratePerSecond) });
+    const summary = await d.run();
+    expect(summary).toMatchObject({ stop: 'completed', sent: 2, failed: 0 });
+    expect(ledger.message(rid, 2)).toMatchObject({ status: 'sent', attempts: 8 });
+    expect(ledger.attempts(rid, 2).filter((a) => a.outcome === 'throttled')).toHaveLength(7);
+    // The first throttled answer halved the run's rate.
+    expect(rates[0]).toBe(5000);
+  });
+
+  it('a row that runs out of attempts on answers that created nothing stops the run; the row stays pending', async () => {
+    seed(3);
+    const sender = new ScriptedSender((m) => (m.row === 2 ? { kind: 'retryable', code: '10037', detail: 'Telnyx 503', httpStatus: 503 } : accepted(m.row)));
+    const summary = await dispatcher(sender, { rate: { messagesPerSecond: 10_000, perSenderPerSecond: 10_000, maxConcurrent: 1, countParts: false } }).run();
+    expect(summary.stop).toBe('fatal');
+    expect(summary.fatal).toMatchObject({ code: '10037', httpStatus: 503 });
+    expect(summary.fatal?.detail).toMatch(/gave up after 3 attempts of one row: Telnyx 503; no message was created/);
+    expect(sender.calls.filter((c) => c.row === 2)).toHaveLength(3);
+    expect(ledger.message(rid, 2)).toMatchObject({ status: 'pending', attempts: 3 });
+    expect(ledger.counts(rid)).toMatchObject({ failed: 0, sending: 0 });
+  });
+
+  it('an API that cannot be reached for 20 attempts in a row stops the run, every unsent row pending', async () => {
+    seed(100);
+    const sender = new ScriptedSender(() => ({ kind: 'unreachable', code: 'ECONNREFUSED', detail: 'connect ECONNREFUSED 127.0.0.1:9', httpStatus: null }));
+    const summary = await dispatcher(sender, {
+      endpoint: 'TELNYX_BASE_URL http://127.0.0.1:9/v2',
+      retry: { attempts: 100, minDelayMs: 1, maxDelayMs: 2 },
+    }).run();
+    expect(summary.stop).toBe('fatal');
+    expect(summary.fatal?.code).toBe('unreachable');
+    expect(summary.fatal?.detail).toMatch(/^cannot reach TELNYX_BASE_URL http:\/\/127\.0\.0\.1:9\/v2 \(20 attempts in a row over [\d.]+ s\): connect ECONNREFUSED/);
+    // Requests already in flight when the 20th answer came back settle; nothing more is tried.
+    expect(sender.calls.length).toBeLessThanOrEqual(20 + 8);
+    expect(ledger.counts(rid)).toMatchObject({ pending: 100, failed: 0, sending: 0 });
+  });
+
+  it('an answer from the API in between resets the count of unreachable attempts', async () => {
+    seed(30);
+    // Every third row gets through; the others cannot connect on their first try and do on their second.
+    const sender = new ScriptedSender((m, call) =>
+      m.row % 3 === 0 || call > 1 ? accepted(m.row) : { kind: 'unreachable', code: 'ECONNREFUSED', detail: 'refused', httpStatus: null },
+    );
+    const summary = await dispatcher(sender, { rate: { messagesPerSecond: 10_000, perSenderPerSecond: 10_000, maxConcurrent: 1, countParts: false } }).run();
+    expect(summary).toMatchObject({ stop: 'completed', sent: 30, failed: 0 });
   });
 
   it('stops at a fatal answer: in-flight rows settle, the fatal row and the rest stay pending', async () => {

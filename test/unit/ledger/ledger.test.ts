@@ -6,6 +6,7 @@ import { migrations } from '../../../src/ledger/migrations.js';
 import { canMove, rowStatuses, transitions } from '../../../src/ledger/states.js';
 import { isAppError } from '../../../src/shared/errors.js';
 import { tempDir } from '../../helpers/temp.js';
+import { seedRun } from '../../helpers/ledger.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let file: string;
@@ -44,7 +45,8 @@ describe('state table', () => {
     expect(transitions.sending).toEqual(['sent', 'failed', 'unknown', 'pending']);
     expect(transitions.unknown).toEqual(['pending', 'sent']);
     expect(transitions.deferred).toEqual(['sending', 'deferred', 'expired', 'skipped']);
-    for (const final of ['sent', 'failed', 'skipped', 'expired'] as const) for (const to of rowStatuses) expect(canMove(final, to)).toBe(false);
+    expect(transitions.failed).toEqual(['pending']);
+    for (const final of ['sent', 'skipped', 'expired'] as const) for (const to of rowStatuses) expect(canMove(final, to)).toBe(false);
   });
 });
 
@@ -85,6 +87,38 @@ describe('Ledger', () => {
     expect(ledger.nextPending(rid, 0, 10)).toEqual([]);
     expect(ledger.reopenUnknown(rid)).toBe(2);
     expect(ledger.nextPending(rid, 0, 10).map((m) => m.row)).toEqual([1, 2]);
+  });
+
+  it('re-queues for --retry-failed only failed rows whose every attempt proves nothing was created', () => {
+    const r2 = seedRun(ledger, 'r-retry', Array.from({ length: 8 }, (_, i) => ({ to: `+1415555020${i}`, sender: '+18445550001', text: 'hi' })));
+    // Each row: its attempts (outcome, HTTP status, Telnyx code), then the row fails with the last code.
+    const histories: [string, number | null, string | null][][] = [
+      [['throttled', 429, '40318'], ['throttled', 429, '40318']], // 1: an old "gave up" on throttling
+      [['unreachable', null, 'ECONNREFUSED']], // 2: never reached the API
+      [['retryable', null, 'ECONNREFUSED'], ['retryable', 503, '10037']], // 3: an old ledger's connect failure and a 503
+      [['rejected', 422, '40310']], // 4: refused by Telnyx
+      [['retryable', 500, '10007'], ['throttled', 429, '40318']], // 5: an old 500 that was retried: in doubt today
+      [['in_doubt', 502, null], ['rejected', 422, '40310']], // 6: an earlier attempt may have created it
+      [['throttled', 429, '10011']], // 7: refused for rate
+      [], // 8: no attempt recorded: nothing proves anything
+    ];
+    histories.forEach((attempts, i) => {
+      const row = i + 1;
+      ledger.commit(r2, { sending: [{ row, at: 1 }], outcomes: [], attempts: [] });
+      ledger.commit(r2, {
+        sending: [],
+        outcomes: [{ row, status: 'failed', errorCode: attempts.at(-1)?.[2] ?? 'x', errorDetail: 'gave up', at: 2 }],
+        attempts: attempts.map(([outcome, httpStatus, telnyxCode], n) => ({ row, attempt: n + 1, startedAt: 1, latencyMs: 1, httpStatus, outcome, telnyxCode, detail: 'd' })),
+      });
+    });
+    expect(ledger.reopenFailed(r2, ['40318', '10011'])).toBe(2);
+    expect(ledger.nextPending(r2, 0, 10).map((m) => m.row)).toEqual([1, 7]);
+    expect(ledger.message(r2, 1)?.errorDetail).toBe('re-queued by --retry-failed after: gave up');
+    expect(ledger.reopenFailed(r2, undefined)).toBe(3);
+    expect(ledger.nextPending(r2, 0, 10).map((m) => m.row)).toEqual([1, 2, 3, 4, 7]);
+    expect([5, 6, 8].map((row) => ledger.message(r2, row)?.status)).toEqual(['failed', 'failed', 'failed']);
+    // The other run's rows are untouched.
+    expect(ledger.counts(rid).failed).toBe(0);
   });
 
   it('defers rows until their window opens, and expires what was never sent', () => {

@@ -19,6 +19,8 @@ describe('run metrics', () => {
     m.onEvent({ type: 'attempt', row: 2, kind: 'accepted' });
     m.onEvent({ type: 'outcome', row: 2, status: 'sent', parts: 2, code: null });
     m.onEvent({ type: 'attempt', row: 3, kind: 'retryable' });
+    m.onEvent({ type: 'attempt', row: 3, kind: 'unreachable' });
+    m.onEvent({ type: 'odd_answer', row: 3, fields: ['cost.amount'] });
     m.onEvent({ type: 'retry', row: 3, attempt: 1, kind: 'retryable', code: '10007' });
     m.onEvent({ type: 'attempt', row: 3, kind: 'in_doubt' });
     m.onEvent({ type: 'outcome', row: 3, status: 'unknown', parts: 1, code: null });
@@ -37,6 +39,7 @@ describe('run metrics', () => {
       'classification=fatal': 0,
       'classification=throttled': 1,
       'classification=retryable': 1,
+      'classification=unreachable': 1,
       'classification=in_doubt': 1,
     });
     // Two accepted within the first second: 2 msg/s.

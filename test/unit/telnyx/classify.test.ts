@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { AppError } from '../../../src/shared/errors.js';
-import { classifySendError, isTelnyxCode, type SendFailure } from '../../../src/telnyx/classify.js';
+import { abortRules, apiRules, classifySendError, isTelnyxCode, networkRules, type SendFailure } from '../../../src/telnyx/classify.js';
 import {
   TelnyxAbortedError,
   TelnyxNetworkError,
@@ -49,6 +49,10 @@ const table: [string, unknown, Expected][] = [
   ['404 without a Telnyx body (wrong base URL)', api(404, 'html'), { kind: 'fatal', status: 404 }],
   ['403 without a Telnyx body (WAF)', api(403, 'none'), { kind: 'fatal', status: 403 }],
   ['405 without a Telnyx body', api(405, 'none'), { kind: 'fatal', status: 405 }],
+  ['404 with a Telnyx body (base URL without /v2)', api(404, ['10005']), { kind: 'fatal', code: '10005', status: 404 }],
+  ['404 empty body', api(404, 'none'), { kind: 'fatal', status: 404 }],
+  ['a header the client cannot send (UND_ERR_INVALID_ARG)', network('UND_ERR_INVALID_ARG', 'connect'), { kind: 'fatal', code: 'UND_ERR_INVALID_ARG' }],
+  ['an invalid header character (ERR_INVALID_CHAR)', network('ERR_INVALID_CHAR', 'connect'), { kind: 'fatal', code: 'ERR_INVALID_CHAR' }],
 
   // throttled: wait (Retry-After, else x-ratelimit-reset, else caller's backoff) and retry
   ['429 10011 with Retry-After', api(429, ['10011'], { 'retry-after': '2', 'x-ratelimit-reset': '9' }), { kind: 'throttled', code: '10011', status: 429, retryAfterMs: 2000 }],
@@ -72,7 +76,6 @@ const table: [string, unknown, Expected][] = [
   ['422 40316 invalid media', api(422, ['40316']), { kind: 'rejected', code: '40316', status: 422 }],
   ['422 40317 invalid send_at', api(422, ['40317']), { kind: 'rejected', code: '40317', status: 422 }],
   ['422 40328 alphanumeric not supported', api(422, ['40328']), { kind: 'rejected', code: '40328', status: 422 }],
-  ['404 with a Telnyx body', api(404, ['10005']), { kind: 'rejected', code: '10005', status: 404 }],
   ['403 with a message-level code', api(403, ['40305']), { kind: 'rejected', code: '40305', status: 403 }],
   ['413 with a Telnyx body', api(413, ['10015']), { kind: 'rejected', code: '10015', status: 413 }],
   ['client refused the request', new TelnyxRequestInvalidError('9 recipients'), { kind: 'rejected' }],
@@ -81,28 +84,38 @@ const table: [string, unknown, Expected][] = [
   ['503 without a body', api(503, 'none'), { kind: 'retryable', status: 503 }],
   ['503 HTML from a proxy', api(503, 'html'), { kind: 'retryable', status: 503 }],
   ['503 10037 with Retry-After', api(503, ['10037'], { 'retry-after': '5' }), { kind: 'retryable', code: '10037', status: 503, retryAfterMs: 5000 }],
-  ['500 10007 Telnyx body', api(500, ['10007']), { kind: 'retryable', code: '10007', status: 500 }],
-  ['501 with a Telnyx body', api(501, ['10007']), { kind: 'retryable', code: '10007', status: 501 }],
-  ['ECONNREFUSED (connect)', network('ECONNREFUSED', 'connect'), { kind: 'retryable', code: 'ECONNREFUSED' }],
-  ['ENOTFOUND (connect)', network('ENOTFOUND', 'connect'), { kind: 'retryable', code: 'ENOTFOUND' }],
-  ['UND_ERR_CONNECT_TIMEOUT (connect)', network('UND_ERR_CONNECT_TIMEOUT', 'connect'), { kind: 'retryable', code: 'UND_ERR_CONNECT_TIMEOUT' }],
-  ['our timeout while queued', aborted('timeout', 'connect'), { kind: 'retryable' }],
+  ['UND_ERR_SOCKET before the write', network('UND_ERR_SOCKET', 'connect'), { kind: 'retryable', code: 'UND_ERR_SOCKET' }],
+  ['ECONNRESET before the write', network('ECONNRESET', 'connect'), { kind: 'retryable', code: 'ECONNRESET' }],
   ['caller abort before sending', aborted('aborted', 'connect'), { kind: 'retryable' }],
+
+  // unreachable: nothing was written because the API could not be reached
+  ['ECONNREFUSED (connect)', network('ECONNREFUSED', 'connect'), { kind: 'unreachable', code: 'ECONNREFUSED' }],
+  ['ENOTFOUND (connect)', network('ENOTFOUND', 'connect'), { kind: 'unreachable', code: 'ENOTFOUND' }],
+  ['EAI_AGAIN (connect)', network('EAI_AGAIN', 'connect'), { kind: 'unreachable', code: 'EAI_AGAIN' }],
+  ['EHOSTUNREACH (connect)', network('EHOSTUNREACH', 'connect'), { kind: 'unreachable', code: 'EHOSTUNREACH' }],
+  ['UND_ERR_CONNECT_TIMEOUT (connect)', network('UND_ERR_CONNECT_TIMEOUT', 'connect'), { kind: 'unreachable', code: 'UND_ERR_CONNECT_TIMEOUT' }],
+  ['TLS: wrong version (connect)', network('ERR_SSL_WRONG_VERSION_NUMBER', 'connect'), { kind: 'unreachable', code: 'ERR_SSL_WRONG_VERSION_NUMBER' }],
+  ['TLS: self-signed certificate (connect)', network('DEPTH_ZERO_SELF_SIGNED_CERT', 'connect'), { kind: 'unreachable', code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }],
+  ['TLS: bad certificate name (connect)', network('ERR_TLS_CERT_ALTNAME_INVALID', 'connect'), { kind: 'unreachable', code: 'ERR_TLS_CERT_ALTNAME_INVALID' }],
+  ['our timeout before a connection', aborted('timeout', 'connect'), { kind: 'unreachable' }],
 
   // in doubt: may have created a message; never retried automatically
   ['ECONNRESET after write', network('ECONNRESET', 'after_write'), { kind: 'in_doubt', code: 'ECONNRESET' }],
   ['UND_ERR_SOCKET after write', network('UND_ERR_SOCKET', 'after_write'), { kind: 'in_doubt', code: 'UND_ERR_SOCKET' }],
   ['UND_ERR_HEADERS_TIMEOUT', network('UND_ERR_HEADERS_TIMEOUT', 'after_write'), { kind: 'in_doubt', code: 'UND_ERR_HEADERS_TIMEOUT' }],
   ['UND_ERR_BODY_TIMEOUT', network('UND_ERR_BODY_TIMEOUT', 'after_write'), { kind: 'in_doubt', code: 'UND_ERR_BODY_TIMEOUT' }],
-  ['ECONNREFUSED reported after write is still in doubt', network('ECONNREFUSED', 'after_write'), { kind: 'in_doubt', code: 'ECONNREFUSED' }],
   ['our timeout after write', aborted('timeout', 'after_write'), { kind: 'in_doubt' }],
   ['caller abort after write', aborted('aborted', 'after_write'), { kind: 'in_doubt' }],
   ['502 without a body', api(502, 'none'), { kind: 'in_doubt', status: 502 }],
   ['502 even with a Telnyx body', api(502, ['10007']), { kind: 'in_doubt', code: '10007', status: 502 }],
   ['504 gateway timeout', api(504, 'html'), { kind: 'in_doubt', status: 504 }],
+  ['500 10007 even with a Telnyx body', api(500, ['10007']), { kind: 'in_doubt', code: '10007', status: 500 }],
+  ['501 with a Telnyx body', api(501, ['10007']), { kind: 'in_doubt', code: '10007', status: 501 }],
   ['500 HTML body', api(500, 'html'), { kind: 'in_doubt', status: 500 }],
   ['500 empty body', api(500, 'none'), { kind: 'in_doubt', status: 500 }],
+  ['ECONNREFUSED reported after write', network('ECONNREFUSED', 'after_write'), { kind: 'in_doubt', code: 'ECONNREFUSED' }],
   ['302 redirect', api(302, 'none'), { kind: 'in_doubt', status: 302 }],
+  ['2xx without a message id', new TelnyxResponseInvalidError({ status: 200, reason: 'data.id: missing', bodyText: '{"data":{}}' }), { kind: 'in_doubt', status: 200 }],
   ['2xx with an unreadable body', new TelnyxResponseInvalidError({ status: 200, reason: 'not JSON', bodyText: '<' }), { kind: 'in_doubt', status: 200 }],
   ['an unknown AppError', new AppError('ERR_INTERNAL', 'boom'), { kind: 'in_doubt' }],
   ['a plain Error', new TypeError('x is undefined'), { kind: 'in_doubt' }],
@@ -134,5 +147,14 @@ describe('isTelnyxCode', () => {
     expect(isTelnyxCode(network('ECONNRESET', 'after_write'), 'ECONNRESET')).toBe(false);
     expect(isTelnyxCode(new Error('40310'), '40310')).toBe(false);
     expect(isTelnyxCode(undefined, '40310')).toBe(false);
+  });
+});
+
+describe('the rule lists', () => {
+  test('every rule gives its reason in one line, and each list ends with a catch-all', () => {
+    for (const rules of [apiRules, networkRules, abortRules]) {
+      for (const rule of rules) expect(rule.why).toMatch(/^[^\n]{10,120}$/);
+      expect(rules.at(-1)!.when(undefined as never)).toBe(true);
+    }
   });
 });

@@ -1,0 +1,35 @@
+/** What the end-to-end tests of runs share: a simulator too fast to throttle, and reading a run's outcome. */
+import type { InProcessSimulator } from '../../src/telnyx/simulator/index.js';
+import { runCli } from './cli.js';
+
+/** Simulator rates far above any test's, no receipts: what a run sends is what its own limits allow. */
+export const fastSim = {
+  accountRate: 100_000,
+  mmsAccountRate: 100_000,
+  senderRates: { longCode: 100_000, tollFree: 100_000, shortCode: 100_000 },
+  webhooks: { enabled: false },
+};
+
+export interface RunStatusJson {
+  run_id: string;
+  state: string;
+  counts: Record<string, number>;
+  stop: { code: string | null; detail: string | null } | null;
+}
+
+/** `bulktext status <run> --json` against the ledger `db`. */
+export async function statusOf(db: string, runId: string): Promise<RunStatusJson> {
+  return JSON.parse((await runCli(['status', runId, '--db', db, '--json'])).stdout) as RunStatusJson;
+}
+
+/** The run id `run` prints on stderr as soon as the run exists. */
+export function runIdFrom(stderr: string): string {
+  const m = /run (\d{8}-\d{6}-[0-9a-f]{4})/.exec(stderr);
+  if (m === null) throw new Error(`no run id in: ${stderr}`);
+  return m[1]!;
+}
+
+/** Recipients the simulator accepted more than once (must always be empty). */
+export function textedTwice(s: InProcessSimulator, numbers: string[]): string[] {
+  return numbers.filter((n) => s.messages.byRecipient(n).length > 1);
+}
