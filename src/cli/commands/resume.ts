@@ -1,7 +1,7 @@
 import { prepareResume, settleIfNothingLeft } from '../../campaign/resume-run.js';
 import { runStatus } from '../../campaign/status.js';
-import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
-import { Ledger } from '../../ledger/ledger.js';
+import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
+import { openLedger } from '../ledger-file.js';
 import type { Io } from '../io.js';
 import { describeStatus, exitCodeForStatus, sendRun } from '../send-run.js';
 
@@ -20,7 +20,7 @@ export interface ResumeOptions {
 }
 
 export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
-  const ledger = new Ledger(resolveDbPath(o.db, io.env, io.cwd));
+  const ledger = openLedger(o.db, io);
   try {
     const existing = ledger.getRun(o.runId);
     // A sandbox run resumes against a fresh simulator: it must never reach the real API.

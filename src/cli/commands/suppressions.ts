@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { addSuppression, listSuppressions } from '../../campaign/suppressions.js';
 import { resolveDbPath } from '../../config/env.js';
 import { deliveryStoreFor } from '../../ledger/delivery-store.js';
-import { Ledger } from '../../ledger/ledger.js';
+import { openExistingLedger, openLedger } from '../ledger-file.js';
 import { AppError } from '../../shared/errors.js';
 import { E164 } from '../../telnyx/wire.js';
 import type { Io } from '../io.js';
@@ -30,7 +30,8 @@ export function suppressionsCommand(o: SuppressionsOptions, io: Io): number {
     io.stdout(o.json ? '[]\n' : 'no suppressions\n');
     return 0;
   }
-  const ledger = new Ledger(dbPath);
+  // Listing only reads: it works on a read-only ledger.
+  const ledger = changes.length === 0 ? openExistingLedger(dbPath, io) : openLedger(dbPath, io);
   try {
     const now = Date.now();
     for (const n of o.add ?? []) addSuppression(ledger, n, 'manual', 'added with bulktext suppressions --add', now);

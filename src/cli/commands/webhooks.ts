@@ -3,7 +3,7 @@
  * per event on stdout (rejected requests and errors on stderr).
  */
 import { resolveDbPath } from '../../config/env.js';
-import { Ledger } from '../../ledger/ledger.js';
+import { openLedger } from '../ledger-file.js';
 import { AppError } from '../../shared/errors.js';
 import { describeOutcome } from '../../webhooks/apply-event.js';
 import { startWebhookReceiver, type ReceiverLog } from '../../webhooks/receiver.js';
@@ -57,7 +57,7 @@ export async function webhooksCommand(o: WebhooksOptions, io: Io): Promise<numbe
   const publicKey = resolvePublicKey(o.publicKey, io.env);
   if (io.signal.aborted) return 0;
   const dbPath = resolveDbPath(o.db, io.env, io.cwd);
-  const ledger = new Ledger(dbPath);
+  const ledger = openLedger(dbPath, io);
   try {
     const receiver = await startWebhookReceiver({
       ledger,
