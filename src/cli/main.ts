@@ -152,8 +152,10 @@ export async function main(argv: string[]): Promise<number> {
           .positional('run-id', { type: 'string', demandOption: true })
           .option('db', dbOption)
           .option('format', { choices: ['csv', 'json'] as const, default: 'csv' as const })
-          .option('out', { type: 'string', describe: 'write to this file instead of stdout' }),
-      async (a) => finish(await (await import('./commands/report.js')).reportCommand({ runId: a.runId, db: a.db, format: a.format, out: a.out }, io)),
+          .option('out', { type: 'string', describe: 'write to this file instead of stdout' })
+          .option('raw', { type: 'boolean', default: false, describe: "CSV: cells as stored, without the ' that keeps spreadsheets from running formulas" }),
+      async (a) =>
+        finish(await (await import('./commands/report.js')).reportCommand({ runId: a.runId, db: a.db, format: a.format, out: a.out, raw: a.raw }, io)),
     )
     .command(
       'webhooks',

@@ -96,7 +96,7 @@ describe('a full disk', () => {
     const resumed = await runCli(['resume', list[0]!.run_id, '--db', db, '--json', '--quiet'], { env: env() });
     // Rows whose answer could not be recorded are in doubt (unknown), never sent again: exit 3 or 0.
     expect([0, 3]).toContain(resumed.code);
-    const status = JSON.parse(resumed.stdout) as { state: string; counts: Record<string, number> };
+    const status = JSON.parse(resumed.stdout) as { state: string; counts: { sent: number; unknown: number } };
     expect(status.state).toBe('completed');
     expect(status.counts.sent + status.counts.unknown).toBe(1500);
     expect(numbers.filter((n) => sim!.messages.byRecipient(n).length > 1)).toEqual([]);
