@@ -3,7 +3,6 @@
  * several processes at once. The disk is made "full" with PRAGMA max_page_count in the process under
  * test (BULKTEXT_TEST_MAX_PAGE_COUNT, test only); the size is measured first on a copy of the same run.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,7 +11,7 @@ import { loadJobSpec } from '../../src/config/load-job-spec.js';
 import { startRun } from '../../src/campaign/start-run.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
-import { cliEnv, repoRoot, runCli } from '../helpers/cli.js';
+import { cliEnv, repoRoot, runCli, startProcess } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -130,13 +129,8 @@ describe('a ledger that is not a usable file', () => {
 
 describe('a read-only ledger (file 0444 in a folder 0555, opened by an unprivileged user)', () => {
   const asNobody = { uid: 65534, gid: 65534 };
-  const nobodyCan = (() => {
-    try {
-      return process.getuid?.() === 0;
-    } catch {
-      return false;
-    }
-  })();
+  // Only root can run a child as another user; as that user, chmod really does make the files read-only.
+  const nobodyCan = process.getuid?.() === 0;
 
   it.skipIf(!nobodyCan)('status and report read it; run refuses with exit 2 naming the file', async () => {
     const dir = path.join(tmp.dir, 'ro');
@@ -150,20 +144,7 @@ describe('a read-only ledger (file 0444 in a folder 0555, opened by an unprivile
     chmodSync(db, 0o444);
     chmodSync(dir, 0o555);
     chmodSync(tmp.dir, 0o755);
-    const asUser = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'bulktext.js'), ...args], { cwd: tmp.dir, env: cliEnv(), ...asNobody });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr });
-        });
-      });
+    const asUser = (args: string[]) => runCli(args, { cwd: tmp.dir, ...asNobody });
     const status = await asUser(['status', runId, '--db', db, '--json']);
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);
@@ -185,19 +166,7 @@ describe('a new ledger opened by several processes at once', () => {
       const ledgerModule = path.join(repoRoot, 'dist', 'ledger', 'ledger.js');
       const script = `const { Ledger } = await import(${JSON.stringify(ledgerModule)}); const l = new Ledger(process.argv[1]); l.listRuns(); l.close();`;
       const results = await Promise.all(
-        Array.from({ length: n }, () =>
-          new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-            const child = spawn(process.execPath, ['--input-type=module', '-e', script, db], { stdio: ['ignore', 'ignore', 'pipe'] });
-            let stderr = '';
-            child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-            const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-            child.on('error', reject);
-            child.on('close', (code) => {
-              clearTimeout(timer);
-              resolve({ code, stderr });
-            });
-          }),
-        ),
+        Array.from({ length: n }, () => startProcess(process.execPath, ['--input-type=module', '-e', script, db]).done),
       );
       expect(results.map((r) => r.stderr)).toEqual(results.map(() => ''));
       expect(results.map((r) => r.code)).toEqual(results.map(() => 0));

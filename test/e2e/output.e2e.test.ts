@@ -2,12 +2,11 @@
  * End to end: output like a good Unix tool (a closed pipe, a full device, a missing folder, an atomic
  * --out) and a CSV report that spreadsheets open as data, not formulas.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spreadsheetSafe } from '../../src/cli/commands/report.js';
-import { binPath, runCli } from '../helpers/cli.js';
+import { binPath, runCli, startProcess } from '../helpers/cli.js';
 import { validNumbers, writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -35,24 +34,13 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 /** Runs `cli … [| reader]` in sh; returns the CLI's own exit status and what reached stderr. */
-function pipeline(command: string): Promise<{ status: number; stderr: string; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    // `{ cli; echo status=$? >&2; } | head`: the CLI's own exit status, with only its stdout in the pipe.
-    const [left, right] = command.split(' | ');
-    const line = right === undefined ? `${left}; echo "status=$?" >&2` : `{ ${left}; echo "status=$?" >&2; } | ${right}`;
-    const child = spawn('/bin/sh', ['-c', line], { cwd: tmp.dir, env: { PATH: process.env.PATH } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(timer);
-      const m = /status=(\d+)\n$/.exec(stderr);
-      resolve({ status: m === null ? -1 : Number(m[1]), stderr: stderr.replace(/status=\d+\n$/, ''), stdout });
-    });
-  });
+async function pipeline(command: string): Promise<{ status: number; stderr: string; stdout: string }> {
+  // `{ cli; echo status=$? >&2; } | head`: the CLI's own exit status, with only its stdout in the pipe.
+  const [left, right] = command.split(' | ');
+  const line = right === undefined ? `${left}; echo "status=$?" >&2` : `{ ${left}; echo "status=$?" >&2; } | ${right}`;
+  const r = await startProcess('/bin/sh', ['-c', line], { cwd: tmp.dir, env: { PATH: process.env.PATH } }).done;
+  const m = /status=(\d+)\n$/.exec(r.stderr);
+  return { status: m === null ? -1 : Number(m[1]), stderr: r.stderr.replace(/status=\d+\n$/, ''), stdout: r.stdout };
 }
 
 const cli = `"${process.execPath}" "${binPath}"`;
