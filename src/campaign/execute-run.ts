@@ -10,6 +10,7 @@ import { createTelnyxClient } from '../telnyx/client.js';
 import { createMessageSender, type SendTemplate } from '../telnyx/message-sender.js';
 import { TelnyxCode, type SendKind } from '../telnyx/wire.js';
 import { isAppError } from '../shared/errors.js';
+import { cleanupAfter, ledgerStorageError } from '../ledger/storage-error.js';
 import { currentProcess } from '../shared/process-probe.js';
 import { createAdmission } from './admission.js';
 import { senderCount } from './senders.js';
@@ -74,6 +75,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
   const optedOut = watchSuppressions(ledger);
   ledger.setRunState(run.rid, 'running');
   let summary: DispatchSummary | undefined;
+  let failed: unknown;
   let state: RunState = 'interrupted';
   try {
     const admission = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
@@ -136,16 +138,20 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now() } : {});
     }
     return { summary, state };
-  } catch (err) {
-    try {
-      ledger.setRunState(run.rid, 'interrupted', { stopCode: isAppError(err, 'ERR_LEDGER_IO') ? 'ledger_io' : 'internal', stopDetail: (err as Error).message });
-    } catch {
-      // The ledger itself failed (a full disk): the run stays `running` under a dead owner, which resume takes over.
-    }
+  } catch (thrown) {
+    // While sending, a full disk or a broken file stops the run resumable (exit 4), never as a bug.
+    const err = ledgerStorageError(thrown, ledger.path, 'sending');
+    // The ledger itself may have failed (a full disk): then the run stays `running` under a dead owner,
+    // which resume takes over. Either way the first error is the one reported.
+    failed = cleanupAfter(err, () =>
+      ledger.setRunState(run.rid, 'interrupted', { stopCode: isAppError(err, 'ERR_LEDGER_IO') ? 'ledger_io' : 'internal', stopDetail: (err as Error).message }),
+    );
     throw err;
   } finally {
     optedOut.stop();
-    ledger.setOwner(run.rid, null);
+    // Clearing the owner writes too: on a full disk it fails again, and must not hide why the run stopped.
+    if (failed === undefined) ledger.setOwner(run.rid, null);
+    else cleanupAfter(failed, () => ledger.setOwner(run.rid, null));
     await client.close().catch(() => {});
   }
 }

@@ -6,6 +6,7 @@ import type { JobSpec } from '../config/job-spec.js';
 import { hashSource, type IngestStats } from '../ingest/index.js';
 import type { Ledger, RunRecord, Trigger } from '../ledger/ledger.js';
 import type { PlanTally } from '../plan/types.js';
+import { cleanupAfter } from '../ledger/storage-error.js';
 import { AppError } from '../shared/errors.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
 import { newRunId } from './run-id.js';
@@ -66,8 +67,8 @@ export async function startRun(
     });
     return { run: ledger.getRun(run.runId), ingest: stats, estimate };
   } catch (err) {
-    // Nothing was sent: a run that could not be ingested leaves no trace to block the next one.
-    ledger.deleteRun(run.rid);
-    throw err;
+    // Nothing was sent: a run that could not be ingested leaves no trace to block the next one. On a
+    // full disk the delete may fail too; the ingest error is still the one to report (resume re-ingests).
+    throw cleanupAfter(err, () => ledger.deleteRun(run.rid));
   }
 }

@@ -26,6 +26,11 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   ERR_PLAN_MISMATCH: ExitCode.usage,
   ERR_WEBHOOK_KEY: ExitCode.usage,
   ERR_SCHEDULE_INVALID: ExitCode.usage,
+  // The ledger cannot be used (full disk, read-only, corrupt, not a ledger, too new) before anything was sent.
+  ERR_LEDGER_UNUSABLE: ExitCode.usage,
+  ERR_LEDGER_SCHEMA: ExitCode.usage,
+  // Standard output or a --out file could not be written (a closed pipe is not an error: exit 0).
+  ERR_OUTPUT: ExitCode.usage,
   ERR_RUN_ABORTED: ExitCode.aborted,
   // A full disk or an I/O error is not a bug: the run stops, resumable once the disk is fixed.
   ERR_LEDGER_IO: ExitCode.aborted,

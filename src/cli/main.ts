@@ -5,6 +5,8 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { resolveDbPath } from '../config/env.js';
+import { ledgerStorageError } from '../ledger/storage-error.js';
 import { AppError, describeError } from '../shared/errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -28,6 +30,18 @@ function createIo(): { io: Io; dispose: () => void } {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A reader that went away (`bulktext report … | head -1`) ends the command quietly, as `git log | head`
+  // does; any other failure to write standard output (`> /dev/full`) is one clear line and exit 2.
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(ExitCode.ok);
+    process.stderr.write(`bulktext: cannot write to standard output: ${err.message}\n`);
+    process.exit(ExitCode.usage);
+  };
+  // Progress and hints on a closed stderr are dropped; the command (perhaps a run mid-send) goes on.
+  const onStderrError = () => {};
+  // Left in place after the command returns: its last writes may fail after that.
+  process.stdout.on('error', onStdoutError);
+  process.stderr.on('error', onStderrError);
   const io: Io = {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
@@ -72,6 +86,8 @@ const dbOption = { type: 'string', describe: 'ledger file (default: $BULKTEXT_DB
 export async function main(argv: string[]): Promise<number> {
   const { io, dispose } = createIo();
   let exitCode: number = ExitCode.ok;
+  // The ledger the command names, so a storage failure that reaches this edge can name the file.
+  let dbOptionGiven: string | undefined;
   const finish = (code: number) => {
     exitCode = code;
   };
@@ -162,8 +178,10 @@ export async function main(argv: string[]): Promise<number> {
           .positional('run-id', { type: 'string', demandOption: true })
           .option('db', dbOption)
           .option('format', { choices: ['csv', 'json'] as const, default: 'csv' as const })
-          .option('out', { type: 'string', describe: 'write to this file instead of stdout' }),
-      async (a) => finish(await (await import('./commands/report.js')).reportCommand({ runId: a.runId, db: a.db, format: a.format, out: a.out }, io)),
+          .option('out', { type: 'string', describe: 'write to this file instead of stdout' })
+          .option('raw', { type: 'boolean', default: false, describe: "CSV: cells as stored, without the ' that keeps spreadsheets from running formulas" }),
+      async (a) =>
+        finish(await (await import('./commands/report.js')).reportCommand({ runId: a.runId, db: a.db, format: a.format, out: a.out, raw: a.raw }, io)),
     )
     .command(
       'webhooks',
@@ -248,6 +266,9 @@ export async function main(argv: string[]): Promise<number> {
           ),
         ),
     )
+    .middleware((a) => {
+      if (typeof a['db'] === 'string') dbOptionGiven = a['db'];
+    })
     .demandCommand(1, 'name a command')
     .strict()
     .help()
@@ -268,7 +289,9 @@ export async function main(argv: string[]): Promise<number> {
 
   try {
     await parser.parseAsync();
-  } catch (err) {
+  } catch (thrown) {
+    // A full disk or a broken ledger file is the operator's to fix, not a bug (exit 2; exit 4 while sending).
+    const err = ledgerStorageError(thrown, resolveDbPath(dbOptionGiven, io.env, io.cwd), 'before-sending');
     exitCode = exitCodeFor(err);
     const message = describeError(err);
     io.stderr(`bulktext: ${message}\n`);

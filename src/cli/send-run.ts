@@ -12,7 +12,7 @@ import type { Io } from './io.js';
 import { startRunMetricsServer } from '../metrics/index.js';
 import { deliveryCounts } from '../campaign/delivery-report.js';
 import { startWebhookReceiver } from '../webhooks/receiver.js';
-import { formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
+import { createRejectionLog, formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
 import { createProgress } from './progress.js';
 
 export interface SendRunOptions {
@@ -91,6 +91,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   const sandbox = o.api === undefined ? await startSimulatorWorker(sandboxOptions(spec)) : undefined;
   const api = o.api ?? { apiKey: 'sandbox', baseUrl: sandbox!.url };
   const publicKey = sandbox?.publicKey ?? receiverKey;
+  const rejections = createRejectionLog((line) => io.stderr(`webhooks: ${line}\n`));
   const receiver =
     publicKey === undefined
       ? undefined
@@ -99,13 +100,14 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
           publicKey,
           port: o.webhooksPort ?? 0,
           onLog: (entry) => {
-            if (entry.type === 'rejected' || entry.type === 'error') io.stderr(`webhooks: ${formatReceiverLog(entry, Date.now())}\n`);
+            if (entry.type === 'rejected') rejections.add(entry);
+            else if (entry.type === 'error') io.stderr(`webhooks: ${formatReceiverLog(entry, Date.now())}\n`);
           },
         });
   // The sandbox's receipts go to this run's own receiver and nowhere else — not to the job's webhook_url,
   // a real address outside the machine — so the run ends with real delivery statuses and stays sealed.
   if (sandbox !== undefined && receiver !== undefined) await sandbox.configure({ webhooks: { onlyUrl: receiver.url } });
-  if (receiver !== undefined && sandbox === undefined && !o.quiet) io.stderr(`receiving delivery receipts on ${receiver.url}\n`);
+  if (receiver !== undefined && sandbox === undefined && !o.quiet) io.stderr(`receiving delivery receipts on ${receiver.listening}\n`);
   const before = o.counts ?? ledger.counts(run.rid);
   const progress = createProgress({
     write: io.stderr,
@@ -140,6 +142,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
     progress.stop();
     await metrics?.close();
     await receiver?.close();
+    rejections.close();
     await sandbox?.close();
   }
   const status = runStatus(ledger, ledger.getRun(run.runId));

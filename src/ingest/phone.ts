@@ -29,6 +29,11 @@ export function normalizePhoneReference(raw: string, defaultCountry: string): st
   return parsed !== undefined && parsed.isValid() ? parsed.number : undefined;
 }
 
+/** Whether the library reads an extension in `raw` ("ext. 23", "x45", ";ext=9", "#12"): such a number is not sendable. */
+export function hasExtension(raw: string, defaultCountry: string): boolean {
+  return parsePhoneNumberFromString(raw, defaultCountry as CountryCode, metadataJson)?.ext !== undefined;
+}
+
 /** Metadata methods used below; they exist on the class but its .d.ts declares only a few. */
 interface MetadataApi {
   selectNumberingPlan(countryOrCallingCode: string): void;

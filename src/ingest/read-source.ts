@@ -8,6 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { TextDecoder } from 'node:util';
 import { Parser } from 'csv-parse';
 import type { SourceFormat } from '../config/job-spec.js';
 import { AppError, isAppError } from '../shared/errors.js';
@@ -70,6 +71,30 @@ async function* readChunks(handle: FileHandle, options: OpenSourceOptions): Asyn
     options.onChunk?.(chunk);
     yield chunk;
   }
+}
+
+/**
+ * The file's bytes as UTF-8. A UTF-16 file (spreadsheets save "Unicode text" so) is recognised by its byte
+ * order mark, either order, and re-encoded chunk by chunk; anything else passes through untouched. The hash
+ * (onChunk) has already seen the original bytes. Unpaired surrogates become U+FFFD, which ingest reports.
+ */
+async function* asUtf8(chunks: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  let decoder: TextDecoder | undefined;
+  let first = true;
+  for await (const chunk of chunks) {
+    if (first) {
+      first = false;
+      if (chunk.length >= 2 && chunk[0] === 0xff && chunk[1] === 0xfe) decoder = new TextDecoder('utf-16le');
+      else if (chunk.length >= 2 && chunk[0] === 0xfe && chunk[1] === 0xff) decoder = new TextDecoder('utf-16be');
+    }
+    if (decoder === undefined) yield chunk;
+    else {
+      const text = decoder.decode(chunk, { stream: true });
+      if (text !== '') yield Buffer.from(text, 'utf8');
+    }
+  }
+  const rest = decoder?.decode();
+  if (rest !== undefined && rest !== '') yield Buffer.from(rest, 'utf8');
 }
 
 async function openFile(path: string): Promise<FileHandle> {
@@ -161,7 +186,7 @@ async function openCsv(handle: FileHandle, options: OpenSourceOptions): Promise<
   // Errors are read from `parser.errored` right after each write; this keeps them from also
   // surfacing as an unhandled 'error' event.
   parser.on('error', () => {});
-  const chunks = readChunks(handle, options);
+  const chunks = asUtf8(readChunks(handle, options));
   let nextLine = 1;
   let ended = false;
 
@@ -208,6 +233,17 @@ async function openCsv(handle: FileHandle, options: OpenSourceOptions): Promise<
     pending = raw.slice(k);
   }
   const columns = header;
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const c of columns) {
+    if (c !== '' && seen.has(c)) repeated.add(c);
+    seen.add(c);
+  }
+  if (repeated.size > 0) {
+    // Which of two "first_name" columns would the message use? Neither guess is safe.
+    const names = [...repeated].map((c) => JSON.stringify(c)).join(', ');
+    throw new AppError('ERR_SOURCE_STRUCTURE', `${file}: the header names ${names} more than once; rename or remove the repeated column${repeated.size > 1 ? 's' : ''}`);
+  }
   const indexes = options.fields.map((f) => columns.indexOf(f));
   const width = columns.length;
 
@@ -281,7 +317,7 @@ function objectRecord(text: string, row: number, line: number, fields: readonly 
 
 async function openJson(handle: FileHandle, options: OpenSourceOptions): Promise<OpenedSource> {
   const splitter = new JsonArraySplitter(options.path);
-  const chunks = readChunks(handle, options);
+  const chunks = asUtf8(readChunks(handle, options));
   let row = 0;
   const toRecords = (elements: ReturnType<JsonArraySplitter['push']>) =>
     elements.map((e) => objectRecord(e.text, ++row, e.line, options.fields));
@@ -312,7 +348,7 @@ async function openJson(handle: FileHandle, options: OpenSourceOptions): Promise
 }
 
 async function openNdjson(handle: FileHandle, options: OpenSourceOptions): Promise<OpenedSource> {
-  const chunks = readChunks(handle, options);
+  const chunks = asUtf8(readChunks(handle, options));
   let line = 0;
   let row = 0;
   let carry: Buffer | null = null;

@@ -19,7 +19,7 @@ import { alphanumericRefusal } from '../shared/sender-forms.js';
 import { countSegments, MAX_PARTS } from '../telnyx/segments.js';
 import type { SegmentEncoding } from '../telnyx/segments.js';
 import { NumberIndex } from './number-index.js';
-import { createPhoneNormalizer, e164Key } from './phone.js';
+import { createPhoneNormalizer, e164Key, hasExtension } from './phone.js';
 import { openSource } from './read-source.js';
 import type { SourceRecord } from './read-source.js';
 import { loadSuppressionList } from './suppression.js';
@@ -27,9 +27,40 @@ import { resolveZone, type ZoneChoice } from '../schedule/window.js';
 import { bindTemplate, parseTemplate } from './template.js';
 import type { BoundTemplate, Template } from './template.js';
 
-export type SkipReason = 'invalid_number' | 'unsupported_destination' | 'duplicate' | 'suppressed' | 'missing_field' | 'too_long' | 'invalid_row';
+export type SkipReason = 'invalid_number' | 'unsupported_destination' | 'duplicate' | 'suppressed' | 'missing_field' | 'too_long' | 'invalid_row' | 'invalid_text';
 
-export const SKIP_REASONS: readonly SkipReason[] = ['invalid_number', 'unsupported_destination', 'duplicate', 'suppressed', 'missing_field', 'too_long', 'invalid_row'];
+export const SKIP_REASONS: readonly SkipReason[] = ['invalid_number', 'unsupported_destination', 'duplicate', 'suppressed', 'missing_field', 'too_long', 'invalid_row', 'invalid_text'];
+
+/**
+ * Characters a template value must not carry to a phone: C0 controls other than tab and line breaks, DEL,
+ * C1 controls (a NUL alone forces UCS-2 and shows as garbage), and U+FFFD, which is what bytes that are
+ * not valid UTF-8 (or UTF-16) decode to.
+ */
+const BAD_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffd]/;
+
+/** What is wrong with a template value, or undefined when nothing is. */
+function badText(value: string): string | undefined {
+  const at = value.search(BAD_TEXT);
+  if (at === -1) return undefined;
+  const c = value.charCodeAt(at);
+  if (c === 0xfffd) return 'holds bytes that are not valid UTF-8';
+  return `holds the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}${c === 0 ? ' (NUL)' : ''}`;
+}
+
+/** Characters the phone fast path takes: such a value cannot hold an extension or a non-ASCII digit. */
+const PLAIN_NUMBER = /^[0-9+\s\-.()]*$/;
+const NON_ASCII_DIGIT = /(?![0-9])\p{Nd}/u;
+
+/** The most characters of a skipped row's value kept in the ledger (a 10 MB junk field is not stored whole). */
+export const MAX_STORED_CHARS = 256;
+
+/** `value` cut to MAX_STORED_CHARS, marked as cut with its full length. */
+export function capStored(value: string): string {
+  if (value.length <= MAX_STORED_CHARS) return value;
+  // Never split a surrogate pair.
+  const end = (value.charCodeAt(MAX_STORED_CHARS - 1) & 0xfc00) === 0xd800 ? MAX_STORED_CHARS - 1 : MAX_STORED_CHARS;
+  return `${value.slice(0, end)}… [cut: ${value.length} characters]`;
+}
 
 export interface IngestedRow {
   /** 1-based record number in the source (the report's "row"). */
@@ -52,6 +83,8 @@ export interface IngestedRow {
   /** The recipient's IANA time zone for the send window (row's `window.timezone_field`, else `window.timezone`). */
   zone?: string;
   skip?: { reason: SkipReason; detail: string };
+  /** The number was written with non-ASCII digits (e.g. Arabic-Indic) and normalised to E.164. */
+  nonAsciiDigits?: true;
 }
 
 export interface IngestStats {
@@ -166,7 +199,7 @@ export function describeSkipped(skipped: Readonly<Record<SkipReason, number>>): 
 }
 
 function emptyCounts(): Record<SkipReason, number> {
-  return { invalid_number: 0, unsupported_destination: 0, duplicate: 0, suppressed: 0, missing_field: 0, too_long: 0, invalid_row: 0 };
+  return { invalid_number: 0, unsupported_destination: 0, duplicate: 0, suppressed: 0, missing_field: 0, too_long: 0, invalid_row: 0, invalid_text: 0 };
 }
 
 function isBlank(value: string | undefined): value is undefined {
@@ -244,7 +277,28 @@ async function* run(
       subject: string | null = null,
     ): IngestedRow => {
       skipped[reason]++;
-      return { row: rec.row, line: rec.line, to, recipients, text, subject, parts: 0, encoding: null, skip: { reason, detail } };
+      return {
+        row: rec.row,
+        line: rec.line,
+        to: capStored(to),
+        recipients,
+        text: text === null ? null : capStored(text),
+        subject: subject === null ? null : capStored(subject),
+        parts: 0,
+        encoding: null,
+        skip: { reason, detail: capStored(detail) },
+      };
+    };
+
+    /** One raw number: its E.164 form, or why it cannot be sent to. */
+    const numberOf = (raw: string): { e164: string; nonAscii: boolean } | { why: string } => {
+      const e164 = normalize(raw);
+      const shown = JSON.stringify(capStored(raw));
+      if (e164 === undefined) return { why: `${shown} is not a valid phone number (default country ${country})` };
+      if (PLAIN_NUMBER.test(raw)) return { e164, nonAscii: false };
+      // Sending "415-555-0101 ext. 23" to the base number would reach a switchboard, not the person.
+      if (hasExtension(raw, country)) return { why: `${shown} has an extension; a text cannot reach an extension` };
+      return { e164, nonAscii: NON_ASCII_DIGIT.test(raw) };
     };
 
     const suppressionOf = (e164: string): string | null => {
@@ -276,11 +330,12 @@ async function* run(
       let recipients: string[];
       let key = 0;
       let groupKey = '';
+      let nonAscii = false;
       if (!plan.group) {
-        const e164 = normalize(raw);
-        if (e164 === undefined) {
-          return skip(rec, 'invalid_number', `${JSON.stringify(raw)} is not a valid phone number (default country ${country})`, raw, []);
-        }
+        const number = numberOf(raw);
+        if ('why' in number) return skip(rec, 'invalid_number', number.why, raw, []);
+        const e164 = number.e164;
+        nonAscii = number.nonAscii;
         to = e164;
         recipients = [e164];
         // Telnyx refuses these with 40328 on every try: skip them by rule, visible in plan and report.
@@ -300,11 +355,10 @@ async function* run(
         }
         const numbers = new Set<string>();
         for (const part of parts) {
-          const e164 = normalize(part);
-          if (e164 === undefined) {
-            return skip(rec, 'invalid_number', `${JSON.stringify(part)} is not a valid phone number (default country ${country})`, raw, []);
-          }
-          numbers.add(e164);
+          const number = numberOf(part);
+          if ('why' in number) return skip(rec, 'invalid_number', number.why, raw, []);
+          nonAscii ||= number.nonAscii;
+          numbers.add(number.e164);
         }
         // The same person listed twice is one participant: Telnyx gets each number once.
         recipients = [...numbers].sort();
@@ -316,6 +370,12 @@ async function* run(
         groupKey = to;
         const earlier = groups.get(groupKey);
         if (earlier !== undefined) return skip(rec, 'duplicate', `same recipients as row ${earlier}`, to, recipients);
+      }
+
+      for (let i = 1; i < values.length; i++) {
+        const value = values[i];
+        const wrong = value === undefined ? undefined : badText(value);
+        if (wrong !== undefined) return skip(rec, 'invalid_text', `line ${rec.line}: ${plan.fields[i]} ${wrong}`, to, recipients);
       }
 
       const text = plan.text === null ? null : plan.text.render(values);
@@ -366,6 +426,7 @@ async function* run(
       const row: IngestedRow = { row: rec.row, line: rec.line, to, recipients, text, subject, parts, encoding };
       if (ucs2Trigger !== undefined) row.ucs2Trigger = ucs2Trigger;
       if (zone !== undefined) row.zone = zone;
+      if (nonAscii) row.nonAsciiDigits = true;
       return row;
     };
 

@@ -23,7 +23,8 @@ export async function startRunMetricsServer(options: { port: number; host?: stri
     ...(options.host === undefined ? {} : { host: options.host }),
     registry,
     // A single run has no loop of its own to watch: it is healthy while its ledger is open.
-    health: () => ({ ok: options.ledger.db.open, detail: { ledger: options.ledger.path } }),
+    // No file paths: /healthz may be reachable by more people than the ledger should be known to.
+    health: () => ({ ok: options.ledger.db.open, detail: { ledger: options.ledger.db.open ? 'open' : 'closed' } }),
   });
   return {
     url: server.url,

@@ -99,6 +99,8 @@ export class PlanAccumulator {
   /** Billable units by "kind country" (country "*": the default price). */
   readonly #billable = new Map<string, number>();
   readonly #samples: PlanSample[] = [];
+  /** Lines of sendable rows whose number had non-ASCII digits. */
+  readonly #nonAsciiDigits: number[] = [];
 
   constructor(spec: PlannableSpec, options: PlanAccumulatorOptions = {}) {
     this.#spec = spec;
@@ -123,6 +125,7 @@ export class PlanAccumulator {
       return;
     }
     this.#sendable++;
+    if (row.nonAsciiDigits === true) this.#nonAsciiDigits.push(row.line);
     const parts = row.parts;
     this.#segments += parts;
     this.#byParts.set(parts, (this.#byParts.get(parts) ?? 0) + 1);
@@ -245,6 +248,17 @@ export class PlanAccumulator {
       'are to countries that refuse alphanumeric sender IDs (Telnyx answers 40328)',
     );
     skipWarning('invalid_row', 'invalid_rows', 'is malformed or cannot be sent as written', 'are malformed or cannot be sent as written');
+    skipWarning('invalid_text', 'invalid_text', 'has a control character or bytes that are not UTF-8 in a template field', 'have control characters or bytes that are not UTF-8 in template fields');
+    const digits = this.#nonAsciiDigits.length;
+    if (digits > 0) {
+      const shown = this.#nonAsciiDigits.slice(0, this.#examples);
+      warnings.push({
+        code: 'non_ascii_digits',
+        message: `${digits} number${digits > 1 ? 's were' : ' was'} written with non-ASCII digits (line${digits > 1 ? 's' : ''} ${shown.join(', ')}${digits > shown.length ? ', …' : ''}): normalised to E.164 and sent`,
+        rows: digits,
+        lines: shown,
+      });
+    }
     skipWarning('missing_field', 'missing_fields', 'lacks a field the template uses', 'lack a field the template uses');
     skipWarning('too_long', 'too_long', 'is over 10 parts, which Telnyx refuses', 'are over 10 parts, which Telnyx refuses');
     if (this.#ucs2Switched > 0) {
@@ -294,6 +308,8 @@ export class PlanAccumulator {
         missing_field: this.#skipped.missing_field,
         too_long: this.#skipped.too_long,
         invalid_row: this.#skipped.invalid_row,
+        invalid_text: this.#skipped.invalid_text,
+        non_ascii_digits: this.#nonAsciiDigits.length,
       },
       suppressed_by: { list: this.#skipped.suppressed - this.#suppressedLedger, ledger: this.#suppressedLedger },
       skipped_examples: this.#skipExamples,

@@ -53,6 +53,7 @@ const reasonLabel: Readonly<Record<SkipReason, string>> = {
   missing_field: 'missing template field',
   too_long: 'over 10 parts',
   invalid_row: 'malformed row',
+  invalid_text: 'control character or bad UTF-8',
 };
 
 /** A multi-section summary; `jobFile` is shown in the `run --plan` hint as the operator typed it. */
@@ -75,6 +76,7 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
     missing_field: r.missing_field,
     too_long: r.too_long,
     invalid_row: r.invalid_row,
+    invalid_text: r.invalid_text,
   };
   for (const reason of Object.keys(reasonLabel) as SkipReason[]) {
     const c = count[reason];

@@ -19,6 +19,10 @@ export interface PlanRows {
   too_long: number;
   /** Malformed records (wrong field count, bad JSON), gsm7 text GSM-7 cannot carry, a group over 8 numbers. */
   invalid_row: number;
+  /** Template values with control characters (NUL…) or bytes that are not valid UTF-8. */
+  invalid_text: number;
+  /** Sendable numbers written with non-ASCII digits (Arabic-Indic, fullwidth…), normalised to E.164. */
+  non_ascii_digits: number;
 }
 
 export interface SkipExample {
@@ -111,6 +115,8 @@ export interface PlanDuration {
 export type PlanWarningCode =
   | 'invalid_numbers'
   | 'invalid_rows'
+  | 'invalid_text'
+  | 'non_ascii_digits'
   | 'unsupported_destinations'
   | 'missing_fields'
   | 'too_long'

@@ -29,7 +29,8 @@ import { Ledger, type RunRecord } from '../ledger/ledger.js';
 import type { RunMetrics } from '../metrics/run-metrics.js';
 import type { Health } from '../metrics/server.js';
 import { decideMissedSlots, nextSlots, slotKey } from '../schedule/slots.js';
-import { AppError, describeError } from '../shared/errors.js';
+import { storageCode } from '../ledger/storage-error.js';
+import { AppError, describeError, isAppError } from '../shared/errors.js';
 import { startSimulatorWorker } from '../telnyx/simulator/index.js';
 import type { SimulatorHandle } from '../telnyx/simulator/index.js';
 import { formatDuration, formatLocal } from './firings.js';
@@ -172,15 +173,19 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   let loopBeatAt = Date.now();
   let ledgerWriteAt = Date.now();
   let ledgerError: string | undefined;
+  /** What /healthz says of the last ledger failure: what failed and its code, never the message (messages name files). */
+  let ledgerErrorCode: string | undefined;
 
   const ledgerOk = () => {
     ledgerWriteAt = Date.now();
     ledgerError = undefined;
+    ledgerErrorCode = undefined;
   };
   const ledgerFailed = (what: string, err: unknown) => {
     const text = `${what}: ${message(err)}`;
     if (ledgerError !== text) log('error', `ledger: ${text}`);
     ledgerError = text;
+    ledgerErrorCode = `${what} (${storageCode(err) ?? (isAppError(err) ? err.code : 'ERR_INTERNAL')})`;
   };
 
   const heartbeat = setInterval(() => {
@@ -578,7 +583,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
           daemon_id: daemonId,
           stopping,
           loop: { alive: loopAlive, last_beat_ms_ago: loopAgeMs },
-          ledger: { path: ledger.path, writable: ledgerError === undefined, last_write_at: iso(ledgerWriteAt), ...(ledgerError === undefined ? {} : { error: ledgerError }) },
+          // No file paths: /healthz may be reachable by more people than the ledger should be known to.
+          ledger: { writable: ledgerError === undefined, last_write_at: iso(ledgerWriteAt), ...(ledgerErrorCode === undefined ? {} : { error: ledgerErrorCode }) },
           jobs: entries.size,
           running: [...active.keys()],
         },

@@ -52,6 +52,8 @@ export type ReceiverLog =
   | { type: 'error'; detail: string };
 
 export interface WebhookReceiver {
+  /** The address and port actually bound, as `host:port` (`0.0.0.0:8080`, `[::]:8080`): what a banner shows. */
+  readonly listening: string;
   /** Where to point Telnyx (or the simulator): `http://host:port/path`. */
   readonly url: string;
   readonly port: number;
@@ -193,10 +195,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   const timer = interval > 0 ? setInterval(retryWaiting, interval) : undefined;
   timer?.unref();
 
-  const port = (server.address() as AddressInfo).port;
+  const { port, address: bound } = server.address() as AddressInfo;
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   let closing: Promise<void> | undefined;
   return {
+    listening: `${bound.includes(':') ? `[${bound}]` : bound}:${port}`,
     url: `http://${shownHost}:${port}${route}`,
     port,
     retryWaiting,

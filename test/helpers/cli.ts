@@ -19,15 +19,35 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   return env;
 }
 
+export interface SpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Run as this user and group (the tests run as root; 65534 is `nobody`). */
+  uid?: number;
+  gid?: number;
+}
+
 /** Starts the CLI as a child process; `done` resolves when it exits (killed after `timeoutMs`). */
 export function startCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: SpawnOptions = {},
 ): { child: ChildProcess; done: Promise<CliResult>; output: () => { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, [binPath, ...args], {
+  return startProcess(process.execPath, [binPath, ...args], options);
+}
+
+/** Any command as a child process, its output collected; `done` resolves when it exits (killed after `timeoutMs`). */
+export function startProcess(
+  command: string,
+  args: string[],
+  options: SpawnOptions = {},
+): { child: ChildProcess; done: Promise<CliResult>; output: () => { stdout: string; stderr: string } } {
+  const child = spawn(command, args, {
     cwd: options.cwd ?? repoRoot,
     env: options.env ?? cliEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   let stdout = '';
   let stderr = '';
@@ -44,6 +64,6 @@ export function startCli(
   return { child, done, output: () => ({ stdout, stderr }) };
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: SpawnOptions = {}): Promise<CliResult> {
   return startCli(args, options).done;
 }

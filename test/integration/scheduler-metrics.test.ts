@@ -1,4 +1,5 @@
 /** The daemon's metrics and health, scraped over HTTP on 127.0.0.1 while it runs scheduled jobs. */
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLedgerMetrics } from '../../src/metrics/ledger-metrics.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
@@ -39,6 +40,8 @@ describe('scheduler metrics over HTTP', () => {
     expect(health.status).toBe(200);
     const body = (await health.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ ok: true, daemon_id: daemon.daemonId, jobs: 2, ledger: { writable: true }, loop: { alive: true } });
+    // /healthz names no file: the ledger's path is not for whoever can reach the port.
+    expect(JSON.stringify(body)).not.toContain(path.basename(ledger.path));
     const live = await (await fetch(`${server.url}/metrics`)).text();
     expect(sample(live, 'bulktext_scheduler_healthy')).toBe(1);
     expect(sample(live, 'bulktext_schedule_job_running{job="yearly"}')).toBe(0);

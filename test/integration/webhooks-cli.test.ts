@@ -52,8 +52,10 @@ describe('webhooksCommand', () => {
     const io = testIo({ TELNYX_PUBLIC_KEY: publicKey });
     const running = webhooksCommand({ port: 0, db: t.file }, io);
     await waitFor(() => io.err.join('').includes('listening on'), 'the receiver to listen');
-    const url = /listening on (\S+)/.exec(io.err.join(''))![1]!;
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/telnyx$/);
+    const [, hostPort, route] = /listening on (\S+), path (\S+) /.exec(io.err.join(''))!;
+    expect(hostPort).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(route).toBe('/telnyx');
+    const url = `http://${hostPort}${route}`;
     const body = inboundEvent('+14155550101', '+18445550001', 'STOP', 'ev-stop-1');
     expect((await post(url, body, signedHeaders(privateKey, body))).status).toBe(200);
     expect((await post(url, body, signedHeaders(privateKey, body))).status).toBe(200);
@@ -71,6 +73,37 @@ describe('webhooksCommand', () => {
     } finally {
       ledger.close();
     }
+  });
+});
+
+describe('webhooksCommand on a hostile network', () => {
+  it('shows the address actually bound (--host 0.0.0.0)', async () => {
+    const io = testIo({ TELNYX_PUBLIC_KEY: keyPair().publicKey });
+    const running = webhooksCommand({ port: 0, host: '0.0.0.0', db: t.file }, io);
+    await waitFor(() => io.err.join('').includes('listening on'), 'the receiver to listen');
+    expect(io.err.join('')).toMatch(/^webhook receiver listening on 0\.0\.0\.0:\d+, path \/telnyx \(ledger /);
+    io.abort();
+    expect(await running).toBe(0);
+  });
+
+  it('logs rejected requests at most once a second, with counts', async () => {
+    const io = testIo({ TELNYX_PUBLIC_KEY: keyPair().publicKey });
+    const running = webhooksCommand({ port: 0, db: t.file }, io);
+    await waitFor(() => io.err.join('').includes('listening on'), 'the receiver to listen');
+    const [, hostPort] = /listening on (\S+), path/.exec(io.err.join(''))!;
+    const url = `http://${hostPort}/telnyx`;
+    const body = inboundEvent('+14155550101', '+18445550001', 'hi', 'ev-1');
+    const started = Date.now();
+    for (let i = 0; i < 60; i++) expect((await post(url, body, { 'content-type': 'application/json' })).status).toBe(401);
+    const seconds = Math.ceil((Date.now() - started) / 1000);
+    io.abort();
+    expect(await running).toBe(0);
+    const lines = io.err.join('').trimEnd().split('\n').filter((l) => l.includes('rejected'));
+    // One line when the first arrives, then at most one summary a second (and one when the receiver stops).
+    expect(lines.length).toBeLessThanOrEqual(seconds + 2);
+    expect(lines[0]).toMatch(/ rejected 401 from 127\.0\.0\.1: /);
+    const summarised = lines.slice(1).reduce((n, l) => n + Number(/rejected (\d+) more requests? in the last second: \d+ × 401 /.exec(l)![1]), 0);
+    expect(1 + summarised).toBe(60);
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDbPath } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
-import { Ledger } from '../../ledger/ledger.js';
+import { openExistingLedger } from '../ledger-file.js';
 import { computePlan, describePlan, planJson, readLedgerSuppressions } from '../../plan/index.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { Io } from '../io.js';
@@ -25,7 +25,7 @@ export async function planCommand(o: PlanOptions, io: Io): Promise<number> {
   let suppressed = new Set<string>();
   // A missing ledger has no opt-outs yet; plan does not create one.
   if (existsSync(dbPath)) {
-    const ledger = new Ledger(dbPath);
+    const ledger = openExistingLedger(dbPath, io);
     try {
       suppressed = readLedgerSuppressions(ledger);
     } finally {

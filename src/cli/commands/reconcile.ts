@@ -43,7 +43,7 @@ export function describeReconcile(r: ReconcileResult): string {
 }
 
 export async function reconcileCommand(o: ReconcileCommandOptions, io: Io): Promise<number> {
-  const ledger = openExistingLedger(o.db, io);
+  const ledger = openExistingLedger(o.db, io, { readonly: false });
   try {
     if (o.rate !== undefined && !(o.rate > 0)) throw new AppError('ERR_USAGE', `--rate must be positive, got ${o.rate}`);
     const run = ledger.getRun(o.runId);

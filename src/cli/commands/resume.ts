@@ -1,10 +1,9 @@
 import { prepareResume, settleIfNothingLeft } from '../../campaign/resume-run.js';
 import { runStatus } from '../../campaign/status.js';
 import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
-import { Ledger } from '../../ledger/ledger.js';
 import { AppError } from '../../shared/errors.js';
+import { openExistingLedger } from '../ledger-file.js';
 import type { Io } from '../io.js';
-import { existingLedgerPath } from '../ledger-file.js';
 import { describeStatus, exitCodeForStatus, sendRun } from '../send-run.js';
 
 export interface ResumeOptions {
@@ -34,7 +33,7 @@ export function parseRetryFailed(value: string | undefined): { codes?: readonly 
 }
 
 export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
-  const ledger = new Ledger(existingLedgerPath(o.db, io));
+  const ledger = openExistingLedger(o.db, io, { readonly: false });
   try {
     const existing = ledger.getRun(o.runId);
     // A sandbox run resumes against a fresh simulator: it must never reach the real API.

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { startRun } from '../../campaign/start-run.js';
-import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
+import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
 import { describeSkipped } from '../../ingest/index.js';
-import { Ledger } from '../../ledger/ledger.js';
 import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
 import { AppError } from '../../shared/errors.js';
 import type { Io } from '../io.js';
+import { openLedger } from '../ledger-file.js';
 import { sendRun } from '../send-run.js';
 
 export interface RunOptions {
@@ -30,7 +30,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   const spec = await loadJobSpec(path.resolve(io.cwd, o.jobFile));
   // Check the key before touching the ledger: a run that cannot send should leave nothing behind.
   const api = o.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
-  const ledger = new Ledger(resolveDbPath(o.db, io.env, io.cwd));
+  const ledger = openLedger(o.db, io);
   try {
     if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger });
     const { run, ingest, estimate } = await startRun(ledger, spec, {
@@ -38,7 +38,6 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       force: o.force,
       signal: io.signal,
       estimate: true,
-      onCreated: (r) => io.stderr(`run ${r.runId} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`),
     }).catch((err: unknown) => {
       if (io.signal.aborted) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
       throw err;
@@ -49,6 +48,8 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       ledger.deleteRun(run.rid);
       throw new AppError('ERR_PLAN_MISMATCH', `the source ${spec.source.path} changed after the plan check; nothing was sent — plan again`);
     }
+    // Printed once ingest has kept the run: a structural error in the source or a changed plan deletes it again.
+    io.stderr(`run ${run.runId} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`);
     recordPlanOnRun(ledger, run.rid, { ...estimate!, plan_hash: o.plan ?? null });
     if (!o.quiet) {
       const skipped = describeSkipped(ingest.skipped);

@@ -4,11 +4,10 @@
  */
 import { addSuppression, listSuppressions } from '../../campaign/suppressions.js';
 import { deliveryStoreFor } from '../../ledger/delivery-store.js';
-import { Ledger } from '../../ledger/ledger.js';
+import { openExistingLedger } from '../ledger-file.js';
 import { AppError } from '../../shared/errors.js';
 import { E164 } from '../../telnyx/wire.js';
 import type { Io } from '../io.js';
-import { existingLedgerPath } from '../ledger-file.js';
 
 export interface SuppressionsOptions {
   db?: string | undefined;
@@ -24,7 +23,8 @@ export function suppressionsCommand(o: SuppressionsOptions, io: Io): number {
   for (const n of changes) {
     if (!E164.test(n)) throw new AppError('ERR_USAGE', `"${n}" is not an E.164 number such as +14155550101`);
   }
-  const ledger = new Ledger(existingLedgerPath(o.db, io));
+  // Listing only reads: it works on a read-only ledger.
+  const ledger = openExistingLedger(o.db, io, { readonly: changes.length === 0 });
   try {
     const now = Date.now();
     for (const n of o.add ?? []) addSuppression(ledger, n, 'manual', 'added with bulktext suppressions --add', now);

@@ -2,14 +2,13 @@
  * `bulktext webhooks`: runs the signed webhook receiver against the ledger until interrupted, one line
  * per event on stdout (rejected requests and errors on stderr).
  */
-import { Ledger } from '../../ledger/ledger.js';
+import { existingLedgerPath, openExistingLedger } from '../ledger-file.js';
 import { AppError } from '../../shared/errors.js';
 import { describeOutcome } from '../../webhooks/apply-event.js';
 import { startWebhookReceiver, type ReceiverLog } from '../../webhooks/receiver.js';
 import { parsePublicKey } from '../../webhooks/verify.js';
 import { untilAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
-import { existingLedgerPath } from '../ledger-file.js';
 
 export interface WebhooksOptions {
   /** @default 8080 */
@@ -53,12 +52,51 @@ export function formatReceiverLog(entry: ReceiverLog, at: number): string {
   }
 }
 
+type Rejected = Extract<ReceiverLog, { type: 'rejected' }>;
+
+/**
+ * Rejected requests, logged at most once a second: the first of a second at once, the rest as one line
+ * with counts by reason. Someone posting junk 500 times a second must not write 500 lines a second.
+ */
+export function createRejectionLog(write: (line: string) => void, now: () => number = Date.now): { add(entry: Rejected): void; close(): void } {
+  let lastLine = Number.NEGATIVE_INFINITY;
+  let held = 0;
+  const reasons = new Map<string, number>();
+  const flush = () => {
+    if (held === 0) return;
+    const counts = [...reasons].map(([reason, n]) => `${n} × ${reason}`).join(', ');
+    write(`${new Date(now()).toISOString()} rejected ${held} more request${held === 1 ? '' : 's'} in the last second: ${counts}`);
+    held = 0;
+    reasons.clear();
+    lastLine = now();
+  };
+  const timer = setInterval(flush, 1000);
+  timer.unref();
+  return {
+    add: (entry) => {
+      if (held === 0 && now() - lastLine >= 1000) {
+        lastLine = now();
+        write(formatReceiverLog(entry, lastLine));
+        return;
+      }
+      held++;
+      const key = `${entry.status} ${entry.reason}`;
+      reasons.set(key, (reasons.get(key) ?? 0) + 1);
+    },
+    close: () => {
+      clearInterval(timer);
+      flush();
+    },
+  };
+}
+
 export async function webhooksCommand(o: WebhooksOptions, io: Io): Promise<number> {
   const publicKey = resolvePublicKey(o.publicKey, io.env);
   if (io.signal.aborted) return 0;
   // Refuse before listening: answering 200 to a STOP stored in a fresh, mistyped ledger would lose it.
   const dbPath = existingLedgerPath(o.db, io);
-  const ledger = new Ledger(dbPath);
+  const ledger = openExistingLedger(o.db, io, { readonly: false });
+  const rejections = createRejectionLog((line) => io.stderr(`${line}\n`));
   try {
     const receiver = await startWebhookReceiver({
       ledger,
@@ -67,18 +105,22 @@ export async function webhooksCommand(o: WebhooksOptions, io: Io): Promise<numbe
       ...(o.host === undefined ? {} : { host: o.host }),
       ...(o.path === undefined ? {} : { path: o.path.startsWith('/') ? o.path : `/${o.path}` }),
       onLog: (entry) => {
+        if (entry.type === 'rejected') return rejections.add(entry);
         const line = `${formatReceiverLog(entry, Date.now())}\n`;
         if (entry.type === 'event' || entry.type === 'retried') io.stdout(line);
         else io.stderr(line);
       },
     });
-    io.stderr(`webhook receiver listening on ${receiver.url} (ledger ${dbPath}); Ctrl+C to stop\n`);
+    // The address actually bound (0.0.0.0 listens on every interface), not one to connect to.
+    const route = new URL(receiver.url).pathname;
+    io.stderr(`webhook receiver listening on ${receiver.listening}, path ${route} (ledger ${dbPath}); Ctrl+C to stop\n`);
     receiver.retryWaiting();
     await untilAborted(io.signal);
     await receiver.close();
     io.stderr('webhook receiver stopped\n');
     return 0;
   } finally {
+    rejections.close();
     ledger.close();
   }
 }

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../../src/ledger/ledger.js';
 import { migrations } from '../../../src/ledger/migrations.js';
 import { canMove, rowStatuses, transitions } from '../../../src/ledger/states.js';
+import { ledgerStorageError, storageCode } from '../../../src/ledger/storage-error.js';
 import { isAppError } from '../../../src/shared/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 import { seedRun } from '../../helpers/ledger.js';
@@ -163,10 +164,17 @@ describe('Ledger', () => {
     expect(ledger.unfinishedRuns('job', 'abc')).toEqual([]);
   });
 
-  it('refuses a ledger written by a newer bulktext', () => {
-    ledger.db.pragma(`user_version = ${migrations.at(-1)!.version + 1}`);
+  it('refuses a ledger written by a newer bulktext, naming both versions, for writing and for reading', () => {
+    const latest = migrations.at(-1)!.version;
+    ledger.db.pragma(`user_version = ${latest + 1}`);
     ledger.close();
-    expect(() => new Ledger(file)).toThrow(/newer than this bulktext/);
+    const message = `schema version ${latest + 1}, written by a newer bulktext; this bulktext knows versions up to ${latest}`;
+    expect(() => new Ledger(file)).toThrow(message);
+    expect(() => new Ledger(file, { readonly: true })).toThrow(message);
+    // The refused ledger is left as it was.
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(latest + 1);
+    raw.close();
   });
 });
 
@@ -225,7 +233,7 @@ describe('the message-id lookup (message_ids)', () => {
 });
 
 describe('a ledger that cannot be written', () => {
-  it('reports a full disk during a commit or an ingest batch as ERR_LEDGER_IO, which exits 4 (resumable)', async () => {
+  it('reports a full disk during an ingest batch as unusable (exit 2: nothing sent) and during a send commit as ERR_LEDGER_IO (exit 4, resumable)', async () => {
     const { exitCodeFor } = await import('../../../src/cli/exit-codes.js');
     // Cap the file at its current size: the next page SQLite needs is "disk full".
     const pages = ledger.db.pragma('page_count', { simple: true }) as number;
@@ -240,9 +248,13 @@ describe('a ledger that cannot be written', () => {
     } catch (err) {
       caught = err;
     }
-    expect(isAppError(caught, 'ERR_LEDGER_IO')).toBe(true);
-    expect((caught as Error).message).toContain('SQLITE_FULL');
-    expect(exitCodeFor(caught)).toBe(4);
+    expect(storageCode(caught)).toBe('SQLITE_FULL');
+    const beforeSending = ledgerStorageError(caught, file, 'before-sending');
+    expect(isAppError(beforeSending, 'ERR_LEDGER_UNUSABLE')).toBe(true);
+    expect((beforeSending as Error).message).toBe(
+      `cannot use the ledger ${file}: the disk is full (SQLITE_FULL: database or disk is full); nothing was sent`,
+    );
+    expect(exitCodeFor(beforeSending)).toBe(2);
     // Nothing of the failed batch was kept, and the ledger still works for what fits.
     expect(ledger.counts(rid).pending).toBe(2);
     const ids = Array.from({ length: 400 }, (_, i) => `${String(i).padStart(8, '0')}-0000-4000-8000-${'9'.repeat(12)}`);
@@ -255,6 +267,8 @@ describe('a ledger that cannot be written', () => {
       commitError = err;
     }
     expect(isAppError(commitError, 'ERR_LEDGER_IO')).toBe(true);
+    expect((commitError as Error).message).toContain('SQLITE_FULL');
+    expect(exitCodeFor(commitError)).toBe(4);
     expect(ledger.message(rid, 1)?.status).toBe('sending');
   });
 });
