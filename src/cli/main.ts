@@ -136,8 +136,10 @@ export async function main(argv: string[]): Promise<number> {
           .positional('run-id', { type: 'string', demandOption: true })
           .option('db', dbOption)
           .option('format', { choices: ['csv', 'json'] as const, default: 'csv' as const })
-          .option('out', { type: 'string', describe: 'write to this file instead of stdout' }),
-      async (a) => finish(await (await import('./commands/report.js')).reportCommand({ runId: a.runId, db: a.db, format: a.format, out: a.out }, io)),
+          .option('out', { type: 'string', describe: 'write to this file instead of stdout' })
+          .option('status', { type: 'string', describe: 'only rows in these statuses, comma-separated (e.g. failed,unknown)' }),
+      async (a) =>
+        finish(await (await import('./commands/report.js')).reportCommand({ runId: a.runId, db: a.db, format: a.format, out: a.out, status: a.status }, io)),
     )
     .command(
       'webhooks',

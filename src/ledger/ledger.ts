@@ -173,21 +173,31 @@ export class Ledger {
   #markExpired;
   #nextDue;
 
-  constructor(path: string) {
+  /**
+   * @param options.readonly open for reading only (the dashboard): no migration, no pragma that writes,
+   *   so it works beside a run writing the same file; an out-of-date schema is refused instead of migrated.
+   */
+  constructor(path: string, options: { readonly?: boolean } = {}) {
     this.path = path;
+    const readonly = options.readonly === true;
     try {
-      this.db = new Database(path);
+      this.db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
     } catch (err) {
       throw new AppError('ERR_LEDGER_SCHEMA', `cannot open ledger ${path}: ${(err as Error).message}`, { cause: err });
     }
-    this.#wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
-    this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    // Checkpoint every ~40 MB of WAL instead of every 4 MB: a page the send path touches again and again
-    // (a status-index leaf, a message-id leaf) is copied into the database once per checkpoint, not ten
-    // times, and checkpoints (each with an fsync of the database) are a tenth as frequent.
-    this.db.pragma('wal_autocheckpoint = 10000');
-    migrate(this.db);
+    if (readonly) {
+      this.#wal = false;
+      checkReadable(this.db, path);
+    } else {
+      this.#wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+      this.db.pragma('synchronous = FULL');
+      // Checkpoint every ~40 MB of WAL instead of every 4 MB: a page the send path touches again and again
+      // (a status-index leaf, a message-id leaf) is copied into the database once per checkpoint, not ten
+      // times, and checkpoints (each with an fsync of the database) are a tenth as frequent.
+      this.db.pragma('wal_autocheckpoint = 10000');
+      migrate(this.db);
+    }
     this.#syncNormal = this.db.prepare('PRAGMA synchronous = NORMAL');
     this.#syncFull = this.db.prepare('PRAGMA synchronous = FULL');
 
@@ -549,10 +559,15 @@ export class Ledger {
     return { ...counts, total };
   }
 
-  /** Every message row of a run in row order, streamed. */
-  *messages(rid: number): IterableIterator<MessageRecord> {
-    const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? ORDER BY row`);
-    yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
+  /** Every message row of a run in row order, streamed; with `statuses`, only rows in one of them. */
+  *messages(rid: number, statuses?: readonly RowStatus[]): IterableIterator<MessageRecord> {
+    if (statuses === undefined) {
+      const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? ORDER BY row`);
+      yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
+      return;
+    }
+    const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? AND status IN (SELECT value FROM json_each(?)) ORDER BY row`);
+    yield* stmt.iterate(rid, JSON.stringify(statuses)) as IterableIterator<MessageRecord>;
   }
 
   /**
@@ -606,6 +621,19 @@ function expectMoved(changes: number, rid: number, row: number, to: RowStatus): 
     throw new AppError(
       'ERR_LEDGER_TRANSITION',
       `illegal ledger move: run ${rid} row ${row} cannot become ${to} (allowed only from ${sourcesOf(to).join(', ')})`,
+    );
+  }
+}
+
+/** A ledger opened read-only cannot be migrated: it must already be at this bulktext's schema. */
+function checkReadable(db: Database.Database, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current !== latest) {
+    throw new AppError(
+      'ERR_LEDGER_SCHEMA',
+      `ledger ${path} has schema version ${current}, this bulktext reads version ${latest}: ` +
+        (current > latest ? 'upgrade bulktext' : 'run a bulktext command that writes it (run, resume, webhooks) once to upgrade it'),
     );
   }
 }

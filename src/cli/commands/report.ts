@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
-import type { MessageRecord } from '../../ledger/ledger.js';
+import { parseStatusFilter, reportChunks } from '../../campaign/report.js';
 import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
 
@@ -10,43 +10,13 @@ export interface ReportOptions {
   db?: string | undefined;
   format: 'csv' | 'json';
   out?: string | undefined;
-}
-
-export const reportColumns = [
-  'row', 'to', 'from', 'status', 'message_id', 'parts', 'cost', 'currency', 'attempts', 'error_code', 'error_detail', 'sent_at',
-  'delivery_status', 'delivery_error_code', 'delivered_at',
-] as const;
-
-type ReportRow = Record<(typeof reportColumns)[number], string | number | null>;
-
-export function reportRow(m: MessageRecord): ReportRow {
-  return {
-    row: m.row,
-    to: m.to,
-    from: m.fromNumber ?? m.sender,
-    status: m.status,
-    message_id: m.messageId,
-    parts: m.parts,
-    cost: m.cost,
-    currency: m.currency,
-    attempts: m.attempts,
-    error_code: m.errorCode,
-    error_detail: m.errorDetail,
-    sent_at: m.sentAt === null ? null : new Date(m.sentAt).toISOString(),
-    delivery_status: m.deliveryStatus,
-    delivery_error_code: m.deliveryErrorCode,
-    delivered_at: m.deliveredAt === null ? null : new Date(m.deliveredAt).toISOString(),
-  };
-}
-
-export function csvField(value: string | number | null): string {
-  if (value === null) return '';
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  /** Only rows in these statuses, comma-separated (`failed,unknown`). */
+  status?: string | undefined;
 }
 
 /** Streams one line per input row; a million-row report never sits in memory at once. */
 export async function reportCommand(o: ReportOptions, io: Io): Promise<number> {
+  const statuses = parseStatusFilter(o.status);
   const ledger = openExistingLedger(o.db, io);
   const file = o.out === undefined ? undefined : createWriteStream(path.resolve(io.cwd, o.out));
   const write = async (chunk: string) => {
@@ -55,23 +25,7 @@ export async function reportCommand(o: ReportOptions, io: Io): Promise<number> {
   };
   try {
     const run = ledger.getRun(o.runId);
-    let buffer: string[] = [];
-    let first = true;
-    await write(o.format === 'csv' ? `${reportColumns.join(',')}\n` : '[');
-    for (const m of ledger.messages(run.rid)) {
-      const row = reportRow(m);
-      if (o.format === 'csv') buffer.push(`${reportColumns.map((c) => csvField(row[c])).join(',')}\n`);
-      else {
-        buffer.push(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
-        first = false;
-      }
-      if (buffer.length >= 1000) {
-        await write(buffer.join(''));
-        buffer = [];
-      }
-    }
-    buffer.push(o.format === 'csv' ? '' : first ? ']\n' : '\n]\n');
-    await write(buffer.join(''));
+    for (const chunk of reportChunks(ledger, run.rid, o.format, statuses)) await write(chunk);
     return 0;
   } finally {
     ledger.close();

@@ -3,7 +3,8 @@ import { runStatus } from '../../campaign/status.js';
 import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
 import { Ledger } from '../../ledger/ledger.js';
 import type { Io } from '../io.js';
-import { describeStatus, exitCodeForStatus, sendRun } from '../send-run.js';
+import { hintFor } from '../hints.js';
+import { describeStatus, exitCodeForStatus, sendRun, statusDetail } from '../send-run.js';
 
 export interface ResumeOptions {
   runId: string;
@@ -36,7 +37,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
     if (settleIfNothingLeft(ledger, run, counts, Date.now())) {
       const status = runStatus(ledger, ledger.getRun(run.runId), counts);
       if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
-      if (!o.quiet) io.stderr(`nothing left to send\n${describeStatus(status)}`);
+      if (!o.quiet) io.stderr(`nothing left to send\n${describeStatus(status, statusDetail(ledger, run.rid, hintFor(o.db, io)))}`);
       return exitCodeForStatus(status);
     }
     if (!o.quiet) {
@@ -47,7 +48,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       ledger,
       run,
       spec,
-      { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts },
+      { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts, hint: hintFor(o.db, io) },
       io,
     );
   } finally {

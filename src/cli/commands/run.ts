@@ -6,6 +6,7 @@ import { describeSkipped } from '../../ingest/index.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
 import { AppError } from '../../shared/errors.js';
+import { hintFor } from '../hints.js';
 import type { Io } from '../io.js';
 import { sendRun } from '../send-run.js';
 
@@ -31,11 +32,13 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   // Check the key before touching the ledger: a run that cannot send should leave nothing behind.
   const api = o.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
   const ledger = new Ledger(resolveDbPath(o.db, io.env, io.cwd));
+  const hint = hintFor(o.db, io);
   try {
     if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger });
     const { run, ingest, estimate } = await startRun(ledger, spec, {
       sandbox: o.sandbox,
       force: o.force,
+      hint,
       signal: io.signal,
       estimate: true,
       onCreated: (r) => io.stderr(`run ${r.runId} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`),
@@ -54,7 +57,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       const skipped = describeSkipped(ingest.skipped);
       io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);
     }
-    return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort }, io);
+    return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, hint }, io);
   } finally {
     ledger.close();
   }
