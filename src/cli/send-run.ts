@@ -17,6 +17,7 @@ import { deliveryCounts } from '../campaign/delivery-report.js';
 import { startWebhookReceiver } from '../webhooks/receiver.js';
 import { formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
 import { createProgress } from './progress.js';
+import { startSideDashboard } from './commands/dashboard.js';
 
 export interface SendRunOptions {
   /** Real API credentials; absent for a sandbox run. */
@@ -31,6 +32,8 @@ export interface SendRunOptions {
   webhooksPort?: number | undefined;
   /** Builds the commands the summary suggests (keeps the operator's --db). */
   hint: CommandHint;
+  /** Serve the read-only dashboard on 127.0.0.1 at this port while the run lasts (with `db`, the operator's --db, for its hints). */
+  dashboard?: { port: number | undefined; db: string | undefined } | undefined;
   /** The run's counts, when the caller has just read them (counting a million-row run takes ~35 ms). */
   counts?: StatusCounts | undefined;
 }
@@ -159,6 +162,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   });
   const metrics = o.metricsPort === undefined ? undefined : await startRunMetricsServer({ port: o.metricsPort, ledger });
   if (metrics !== undefined && !o.quiet) io.stderr(`metrics on ${metrics.url}\n`);
+  const dashboard = await startSideDashboard(o.dashboard?.port, ledger.path, o.dashboard?.db, io);
   try {
     await executeRun(ledger, run, spec, {
       apiKey: api.apiKey,
@@ -177,6 +181,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
     if (receiver !== undefined) await awaitReceipts(ledger, run.rid, io.signal);
   } finally {
     progress.stop();
+    await dashboard?.close();
     await metrics?.close();
     await receiver?.close();
     await sandbox?.close();

@@ -2,9 +2,8 @@
  * Read-only questions an operator asks of the ledger beyond a run's counts: why rows failed or were
  * skipped, which rows are in doubt, how fast each sender went, what the scheduler did. Used by `status`
  * and the dashboard. Every query here is bounded by an index range (a run's rows of one status, a
- * range of attempt ids, a run's delivered rows by time), so none walks a whole million-row run per call,
- * except the two explicitly one-time ones (`firstAttemptId`, the first `attemptsSince`) the dashboard
- * caches.
+ * range of attempt ids, a run's delivered rows by time). Only the dashboard's first look at a run reads
+ * all of its attempts and deliveries (per second); after that it reads what is new since.
  */
 import type Database from 'better-sqlite3';
 import type { Ledger } from './ledger.js';
@@ -59,8 +58,7 @@ export class ReadModel {
   #deliveryFailures;
   #skipped;
   #unknown;
-  #firstAttempt;
-  #attemptsSince;
+  #wirePerSecond;
   #attemptsWithSender;
   #deliveredSince;
 
@@ -85,9 +83,9 @@ export class ReadModel {
       `SELECT row, line, to_number AS "to", error_detail AS errorDetail, sending_at AS sendingAt FROM messages INDEXED BY messages_status
        WHERE rid = ? AND status = 'unknown' ORDER BY row LIMIT ?`,
     );
-    this.#firstAttempt = db.prepare(`SELECT min(id) FROM attempts WHERE rid = ?`).pluck();
-    this.#attemptsSince = db.prepare(
-      `SELECT id, started_at AS startedAt, NULL AS sender FROM attempts WHERE id > ? AND rid = ? ORDER BY id LIMIT ?`,
+    this.#wirePerSecond = db.prepare(
+      `SELECT started_at / 1000 AS second, count(*) AS count, max(id) AS last FROM attempts
+       WHERE id > ? AND rid = ? GROUP BY 1 ORDER BY 1`,
     );
     this.#attemptsWithSender = db.prepare(
       `SELECT a.id, a.started_at AS startedAt, m.sender FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row
@@ -116,17 +114,17 @@ export class ReadModel {
     return this.#unknown.all(rid, limit) as UnknownRowView[];
   }
 
-  /** The id of the run's first attempt (0 when none): where reading its attempts starts. One walk of the run's attempts. */
-  firstAttemptId(rid: number): number {
-    return (this.#firstAttempt.get(rid) as number | null) ?? 0;
+  /**
+   * The run's HTTP attempts after attempt id `afterId` (a range of the primary key) per second of their
+   * start, with the last attempt id in each second.
+   */
+  attemptsPerSecond(rid: number, afterId: number): { second: number; count: number; last: number }[] {
+    return this.#wirePerSecond.all(afterId, rid) as { second: number; count: number; last: number }[];
   }
 
-  /**
-   * The run's attempts after attempt id `afterId`, in id order (a range of the primary key), at most
-   * `limit`; with `senders`, each with the sender its row is pinned to.
-   */
-  attemptsSince(rid: number, afterId: number, limit: number, senders: boolean): AttemptTick[] {
-    return (senders ? this.#attemptsWithSender : this.#attemptsSince).all(afterId, rid, limit) as AttemptTick[];
+  /** The run's attempts after attempt id `afterId`, in id order, at most `limit`, each with the sender its row is pinned to. */
+  attemptsSince(rid: number, afterId: number, limit: number): AttemptTick[] {
+    return this.#attemptsWithSender.all(afterId, rid, limit) as AttemptTick[];
   }
 
   /** Rows of the run whose final status came at or after `since` (ms), counted per second. */

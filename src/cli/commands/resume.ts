@@ -16,6 +16,8 @@ export interface ResumeOptions {
   wait: boolean;
   /** Serve Prometheus metrics on 127.0.0.1 at this port while the run lasts. */
   metricsPort?: number | undefined;
+  /** Serve the read-only dashboard on 127.0.0.1 at this port while the run lasts. */
+  dashboardPort?: number | undefined;
   /** Run the webhook receiver on this port while the run lasts. */
   webhooksPort?: number | undefined;
 }
@@ -48,7 +50,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       ledger,
       run,
       spec,
-      { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts, hint: hintFor(o.db, io) },
+      { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts, hint: hintFor(o.db, io) , dashboard: { port: o.dashboardPort, db: o.db } },
       io,
     );
   } finally {

@@ -21,6 +21,8 @@ export interface RunOptions {
   wait: boolean;
   /** Serve Prometheus metrics on 127.0.0.1 at this port while the run lasts. */
   metricsPort?: number | undefined;
+  /** Serve the read-only dashboard on 127.0.0.1 at this port while the run lasts. */
+  dashboardPort?: number | undefined;
   /** Run the webhook receiver on this port while the run lasts. */
   webhooksPort?: number | undefined;
   /** A plan hash from `bulktext plan`: refuse unless the job, source and suppressions are unchanged. */
@@ -57,7 +59,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       const skipped = describeSkipped(ingest.skipped);
       io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);
     }
-    return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, hint }, io);
+    return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, hint , dashboard: { port: o.dashboardPort, db: o.db } }, io);
   } finally {
     ledger.close();
   }
