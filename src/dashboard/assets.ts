@@ -20,6 +20,7 @@ table { border-collapse:collapse; background:#fff; border:1px solid var(--line);
 th, td { padding:.35rem .6rem; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
 th { background:#f6f8fa; font-weight:600; font-size:13px; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
+table.runs td:first-child { white-space:nowrap; }
 small { color:var(--muted); }
 code { font:12.5px ui-monospace, SFMono-Regular, Menlo, monospace; }
 code.cmd { display:inline-block; background:#fff; border:1px solid var(--line); padding:.15rem .4rem; border-radius:4px; user-select:all; }
@@ -31,7 +32,7 @@ code.cmd { display:inline-block; background:#fff; border:1px solid var(--line); 
 .funnel .ok { fill:var(--ok); } .funnel .bad { fill:var(--bad); } .funnel .unc { fill:var(--unc); } .funnel .wait { fill:var(--wait); }
 .stats { display:flex; flex-wrap:wrap; gap:.6rem; margin:.6rem 0; }
 .stat { background:#fff; border:1px solid var(--line); border-radius:6px; padding:.4rem .8rem; min-width:7.5rem; }
-.stat b { display:block; font-size:20px; font-variant-numeric:tabular-nums; } .stat span { color:var(--muted); font-size:12px; }
+.stat b { display:block; font-size:20px; font-variant-numeric:tabular-nums; } .stat > span { color:var(--muted); font-size:12px; }
 section.progress progress { width:320px; height:14px; vertical-align:middle; }
 .chart { background:#fff; border:1px solid var(--line); padding:.4rem; min-height:260px; }
 .stop { color:var(--bad); }
