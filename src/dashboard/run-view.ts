@@ -138,15 +138,33 @@ export interface RunViewsOptions {
   now?: () => number;
 }
 
-/** The views of every run the dashboard has been asked about, each rebuilt at most once per `maxAgeMs`. */
+/**
+ * A view that took this many times its build time ago is rebuilt: a large run's counts take a while to
+ * read, and the dashboard should not spend more than a sixth of a core re-reading them.
+ */
+const COST_FACTOR = 5;
+
+interface Cached<T> {
+  value: T;
+  builtAt: number;
+  costMs: number;
+  /** The ledger's data_version when built: unchanged means nothing was committed since. */
+  version: number;
+}
+
+/**
+ * The views of every run the dashboard has been asked about. A view is rebuilt only when the ledger has
+ * changed since (another connection committed) and it is older than `maxAgeMs` and five times what it
+ * took to build; so a finished run on a quiet ledger costs nothing per request, however large it is.
+ */
 export class RunViews {
   readonly #ledger: Ledger;
   readonly #hint: CommandHint;
   readonly #maxAge: number;
   readonly #now: () => number;
   readonly #series = new Map<number, RunSeries>();
-  readonly #views = new Map<string, RunView>();
-  readonly #statuses = new Map<number, { at: number; status: RunStatus }>();
+  readonly #views = new Map<string, Cached<RunView>>();
+  readonly #statuses = new Map<number, Cached<RunStatus>>();
 
   constructor(ledger: Ledger, options: RunViewsOptions = {}) {
     this.#ledger = ledger;
@@ -155,26 +173,31 @@ export class RunViews {
     this.#now = options.now ?? Date.now;
   }
 
-  /** The status object of a run (as `status --json`), at most `maxAgeMs` old: the runs list shows many. */
+  /** The status object of a run (as `status --json`): the runs list shows many. */
   status(run: RunRecord): RunStatus {
-    const now = this.#now();
-    const cached = this.#statuses.get(run.rid);
-    if (cached !== undefined && now - cached.at < this.#maxAge) return cached.status;
-    const status = runStatus(this.#ledger, run);
-    this.#statuses.set(run.rid, { at: now, status });
-    return status;
+    return this.#cached(this.#statuses, run.rid, () => runStatus(this.#ledger, run));
   }
 
   /** The run's whole view; undefined when there is no such run. */
   view(runId: string): RunView | undefined {
-    const now = this.#now();
-    const cached = this.#views.get(runId);
-    if (cached !== undefined && now - cached.at < this.#maxAge) return cached;
     const run = this.#ledger.findRun(runId);
     if (run === undefined) return undefined;
-    const view = this.#build(run, now);
-    this.#views.set(runId, view);
+    const view = this.#cached(this.#views, runId, () => this.#build(run, this.#now()));
+    // The runs list then shows the same figures without reading them again.
+    const built = this.#views.get(runId)!;
+    if ((this.#statuses.get(run.rid)?.builtAt ?? -1) < built.builtAt) this.#statuses.set(run.rid, { ...built, value: view.status });
     return view;
+  }
+
+  #cached<K, T>(cache: Map<K, Cached<T>>, key: K, build: () => T): T {
+    const now = this.#now();
+    const version = readModelFor(this.#ledger).dataVersion();
+    const c = cache.get(key);
+    if (c !== undefined && (c.version === version || now - c.builtAt < Math.max(this.#maxAge, c.costMs * COST_FACTOR))) return c.value;
+    const started = performance.now();
+    const value = build();
+    cache.set(key, { value, builtAt: now, costMs: performance.now() - started, version });
+    return value;
   }
 
   #build(run: RunRecord, now: number): RunView {
@@ -186,7 +209,6 @@ export class RunViews {
     }
     series.refresh(ledger, run.rid, now);
     const status = runStatus(ledger, run);
-    this.#statuses.set(run.rid, { at: now, status });
     const c = status.counts;
     const remaining = c.pending + c.sending + c.deferred;
     const toSend = c.total - c.skipped;

@@ -566,7 +566,11 @@ export class Ledger {
       yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
       return;
     }
-    const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? AND status IN (SELECT value FROM json_each(?)) ORDER BY row`);
+    // INDEXED BY: left to itself SQLite walks the run's every row by primary key (1.4 s at a million rows to
+    // find a few failed ones); through the status index it reads only the rows asked for, then sorts them.
+    const stmt = this.db.prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY messages_status WHERE rid = ? AND status IN (SELECT value FROM json_each(?)) ORDER BY row`,
+    );
     yield* stmt.iterate(rid, JSON.stringify(statuses)) as IterableIterator<MessageRecord>;
   }
 

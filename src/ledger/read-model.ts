@@ -71,8 +71,8 @@ export class ReadModel {
        WHERE rid = ? AND status IN ('failed', 'unknown') GROUP BY status, error_code ORDER BY count DESC, code`,
     );
     this.#deliveryFailures = db.prepare(
-      `SELECT delivery_status AS status, delivery_error_code AS code, count(*) AS count FROM messages INDEXED BY messages_delivered
-       WHERE rid = ? AND delivered_at IS NOT NULL AND delivery_status IN ('delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired')
+      `SELECT delivery_status AS status, delivery_error_code AS code, count(*) AS count FROM messages INDEXED BY messages_delivery_failed
+       WHERE rid = ? AND delivery_status IN ('delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired')
        GROUP BY delivery_status, delivery_error_code ORDER BY count DESC, code`,
     );
     this.#skipped = db.prepare(
@@ -130,6 +130,14 @@ export class ReadModel {
   /** Rows of the run whose final status came at or after `since` (ms), counted per second. */
   deliveriesPerSecond(rid: number, since: number): { second: number; count: number }[] {
     return this.#deliveredSince.all(rid, since) as { second: number; count: number }[];
+  }
+
+  /**
+   * A number that changes whenever another connection commits to the ledger (SQLite's data_version):
+   * while it stays the same, nothing read from the ledger can have changed.
+   */
+  dataVersion(): number {
+    return this.#db.pragma('data_version', { simple: true }) as number;
   }
 
   /** Slot history, newest first (`limit` rows). */
