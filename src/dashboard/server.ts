@@ -7,7 +7,6 @@
  * is new in the ledger) and pushed to all of that run's open event streams.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { parseStatusFilter, reportChunks, type ReportFormat } from '../campaign/report.js';
 import { publicState } from '../campaign/status.js';
@@ -17,7 +16,8 @@ import { Ledger } from '../ledger/ledger.js';
 import { readModelFor } from '../ledger/read-model.js';
 import { upcomingFirings } from '../scheduler/firings.js';
 import { commandHint, type HintContext } from '../shared/command-line.js';
-import { AppError, describeError, isAppError } from '../shared/errors.js';
+import { describeError, isAppError } from '../shared/errors.js';
+import { listen } from '../shared/http-listen.js';
 import { appJs, styleCss, uplotAsset } from './assets.js';
 import { authorized, isLoopback, loginCookie, tokenMatches } from './auth.js';
 import { etaText, loginPage, messagePage, runFragments, runPage, runsPage, schedulePage, suppressionsPage, type ScheduledJobView } from './pages.js';
@@ -229,34 +229,23 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     });
   });
 
+  let listening;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(new AppError('ERR_USAGE', `cannot serve the dashboard on ${host}:${options.port}: ${err.message}`, { cause: err }));
-      server.once('error', onError);
-      server.listen(options.port, host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    listening = await listen(server, options.port, host, 'the dashboard');
   } catch (err) {
     clearInterval(timer);
     ledger.close();
     throw err;
   }
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shownHost}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(timer);
-        for (const set of streams.values()) for (const res of set) res.end();
-        server.close(() => {
-          ledger.close();
-          resolve();
-        });
-        server.closeAllConnections();
-      }),
+    url: listening.url,
+    port: listening.port,
+    close: async () => {
+      clearInterval(timer);
+      // Event streams never end on their own: end them, or closing would wait for every open page.
+      for (const set of streams.values()) for (const res of set) res.end();
+      await listening.close();
+      ledger.close();
+    },
   };
 }

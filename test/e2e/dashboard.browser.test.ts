@@ -5,13 +5,13 @@
  * Screenshots land in test-artifacts/ (git-ignored).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/telnyx/simulator/index.js';
 import { cliEnv, repoRoot, runCli, startCli } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
+import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp.js';
 
 const CHROMIUM = process.env.BULKTEXT_CHROMIUM ?? '/usr/bin/chromium';
@@ -22,17 +22,6 @@ if (!hasChromium) {
   );
 }
 const artifacts = path.join(repoRoot, 'test-artifacts');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;

@@ -1,10 +1,10 @@
 /** Delivery truth through the CLI: receipts resolve in-doubt rows, STOP replies suppress later runs. */
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
 import { cliEnv, runCli, startCli } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
+import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp.js';
 import { inboundEvent, post, signedHeaders, waitFor } from '../unit/webhooks/helpers.js';
 
@@ -18,17 +18,6 @@ afterEach(async () => {
   sim = undefined;
   tmp.cleanup();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const fast = { accountRate: 10_000, senderRates: { longCode: 10_000 }, lifecycle: { sendingMs: 20, deliveryMs: 50 } };
 
