@@ -207,8 +207,8 @@ export const migrations: readonly Migration[] = [
       -- The dashboard charts deliveries per second and groups failed receipts by code while a run is live.
       -- Both partial indexes are written only when a receipt arrives, never on the send path, and the
       -- second holds only failed deliveries, so grouping them by code reads those rows and no others.
-      CREATE INDEX messages_delivered ON messages (rid, delivered_at) WHERE delivered_at IS NOT NULL;
-      CREATE INDEX messages_delivery_failed ON messages (rid, delivery_status, delivery_error_code)
+      CREATE INDEX IF NOT EXISTS messages_delivered ON messages (rid, delivered_at) WHERE delivered_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS messages_delivery_failed ON messages (rid, delivery_status, delivery_error_code)
         WHERE delivery_status IN ('delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired');
     `,
   },

@@ -179,6 +179,31 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     }
   }, 120_000);
 
+  it("the scheduler's dashboard shows its job, next slots and slot history", async () => {
+    const dir = path.join(tmp.dir, 'scheduled');
+    mkdirSync(dir);
+    writeCampaign(dir, { rows: 3, name: 'every-second', extraYaml: 'schedule:\n  cron: "* * * * * *"\n  timezone: UTC\n' });
+    const daemon = startCli(['schedule', '--jobs', dir, '--sandbox', '--db', path.join(dir, 'l.db'), '--dashboard-port', '0'], { timeoutMs: 90_000 });
+    try {
+      const url = await waitFor('the dashboard URL', () => /dashboard on (http:\S+?)\/?\n/.exec(daemon.output().stderr)?.[1]);
+      const { page, errors } = await openPage(browser);
+      const history = await waitFor('a started slot on the schedule page', async () => {
+        await page.goto(`${url}/schedule`);
+        const text = (await page.textContent('main')) ?? '';
+        return /every-second.*started/s.test(text) ? text : undefined;
+      }, 45_000);
+      expect(history).toContain('* * * * * *');
+      await page.screenshot({ path: path.join(artifacts, 'dashboard-schedule-live.png'), fullPage: true });
+      // Each slot links to the run it started.
+      await page.click('table >> nth=1 >> a');
+      expect(await page.textContent('h1')).toContain('every-second');
+      expect(errors).toEqual([]);
+    } finally {
+      daemon.child.kill('SIGINT');
+      expect((await daemon.done).code).toBe(0);
+    }
+  }, 90_000);
+
   it('off loopback it needs the token: the browser signs in through the form', async () => {
     const token = 'correct-horse-battery-staple';
     const refused = await runCli(['dashboard', '--host', '0.0.0.0', '--port', '0', '--db', db]);
