@@ -7,6 +7,7 @@ import { hashSource, type IngestStats } from '../ingest/index.js';
 import type { Ledger, RunRecord, Trigger } from '../ledger/ledger.js';
 import type { PlanTally } from '../plan/types.js';
 import { cleanupAfter } from '../ledger/storage-error.js';
+import { commandHint, type CommandHint } from '../shared/command-line.js';
 import { AppError } from '../shared/errors.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
 import { newRunId } from './run-id.js';
@@ -22,6 +23,8 @@ export interface StartRunOptions {
   /** Tally the plan estimate from the rows as they are read (returned as `estimate`). @default false */
   estimate?: boolean;
   signal?: AbortSignal;
+  /** Builds the `resume` command the refusal suggests (the CLI's keeps its --db). */
+  hint?: CommandHint;
   /** Called as soon as the run exists (the CLI prints its id). */
   onCreated?: (run: RunRecord) => void;
   now?: () => number;
@@ -40,7 +43,7 @@ export async function startRun(
       throw new AppError(
         'ERR_RUN_UNFINISHED',
         `run ${earlier.runId} of job ${spec.name} over the same source is ${publicState(earlier)}, not finished: ` +
-          `resume it with \`bulktext resume ${earlier.runId}\`, or pass --force to start another run`,
+          `resume it with \`${(options.hint ?? commandHint())(['resume', earlier.runId])}\`, or pass --force to start another run`,
         { details: { runId: earlier.runId } },
       );
     }

@@ -2,7 +2,9 @@
  * The status object `status --json` and `run --json` print (a contract other tools read).
  */
 import type { Ledger, RunRecord, StatusCounts, Trigger } from '../ledger/ledger.js';
+import { readModelFor, type FailureGroup, type ReasonCount } from '../ledger/read-model.js';
 import { planVsActual } from '../plan/index.js';
+import { describeCode } from '../telnyx/codes.js';
 import { currentProcess, processAlive } from '../shared/process-probe.js';
 import { deliveryCounts, type DeliveryCounts } from './delivery-report.js';
 
@@ -86,4 +88,20 @@ export function runStatus(ledger: Ledger, run: RunRecord, counts: StatusCounts =
     stop: run.stopCode === null && run.stopDetail === null ? null : { code: run.stopCode, detail: run.stopDetail },
     estimate: planned === null ? null : { parts: planned.parts, cost: planned.cost },
   };
+}
+
+/** A group of failed rows with what its code means and what to do about it. */
+export interface FailureLine extends FailureGroup {
+  title: string;
+  advice: string;
+}
+
+/** Why a run's rows failed, most frequent code first, each explained from the one table of Telnyx codes. */
+export function runFailures(ledger: Ledger, rid: number): FailureLine[] {
+  return readModelFor(ledger).failures(rid).map((g) => ({ ...g, ...describeCode(g.code) }));
+}
+
+/** A run's skipped rows by skip reason (the names `plan` and `report` use). */
+export function skippedByReason(ledger: Ledger, rid: number): ReasonCount[] {
+  return readModelFor(ledger).byReason(rid, 'skipped');
 }

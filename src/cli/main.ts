@@ -108,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('wait', { type: 'boolean', default: true, describe: 'wait for send windows to open (--no-wait: leave deferred rows for resume)' })
           .option('plan', { type: 'string', describe: 'the plan_hash from `bulktext plan`: refuse if the job, source or suppressions changed' })
           .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics and /healthz on 127.0.0.1:N while the run lasts' })
+          .option('dashboard-port', { type: 'number', describe: 'serve the read-only web dashboard on 127.0.0.1:N while the run lasts' })
           .option('webhooks-port', { type: 'number', describe: 'receive Telnyx delivery receipts on 127.0.0.1:N while the run lasts (key: $TELNYX_PUBLIC_KEY)' }),
       async (a) =>
         finish(
@@ -123,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
               plan: a.plan,
               metricsPort: a.metricsPort,
               webhooksPort: a.webhooksPort,
+              dashboardPort: a.dashboardPort,
             },
             io,
           ),
@@ -155,11 +157,23 @@ export async function main(argv: string[]): Promise<number> {
           .option('quiet', { type: 'boolean', default: false })
           .option('wait', { type: 'boolean', default: true, describe: 'wait for send windows to open (--no-wait: leave deferred rows)' })
           .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics and /healthz on 127.0.0.1:N while the run lasts' })
+          .option('dashboard-port', { type: 'number', describe: 'serve the read-only web dashboard on 127.0.0.1:N while the run lasts' })
           .option('webhooks-port', { type: 'number', describe: 'receive Telnyx delivery receipts on 127.0.0.1:N while the run lasts (key: $TELNYX_PUBLIC_KEY)' }),
       async (a) =>
         finish(
           await (await import('./commands/resume.js')).resumeCommand(
-            { runId: a.runId, db: a.db, resendUnknown: a.resendUnknown, retryFailed: a.retryFailed, json: a.json, quiet: a.quiet, wait: a.wait, metricsPort: a.metricsPort, webhooksPort: a.webhooksPort },
+            {
+              runId: a.runId,
+              db: a.db,
+              resendUnknown: a.resendUnknown,
+              retryFailed: a.retryFailed,
+              json: a.json,
+              quiet: a.quiet,
+              wait: a.wait,
+              metricsPort: a.metricsPort,
+              webhooksPort: a.webhooksPort,
+              dashboardPort: a.dashboardPort,
+            },
             io,
           ),
         ),
@@ -179,9 +193,12 @@ export async function main(argv: string[]): Promise<number> {
           .option('db', dbOption)
           .option('format', { choices: ['csv', 'json'] as const, default: 'csv' as const })
           .option('out', { type: 'string', describe: 'write to this file instead of stdout' })
-          .option('raw', { type: 'boolean', default: false, describe: "CSV: cells as stored, without the ' that keeps spreadsheets from running formulas" }),
+          .option('raw', { type: 'boolean', default: false, describe: "CSV: cells as stored, without the ' that keeps spreadsheets from running formulas" })
+          .option('status', { type: 'string', describe: 'only rows in these statuses, comma-separated (e.g. failed,unknown)' }),
       async (a) =>
-        finish(await (await import('./commands/report.js')).reportCommand({ runId: a.runId, db: a.db, format: a.format, out: a.out, raw: a.raw }, io)),
+        finish(
+          await (await import('./commands/report.js')).reportCommand({ runId: a.runId, db: a.db, format: a.format, out: a.out, raw: a.raw, status: a.status }, io),
+        ),
     )
     .command(
       'webhooks',
@@ -229,11 +246,12 @@ export async function main(argv: string[]): Promise<number> {
           .option('metrics-port', { type: 'number', describe: 'serve /metrics and /healthz on 127.0.0.1:N' })
           .option('list', { type: 'boolean', default: false, describe: "print each job's next firings and exit" })
           .option('count', { type: 'number', default: 5, describe: 'firings per job for --list' })
-          .option('sandbox', { type: 'boolean', default: false, describe: 'send to the built-in simulator' }),
+          .option('sandbox', { type: 'boolean', default: false, describe: 'send to the built-in simulator' })
+          .option('dashboard-port', { type: 'number', describe: 'serve the read-only web dashboard on 127.0.0.1:N' }),
       async (a) =>
         finish(
           await (await import('./commands/schedule.js')).scheduleCommand(
-            { jobs: a.jobs, db: a.db, metricsPort: a.metricsPort, list: a.list, count: a.count, sandbox: a.sandbox },
+            { jobs: a.jobs, db: a.db, metricsPort: a.metricsPort, list: a.list, count: a.count, sandbox: a.sandbox, dashboardPort: a.dashboardPort },
             io,
             {
               onHangup: (listener) => {
@@ -243,6 +261,16 @@ export async function main(argv: string[]): Promise<number> {
             },
           ),
         ),
+    )
+    .command(
+      'dashboard',
+      'serve a read-only web dashboard over the ledger: runs, a live run, schedule, suppressions',
+      (y) =>
+        y
+          .option('port', { type: 'number', default: 8090, describe: 'port to listen on (0: any free port)' })
+          .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on; any other than loopback requires $BULKTEXT_DASHBOARD_TOKEN' })
+          .option('db', dbOption),
+      async (a) => finish(await (await import('./commands/dashboard.js')).dashboardCommand({ port: a.port, host: a.host, db: a.db }, io)),
     )
     .command(
       'simulator',

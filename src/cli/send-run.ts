@@ -4,7 +4,10 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { executeRun } from '../campaign/execute-run.js';
-import { runStatus, type RunStatus } from '../campaign/status.js';
+import { runFailures, runStatus, skippedByReason, type FailureLine, type RunStatus } from '../campaign/status.js';
+import type { ReasonCount } from '../ledger/read-model.js';
+import { subtractDecimals } from '../plan/money.js';
+import type { CommandHint } from '../shared/command-line.js';
 import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
 import { startSimulatorWorker, type SimulatorOptions } from '../telnyx/simulator/index.js';
 import { ExitCode } from './exit-codes.js';
@@ -14,6 +17,7 @@ import { deliveryCounts } from '../campaign/delivery-report.js';
 import { startWebhookReceiver } from '../webhooks/receiver.js';
 import { createRejectionLog, formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
 import { createProgress } from './progress.js';
+import { startSideDashboard } from './commands/dashboard.js';
 
 export interface SendRunOptions {
   /** Real API credentials; absent for a sandbox run. */
@@ -26,6 +30,10 @@ export interface SendRunOptions {
   metricsPort?: number | undefined;
   /** Receive delivery receipts on this port while the run lasts (a sandbox run always does, on any port). */
   webhooksPort?: number | undefined;
+  /** Builds the commands the summary suggests (keeps the operator's --db). */
+  hint: CommandHint;
+  /** Serve the read-only dashboard on 127.0.0.1 at this port while the run lasts (with `db`, the operator's --db, for its hints). */
+  dashboard?: { port: number | undefined; db: string | undefined } | undefined;
   /** The run's counts, when the caller has just read them (counting a million-row run takes ~35 ms). */
   counts?: StatusCounts | undefined;
 }
@@ -64,26 +72,64 @@ export function exitCodeForStatus(status: RunStatus): number {
   return someFailed ? ExitCode.someFailed : ExitCode.ok;
 }
 
-export function describeStatus(s: RunStatus): string {
+/** What `describeStatus` adds to the status object: why rows failed or were skipped, and how hints are written. */
+export interface StatusDetail {
+  hint: CommandHint;
+  failures: readonly FailureLine[];
+  skipped: readonly ReasonCount[];
+}
+
+/** The status details read from the ledger for `describeStatus`. */
+export function statusDetail(ledger: Ledger, rid: number, hint: CommandHint): StatusDetail {
+  return { hint, failures: runFailures(ledger, rid), skipped: skippedByReason(ledger, rid) };
+}
+
+/** Failure codes shown in the text status; the dashboard and `report --status failed` show every one. */
+const TOP_FAILURES = 5;
+
+export function describeStatus(s: RunStatus, d: StatusDetail): string {
   const c = s.counts;
-  const cost = s.cost.currency === null ? '' : `, cost ${s.cost.amount} ${s.cost.currency}`;
+  const skipped = d.skipped.length === 0 ? '' : ` (${d.skipped.map((r) => `${r.reason ?? '?'} ${r.count}`).join(', ')})`;
   const lines = [
     `run ${s.run_id} (${s.job})${s.sandbox ? ' [sandbox]' : ''}: ${s.state}`,
-    `  total ${c.total} · sent ${c.sent} · failed ${c.failed} · unknown ${c.unknown} · skipped ${c.skipped} · pending ${c.pending}` +
+    `  total ${c.total} · sent ${c.sent} · failed ${c.failed} · unknown ${c.unknown} · skipped ${c.skipped}${skipped} · pending ${c.pending}` +
       `${c.sending > 0 ? ` · sending ${c.sending}` : ''}${c.deferred > 0 ? ` · deferred ${c.deferred}` : ''}${c.expired > 0 ? ` · expired ${c.expired}` : ''}`,
-    `  parts ${s.parts}${cost}`,
   ];
-  if (s.estimate !== null) {
-    const est = s.estimate.cost === null ? '' : `, cost ${s.estimate.cost.amount} ${s.estimate.cost.currency}`;
-    lines.push(`  estimated at start: parts ${s.estimate.parts}${est}`);
+  if (c.sent > 0) {
+    const dl = s.delivery;
+    const finals = (['delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired'] as const).filter((k) => dl[k] > 0);
+    lines.push(`  delivery: delivered ${dl.delivered}${finals.map((k) => ` · ${k} ${dl[k]}`).join('')} · awaiting ${dl.awaiting}`);
+  }
+  lines.push(`  cost ${s.cost.currency === null ? 'none yet' : `${s.cost.amount} ${s.cost.currency}`} for ${s.parts} part(s)${estimateVsActual(s)}`);
+  if (d.failures.length > 0) {
+    lines.push('  top failures:');
+    for (const f of d.failures.slice(0, TOP_FAILURES)) {
+      lines.push(`    ${String(f.count).padStart(7)}  ${(f.code ?? '-').padEnd(8)} ${f.status.padEnd(16)} ${f.title} — ${f.advice}`);
+    }
+    if (d.failures.length > TOP_FAILURES) lines.push(`    … ${d.failures.length - TOP_FAILURES} more code(s): ${d.hint(['report', s.run_id, '--status', 'failed,unknown'])}`);
   }
   if (s.stop !== null && s.state !== 'completed') lines.push(`  stopped: ${s.stop.code ?? ''} ${s.stop.detail ?? ''}`.trimEnd());
   if (c.unknown > 0) {
-    lines.push(`  ${c.unknown} row(s) are unknown: Telnyx may have sent them. See \`bulktext report ${s.run_id}\`; \`resume --resend-unknown\` sends them again.`);
+    lines.push(
+      `  ${c.unknown} row(s) are unknown: Telnyx may have sent them. List them: ${d.hint(['report', s.run_id, '--status', 'unknown'])}`,
+      `  send them again (those recipients may get two): ${d.hint(['resume', s.run_id, '--resend-unknown'])}`,
+    );
   }
-  if (s.state === 'interrupted' || s.state === 'aborted') lines.push(`  resume with: bulktext resume ${s.run_id}`);
+  if (s.state === 'interrupted' || s.state === 'aborted') lines.push(`  resume with: ${d.hint(['resume', s.run_id])}`);
   return `${lines.join('\n')}\n`;
 }
+
+/** " · estimated at start 0.1320 USD for 33 part(s) (+0.0040)", or nothing without an estimate. */
+function estimateVsActual(s: RunStatus): string {
+  if (s.estimate === null) return '';
+  const e = s.estimate;
+  const est = e.cost === null ? `${e.parts} part(s)` : `${e.cost.amount} ${e.cost.currency} for ${e.parts} part(s)`;
+  const diff =
+    e.cost !== null && s.cost.currency === e.cost.currency ? ` (${signed(subtractDecimals(s.cost.amount, e.cost.amount))} ${e.cost.currency})` : '';
+  return ` · estimated at start ${est}${diff}`;
+}
+
+const signed = (amount: string) => (amount.startsWith('-') ? amount : `+${amount}`);
 
 export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: SendRunOptions, io: Io): Promise<number> {
   // Check the key before starting anything, so a missing one is a usage error, not a half-started run.
@@ -120,6 +166,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   const metrics = o.metricsPort === undefined ? undefined : await startRunMetricsServer({ port: o.metricsPort, ledger });
   if (metrics !== undefined && !o.quiet) io.stderr(`metrics on ${metrics.url}\n`);
   let oddAnswers = 0;
+  const dashboard = await startSideDashboard(o.dashboard?.port, ledger.path, o.dashboard?.db, io);
   try {
     const { summary } = await executeRun(ledger, run, spec, {
       apiKey: api.apiKey,
@@ -140,6 +187,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
     if (receiver !== undefined) await awaitReceipts(ledger, run.rid, io.signal);
   } finally {
     progress.stop();
+    await dashboard?.close();
     await metrics?.close();
     await receiver?.close();
     rejections.close();
@@ -147,7 +195,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   }
   const status = runStatus(ledger, ledger.getRun(run.runId));
   if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
-  if (!o.quiet) io.stderr(describeStatus(status));
+  if (!o.quiet) io.stderr(describeStatus(status, statusDetail(ledger, run.rid, o.hint)));
   if (!o.quiet && oddAnswers > 0) {
     io.stderr(
       `  warning: ${oddAnswers} answer(s) from Telnyx had missing or unreadable fields; the messages were sent and those fields are recorded as absent (see error_detail in the run's report)\n`,

@@ -592,10 +592,19 @@ export class Ledger {
     return { ...counts, total };
   }
 
-  /** Every message row of a run in row order, streamed. */
-  *messages(rid: number): IterableIterator<MessageRecord> {
-    const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? ORDER BY row`);
-    yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
+  /** Every message row of a run in row order, streamed; with `statuses`, only rows in one of them. */
+  *messages(rid: number, statuses?: readonly RowStatus[]): IterableIterator<MessageRecord> {
+    if (statuses === undefined) {
+      const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? ORDER BY row`);
+      yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
+      return;
+    }
+    // INDEXED BY: left to itself SQLite walks the run's every row by primary key (1.4 s at a million rows to
+    // find a few failed ones); through the status index it reads only the rows asked for, then sorts them.
+    const stmt = this.db.prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY messages_status WHERE rid = ? AND status IN (SELECT value FROM json_each(?)) ORDER BY row`,
+    );
+    yield* stmt.iterate(rid, JSON.stringify(statuses)) as IterableIterator<MessageRecord>;
   }
 
   /**

@@ -200,4 +200,16 @@ export const migrations: readonly Migration[] = [
       INSERT INTO message_index (id, last_attempt) SELECT 1, coalesce(max(id), 0) FROM attempts;
     `,
   },
+  {
+    version: 6,
+    name: 'delivered rows by time and failed receipts by code, for the dashboard',
+    sql: `
+      -- The dashboard charts deliveries per second and groups failed receipts by code while a run is live.
+      -- Both partial indexes are written only when a receipt arrives, never on the send path, and the
+      -- second holds only failed deliveries, so grouping them by code reads those rows and no others.
+      CREATE INDEX IF NOT EXISTS messages_delivered ON messages (rid, delivered_at) WHERE delivered_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS messages_delivery_failed ON messages (rid, delivery_status, delivery_error_code)
+        WHERE delivery_status IN ('delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired');
+    `,
+  },
 ];

@@ -3,9 +3,8 @@
  * `GET /healthz` (200 with JSON when healthy, 503 otherwise), on 127.0.0.1 unless told otherwise.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { AppError } from '../shared/errors.js';
+import { listen } from '../shared/http-listen.js';
 
 export interface Health {
   ok: boolean;
@@ -63,25 +62,5 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     }
     send(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n', head);
   });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => {
-      reject(new AppError('ERR_USAGE', `cannot serve metrics on ${host}:${options.port}: ${err.message}`, { cause: err }));
-    };
-    server.once('error', onError);
-    server.listen(options.port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
-  return {
-    url: `http://${shownHost}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.port, host, 'metrics');
 }

@@ -228,13 +228,12 @@ export class PlanAccumulator {
   #warnings(): PlanWarning[] {
     const warnings: PlanWarning[] = [];
     const lines = (reason: SkipReason) => this.#skipExamples[reason].map((e) => e.line);
-    const moreThan = (reason: SkipReason) => (this.#skipped[reason] > this.#skipExamples[reason].length ? ', …' : '');
     const skipWarning = (reason: SkipReason, code: PlanWarning['code'], one: string, many: string) => {
       const n = this.#skipped[reason];
       if (n === 0) return;
       warnings.push({
         code,
-        message: `${n} row${n > 1 ? 's' : ''} ${n > 1 ? many : one} (line${n > 1 ? 's' : ''} ${lines(reason).join(', ')}${moreThan(reason)}): skipped, not sent`,
+        message: `${n} row${n > 1 ? 's' : ''} ${n > 1 ? many : one}, skipped as ${reason} and not sent: ${rowsAndLines(this.#skipExamples[reason], n)}`,
         rows: n,
         lines: lines(reason),
       });
@@ -362,4 +361,15 @@ export async function computePlan(spec: PlannableSpec, options: ComputePlanOptio
     plan_hash: composePlanHash(hash),
     hash_components: hash,
   };
+}
+
+/**
+ * "rows 18, 19 (lines 19, 20)": rows as `report` numbers them (records of the source), with the file lines
+ * they start on, so a plan and a report of the same source name the same rows. `total` beyond the
+ * examples adds "…".
+ */
+export function rowsAndLines(examples: readonly { row: number; line: number }[], total: number): string {
+  const more = total > examples.length ? ', …' : '';
+  const s = examples.length > 1 ? 's' : '';
+  return `row${s} ${examples.map((e) => e.row).join(', ')}${more} (line${s} ${examples.map((e) => e.line).join(', ')}${more})`;
 }

@@ -1,6 +1,8 @@
 /** The plan as `--json` prints it, and as a readable summary for people. */
 import path from 'node:path';
-import type { SkipReason } from '../ingest/index.js';
+import { SKIP_REASONS, type SkipReason } from '../ingest/index.js';
+import { commandHint, type CommandHint } from '../shared/command-line.js';
+import { rowsAndLines } from './compute-plan.js';
 import type { Plan } from './types.js';
 
 /**
@@ -45,19 +47,8 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-const reasonLabel: Readonly<Record<SkipReason, string>> = {
-  invalid_number: 'invalid number',
-  unsupported_destination: 'refuses alphanumeric',
-  duplicate: 'duplicate',
-  suppressed: 'suppressed',
-  missing_field: 'missing template field',
-  too_long: 'over 10 parts',
-  invalid_row: 'malformed row',
-  invalid_text: 'control character or bad UTF-8',
-};
-
 /** A multi-section summary; `jobFile` is shown in the `run --plan` hint as the operator typed it. */
-export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: string } = {}): string {
+export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: string; hint?: CommandHint } = {}): string {
   const out: string[] = [];
   const rel = (p: string) => (options.cwd === undefined ? p : path.relative(options.cwd, p) || p);
   const label = (text: string, value: string) => `  ${text.padEnd(24)}${value}`;
@@ -78,19 +69,19 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
     invalid_row: r.invalid_row,
     invalid_text: r.invalid_text,
   };
-  for (const reason of Object.keys(reasonLabel) as SkipReason[]) {
+  // The reason names are the ones `report` puts in error_code, and rows are numbered as report numbers them.
+  for (const reason of SKIP_REASONS) {
     const c = count[reason];
     if (c === 0) continue;
     const examples = plan.skipped_examples[reason];
-    const lines = examples.map((e) => e.line);
-    let extra = lines.length === 0 ? '' : `   line${lines.length > 1 ? 's' : ''} ${lines.join(', ')}${c > lines.length ? ', …' : ''}`;
+    let extra = examples.length === 0 ? '' : `   ${rowsAndLines(examples, c)}`;
     if (reason === 'suppressed') {
       extra = `   ${n(plan.suppressed_by.list)} on the job's suppression list, ${n(plan.suppressed_by.ledger)} in the ledger's opt-outs`;
     }
-    out.push(label(reasonLabel[reason], n(c).padStart(8)) + extra);
+    out.push(label(reason, n(c).padStart(8)) + extra);
     if (reason !== 'duplicate' && reason !== 'suppressed' && examples[0] !== undefined) {
       // Ingest's detail may name the line itself; say it once.
-      out.push(`      e.g. line ${examples[0].line}: ${examples[0].detail.replace(/^line \d+: /, '')}`);
+      out.push(`      e.g. row ${examples[0].row} (line ${examples[0].line}): ${examples[0].detail.replace(/^line \d+: /, '')}`);
     }
   }
   out.push('');
@@ -106,7 +97,7 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
     );
     for (const t of s.ucs2_triggers) out.push(`      "${t.char}" ${t.code_point}  ${plural(t.rows, 'row')}`);
     for (const e of s.ucs2_examples) {
-      out.push(`      e.g. line ${e.line}: ${JSON.stringify(e.excerpt)} — "${e.char}" ${e.code_point}: ${plural(e.parts, 'part')}, ${e.gsm7_parts} without it`);
+      out.push(`      e.g. row ${e.row} (line ${e.line}): ${JSON.stringify(e.excerpt)} — "${e.char}" ${e.code_point}: ${plural(e.parts, 'part')}, ${e.gsm7_parts} without it`);
     }
   }
   out.push('');
@@ -160,6 +151,7 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
     out.push('');
   }
   out.push(`plan_hash ${plan.plan_hash}`);
-  out.push(`  send exactly this plan: bulktext run ${options.jobFile ?? '<job-file>'} --plan ${plan.plan_hash}`);
+  const hint = options.hint ?? commandHint();
+  out.push(`  send exactly this plan: ${hint(['run', options.jobFile ?? '<job-file>', '--plan', plan.plan_hash])}`);
   return `${out.join('\n')}\n`;
 }

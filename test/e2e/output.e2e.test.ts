@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { spreadsheetSafe } from '../../src/cli/commands/report.js';
+import { spreadsheetSafe } from '../../src/campaign/report.js';
 import { binPath, runCli, startProcess } from '../helpers/cli.js';
 import { validNumbers, writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';

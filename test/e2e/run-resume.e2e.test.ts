@@ -40,7 +40,7 @@ describe('bulktext run (sandbox)', () => {
     const rows = JSON.parse(report.stdout) as Record<string, unknown>[];
     expect(rows).toHaveLength(status.counts.total);
     expect(Object.keys(rows[0]!)).toEqual([
-      'row', 'to', 'from', 'status', 'message_id', 'parts', 'cost', 'currency', 'attempts', 'error_code', 'error_detail', 'sent_at',
+      'row', 'line', 'to', 'from', 'status', 'message_id', 'parts', 'cost', 'currency', 'attempts', 'error_code', 'error_detail', 'sent_at',
       'delivery_status', 'delivery_error_code', 'delivered_at',
     ]);
     // The sandbox's receipts reach the run's own receiver: the quick start ends with delivery statuses.
@@ -52,7 +52,7 @@ describe('bulktext run (sandbox)', () => {
 
     const csv = await runCli(['report', status.run_id, '--db', db, '--format', 'csv']);
     expect(csv.stdout.split('\n')[0]).toBe(
-      'row,to,from,status,message_id,parts,cost,currency,attempts,error_code,error_detail,sent_at,delivery_status,delivery_error_code,delivered_at',
+      'row,line,to,from,status,message_id,parts,cost,currency,attempts,error_code,error_detail,sent_at,delivery_status,delivery_error_code,delivered_at',
     );
     expect(csv.stdout.trim().split('\n')).toHaveLength(status.counts.total + 1);
 

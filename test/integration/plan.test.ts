@@ -385,7 +385,11 @@ describe('planCommand', () => {
     for (const section of ['Rows', 'Segments', 'Cost (estimate)', 'Duration (estimate)', 'Warnings', 'Samples', 'plan_hash']) {
       expect(text).toContain(section);
     }
-    expect(text).toContain('e.g. line 3: "555-01" is not a valid phone number');
+    // Rows numbered as `report` numbers them, with the file line beside; reasons named as report names them.
+    expect(text).toContain('e.g. row 2 (line 3): "555-01" is not a valid phone number');
+    expect(text).toMatch(/invalid_number +1 +row 2 \(line 3\)/);
+    // The hint keeps the ledger the operator named, so it works when pasted.
+    expect(text).toContain(`send exactly this plan: bulktext run job.json --plan ${/plan_hash (\S+)/.exec(text)?.[1]} --db none.db`);
     expect(o.err.join('')).toContain('no ledger at');
     await expect(import('node:fs').then((fs) => fs.existsSync(path.join(dir, 'none.db')))).resolves.toBe(false);
   });

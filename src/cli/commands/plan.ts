@@ -5,6 +5,7 @@ import { loadJobSpec } from '../../config/load-job-spec.js';
 import { openExistingLedger } from '../ledger-file.js';
 import { computePlan, describePlan, planJson, readLedgerSuppressions } from '../../plan/index.js';
 import { AppError, isAppError } from '../../shared/errors.js';
+import { hintFor } from '../hints.js';
 import type { Io } from '../io.js';
 
 export interface PlanOptions {
@@ -38,6 +39,6 @@ export async function planCommand(o: PlanOptions, io: Io): Promise<number> {
     if (io.signal.aborted && isAppError(err, 'ERR_RUN_ABORTED')) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
     throw err;
   });
-  io.stdout(o.json ? `${JSON.stringify(planJson(plan))}\n` : describePlan(plan, { jobFile: o.jobFile, cwd: io.cwd }));
+  io.stdout(o.json ? `${JSON.stringify(planJson(plan))}\n` : describePlan(plan, { jobFile: o.jobFile, cwd: io.cwd, hint: hintFor(o.db, io) }));
   return 0;
 }

@@ -4,7 +4,8 @@ import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { AppError } from '../../shared/errors.js';
 import { openExistingLedger } from '../ledger-file.js';
 import type { Io } from '../io.js';
-import { describeStatus, exitCodeForStatus, sendRun } from '../send-run.js';
+import { hintFor } from '../hints.js';
+import { describeStatus, exitCodeForStatus, sendRun, statusDetail } from '../send-run.js';
 
 export interface ResumeOptions {
   runId: string;
@@ -18,6 +19,8 @@ export interface ResumeOptions {
   wait: boolean;
   /** Serve Prometheus metrics on 127.0.0.1 at this port while the run lasts. */
   metricsPort?: number | undefined;
+  /** Serve the read-only dashboard on 127.0.0.1 at this port while the run lasts. */
+  dashboardPort?: number | undefined;
   /** Run the webhook receiver on this port while the run lasts. */
   webhooksPort?: number | undefined;
 }
@@ -58,7 +61,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
     if (settleIfNothingLeft(ledger, run, counts, Date.now())) {
       const status = runStatus(ledger, ledger.getRun(run.runId), counts);
       if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
-      if (!o.quiet) io.stderr(`nothing left to send\n${describeStatus(status)}`);
+      if (!o.quiet) io.stderr(`nothing left to send\n${describeStatus(status, statusDetail(ledger, run.rid, hintFor(o.db, io)))}`);
       return exitCodeForStatus(status);
     }
     if (!o.quiet) {
@@ -69,7 +72,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       ledger,
       run,
       spec,
-      { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts },
+      { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts, hint: hintFor(o.db, io) , dashboard: { port: o.dashboardPort, db: o.db } },
       io,
     );
   } finally {

@@ -5,6 +5,7 @@ import { loadJobSpec } from '../../config/load-job-spec.js';
 import { describeSkipped } from '../../ingest/index.js';
 import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
 import { AppError } from '../../shared/errors.js';
+import { hintFor } from '../hints.js';
 import type { Io } from '../io.js';
 import { openLedger } from '../ledger-file.js';
 import { sendRun } from '../send-run.js';
@@ -20,6 +21,8 @@ export interface RunOptions {
   wait: boolean;
   /** Serve Prometheus metrics on 127.0.0.1 at this port while the run lasts. */
   metricsPort?: number | undefined;
+  /** Serve the read-only dashboard on 127.0.0.1 at this port while the run lasts. */
+  dashboardPort?: number | undefined;
   /** Run the webhook receiver on this port while the run lasts. */
   webhooksPort?: number | undefined;
   /** A plan hash from `bulktext plan`: refuse unless the job, source and suppressions are unchanged. */
@@ -31,11 +34,13 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   // Check the key before touching the ledger: a run that cannot send should leave nothing behind.
   const api = o.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
   const ledger = openLedger(o.db, io);
+  const hint = hintFor(o.db, io);
   try {
     if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger });
     const { run, ingest, estimate } = await startRun(ledger, spec, {
       sandbox: o.sandbox,
       force: o.force,
+      hint,
       signal: io.signal,
       estimate: true,
     }).catch((err: unknown) => {
@@ -55,7 +60,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       const skipped = describeSkipped(ingest.skipped);
       io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);
     }
-    return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort }, io);
+    return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, hint , dashboard: { port: o.dashboardPort, db: o.db } }, io);
   } finally {
     ledger.close();
   }

@@ -18,6 +18,7 @@ import { createLogger } from '../../shared/logger.js';
 import { ExitCode } from '../exit-codes.js';
 import { untilAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
+import { startSideDashboard } from './dashboard.js';
 
 export interface ScheduleOptions {
   /** Directory of job files. @default "jobs" */
@@ -31,6 +32,8 @@ export interface ScheduleOptions {
   count?: number | undefined;
   /** Send to the built-in simulator instead of Telnyx. */
   sandbox: boolean;
+  /** Serve the read-only dashboard on 127.0.0.1 at this port while the daemon runs. */
+  dashboardPort?: number | undefined;
 }
 
 export interface ScheduleHooks {
@@ -77,7 +80,9 @@ export async function scheduleCommand(o: ScheduleOptions, io: Io, hooks: Schedul
   });
   let server: MetricsServer | undefined;
   let unsubscribe: (() => void) | undefined;
+  let dashboard: { close(): Promise<void> } | undefined;
   try {
+    dashboard = await startSideDashboard(o.dashboardPort, scheduler.ledger.path, o.db, io);
     if (registry !== undefined && o.metricsPort !== undefined) {
       createLedgerMetrics(registry, scheduler.ledger);
       createSchedulerMetrics(registry, scheduler);
@@ -92,6 +97,7 @@ export async function scheduleCommand(o: ScheduleOptions, io: Io, hooks: Schedul
     logger.info('stopping: no new runs; runs in progress are interrupted and stay resumable');
   } finally {
     unsubscribe?.();
+    await dashboard?.close();
     await scheduler.stop();
     await server?.close();
   }

@@ -1,7 +1,8 @@
 import { runStatus } from '../../campaign/status.js';
 import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
-import { describeStatus } from '../send-run.js';
+import { hintFor } from '../hints.js';
+import { describeStatus, statusDetail } from '../send-run.js';
 
 export interface StatusOptions {
   runId?: string | undefined;
@@ -13,8 +14,9 @@ export function statusCommand(o: StatusOptions, io: Io): number {
   const ledger = openExistingLedger(o.db, io);
   try {
     if (o.runId !== undefined) {
-      const status = runStatus(ledger, ledger.getRun(o.runId));
-      io.stdout(o.json ? `${JSON.stringify(status)}\n` : describeStatus(status));
+      const run = ledger.getRun(o.runId);
+      const status = runStatus(ledger, run);
+      io.stdout(o.json ? `${JSON.stringify(status)}\n` : describeStatus(status, statusDetail(ledger, run.rid, hintFor(o.db, io))));
       return 0;
     }
     const all = ledger.listRuns().map((run) => runStatus(ledger, run));
