@@ -6,14 +6,15 @@ import type { JobSpec } from '../config/job-spec.js';
 import { executeRun } from '../campaign/execute-run.js';
 import { runStatus, type RunStatus } from '../campaign/status.js';
 import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
-import { startSimulatorWorker, type SimulatorOptions } from '../telnyx/simulator/index.js';
+import type { SimulatorOptions } from '../telnyx/simulator/index.js';
+import { awaitReceipts, startSandbox } from '../campaign/sandbox.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { startRunMetricsServer } from '../metrics/index.js';
-import { deliveryCounts } from '../campaign/delivery-report.js';
-import { startWebhookReceiver } from '../webhooks/receiver.js';
+import { startWebhookReceiver, type ReceiverLog } from '../webhooks/receiver.js';
 import { formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
 import { createProgress } from './progress.js';
+import { bulktextHint } from './hint.js';
 
 export interface SendRunOptions {
   /** Real API credentials; absent for a sandbox run. */
@@ -28,17 +29,18 @@ export interface SendRunOptions {
   webhooksPort?: number | undefined;
   /** The run's counts, when the caller has just read them (counting a million-row run takes ~35 ms). */
   counts?: StatusCounts | undefined;
+  /** `run --canary N`: send the first N sendable rows, then stop (resumable). */
+  canary?: number | undefined;
+  /** The `--db` the operator gave, kept in the commands the CLI suggests. */
+  db?: string | undefined;
 }
 
-/** After the last send, how long to keep the receiver open for receipts still on their way. */
+/**
+ * After the last send, how long a real run keeps its receiver open for receipts still on their way (the
+ * real API's can take minutes; `webhooks` or `reconcile` collect the rest). A sandbox run waits for all of
+ * its simulator's receipts instead, until they stop coming.
+ */
 const RECEIPT_GRACE_MS = 5000;
-
-async function awaitReceipts(ledger: Ledger, rid: number, signal: AbortSignal): Promise<void> {
-  const until = Date.now() + RECEIPT_GRACE_MS;
-  while (Date.now() < until && !signal.aborted && deliveryCounts(ledger, rid).awaiting > 0) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Simulator settings for a sandbox run: Telnyx's behaviour, but with queues fast enough that the run's
@@ -59,8 +61,10 @@ export function exitCodeForStatus(status: RunStatus): number {
   if (status.state === 'aborted') return ExitCode.aborted;
   const someFailed = status.counts.failed + status.counts.unknown > 0;
   // `--no-wait` ending with rows deferred to their send window is a normal end, not an interruption.
-  const deferredByRule = status.state === 'interrupted' && status.stop?.code === 'deferred';
-  if ((status.state === 'interrupted' && !deferredByRule) || status.state === 'running') return ExitCode.interrupted;
+  // So is a canary that stopped where it was told to.
+  const deferredByRule = status.state === 'interrupted' && (status.stop?.code === 'deferred' || status.stop?.code === 'canary');
+  // A run `bulktext cancel` stopped ends as one SIGINT stopped (but is not resumable).
+  if ((status.state === 'interrupted' && !deferredByRule) || status.state === 'running' || status.state === 'cancelled') return ExitCode.interrupted;
   return someFailed ? ExitCode.someFailed : ExitCode.ok;
 }
 
@@ -68,7 +72,7 @@ export function describeStatus(s: RunStatus): string {
   const c = s.counts;
   const cost = s.cost.currency === null ? '' : `, cost ${s.cost.amount} ${s.cost.currency}`;
   const lines = [
-    `run ${s.run_id} (${s.job})${s.sandbox ? ' [sandbox]' : ''}: ${s.state}`,
+    `run ${s.run_id} (${s.job})${s.sandbox ? ' [sandbox]' : ''}${s.test_to === null ? '' : ` [test to ${s.test_to.join(', ')}]`}: ${s.state}`,
     `  total ${c.total} · sent ${c.sent} · failed ${c.failed} · unknown ${c.unknown} · skipped ${c.skipped} · pending ${c.pending}` +
       `${c.sending > 0 ? ` · sending ${c.sending}` : ''}${c.deferred > 0 ? ` · deferred ${c.deferred}` : ''}${c.expired > 0 ? ` · expired ${c.expired}` : ''}`,
     `  parts ${s.parts}${cost}`,
@@ -88,23 +92,15 @@ export function describeStatus(s: RunStatus): string {
 export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: SendRunOptions, io: Io): Promise<number> {
   // Check the key before starting anything, so a missing one is a usage error, not a half-started run.
   const receiverKey = o.api !== undefined && o.webhooksPort !== undefined ? resolvePublicKey(undefined, io.env) : undefined;
-  const sandbox = o.api === undefined ? await startSimulatorWorker(sandboxOptions(spec)) : undefined;
-  const api = o.api ?? { apiKey: 'sandbox', baseUrl: sandbox!.url };
-  const publicKey = sandbox?.publicKey ?? receiverKey;
-  const receiver =
-    publicKey === undefined
-      ? undefined
-      : await startWebhookReceiver({
-          ledger,
-          publicKey,
-          port: o.webhooksPort ?? 0,
-          onLog: (entry) => {
-            if (entry.type === 'rejected' || entry.type === 'error') io.stderr(`webhooks: ${formatReceiverLog(entry, Date.now())}\n`);
-          },
-        });
-  // The sandbox's receipts go to this run's own receiver, so the run ends with real delivery statuses.
-  if (sandbox !== undefined && receiver !== undefined) await sandbox.configure({ webhooks: { defaultWebhookUrl: receiver.url } });
-  if (receiver !== undefined && sandbox === undefined && !o.quiet) io.stderr(`receiving delivery receipts on ${receiver.url}\n`);
+  const onLog = (entry: ReceiverLog) => {
+    if (entry.type === 'rejected' || entry.type === 'error') io.stderr(`webhooks: ${formatReceiverLog(entry, Date.now())}\n`);
+  };
+  const sandbox = o.api === undefined ? await startSandbox(ledger, sandboxOptions(spec), onLog) : undefined;
+  const api = o.api ?? { apiKey: 'sandbox', baseUrl: sandbox!.baseUrl };
+  const ownReceiver =
+    receiverKey === undefined ? undefined : await startWebhookReceiver({ ledger, publicKey: receiverKey, port: o.webhooksPort ?? 0, onLog });
+  const receiver = sandbox?.receiver ?? ownReceiver;
+  if (ownReceiver !== undefined && !o.quiet) io.stderr(`receiving delivery receipts on ${ownReceiver.url}\n`);
   const before = o.counts ?? ledger.counts(run.rid);
   const progress = createProgress({
     write: io.stderr,
@@ -117,11 +113,12 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   const metrics = o.metricsPort === undefined ? undefined : await startRunMetricsServer({ port: o.metricsPort, ledger });
   if (metrics !== undefined && !o.quiet) io.stderr(`metrics on ${metrics.url}\n`);
   try {
-    await executeRun(ledger, run, spec, {
+    const { state } = await executeRun(ledger, run, spec, {
       apiKey: api.apiKey,
       baseUrl: api.baseUrl,
       signal: io.signal,
       wait: o.wait,
+      ...(o.canary === undefined ? {} : { canary: o.canary }),
       onEvent: (e) => {
         progress.onEvent(e);
         metrics?.onEvent(e);
@@ -131,15 +128,28 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
         metrics?.attach(d);
       },
     });
-    if (receiver !== undefined) await awaitReceipts(ledger, run.rid, io.signal);
+    progress.stop();
+    if (receiver !== undefined && state !== 'cancelled') {
+      const left = await awaitReceipts(ledger, run.rid, {
+        signal: io.signal,
+        ...(sandbox === undefined ? { maxMs: RECEIPT_GRACE_MS } : {}),
+        ...(o.quiet || sandbox === undefined ? {} : { onWaiting: (n: number) => io.stderr(`waiting for ${n} delivery receipts…\n`) }),
+      });
+      if (left > 0 && sandbox !== undefined && !o.quiet && !io.signal.aborted) {
+        io.stderr(`${left} receipt(s) did not arrive; \`${bulktextHint(['status', run.runId], o.db)}\` counts them as awaiting\n`);
+      }
+    }
   } finally {
     progress.stop();
     await metrics?.close();
-    await receiver?.close();
+    await ownReceiver?.close();
     await sandbox?.close();
   }
   const status = runStatus(ledger, ledger.getRun(run.runId));
   if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
   if (!o.quiet) io.stderr(describeStatus(status));
+  if (!o.quiet && status.stop?.code === 'canary') {
+    io.stderr(`  check the canary: ${bulktextHint(['report', status.run_id], o.db)}\n  then send the rest: ${bulktextHint(['resume', status.run_id], o.db)}\n`);
+  }
   return exitCodeForStatus(status);
 }
