@@ -160,7 +160,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       if (state === 'interrupted' && lastRow !== undefined && counts.sending === 0) {
         ledger.setRunState(run.rid, state, {
           stopCode: 'canary',
-          stopDetail: `canary: the first ${options.canary ?? 0} sendable row(s) were sent; check them, then resume to send the other ${counts.pending}`,
+          stopDetail: `the first ${options.canary ?? 0} sendable row(s) were sent; check them, then resume to send the other ${counts.pending}`,
         });
       } else {
         ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now() } : {});

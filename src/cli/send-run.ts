@@ -133,7 +133,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
       const left = await awaitReceipts(ledger, run.rid, {
         signal: io.signal,
         ...(sandbox === undefined ? { maxMs: RECEIPT_GRACE_MS } : {}),
-        ...(o.quiet || sandbox === undefined ? {} : { onWaiting: (n: number) => io.stderr(`waiting for ${n} delivery receipts…\n`) }),
+        ...(o.quiet || sandbox === undefined ? {} : { onWaiting: (n: number) => io.stderr(`waiting for ${n} delivery receipt${n === 1 ? '' : 's'}…\n`) }),
       });
       if (left > 0 && sandbox !== undefined && !o.quiet && !io.signal.aborted) {
         io.stderr(`${left} receipt(s) did not arrive; \`${bulktextHint(['status', run.runId], o.db)}\` counts them as awaiting\n`);
@@ -149,7 +149,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
   if (!o.quiet) io.stderr(describeStatus(status));
   if (!o.quiet && status.stop?.code === 'canary') {
-    io.stderr(`  check the canary: ${bulktextHint(['report', status.run_id], o.db)}\n  then send the rest: ${bulktextHint(['resume', status.run_id], o.db)}\n`);
+    io.stderr(`  check the canary: ${bulktextHint(['report', status.run_id], o.db)}\n`);
   }
   return exitCodeForStatus(status);
 }
