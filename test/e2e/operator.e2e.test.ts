@@ -280,3 +280,17 @@ describe('bulktext prune', { timeout: 120_000 }, () => {
     expect((await runCli(['prune', '--before', '0s', '--db', db])).stderr).toContain('no finished run');
   });
 });
+
+describe('a sandbox run ends like a real run', { timeout: 120_000 }, () => {
+  it('waits for its receipts, saying how many, and ends with every delivery status', async () => {
+    const { job } = writeCampaign(tmp.dir, { rows: 400 });
+    const db = path.join(tmp.dir, 'l.db');
+    const r = await runCli(['run', job, '--db', db, '--sandbox', '--json'], { cwd: tmp.dir, timeoutMs: 110_000 });
+    expect(r.code).toBe(0);
+    // Receipts take 300 ms in the sandbox: the last sends' are still on their way when sending ends.
+    expect(r.stderr).toMatch(/waiting for \d+ delivery receipts?…/);
+    const status = JSON.parse(r.stdout) as Status;
+    expect(status.counts.sent).toBe(400);
+    expect(status.delivery).toMatchObject({ delivered: 400, awaiting: 0 });
+  });
+});
