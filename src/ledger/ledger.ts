@@ -577,6 +577,18 @@ export class Ledger {
     defer(this.#walDurable());
   }
 
+  /**
+   * Runs `write` with its commits made without an fsync (synchronous=NORMAL): for writes that need no
+   * durability of their own (the sandbox's receipts). A full disk or an I/O error is still ERR_LEDGER_IO.
+   */
+  withoutFsync<T>(write: () => T): T {
+    let result: T | undefined;
+    this.#unsynced(() => {
+      result = write();
+    });
+    return result as T;
+  }
+
   /** Runs a bulk write committed with synchronous=NORMAL (its durability comes later, see its callers). */
   #unsynced(write: () => void): void {
     this.#syncNormal.run();
