@@ -18,7 +18,11 @@ export interface Sandbox {
 
 /** Starts a simulator (in a worker thread) whose receipts go to a receiver on `ledger`. */
 export async function startSandbox(ledger: Ledger, options: SimulatorOptions, onLog?: (entry: ReceiverLog) => void): Promise<Sandbox> {
-  const simulator: SimulatorHandle = await startSimulatorWorker(options);
+  // The receiver shares the run's main thread with the sends: under load its answers can take longer than
+  // Telnyx's 2 s, and a simulator that gave up after 3 such tries dropped the receipt for good (a 100k-row
+  // run ended with 27k rows awaiting). The sandbox waits and retries longer, so every receipt arrives.
+  const webhooks = { timeoutMs: 60_000, triesPerUrl: 10, ...options.webhooks };
+  const simulator: SimulatorHandle = await startSimulatorWorker({ ...options, webhooks });
   let receiver: WebhookReceiver;
   try {
     // The simulator's receipts need no fsync each (see `durable`): a sandbox run's speed is the run's own.
