@@ -29,6 +29,13 @@ export interface ExecuteRunOptions {
   endpoint?: string;
   /** Per-request timeout. @default 30000 */
   requestTimeoutMs?: number;
+  /**
+   * `run --canary N`: send only the first N pending rows (in row order), then stop, resumable, with stop
+   * code `canary`, so the operator can check them before `resume` sends the rest.
+   */
+  canary?: number;
+  /** How often the ledger is asked whether `bulktext cancel` wants this run stopped. @default 1000 */
+  cancelPollMs?: number;
   now?: () => number;
 }
 
@@ -73,15 +80,30 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
   });
   ledger.setOwner(run.rid, currentProcess());
   const optedOut = watchSuppressions(ledger);
-  ledger.setRunState(run.rid, 'running');
+  // `bulktext cancel` runs in another process: it leaves a request in the ledger, and this process stops as
+  // it would on SIGINT. One indexed read a second is all it costs.
+  const cancel = new AbortController();
+  const pollCancel = () => {
+    if (!cancel.signal.aborted && ledger.cancelRequested(run.rid)) cancel.abort(new Error('cancelled'));
+  };
+  pollCancel();
+  const cancelPoll = setInterval(pollCancel, options.cancelPollMs ?? 1000);
+  cancelPoll.unref();
+  const signal = options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
+  // The canary's last row: rows after it stay pending for `resume`. Fewer pending rows than N: no cap.
+  const lastRow = options.canary === undefined ? undefined : ledger.nthPendingRow(run.rid, options.canary);
   let summary: DispatchSummary | undefined;
   let failed: unknown;
   let state: RunState = 'interrupted';
   try {
+    ledger.setRunState(run.rid, 'running');
     const admission = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
     const dispatcher = new Dispatcher({
       ledger: {
-        nextPending: (after, limit) => ledger.nextPending(run.rid, after, limit),
+        nextPending:
+          lastRow === undefined
+            ? (after, limit) => ledger.nextPending(run.rid, after, limit)
+            : (after, limit) => ledger.nextPending(run.rid, after, limit).filter((m) => m.row <= lastRow),
         nextDue: (at, limit) => ledger.nextDue(run.rid, at, limit),
         nextDeferral: () => ledger.nextDeferral(run.rid),
         commit: (b) => {
@@ -106,7 +128,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       },
       retry: { attempts: spec.retry.attempts, minDelayMs: spec.retry.min_delay_ms, maxDelayMs: spec.retry.max_delay_ms },
       senderCount: senderCount(spec.sender),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      signal,
       ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
       now,
       endpoint: options.endpoint ?? `TELNYX_BASE_URL ${options.baseUrl}`,
@@ -129,13 +151,25 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
         stopCode: 'deferred',
         stopDetail: `rows wait for their send window${opens === undefined ? '' : ` (next opens ${new Date(opens).toISOString()})`}; resume then`,
       });
+    } else if (summary.stop === 'interrupted' && cancel.signal.aborted) {
+      state = 'cancelled';
+      // Nobody resumes a cancelled run: a request that never got its answer is in doubt for good.
+      ledger.markInFlightUnknown(run.rid, now());
+      ledger.setRunState(run.rid, 'cancelled', { finishedAt: now(), stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
     } else if (summary.stop === 'interrupted') {
       state = 'interrupted';
       ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'stopped by a signal; resume to continue' });
     } else {
       const counts = ledger.counts(run.rid);
       state = counts.pending === 0 && counts.sending === 0 && counts.deferred === 0 ? 'completed' : 'interrupted';
-      ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now() } : {});
+      if (state === 'interrupted' && lastRow !== undefined && counts.sending === 0) {
+        ledger.setRunState(run.rid, state, {
+          stopCode: 'canary',
+          stopDetail: `the first ${options.canary ?? 0} sendable row(s) were sent; check them, then resume to send the other ${counts.pending}`,
+        });
+      } else {
+        ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now() } : {});
+      }
     }
     return { summary, state };
   } catch (thrown) {
@@ -148,6 +182,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     );
     throw err;
   } finally {
+    clearInterval(cancelPoll);
     optedOut.stop();
     // Clearing the owner writes too: on a full disk it fails again, and must not hide why the run stopped.
     if (failed === undefined) ledger.setOwner(run.rid, null);

@@ -34,6 +34,9 @@ export async function prepareResume(
   } = {},
 ): Promise<PreparedResume> {
   const run = ledger.getRun(runId);
+  if (run.state === 'cancelled') {
+    throw new AppError('ERR_RUN_NOT_RESUMABLE', `run ${runId} was cancelled${run.finishedAt === null ? '' : ` at ${new Date(run.finishedAt).toISOString()}`}; a cancelled run is never resumed — start a new run`);
+  }
   if (ownedByLiveProcess(run)) {
     throw new AppError('ERR_RUN_NOT_RESUMABLE', `run ${runId} is being sent right now by process ${run.ownerPid}; not resuming it twice`);
   }

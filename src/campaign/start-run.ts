@@ -25,6 +25,11 @@ export interface StartRunOptions {
   signal?: AbortSignal;
   /** Builds the `resume` command the refusal suggests (the CLI's keeps its --db). */
   hint?: CommandHint;
+  /**
+   * A test run (`run --test-to`): the first sendable rows' messages (one per number, in source order) go to
+   * these numbers instead of their recipients; the run holds only those rows and never blocks the real one.
+   */
+  testTo?: readonly string[];
   /** Called as soon as the run exists (the CLI prints its id). */
   onCreated?: (run: RunRecord) => void;
   now?: () => number;
@@ -34,10 +39,10 @@ export async function startRun(
   ledger: Ledger,
   spec: JobSpec,
   options: StartRunOptions,
-): Promise<{ run: RunRecord; ingest: IngestStats; estimate: PlanTally | undefined }> {
+): Promise<{ run: RunRecord; ingest: IngestStats; estimate: PlanTally | undefined; testRows?: number[] }> {
   const now = options.now ?? Date.now;
   const sha = await hashSource(spec.source.path);
-  if (options.force !== true) {
+  if (options.force !== true && options.testTo === undefined) {
     const earlier = ledger.unfinishedRuns(spec.name, sha)[0];
     if (earlier !== undefined) {
       throw new AppError(
@@ -59,6 +64,7 @@ export async function startRun(
     sandbox: options.sandbox,
     ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
     ...(options.slot === undefined ? {} : { slot: options.slot }),
+    ...(options.testTo === undefined ? {} : { testTo: options.testTo }),
     startedAt: now(),
   });
   options.onCreated?.(run);
@@ -68,7 +74,9 @@ export async function startRun(
       ...(options.estimate === undefined ? {} : { estimate: options.estimate }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    return { run: ledger.getRun(run.runId), ingest: stats, estimate };
+    if (options.testTo === undefined) return { run: ledger.getRun(run.runId), ingest: stats, estimate };
+    const testRows = ledger.keepTestRows(run.rid, options.testTo, now());
+    return { run: ledger.getRun(run.runId), ingest: stats, estimate, testRows };
   } catch (err) {
     // Nothing was sent: a run that could not be ingested leaves no trace to block the next one. On a
     // full disk the delete may fail too; the ingest error is still the one to report (resume re-ingests).

@@ -8,7 +8,7 @@ import { describeCode } from '../telnyx/codes.js';
 import { currentProcess, processAlive } from '../shared/process-probe.js';
 import { deliveryCounts, type DeliveryCounts } from './delivery-report.js';
 
-export type PublicRunState = 'running' | 'interrupted' | 'completed' | 'aborted';
+export type PublicRunState = 'running' | 'interrupted' | 'completed' | 'aborted' | 'cancelled';
 
 export interface RunStatus {
   run_id: string;
@@ -18,6 +18,8 @@ export interface RunStatus {
   /** `schedule` for runs the scheduler started (with their cron slot), `manual` otherwise. */
   trigger: Trigger;
   slot: string | null;
+  /** A test run's numbers (`run --test-to`): it sent the first rows' messages there, not to the recipients. */
+  test_to: string[] | null;
   counts: {
     total: number;
     pending: number;
@@ -52,7 +54,7 @@ export function ownedByLiveProcess(run: RunRecord): boolean {
  * A run owned by a process on another host is reported as running: we cannot look.
  */
 export function publicState(run: RunRecord): PublicRunState {
-  if (run.state === 'completed' || run.state === 'aborted' || run.state === 'interrupted') return run.state;
+  if (run.state === 'completed' || run.state === 'aborted' || run.state === 'interrupted' || run.state === 'cancelled') return run.state;
   if (run.ownerPid === null) return 'interrupted';
   const self = currentProcess();
   if (run.ownerHost !== self.host) return 'running';
@@ -69,6 +71,7 @@ export function runStatus(ledger: Ledger, run: RunRecord, counts: StatusCounts =
     sandbox: run.sandbox,
     trigger: run.trigger,
     slot: run.slot,
+    test_to: run.testTo,
     counts: {
       total: counts.total,
       pending: counts.pending,

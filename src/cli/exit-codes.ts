@@ -23,6 +23,9 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   ERR_LEDGER_NOT_FOUND: ExitCode.usage,
   ERR_RUN_UNFINISHED: ExitCode.usage,
   ERR_RUN_NOT_RESUMABLE: ExitCode.usage,
+  ERR_RUN_NOT_CANCELLABLE: ExitCode.usage,
+  // The operator answered no at run's confirmation prompt: nothing was sent.
+  ERR_RUN_DECLINED: ExitCode.usage,
   ERR_PLAN_MISMATCH: ExitCode.usage,
   ERR_WEBHOOK_KEY: ExitCode.usage,
   ERR_SCHEDULE_INVALID: ExitCode.usage,

@@ -5,6 +5,10 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stderr is a terminal (live progress bar) or not (plain lines). */
   isTTY: boolean;
+  /** Whether stdin is a terminal: only then may a command ask a question (run's confirmation). */
+  stdinIsTTY?: boolean;
+  /** Asks a question on the terminal and returns the answer line (rejects when `signal` aborts). */
+  ask?: (question: string) => Promise<string>;
   /** Aborted on the first SIGINT/SIGTERM. */
   signal: AbortSignal;
   cwd: string;

@@ -47,6 +47,16 @@ function createIo(): { io: Io; dispose: () => void } {
     stderr: (s) => void process.stderr.write(s),
     env: process.env,
     isTTY: process.stderr.isTTY === true,
+    stdinIsTTY: process.stdin.isTTY === true,
+    ask: async (question) => {
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question, { signal: controller.signal });
+      } finally {
+        rl.close();
+      }
+    },
     signal: controller.signal,
     cwd: process.cwd(),
   };
@@ -109,7 +119,11 @@ export async function main(argv: string[]): Promise<number> {
           .option('plan', { type: 'string', describe: 'the plan_hash from `bulktext plan`: refuse if the job, source or suppressions changed' })
           .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics and /healthz on 127.0.0.1:N while the run lasts' })
           .option('dashboard-port', { type: 'number', describe: 'serve the read-only web dashboard on 127.0.0.1:N while the run lasts' })
-          .option('webhooks-port', { type: 'number', describe: 'receive Telnyx delivery receipts on 127.0.0.1:N while the run lasts (key: $TELNYX_PUBLIC_KEY)' }),
+          .option('webhooks-port', { type: 'number', describe: 'receive Telnyx delivery receipts on 127.0.0.1:N while the run lasts (key: $TELNYX_PUBLIC_KEY)' })
+          .option('canary', { type: 'number', describe: 'send only the first N sendable rows, then stop (resumable) so you can check them' })
+          .option('test-to', { type: 'string', array: true, describe: "send the first rows' messages to these numbers instead (a test run), e.g. +14155550123,+14155550124" })
+          .option('yes', { type: 'boolean', default: false, alias: 'y', describe: 'do not ask for confirmation on a terminal' })
+          .conflicts('canary', 'test-to'),
       async (a) =>
         finish(
           await (await import('./commands/run.js')).runCommand(
@@ -125,10 +139,29 @@ export async function main(argv: string[]): Promise<number> {
               metricsPort: a.metricsPort,
               webhooksPort: a.webhooksPort,
               dashboardPort: a.dashboardPort,
+              canary: a.canary,
+              testTo: a.testTo,
+              yes: a.yes,
             },
             io,
           ),
         ),
+    )
+    .command(
+      'cancel <run-id>',
+      'stop a run for good: the process sending it stops as on Ctrl-C; an interrupted run is never resumed',
+      (y) => y.positional('run-id', { type: 'string', demandOption: true }).option('db', dbOption),
+      async (a) => finish(await (await import('./commands/cancel.js')).cancelCommand({ runId: a.runId, db: a.db }, io)),
+    )
+    .command(
+      'prune',
+      "delete old finished runs' message texts, attempts and receipt payloads (keeping counts, costs and who was texted), then reclaim the space",
+      (y) =>
+        y
+          .option('before', { type: 'string', demandOption: true, describe: 'runs that finished longer ago than this (90d, 12h) or before this date (2026-09-01)' })
+          .option('keep-counts', { type: 'boolean', default: false, describe: 'keep the rows that never became a message (skipped, failed, expired), so every count stays' })
+          .option('db', dbOption),
+      async (a) => finish((await import('./commands/prune.js')).pruneCommand({ before: a.before, keepCounts: a.keepCounts, db: a.db }, io)),
     )
     .command(
       'plan <job-file>',

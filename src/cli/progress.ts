@@ -80,7 +80,7 @@ export function createProgress(o: ProgressOptions): Progress {
     return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${parts.join(' · ')}`;
   };
 
-  const timer = o.quiet
+  let timer = o.quiet
     ? undefined
     : setInterval(
         () => o.write(o.isTTY ? `\r\x1b[2K${line()}` : `${new Date().toISOString()} ${line()}\n`),
@@ -109,6 +109,7 @@ export function createProgress(o: ProgressOptions): Progress {
     stop() {
       if (timer === undefined) return;
       clearInterval(timer);
+      timer = undefined;
       o.write(o.isTTY ? `\r\x1b[2K${line()}\n` : `${new Date().toISOString()} ${line()}\n`);
     },
   };

@@ -9,12 +9,12 @@ import type { ReasonCount } from '../ledger/read-model.js';
 import { subtractDecimals } from '../plan/money.js';
 import type { CommandHint } from '../shared/command-line.js';
 import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
-import { startSimulatorWorker, type SimulatorOptions } from '../telnyx/simulator/index.js';
+import type { SimulatorOptions } from '../telnyx/simulator/index.js';
+import { awaitReceipts, startSandbox } from '../campaign/sandbox.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { startRunMetricsServer } from '../metrics/index.js';
-import { deliveryCounts } from '../campaign/delivery-report.js';
-import { startWebhookReceiver } from '../webhooks/receiver.js';
+import { startWebhookReceiver, type ReceiverLog } from '../webhooks/receiver.js';
 import { createRejectionLog, formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
 import { createProgress } from './progress.js';
 import { startSideDashboard } from './commands/dashboard.js';
@@ -36,17 +36,16 @@ export interface SendRunOptions {
   dashboard?: { port: number | undefined; db: string | undefined } | undefined;
   /** The run's counts, when the caller has just read them (counting a million-row run takes ~35 ms). */
   counts?: StatusCounts | undefined;
+  /** `run --canary N`: send the first N sendable rows, then stop (resumable). */
+  canary?: number | undefined;
 }
 
-/** After the last send, how long to keep the receiver open for receipts still on their way. */
+/**
+ * After the last send, how long a real run keeps its receiver open for receipts still on their way (the
+ * real API's can take minutes; `webhooks` or `reconcile` collect the rest). A sandbox run waits for all of
+ * its simulator's receipts instead, until they stop coming.
+ */
 const RECEIPT_GRACE_MS = 5000;
-
-async function awaitReceipts(ledger: Ledger, rid: number, signal: AbortSignal): Promise<void> {
-  const until = Date.now() + RECEIPT_GRACE_MS;
-  while (Date.now() < until && !signal.aborted && deliveryCounts(ledger, rid).awaiting > 0) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Simulator settings for a sandbox run: Telnyx's behaviour, but with queues fast enough that the run's
@@ -67,8 +66,10 @@ export function exitCodeForStatus(status: RunStatus): number {
   if (status.state === 'aborted') return ExitCode.aborted;
   const someFailed = status.counts.failed + status.counts.unknown > 0;
   // `--no-wait` ending with rows deferred to their send window is a normal end, not an interruption.
-  const deferredByRule = status.state === 'interrupted' && status.stop?.code === 'deferred';
-  if ((status.state === 'interrupted' && !deferredByRule) || status.state === 'running') return ExitCode.interrupted;
+  // So is a canary that stopped where it was told to.
+  const deferredByRule = status.state === 'interrupted' && (status.stop?.code === 'deferred' || status.stop?.code === 'canary');
+  // A run `bulktext cancel` stopped ends as one SIGINT stopped (but is not resumable).
+  if ((status.state === 'interrupted' && !deferredByRule) || status.state === 'running' || status.state === 'cancelled') return ExitCode.interrupted;
   return someFailed ? ExitCode.someFailed : ExitCode.ok;
 }
 
@@ -91,7 +92,7 @@ export function describeStatus(s: RunStatus, d: StatusDetail): string {
   const c = s.counts;
   const skipped = d.skipped.length === 0 ? '' : ` (${d.skipped.map((r) => `${r.reason ?? '?'} ${r.count}`).join(', ')})`;
   const lines = [
-    `run ${s.run_id} (${s.job})${s.sandbox ? ' [sandbox]' : ''}: ${s.state}`,
+    `run ${s.run_id} (${s.job})${s.sandbox ? ' [sandbox]' : ''}${s.test_to === null ? '' : ` [test to ${s.test_to.join(', ')}]`}: ${s.state}`,
     `  total ${c.total} · sent ${c.sent} · failed ${c.failed} · unknown ${c.unknown} · skipped ${c.skipped}${skipped} · pending ${c.pending}` +
       `${c.sending > 0 ? ` · sending ${c.sending}` : ''}${c.deferred > 0 ? ` · deferred ${c.deferred}` : ''}${c.expired > 0 ? ` · expired ${c.expired}` : ''}`,
   ];
@@ -134,26 +135,17 @@ const signed = (amount: string) => (amount.startsWith('-') ? amount : `+${amount
 export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: SendRunOptions, io: Io): Promise<number> {
   // Check the key before starting anything, so a missing one is a usage error, not a half-started run.
   const receiverKey = o.api !== undefined && o.webhooksPort !== undefined ? resolvePublicKey(undefined, io.env) : undefined;
-  const sandbox = o.api === undefined ? await startSimulatorWorker(sandboxOptions(spec)) : undefined;
-  const api = o.api ?? { apiKey: 'sandbox', baseUrl: sandbox!.url };
-  const publicKey = sandbox?.publicKey ?? receiverKey;
   const rejections = createRejectionLog((line) => io.stderr(`webhooks: ${line}\n`));
-  const receiver =
-    publicKey === undefined
-      ? undefined
-      : await startWebhookReceiver({
-          ledger,
-          publicKey,
-          port: o.webhooksPort ?? 0,
-          onLog: (entry) => {
-            if (entry.type === 'rejected') rejections.add(entry);
-            else if (entry.type === 'error') io.stderr(`webhooks: ${formatReceiverLog(entry, Date.now())}\n`);
-          },
-        });
-  // The sandbox's receipts go to this run's own receiver and nowhere else — not to the job's webhook_url,
-  // a real address outside the machine — so the run ends with real delivery statuses and stays sealed.
-  if (sandbox !== undefined && receiver !== undefined) await sandbox.configure({ webhooks: { onlyUrl: receiver.url } });
-  if (receiver !== undefined && sandbox === undefined && !o.quiet) io.stderr(`receiving delivery receipts on ${receiver.listening}\n`);
+  const onLog = (entry: ReceiverLog) => {
+    if (entry.type === 'rejected') rejections.add(entry);
+    else if (entry.type === 'error') io.stderr(`webhooks: ${formatReceiverLog(entry, Date.now())}\n`);
+  };
+  const sandbox = o.api === undefined ? await startSandbox(ledger, sandboxOptions(spec), onLog) : undefined;
+  const api = o.api ?? { apiKey: 'sandbox', baseUrl: sandbox!.baseUrl };
+  const ownReceiver =
+    receiverKey === undefined ? undefined : await startWebhookReceiver({ ledger, publicKey: receiverKey, port: o.webhooksPort ?? 0, onLog });
+  const receiver = sandbox?.receiver ?? ownReceiver;
+  if (ownReceiver !== undefined && !o.quiet) io.stderr(`receiving delivery receipts on ${ownReceiver.listening}\n`);
   const before = o.counts ?? ledger.counts(run.rid);
   const progress = createProgress({
     write: io.stderr,
@@ -168,12 +160,13 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   let oddAnswers = 0;
   const dashboard = await startSideDashboard(o.dashboard?.port, ledger.path, o.dashboard?.db, io);
   try {
-    const { summary } = await executeRun(ledger, run, spec, {
+    const { state, summary } = await executeRun(ledger, run, spec, {
       apiKey: api.apiKey,
       baseUrl: api.baseUrl,
-      ...(sandbox === undefined ? {} : { endpoint: `the sandbox simulator at ${sandbox.url}` }),
+      ...(sandbox === undefined ? {} : { endpoint: `the sandbox simulator at ${sandbox.baseUrl}` }),
       signal: io.signal,
       wait: o.wait,
+      ...(o.canary === undefined ? {} : { canary: o.canary }),
       onEvent: (e) => {
         progress.onEvent(e);
         metrics?.onEvent(e);
@@ -184,12 +177,22 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
       },
     });
     oddAnswers = summary.oddAnswers;
-    if (receiver !== undefined) await awaitReceipts(ledger, run.rid, io.signal);
+    progress.stop();
+    if (receiver !== undefined && state !== 'cancelled') {
+      const left = await awaitReceipts(ledger, run.rid, {
+        signal: io.signal,
+        ...(sandbox === undefined ? { maxMs: RECEIPT_GRACE_MS } : {}),
+        ...(o.quiet || sandbox === undefined ? {} : { onWaiting: (n: number) => io.stderr(`waiting for ${n} delivery receipt${n === 1 ? '' : 's'}…\n`) }),
+      });
+      if (left > 0 && sandbox !== undefined && !o.quiet && !io.signal.aborted) {
+        io.stderr(`${left} receipt(s) did not arrive; \`${o.hint(['status', run.runId])}\` counts them as awaiting\n`);
+      }
+    }
   } finally {
     progress.stop();
     await dashboard?.close();
     await metrics?.close();
-    await receiver?.close();
+    await ownReceiver?.close();
     rejections.close();
     await sandbox?.close();
   }
@@ -200,6 +203,9 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
     io.stderr(
       `  warning: ${oddAnswers} answer(s) from Telnyx had missing or unreadable fields; the messages were sent and those fields are recorded as absent (see error_detail in the run's report)\n`,
     );
+  }
+  if (!o.quiet && status.stop?.code === 'canary') {
+    io.stderr(`  check the canary: ${o.hint(['report', status.run_id])}\n`);
   }
   return exitCodeForStatus(status);
 }

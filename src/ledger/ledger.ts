@@ -18,12 +18,12 @@
  * loop no longer stops for an fsync per commit (1–2 ms each on a busy machine, most of a send's ledger
  * cost), and commits that wait for one fsync share it. Every other write stays FULL.
  */
-import { close as closeFd, closeSync, fdatasync, openSync, readFileSync } from 'node:fs';
+import { close as closeFd, closeSync, fdatasync, openSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../shared/errors.js';
 import { ledgerStorageError, storageCode } from './storage-error.js';
 import { migrations } from './migrations.js';
-import { rowStatuses, sourcesOf, type RowStatus, type RunState } from './states.js';
+import { rowStatuses, runSourcesOf, sourcesOf, type RowStatus, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
@@ -56,9 +56,11 @@ export interface NewRun {
   trigger?: Trigger;
   slot?: string;
   startedAt: number;
+  /** A test run (`run --test-to`): the numbers it sends the first rows' messages to. */
+  testTo?: readonly string[];
 }
 
-export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot'> {
+export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot' | 'testTo'> {
   rid: number;
   state: RunState;
   trigger: Trigger;
@@ -69,6 +71,23 @@ export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot'> {
   stopDetail: string | null;
   ownerPid: number | null;
   ownerHost: string | null;
+  /** A test run's numbers (`run --test-to`); null for a real run. */
+  testTo: string[] | null;
+  /** When `bulktext cancel` asked the owning process to stop. */
+  cancelRequestedAt: number | null;
+  /** When `bulktext prune` deleted the run's texts and receipt payloads. */
+  prunedAt: number | null;
+}
+
+/** What `prune` did. */
+export interface PruneResult {
+  runs: number;
+  /** Rows whose text was deleted. */
+  stripped: number;
+  /** Rows deleted outright (never became a message; only without keepCounts). */
+  deletedRows: number;
+  attempts: number;
+  webhookEvents: number;
 }
 
 export type StatusCounts = Record<RowStatus, number> & { total: number };
@@ -116,6 +135,9 @@ interface RunRow {
   stop_detail: string | null;
   owner_pid: number | null;
   owner_host: string | null;
+  test_to: string | null;
+  cancel_requested_at: number | null;
+  pruned_at: number | null;
 }
 
 function toRun(r: RunRow): RunRecord {
@@ -139,6 +161,9 @@ function toRun(r: RunRow): RunRecord {
     stopDetail: r.stop_detail,
     ownerPid: r.owner_pid,
     ownerHost: r.owner_host,
+    testTo: r.test_to === null ? null : r.test_to.split(','),
+    cancelRequestedAt: r.cancel_requested_at,
+    prunedAt: r.pruned_at,
   };
 }
 
@@ -171,6 +196,7 @@ export class Ledger {
   #insertRows;
   #insertMany;
   #countStatus: Database.Statement | undefined;
+  #cancelRequested: Database.Statement | undefined;
   #lastAttempt;
   #indexedUpTo;
   #indexIds;
@@ -217,8 +243,8 @@ export class Ledger {
     this.#syncFull = this.db.prepare('PRAGMA synchronous = FULL');
 
     this.#insertRun = this.db.prepare(
-      `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at)
-       VALUES (@runId, @jobName, @jobFile, @jobSpec, @specHash, @sourcePath, @sourceSha256, @sandbox, 'ingesting', @trigger, @slot, @startedAt)`,
+      `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at, test_to)
+       VALUES (@runId, @jobName, @jobFile, @jobSpec, @specHash, @sourcePath, @sourceSha256, @sandbox, 'ingesting', @trigger, @slot, @startedAt, @testTo)`,
     );
     this.#insertMessage = this.db.prepare(
       `INSERT INTO messages (rid, row, line, to_number, sender, text, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
@@ -345,6 +371,7 @@ export class Ledger {
       sandbox: run.sandbox ? 1 : 0,
       trigger: run.trigger ?? 'manual',
       slot: run.slot ?? null,
+      testTo: run.testTo === undefined ? null : run.testTo.join(','),
     });
     return this.getRun(run.runId);
   }
@@ -365,19 +392,134 @@ export class Ledger {
     return (this.db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, rid DESC`).all() as RunRow[]).map(toRun);
   }
 
-  /** Earlier runs of the same job over the same source bytes that have not completed. */
+  /** Earlier real runs of the same job over the same source bytes that have neither completed nor been cancelled (test runs never count). */
   unfinishedRuns(jobName: string, sourceSha256: string): RunRecord[] {
     return (
       this.db
-        .prepare(`SELECT * FROM runs WHERE job_name = ? AND source_sha256 = ? AND state <> 'completed' ORDER BY rid DESC`)
+        .prepare(
+          `SELECT * FROM runs WHERE job_name = ? AND source_sha256 = ? AND state NOT IN ('completed', 'cancelled') AND test_to IS NULL ORDER BY rid DESC`,
+        )
         .all(jobName, sourceSha256) as RunRow[]
     ).map(toRun);
   }
 
+  /** Moves a run to `state`; a move the run-state table does not allow (e.g. out of `cancelled`) throws. */
   setRunState(rid: number, state: RunState, extra: { finishedAt?: number | null; stopCode?: string | null; stopDetail?: string | null } = {}): void {
-    this.db
-      .prepare(`UPDATE runs SET state = ?, finished_at = ?, stop_code = ?, stop_detail = ? WHERE rid = ?`)
-      .run(state, extra.finishedAt ?? null, extra.stopCode ?? null, extra.stopDetail ?? null, rid);
+    const from = runSourcesOf(state);
+    const changes = this.db
+      .prepare(`UPDATE runs SET state = ?, finished_at = ?, stop_code = ?, stop_detail = ? WHERE rid = ? AND state IN (${placeholders(from)})`)
+      .run(state, extra.finishedAt ?? null, extra.stopCode ?? null, extra.stopDetail ?? null, rid).changes;
+    if (changes !== 1) {
+      const now = this.db.prepare(`SELECT state FROM runs WHERE rid = ?`).pluck().get(rid) as RunState | undefined;
+      throw new AppError(
+        'ERR_LEDGER_TRANSITION',
+        now === undefined ? `no run with rid ${rid}` : `illegal run move: run ${rid} is ${now} and cannot become ${state} (allowed only from ${from.join(', ')})`,
+      );
+    }
+  }
+
+  /**
+   * `bulktext cancel` on a run a process is sending: records the request, which the owner polls and obeys
+   * as it would a SIGINT. Returns false when the run has already ended.
+   */
+  requestCancel(rid: number, at: number): boolean {
+    return this.db.prepare(`UPDATE runs SET cancel_requested_at = ? WHERE rid = ? AND state NOT IN ('completed', 'cancelled')`).run(at, rid).changes === 1;
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction: what it reads cannot change under it before it writes. */
+  exclusively<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** Whether a cancel was requested for the run (polled by its owner about once a second: one indexed row). */
+  cancelRequested(rid: number): boolean {
+    this.#cancelRequested ??= this.db.prepare(`SELECT cancel_requested_at IS NOT NULL FROM runs WHERE rid = ?`).pluck();
+    return this.#cancelRequested.get(rid) === 1;
+  }
+
+  /**
+   * The row of a run's `n`th pending row, in row order (`run --canary N` sends up to it); undefined when
+   * the run has fewer pending rows.
+   */
+  nthPendingRow(rid: number, n: number): number | undefined {
+    return this.db
+      .prepare(`SELECT row FROM messages INDEXED BY messages_status WHERE rid = ? AND status = 'pending' ORDER BY row LIMIT 1 OFFSET ?`)
+      .pluck()
+      .get(rid, n - 1) as number | undefined;
+  }
+
+  /**
+   * Turns a freshly ingested run into a test run: its first pending rows (one per number, in row order)
+   * keep their rendered message but go to `numbers` instead; every other row is deleted, so the run holds
+   * exactly the test messages. Returns the rows kept.
+   */
+  keepTestRows(rid: number, numbers: readonly string[], now = Date.now()): number[] {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(`SELECT row FROM messages INDEXED BY messages_status WHERE rid = ? AND status = 'pending' ORDER BY row LIMIT ?`)
+        .pluck()
+        .all(rid, numbers.length) as number[];
+      const retarget = this.db.prepare(`UPDATE messages SET to_number = ?, updated_at = ? WHERE rid = ? AND row = ?`);
+      rows.forEach((row, i) => retarget.run(numbers[i], now, rid, row));
+      this.db.prepare(`DELETE FROM messages WHERE rid = ? AND NOT (status = 'pending' AND row IN (SELECT value FROM json_each(?)))`).run(rid, JSON.stringify(rows));
+      this.db.prepare(`UPDATE runs SET total = ? WHERE rid = ?`).run(rows.length, rid);
+      return rows;
+    })();
+  }
+
+  /**
+   * `bulktext prune`: for finished runs (completed or cancelled) that ended before `before`, deletes what
+   * only an investigation needs — message texts and subjects, error details, the HTTP attempts log and the
+   * delivery receipts' payloads — and keeps what the ledger must remember: each row's number, status,
+   * send time, parts, cost and delivery status, and the run itself (job, spec, counts, cost). Without
+   * `keepCounts` the rows that never became a message (skipped, expired, failed) are deleted too.
+   * Space is reclaimed by `vacuum()`.
+   */
+  prune(before: number, options: { keepCounts: boolean; now?: number }): PruneResult {
+    // The message-id lookup is filled from the attempts log: catch it up before the log goes.
+    this.indexMessageIds();
+    return this.db.transaction(() => {
+      const rids = this.db
+        .prepare(`SELECT rid FROM runs WHERE state IN ('completed', 'cancelled') AND coalesce(finished_at, started_at) < ? AND pruned_at IS NULL`)
+        .pluck()
+        .all(before) as number[];
+      const result: PruneResult = { runs: rids.length, stripped: 0, deletedRows: 0, attempts: 0, webhookEvents: 0 };
+      const events = this.db.prepare(`DELETE FROM webhook_events WHERE message_id IN (SELECT message_id FROM message_ids WHERE rid = ?)`);
+      const attempts = this.db.prepare(`DELETE FROM attempts WHERE rid = ?`);
+      const never = this.db.prepare(`DELETE FROM messages WHERE rid = ? AND status IN ('skipped', 'expired', 'failed')`);
+      const strip = this.db.prepare(
+        `UPDATE messages SET text = NULL, subject = NULL, error_detail = NULL, delivery_error_detail = NULL WHERE rid = ? AND text IS NOT NULL`,
+      );
+      const mark = this.db.prepare(`UPDATE runs SET pruned_at = ? WHERE rid = ?`);
+      for (const rid of rids) {
+        result.webhookEvents += events.run(rid).changes;
+        result.attempts += attempts.run(rid).changes;
+        if (!options.keepCounts) result.deletedRows += never.run(rid).changes;
+        result.stripped += strip.run(rid).changes;
+        mark.run(options.now ?? Date.now(), rid);
+      }
+      return result;
+    })();
+  }
+
+  /** Rewrites the ledger file without its free pages (after `prune`), and empties the WAL into it. */
+  vacuum(): void {
+    this.#writing(() => {
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    });
+  }
+
+  /** The ledger's size on disk: the database file and its WAL. */
+  sizeBytes(): number {
+    const size = (file: string) => {
+      try {
+        return statSync(file).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(this.path) + size(`${this.path}-wal`);
   }
 
   /** Records which process is sending this run (cleared with `null`), so a second one can refuse. */
@@ -458,6 +600,18 @@ export class Ledger {
     // See the module comment: committed now, durable when the promise handed to `defer` resolves.
     this.#writing(() => this.#unsynced(() => this.#commitBatch(rid, batch)));
     defer(this.#walDurable());
+  }
+
+  /**
+   * Runs `write` with its commits made without an fsync (synchronous=NORMAL): for writes that need no
+   * durability of their own (the sandbox's receipts). A full disk or an I/O error is still ERR_LEDGER_IO.
+   */
+  withoutFsync<T>(write: () => T): T {
+    let result: T | undefined;
+    this.#unsynced(() => {
+      result = write();
+    });
+    return result as T;
   }
 
   /** Runs a bulk write committed with synchronous=NORMAL (its durability comes later, see its callers). */

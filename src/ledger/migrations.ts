@@ -212,4 +212,17 @@ export const migrations: readonly Migration[] = [
         WHERE delivery_status IN ('delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired');
     `,
   },
+  {
+    version: 7,
+    name: 'operator commands: test runs, cancel requests, pruned runs',
+    sql: `
+      -- run --test-to: the numbers a test run sent the first rows' messages to (comma-joined); NULL for a
+      -- real run. A test run never blocks the real one and has not texted the list's recipients.
+      ALTER TABLE runs ADD COLUMN test_to             TEXT;
+      -- bulktext cancel: asked from any shell; the owning process polls it and stops as on SIGINT.
+      ALTER TABLE runs ADD COLUMN cancel_requested_at INTEGER;
+      -- bulktext prune: when the run's texts, attempts and receipt payloads were deleted.
+      ALTER TABLE runs ADD COLUMN pruned_at           INTEGER;
+    `,
+  },
 ];

@@ -39,4 +39,30 @@ export function sourcesOf(to: RowStatus): RowStatus[] {
   return rowStatuses.filter((from) => canMove(from, to));
 }
 
-export type RunState = 'ingesting' | 'running' | 'interrupted' | 'completed' | 'aborted';
+/**
+ * A run's states and the only moves between them; `setRunState` enforces the table.
+ *
+ *   ingesting ──► running ──► completed | aborted | interrupted
+ *                    ▲             │          │          │
+ *                    └─────────────┴──────────┴──────────┘   resume (completed: --resend-unknown)
+ *   any unfinished state ──► cancelled   `bulktext cancel`: final, neither resume nor the scheduler takes it up
+ *
+ * A run that dies while ingesting may be settled directly (interrupted, completed, aborted).
+ */
+export type RunState = 'ingesting' | 'running' | 'interrupted' | 'completed' | 'aborted' | 'cancelled';
+
+export const runStates: readonly RunState[] = ['ingesting', 'running', 'interrupted', 'completed', 'aborted', 'cancelled'];
+
+export const runTransitions: Readonly<Record<RunState, readonly RunState[]>> = {
+  ingesting: ['running', 'interrupted', 'completed', 'aborted', 'cancelled'],
+  running: ['running', 'interrupted', 'completed', 'aborted', 'cancelled'],
+  interrupted: ['running', 'interrupted', 'completed', 'cancelled'],
+  aborted: ['running', 'completed', 'cancelled'],
+  completed: ['running', 'completed'],
+  cancelled: [],
+};
+
+/** The run states a move into `to` is allowed from. */
+export function runSourcesOf(to: RunState): RunState[] {
+  return runStates.filter((from) => runTransitions[from].includes(to));
+}

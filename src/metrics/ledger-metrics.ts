@@ -8,7 +8,7 @@ import { publicState, type PublicRunState } from '../campaign/status.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { SlotStore } from '../scheduler/slot-store.js';
 
-const runStates: readonly PublicRunState[] = ['running', 'interrupted', 'completed', 'aborted'];
+const runStates: readonly PublicRunState[] = ['running', 'interrupted', 'completed', 'aborted', 'cancelled'];
 
 export function createLedgerMetrics(registry: Registry, ledger: Ledger): void {
   const slots = new SlotStore(ledger);

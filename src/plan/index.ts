@@ -3,7 +3,7 @@ export { computePlan, PlanAccumulator, codePoint } from './compute-plan.js';
 export type { ComputePlanOptions, PlanAccumulatorOptions, PlannableSpec } from './compute-plan.js';
 export { createCountryResolver, countryOf } from './country.js';
 export type { CountryResolver } from './country.js';
-export { describePlan, formatSeconds, planJson } from './format-plan.js';
+export { describePlan, formatBytes, formatSeconds, planJson } from './format-plan.js';
 export { planVsActual, readLedgerSuppressions, recordPlanOnRun } from './ledger-plan.js';
 export type { PlanRecord, PlanVsActual } from './ledger-plan.js';
 export { composePlanHash, currentPlanHashParts, ledgerSuppressionDigest, parsePlanHash, suppressionListDigest, verifyPlanHash } from './plan-hash.js';

@@ -31,8 +31,7 @@ import type { Health } from '../metrics/server.js';
 import { decideMissedSlots, nextSlots, slotKey } from '../schedule/slots.js';
 import { storageCode } from '../ledger/storage-error.js';
 import { AppError, describeError, isAppError } from '../shared/errors.js';
-import { startSimulatorWorker } from '../telnyx/simulator/index.js';
-import type { SimulatorHandle } from '../telnyx/simulator/index.js';
+import { awaitReceipts, startSandbox, type Sandbox } from '../campaign/sandbox.js';
 import { formatDuration, formatLocal } from './firings.js';
 import { loadJobSet, type ScheduledJob } from './job-set.js';
 import { currentProcess, daemonAlive, markDaemonGone, markDaemonLive } from './liveness.js';
@@ -148,15 +147,17 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   const me = currentProcess();
   const daemonId = `${me.host}-${me.pid}-${randomUUID().slice(0, 8)}`;
   let store: SlotStore;
-  let simulator: SimulatorHandle | undefined;
+  let simulator: Sandbox | undefined;
   let api: { apiKey: string; baseUrl: string; sandbox: boolean };
   try {
     store = new SlotStore(ledger);
     store.registerDaemon({ daemonId, ...me }, Date.now());
     if (options.api === 'sandbox') {
-      // Sealed: the daemon has no receiver for the sandbox's receipts, and a job's webhook_url is a real address.
-      simulator = await startSimulatorWorker({ webhooks: { enabled: false } });
-      api = { apiKey: 'sandbox', baseUrl: simulator.url, sandbox: true };
+      // Its receipts go to a receiver on this ledger, so sandbox runs end with delivery statuses too.
+      simulator = await startSandbox(ledger, {}, (entry) => {
+        if (entry.type === 'rejected' || entry.type === 'error') log('warn', `sandbox receipts: ${entry.type === 'error' ? entry.detail : entry.reason}`);
+      });
+      api = { apiKey: 'sandbox', baseUrl: simulator.baseUrl, sandbox: true };
     } else {
       api = { apiKey: options.api.apiKey, baseUrl: options.api.baseUrl, sandbox: options.api.sandbox === true };
     }
@@ -263,6 +264,9 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
           detach = options.metrics?.attach(d);
         },
       });
+      if (simulator !== undefined && result.state === 'completed') {
+        await awaitReceipts(ledger, run.rid, { signal, onWaiting: (n) => log('info', `${label}: run ${run.runId} waiting for ${n} delivery receipts…`) });
+      }
       const after = ledger.getRun(run.runId);
       const stop = result.state === 'completed' || after.stopCode === null ? '' : ` (${after.stopCode}: ${after.stopDetail ?? ''})`;
       log(

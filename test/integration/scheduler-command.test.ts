@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scheduleCommand, type ScheduleHooks } from '../../src/cli/commands/schedule.js';
 import type { Io } from '../../src/cli/io.js';
+import { deliveryStoreFor } from '../../src/ledger/delivery-store.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { SlotStore } from '../../src/scheduler/slot-store.js';
 import { isAppError } from '../../src/shared/errors.js';
@@ -107,6 +108,9 @@ describe('schedule (daemon)', () => {
       });
       expect(run).toMatchObject({ sandbox: true, trigger: 'schedule', slot: slot.slot });
       expect(ledger.counts(run.rid).sent).toBe(2);
+      // The sandbox's receipts come back to the daemon's ledger, and the run's end is logged once they are in.
+      await waitFor('the end of the run logged', () => new RegExp(`run ${run.runId} completed in`).test(t.stderr()), 20_000);
+      expect(deliveryStoreFor(ledger).deliveryCounts(run.rid)).toMatchObject({ delivered: 2, awaiting: 0 });
 
       const url = await waitFor('the metrics line', () => /metrics on (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(t.stderr())?.[1]);
       const health = await fetch(`${url}/healthz`);

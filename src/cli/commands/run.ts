@@ -2,9 +2,11 @@ import path from 'node:path';
 import { startRun } from '../../campaign/start-run.js';
 import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
-import { describeSkipped } from '../../ingest/index.js';
-import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
+import type { JobSpec } from '../../config/job-spec.js';
+import { createPhoneNormalizer, describeSkipped } from '../../ingest/index.js';
+import { parsePlanHash, recordPlanOnRun, verifyPlanHash, type PlanTally } from '../../plan/index.js';
 import { AppError } from '../../shared/errors.js';
+import { confirmSend, shouldAsk, summaryOf, type SendSummary } from '../confirm.js';
 import { hintFor } from '../hints.js';
 import type { Io } from '../io.js';
 import { openLedger } from '../ledger-file.js';
@@ -27,22 +29,56 @@ export interface RunOptions {
   webhooksPort?: number | undefined;
   /** A plan hash from `bulktext plan`: refuse unless the job, source and suppressions are unchanged. */
   plan?: string | undefined;
+  /** Send only the first N sendable rows, then stop (resumable). */
+  canary?: number | undefined;
+  /** Send the first rows' messages to these numbers instead (a test run). */
+  testTo?: readonly string[] | undefined;
+  /** Do not ask for confirmation on a terminal. @default false */
+  yes?: boolean | undefined;
+}
+
+/** `--test-to` numbers as E.164 (the job's default country for numbers written without +). */
+function parseTestTo(raw: readonly string[], spec: JobSpec): string[] {
+  if (spec.sender.mode === 'group_mms') throw new AppError('ERR_USAGE', '--test-to cannot be used with sender.mode group_mms (a group needs its members)');
+  const normalize = createPhoneNormalizer(spec.source.default_country);
+  const numbers = raw.flatMap((r) => r.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  if (numbers.length === 0) throw new AppError('ERR_USAGE', '--test-to needs at least one phone number, e.g. --test-to +14155550123');
+  const out = numbers.map((n) => {
+    const e164 = normalize(n);
+    if (e164 === undefined) throw new AppError('ERR_USAGE', `--test-to: "${n}" is not a valid phone number`);
+    return e164;
+  });
+  return out;
+}
+
+/** What the confirmation question states: the run's own plan figures, cut down to a canary or test run. */
+function sendSummary(estimate: PlanTally, o: { canary?: number | undefined; testTo?: readonly string[] | undefined; testRows: number }): SendSummary {
+  const all = summaryOf(estimate);
+  if (o.testTo !== undefined) return { ...all, messages: o.testRows, testTo: o.testTo };
+  if (o.canary === undefined || o.canary >= all.messages) return all;
+  const share = o.canary / Math.max(all.messages, 1);
+  const cost = all.cost === null ? null : { ...all.cost, amount: (Number(all.cost.amount) * share).toFixed(4) };
+  return { ...all, messages: o.canary, cost, seconds: all.seconds * share, canaryOf: all.messages };
 }
 
 export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   const spec = await loadJobSpec(path.resolve(io.cwd, o.jobFile));
+  if (o.canary !== undefined && (!Number.isInteger(o.canary) || o.canary < 1)) throw new AppError('ERR_USAGE', '--canary needs a whole number of rows ≥ 1');
+  const testTo = o.testTo === undefined ? undefined : parseTestTo(o.testTo, spec);
   // Check the key before touching the ledger: a run that cannot send should leave nothing behind.
   const api = o.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
   const ledger = openLedger(o.db, io);
   const hint = hintFor(o.db, io);
   try {
     if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger });
-    const { run, ingest, estimate } = await startRun(ledger, spec, {
+    const label = `${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}${testTo === undefined ? '' : ` [test run to ${testTo.join(', ')}]`}`;
+    const { run, ingest, estimate, testRows } = await startRun(ledger, spec, {
       sandbox: o.sandbox,
       force: o.force,
       hint,
       signal: io.signal,
       estimate: true,
+      ...(testTo === undefined ? {} : { testTo }),
     }).catch((err: unknown) => {
       if (io.signal.aborted) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
       throw err;
@@ -54,13 +90,41 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       throw new AppError('ERR_PLAN_MISMATCH', `the source ${spec.source.path} changed after the plan check; nothing was sent — plan again`);
     }
     // Printed once ingest has kept the run: a structural error in the source or a changed plan deletes it again.
-    io.stderr(`run ${run.runId} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`);
-    recordPlanOnRun(ledger, run.rid, { ...estimate!, plan_hash: o.plan ?? null });
+    io.stderr(`run ${run.runId} (job ${spec.name})${label}\n`);
+    // A test run's estimate would be the whole list's: it records none.
+    if (testTo === undefined) recordPlanOnRun(ledger, run.rid, { ...estimate!, plan_hash: o.plan ?? null });
     if (!o.quiet) {
       const skipped = describeSkipped(ingest.skipped);
       io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);
+      if (testRows !== undefined) {
+        io.stderr(`test run: the messages of row(s) ${testRows.join(', ')} go to ${testTo!.slice(0, testRows.length).join(', ')}, not to their recipients\n`);
+      }
     }
-    return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, hint , dashboard: { port: o.dashboardPort, db: o.db } }, io);
+    if (shouldAsk(io, { yes: o.yes === true, plan: o.plan })) {
+      const yes = await confirmSend(io, sendSummary(estimate!, { canary: o.canary, testTo, testRows: testRows?.length ?? 0 }));
+      if (!yes) {
+        ledger.deleteRun(run.rid);
+        if (io.signal.aborted) throw new AppError('ERR_INTERRUPTED', 'interrupted at the confirmation; nothing was sent');
+        throw new AppError('ERR_RUN_DECLINED', `not sending: nothing was sent and run ${run.runId} was removed`);
+      }
+    }
+    return await sendRun(
+      ledger,
+      run,
+      spec,
+      {
+        api,
+        json: o.json,
+        quiet: o.quiet,
+        wait: o.wait,
+        metricsPort: o.metricsPort,
+        webhooksPort: o.webhooksPort,
+        hint,
+        dashboard: { port: o.dashboardPort, db: o.db },
+        canary: o.canary,
+      },
+      io,
+    );
   } finally {
     ledger.close();
   }

@@ -1,4 +1,5 @@
 import { runStatus } from '../../campaign/status.js';
+import { formatBytes } from '../../plan/index.js';
 import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
 import { hintFor } from '../hints.js';
@@ -29,9 +30,11 @@ export function statusCommand(o: StatusOptions, io: Io): number {
         const c = s.counts;
         io.stdout(
           `${s.run_id}  ${s.job.padEnd(20)} ${s.state.padEnd(11)} ${s.started_at}  sent ${c.sent}/${c.total - c.skipped}` +
-            `${c.failed > 0 ? ` failed ${c.failed}` : ''}${c.unknown > 0 ? ` unknown ${c.unknown}` : ''}${s.sandbox ? ' [sandbox]' : ''}\n`,
+            `${c.failed > 0 ? ` failed ${c.failed}` : ''}${c.unknown > 0 ? ` unknown ${c.unknown}` : ''}${s.sandbox ? ' [sandbox]' : ''}` +
+            `${s.test_to === null ? '' : ' [test]'}\n`,
         );
       }
+      io.stdout(`ledger ${ledger.path}: ${formatBytes(ledger.sizeBytes())}\n`);
     }
     return 0;
   } finally {

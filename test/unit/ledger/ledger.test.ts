@@ -1,10 +1,12 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../../src/ledger/ledger.js';
 import { migrations } from '../../../src/ledger/migrations.js';
-import { canMove, rowStatuses, transitions } from '../../../src/ledger/states.js';
+import { canMove, rowStatuses, runSourcesOf, runStates, runTransitions, transitions } from '../../../src/ledger/states.js';
 import { ledgerStorageError, storageCode } from '../../../src/ledger/storage-error.js';
+import { cancelRun } from '../../../src/campaign/cancel-run.js';
 import { isAppError } from '../../../src/shared/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 import { seedRun } from '../../helpers/ledger.js';
@@ -48,6 +50,59 @@ describe('state table', () => {
     expect(transitions.deferred).toEqual(['sending', 'deferred', 'expired', 'skipped']);
     expect(transitions.failed).toEqual(['pending']);
     for (const final of ['sent', 'skipped', 'expired'] as const) for (const to of rowStatuses) expect(canMove(final, to)).toBe(false);
+  });
+});
+
+describe('run state table', () => {
+  it('allows exactly the documented moves, and cancelled is final', () => {
+    expect(runTransitions).toEqual({
+      ingesting: ['running', 'interrupted', 'completed', 'aborted', 'cancelled'],
+      running: ['running', 'interrupted', 'completed', 'aborted', 'cancelled'],
+      interrupted: ['running', 'interrupted', 'completed', 'cancelled'],
+      aborted: ['running', 'completed', 'cancelled'],
+      completed: ['running', 'completed'],
+      cancelled: [],
+    });
+    expect(runSourcesOf('cancelled')).toEqual(['ingesting', 'running', 'interrupted', 'aborted']);
+  });
+
+  it('setRunState enforces the table: every allowed move succeeds, every other one throws and changes nothing', () => {
+    for (const from of runStates) {
+      for (const to of runStates) {
+        const run = ledger.createRun(newRun(`${from}-${to}`));
+        ledger.db.prepare(`UPDATE runs SET state = ? WHERE rid = ?`).run(from, run.rid);
+        const move = () => ledger.setRunState(run.rid, to);
+        if (runTransitions[from].includes(to)) {
+          move();
+          expect(ledger.getRun(run.runId).state).toBe(to);
+        } else {
+          expect(move).toThrow(/illegal run move/);
+          expect(ledger.getRun(run.runId).state).toBe(from);
+        }
+      }
+    }
+  });
+
+  it('cancel marks an interrupted run cancelled (rows left in flight become unknown) and refuses a completed one', () => {
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    ledger.setRunState(rid, 'interrupted');
+    const outcome = cancelRun(ledger, 'r1', 10);
+    expect(outcome).toMatchObject({ kind: 'cancelled', inDoubt: 1, run: { state: 'cancelled', finishedAt: 10, stopCode: 'cancelled', cancelRequestedAt: 10 } });
+    expect(ledger.message(rid, 1)?.status).toBe('unknown');
+    expect(cancelRun(ledger, 'r1', 11).kind).toBe('already');
+    expect(() => ledger.setRunState(rid, 'running')).toThrow(/illegal run move/);
+    const done = ledger.createRun(newRun('r2'));
+    ledger.setRunState(done.rid, 'completed');
+    expect(() => cancelRun(ledger, 'r2', 12)).toThrow(/has completed/);
+  });
+
+  it('cancel of a run whose owner is alive only records the request the owner polls', () => {
+    ledger.setRunState(rid, 'running');
+    ledger.setOwner(rid, { pid: process.pid, host: hostname() });
+    expect(ledger.cancelRequested(rid)).toBe(false);
+    expect(cancelRun(ledger, 'r1', 20).kind).toBe('requested');
+    expect(ledger.cancelRequested(rid)).toBe(true);
+    expect(ledger.getRun('r1').state).toBe('running');
   });
 });
 
@@ -164,6 +219,16 @@ describe('Ledger', () => {
     expect(ledger.unfinishedRuns('job', 'abc')).toEqual([]);
   });
 
+  it('does not count cancelled runs or test runs as unfinished', () => {
+    ledger.setRunState(rid, 'interrupted');
+    const test = ledger.createRun({ ...newRun('t1'), testTo: ['+14155550199'] });
+    ledger.setRunState(test.rid, 'interrupted');
+    expect(ledger.getRun('t1').testTo).toEqual(['+14155550199']);
+    expect(ledger.unfinishedRuns('job', 'abc').map((r) => r.runId)).toEqual(['r1']);
+    ledger.setRunState(rid, 'cancelled', { finishedAt: 4 });
+    expect(ledger.unfinishedRuns('job', 'abc')).toEqual([]);
+  });
+
   it('refuses a ledger written by a newer bulktext, naming both versions, for writing and for reading', () => {
     const latest = migrations.at(-1)!.version;
     ledger.db.pragma(`user_version = ${latest + 1}`);
@@ -222,7 +287,8 @@ describe('the message-id lookup (message_ids)', () => {
     old.exec(`DROP TABLE message_ids; DROP TABLE message_index;
       CREATE UNIQUE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
       UPDATE messages SET status = 'sent', message_id = 'm-old' WHERE row = 2;
-      INSERT INTO attempts (rid, row, attempt, started_at, outcome) VALUES (${rid}, 2, 1, 1, 'accepted');`);
+      INSERT INTO attempts (rid, row, attempt, started_at, outcome) VALUES (${rid}, 2, 1, 1, 'accepted');
+      ALTER TABLE runs DROP COLUMN test_to; ALTER TABLE runs DROP COLUMN cancel_requested_at; ALTER TABLE runs DROP COLUMN pruned_at;`);
     old.pragma('user_version = 4');
     old.close();
     ledger = new Ledger(file);

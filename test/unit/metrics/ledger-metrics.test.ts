@@ -19,7 +19,7 @@ describe('ledger metrics', () => {
   it('reports runs by state, the last completed run per job and slots by state, read at scrape time', async () => {
     const registry = createMetricsRegistry();
     createLedgerMetrics(registry, t.ledger);
-    expect(await series(registry, 'bulktext_runs')).toEqual({ 'state=running': 0, 'state=interrupted': 0, 'state=completed': 0, 'state=aborted': 0 });
+    expect(await series(registry, 'bulktext_runs')).toEqual({ 'state=running': 0, 'state=interrupted': 0, 'state=completed': 0, 'state=aborted': 0, 'state=cancelled': 0 });
 
     const a1 = run('a1', 'a', 1_000_000);
     t.ledger.setRunState(a1.rid, 'completed', { finishedAt: 1_060_000 });
@@ -40,7 +40,7 @@ describe('ledger metrics', () => {
     store.claim('a', '2026-01-01T00:01:00.000Z', 'd', 2, () => 'busy');
     store.recordChecked('a', 3, [{ slot: '2025-12-31T23:00:00.000Z', reason: 'down' }, { slot: '2025-12-31T23:30:00.000Z', reason: 'down' }], 'd', 3);
 
-    expect(await series(registry, 'bulktext_runs')).toEqual({ 'state=running': 1, 'state=interrupted': 1, 'state=completed': 2, 'state=aborted': 1 });
+    expect(await series(registry, 'bulktext_runs')).toEqual({ 'state=running': 1, 'state=interrupted': 1, 'state=completed': 2, 'state=aborted': 1, 'state=cancelled': 0 });
     expect(await series(registry, 'bulktext_last_successful_run_timestamp_seconds')).toEqual({ 'job=a': 2030 });
     expect(await series(registry, 'bulktext_schedule_slots')).toEqual({ 'job=a,state=started': 1, 'job=a,state=skipped': 1, 'job=a,state=missed': 2 });
   });
