@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
-import type { MessageRecord } from '../../ledger/ledger.js';
+import { reportColumns, reportRow } from '../../campaign/report-rows.js';
 import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
 
@@ -10,33 +10,6 @@ export interface ReportOptions {
   db?: string | undefined;
   format: 'csv' | 'json';
   out?: string | undefined;
-}
-
-export const reportColumns = [
-  'row', 'to', 'from', 'status', 'message_id', 'parts', 'cost', 'currency', 'attempts', 'error_code', 'error_detail', 'sent_at',
-  'delivery_status', 'delivery_error_code', 'delivered_at',
-] as const;
-
-type ReportRow = Record<(typeof reportColumns)[number], string | number | null>;
-
-export function reportRow(m: MessageRecord): ReportRow {
-  return {
-    row: m.row,
-    to: m.to,
-    from: m.fromNumber ?? m.sender,
-    status: m.status,
-    message_id: m.messageId,
-    parts: m.parts,
-    cost: m.cost,
-    currency: m.currency,
-    attempts: m.attempts,
-    error_code: m.errorCode,
-    error_detail: m.errorDetail,
-    sent_at: m.sentAt === null ? null : new Date(m.sentAt).toISOString(),
-    delivery_status: m.deliveryStatus,
-    delivery_error_code: m.deliveryErrorCode,
-    delivered_at: m.deliveredAt === null ? null : new Date(m.deliveredAt).toISOString(),
-  };
 }
 
 export function csvField(value: string | number | null): string {

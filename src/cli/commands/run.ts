@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { startRun } from '../../campaign/start-run.js';
+import { startPlannedRun } from '../../api/campaign.js';
 import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
 import { describeSkipped } from '../../ingest/index.js';
 import { Ledger } from '../../ledger/ledger.js';
-import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
 import { AppError } from '../../shared/errors.js';
 import type { Io } from '../io.js';
 import { sendRun } from '../send-run.js';
@@ -32,24 +31,16 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   const api = o.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
   const ledger = new Ledger(resolveDbPath(o.db, io.env, io.cwd));
   try {
-    if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger });
-    const { run, ingest, estimate } = await startRun(ledger, spec, {
+    const { run, ingest } = await startPlannedRun(ledger, spec, {
       sandbox: o.sandbox,
       force: o.force,
+      plan: o.plan,
       signal: io.signal,
-      estimate: true,
       onCreated: (r) => io.stderr(`run ${r.runId} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`),
     }).catch((err: unknown) => {
       if (io.signal.aborted) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
       throw err;
     });
-    const planned = o.plan === undefined ? undefined : parsePlanHash(o.plan);
-    if (planned !== undefined && !run.sourceSha256.startsWith(planned.source)) {
-      // The file changed between the check and the read: what would go out is not what was reviewed.
-      ledger.deleteRun(run.rid);
-      throw new AppError('ERR_PLAN_MISMATCH', `the source ${spec.source.path} changed after the plan check; nothing was sent — plan again`);
-    }
-    recordPlanOnRun(ledger, run.rid, { ...estimate!, plan_hash: o.plan ?? null });
     if (!o.quiet) {
       const skipped = describeSkipped(ingest.skipped);
       io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);

@@ -3,10 +3,10 @@
  * per event on stdout (rejected requests and errors on stderr).
  */
 import { resolveDbPath } from '../../config/env.js';
-import { Ledger } from '../../ledger/ledger.js';
 import { AppError } from '../../shared/errors.js';
 import { describeOutcome } from '../../webhooks/apply-event.js';
-import { startWebhookReceiver, type ReceiverLog } from '../../webhooks/receiver.js';
+import type { ReceiverLog } from '../../webhooks/receiver.js';
+import { startWebhooks } from '../../api/servers.js';
 import { parsePublicKey } from '../../webhooks/verify.js';
 import { untilAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
@@ -56,28 +56,21 @@ export function formatReceiverLog(entry: ReceiverLog, at: number): string {
 export async function webhooksCommand(o: WebhooksOptions, io: Io): Promise<number> {
   const publicKey = resolvePublicKey(o.publicKey, io.env);
   if (io.signal.aborted) return 0;
-  const dbPath = resolveDbPath(o.db, io.env, io.cwd);
-  const ledger = new Ledger(dbPath);
-  try {
-    const receiver = await startWebhookReceiver({
-      ledger,
-      publicKey,
-      port: o.port ?? defaultWebhooksPort,
-      ...(o.host === undefined ? {} : { host: o.host }),
-      ...(o.path === undefined ? {} : { path: o.path.startsWith('/') ? o.path : `/${o.path}` }),
-      onLog: (entry) => {
-        const line = `${formatReceiverLog(entry, Date.now())}\n`;
-        if (entry.type === 'event' || entry.type === 'retried') io.stdout(line);
-        else io.stderr(line);
-      },
-    });
-    io.stderr(`webhook receiver listening on ${receiver.url} (ledger ${dbPath}); Ctrl+C to stop\n`);
-    receiver.retryWaiting();
-    await untilAborted(io.signal);
-    await receiver.close();
-    io.stderr('webhook receiver stopped\n');
-    return 0;
-  } finally {
-    ledger.close();
-  }
+  const receiver = await startWebhooks({
+    db: resolveDbPath(o.db, io.env, io.cwd),
+    publicKey,
+    port: o.port ?? defaultWebhooksPort,
+    ...(o.host === undefined ? {} : { host: o.host }),
+    ...(o.path === undefined ? {} : { path: o.path }),
+    onLog: (entry) => {
+      const line = `${formatReceiverLog(entry, Date.now())}\n`;
+      if (entry.type === 'event' || entry.type === 'retried') io.stdout(line);
+      else io.stderr(line);
+    },
+  });
+  io.stderr(`webhook receiver listening on ${receiver.url} (ledger ${receiver.db}); Ctrl+C to stop\n`);
+  await untilAborted(io.signal);
+  await receiver.close();
+  io.stderr('webhook receiver stopped\n');
+  return 0;
 }
