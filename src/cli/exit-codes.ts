@@ -25,6 +25,7 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   ERR_PLAN_MISMATCH: ExitCode.usage,
   ERR_WEBHOOK_KEY: ExitCode.usage,
   ERR_SCHEDULE_INVALID: ExitCode.usage,
+  ERR_INIT_EXISTS: ExitCode.usage,
   ERR_RUN_ABORTED: ExitCode.aborted,
   // A full disk or an I/O error is not a bug: the run stops, resumable once the disk is fixed.
   ERR_LEDGER_IO: ExitCode.aborted,

@@ -222,6 +222,21 @@ export async function main(argv: string[]): Promise<number> {
           ),
         ),
     )
+    .command(
+      'init [dir]',
+      'write a starter job, sample recipients and a suppression list into dir (default: here)',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', describe: 'directory to write into (created if missing)' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite files that exist' }),
+      async (a) => finish((await import('./commands/init.js')).initCommand({ dir: a.dir, force: a.force }, io)),
+    )
+    .command(
+      'doctor',
+      'check what a real run needs: Node, the SQLite module, the ledger path, the API key and URL, the webhook key',
+      (y) => y.option('db', dbOption),
+      async (a) => finish(await (await import('./commands/doctor.js')).doctorCommand({ db: a.db }, io, process.versions.node)),
+    )
     .demandCommand(1, 'name a command')
     .strict()
     .help()
