@@ -67,7 +67,7 @@ function checkLedger(dbPath: string): Check {
     accessSync(dir, constants.W_OK);
     if (exists) accessSync(dbPath, constants.R_OK | constants.W_OK);
   } catch {
-    return { verdict: 'fail', line: `ledger ${dbPath}: ${exists ? 'the file or ' : ''}its directory is not writable: pass --db PATH or set BULKTEXT_DB to a writable place` };
+    return { verdict: 'fail', line: `ledger ${dbPath}: ${exists ? 'the file or ' : ''}its directory is missing or not writable: pass --db PATH or set BULKTEXT_DB to a writable place` };
   }
   return { verdict: 'ok', line: `ledger ${dbPath}: ${exists ? 'exists and is writable' : 'can be created'}` };
 }
