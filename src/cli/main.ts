@@ -3,6 +3,7 @@
  * into typed options; every command is a plain function of (options, io); errors become exit codes in
  * one place (exit-codes.ts).
  */
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { describeError } from '../shared/errors.js';
@@ -44,6 +45,10 @@ function createIo(): { io: Io; dispose: () => void } {
     },
   };
 }
+
+// yargs would look for a package.json above the script it was started as: for an installed bin that is a
+// symlink in some bin/ directory, whose package.json (if any) is not ours.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const dbOption = { type: 'string', describe: 'ledger file (default: $BULKTEXT_DB or ./bulktext.db)' } as const;
 
@@ -241,7 +246,7 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(version)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
       if (err !== undefined && err !== null) throw err;
