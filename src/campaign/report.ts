@@ -15,7 +15,7 @@ export const reportColumns = [
   'delivery_status', 'delivery_error_code', 'delivered_at',
 ] as const;
 
-type ReportRow = Record<(typeof reportColumns)[number], string | number | null>;
+export type ReportRow = Record<(typeof reportColumns)[number], string | number | null>;
 
 export function reportRow(m: MessageRecord): ReportRow {
   return {

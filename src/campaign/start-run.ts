@@ -35,11 +35,16 @@ export interface StartRunOptions {
   now?: () => number;
 }
 
-export async function startRun(
-  ledger: Ledger,
-  spec: JobSpec,
-  options: StartRunOptions,
-): Promise<{ run: RunRecord; ingest: IngestStats; estimate: PlanTally | undefined; testRows?: number[] }> {
+export interface StartedRun {
+  run: RunRecord;
+  ingest: IngestStats;
+  /** The plan tally of the rows read, when `estimate` was asked for. */
+  estimate: PlanTally | undefined;
+  /** A test run's rows (`testTo`), in the order their messages go to the test numbers. */
+  testRows?: number[];
+}
+
+export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunOptions): Promise<StartedRun> {
   const now = options.now ?? Date.now;
   const sha = await hashSource(spec.source.path);
   if (options.force !== true && options.testTo === undefined) {

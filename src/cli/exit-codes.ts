@@ -34,6 +34,7 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   ERR_LEDGER_SCHEMA: ExitCode.usage,
   // Standard output or a --out file could not be written (a closed pipe is not an error: exit 0).
   ERR_OUTPUT: ExitCode.usage,
+  ERR_INIT_EXISTS: ExitCode.usage,
   ERR_RUN_ABORTED: ExitCode.aborted,
   // A full disk or an I/O error is not a bug: the run stops, resumable once the disk is fixed.
   ERR_LEDGER_IO: ExitCode.aborted,

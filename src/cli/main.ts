@@ -3,6 +3,7 @@
  * into typed options; every command is a plain function of (options, io); errors become exit codes in
  * one place (exit-codes.ts).
  */
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { resolveDbPath } from '../config/env.js';
@@ -90,6 +91,10 @@ function withoutCamelCase(msg: string): string {
   const kept = names.filter((n) => !names.some((other) => other !== n && other.includes('-') && camel(other) === n));
   return `Unknown argument${kept.length > 1 ? 's' : ''}: ${kept.join(', ')}`;
 }
+
+// yargs would look for a package.json above the script it was started as: for an installed bin that is a
+// symlink in some bin/ directory, whose package.json (if any) is not ours.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const dbOption = { type: 'string', describe: 'ledger file (default: $BULKTEXT_DB or ./bulktext.db)' } as const;
 
@@ -327,6 +332,21 @@ export async function main(argv: string[]): Promise<number> {
           ),
         ),
     )
+    .command(
+      'init [dir]',
+      'write a starter job, sample recipients and a suppression list into dir (default: here)',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', describe: 'directory to write into (created if missing)' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite files that exist' }),
+      async (a) => finish((await import('./commands/init.js')).initCommand({ dir: a.dir, force: a.force }, io)),
+    )
+    .command(
+      'doctor',
+      'check what a real run needs: Node, the SQLite module, the ledger path, the API key and URL, the webhook key',
+      (y) => y.option('db', dbOption),
+      async (a) => finish(await (await import('./commands/doctor.js')).doctorCommand({ db: a.db }, io, process.versions.node)),
+    )
     .middleware((a) => {
       if (typeof a['db'] === 'string') dbOptionGiven = a['db'];
     })
@@ -334,7 +354,7 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(version)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .check(rejectNonNumbers)
     .fail((msg, err, y) => {

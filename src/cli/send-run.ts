@@ -3,18 +3,15 @@
  * print the outcome and pick the exit code.
  */
 import type { JobSpec } from '../config/job-spec.js';
-import { executeRun } from '../campaign/execute-run.js';
 import { runFailures, runStatus, skippedByReason, type FailureLine, type RunStatus } from '../campaign/status.js';
 import type { ReasonCount } from '../ledger/read-model.js';
 import { subtractDecimals } from '../plan/money.js';
 import type { CommandHint } from '../shared/command-line.js';
 import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
-import type { SimulatorOptions } from '../telnyx/simulator/index.js';
-import { awaitReceipts, startSandbox } from '../campaign/sandbox.js';
+import { sendPreparedRun, type SentRun } from '../api/send-prepared-run.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { startRunMetricsServer } from '../metrics/index.js';
-import { startWebhookReceiver, type ReceiverLog } from '../webhooks/receiver.js';
 import { createRejectionLog, formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
 import { createProgress } from './progress.js';
 import { startSideDashboard } from './commands/dashboard.js';
@@ -38,28 +35,6 @@ export interface SendRunOptions {
   counts?: StatusCounts | undefined;
   /** `run --canary N`: send the first N sendable rows, then stop (resumable). */
   canary?: number | undefined;
-}
-
-/**
- * After the last send, how long a real run keeps its receiver open for receipts still on their way (the
- * real API's can take minutes; `webhooks` or `reconcile` collect the rest). A sandbox run waits for all of
- * its simulator's receipts instead, until they stop coming.
- */
-const RECEIPT_GRACE_MS = 5000;
-
-/**
- * Simulator settings for a sandbox run: Telnyx's behaviour, but with queues fast enough that the run's
- * own limits are what the operator sees, and receipts that arrive within a second.
- */
-export function sandboxOptions(spec: JobSpec): SimulatorOptions {
-  const perSender = Math.max(spec.rate.per_sender_per_second * 2, 1);
-  const account = Math.max(spec.rate.messages_per_second * 2, 50);
-  return {
-    accountRate: account,
-    mmsAccountRate: account,
-    senderRates: { longCode: perSender, tollFree: Math.max(perSender, 20), shortCode: Math.max(perSender, 1000), alphanumeric: perSender },
-    lifecycle: { sendingMs: 50, deliveryMs: 300 },
-  };
 }
 
 export function exitCodeForStatus(status: RunStatus): number {
@@ -136,16 +111,6 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   // Check the key before starting anything, so a missing one is a usage error, not a half-started run.
   const receiverKey = o.api !== undefined && o.webhooksPort !== undefined ? resolvePublicKey(undefined, io.env) : undefined;
   const rejections = createRejectionLog((line) => io.stderr(`webhooks: ${line}\n`));
-  const onLog = (entry: ReceiverLog) => {
-    if (entry.type === 'rejected') rejections.add(entry);
-    else if (entry.type === 'error') io.stderr(`webhooks: ${formatReceiverLog(entry, Date.now())}\n`);
-  };
-  const sandbox = o.api === undefined ? await startSandbox(ledger, sandboxOptions(spec), onLog) : undefined;
-  const api = o.api ?? { apiKey: 'sandbox', baseUrl: sandbox!.baseUrl };
-  const ownReceiver =
-    receiverKey === undefined ? undefined : await startWebhookReceiver({ ledger, publicKey: receiverKey, port: o.webhooksPort ?? 0, onLog });
-  const receiver = sandbox?.receiver ?? ownReceiver;
-  if (ownReceiver !== undefined && !o.quiet) io.stderr(`receiving delivery receipts on ${ownReceiver.listening}\n`);
   const before = o.counts ?? ledger.counts(run.rid);
   const progress = createProgress({
     write: io.stderr,
@@ -157,16 +122,16 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   });
   const metrics = o.metricsPort === undefined ? undefined : await startRunMetricsServer({ port: o.metricsPort, ledger });
   if (metrics !== undefined && !o.quiet) io.stderr(`metrics on ${metrics.url}\n`);
-  let oddAnswers = 0;
   const dashboard = await startSideDashboard(o.dashboard?.port, ledger.path, o.dashboard?.db, io);
+  let sent: SentRun;
   try {
-    const { state, summary } = await executeRun(ledger, run, spec, {
-      apiKey: api.apiKey,
-      baseUrl: api.baseUrl,
-      ...(sandbox === undefined ? {} : { endpoint: `the sandbox simulator at ${sandbox.baseUrl}` }),
-      signal: io.signal,
+    sent = await sendPreparedRun(ledger, run, spec, {
+      api: o.api,
       wait: o.wait,
-      ...(o.canary === undefined ? {} : { canary: o.canary }),
+      canary: o.canary,
+      webhooksPort: o.webhooksPort,
+      publicKey: receiverKey,
+      signal: io.signal,
       onEvent: (e) => {
         progress.onEvent(e);
         metrics?.onEvent(e);
@@ -175,33 +140,31 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
         progress.attach(d);
         metrics?.attach(d);
       },
+      onReceiverLog: (entry) => {
+        if (entry.type === 'rejected') rejections.add(entry);
+        else if (entry.type === 'error') io.stderr(`webhooks: ${formatReceiverLog(entry, Date.now())}\n`);
+      },
+      onReceiverListening: (listening) => {
+        if (!o.quiet) io.stderr(`receiving delivery receipts on ${listening}\n`);
+      },
+      onSent: () => progress.stop(),
+      ...(o.quiet ? {} : { onWaitingReceipts: (n: number) => io.stderr(`waiting for ${n} delivery receipt${n === 1 ? '' : 's'}…\n`) }),
     });
-    oddAnswers = summary.oddAnswers;
-    progress.stop();
-    if (receiver !== undefined && state !== 'cancelled') {
-      const left = await awaitReceipts(ledger, run.rid, {
-        signal: io.signal,
-        ...(sandbox === undefined ? { maxMs: RECEIPT_GRACE_MS } : {}),
-        ...(o.quiet || sandbox === undefined ? {} : { onWaiting: (n: number) => io.stderr(`waiting for ${n} delivery receipt${n === 1 ? '' : 's'}…\n`) }),
-      });
-      if (left > 0 && sandbox !== undefined && !o.quiet && !io.signal.aborted) {
-        io.stderr(`${left} receipt(s) did not arrive; \`${o.hint(['status', run.runId])}\` counts them as awaiting\n`);
-      }
-    }
   } finally {
     progress.stop();
     await dashboard?.close();
     await metrics?.close();
-    await ownReceiver?.close();
     rejections.close();
-    await sandbox?.close();
+  }
+  if (sent.receiptsLeft > 0 && sent.sandbox && !o.quiet && !io.signal.aborted) {
+    io.stderr(`${sent.receiptsLeft} receipt(s) did not arrive; \`${o.hint(['status', run.runId])}\` counts them as awaiting\n`);
   }
   const status = runStatus(ledger, ledger.getRun(run.runId));
   if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
   if (!o.quiet) io.stderr(describeStatus(status, statusDetail(ledger, run.rid, o.hint)));
-  if (!o.quiet && oddAnswers > 0) {
+  if (!o.quiet && sent.summary.oddAnswers > 0) {
     io.stderr(
-      `  warning: ${oddAnswers} answer(s) from Telnyx had missing or unreadable fields; the messages were sent and those fields are recorded as absent (see error_detail in the run's report)\n`,
+      `  warning: ${sent.summary.oddAnswers} answer(s) from Telnyx had missing or unreadable fields; the messages were sent and those fields are recorded as absent (see error_detail in the run's report)\n`,
     );
   }
   if (!o.quiet && status.stop?.code === 'canary') {

@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'ERR_INTERRUPTED'
   | 'ERR_WEBHOOK_KEY'
   | 'ERR_SCHEDULE_INVALID'
+  | 'ERR_INIT_EXISTS'
   | 'ERR_INTERNAL';
 
 export class AppError extends Error {

@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { resolveDbPath } from '../../config/env.js';
-import { loadJobSpec } from '../../config/load-job-spec.js';
-import { openExistingLedger } from '../ledger-file.js';
-import { computePlan, describePlan, planJson, readLedgerSuppressions } from '../../plan/index.js';
+import { planJob } from '../../api/plan.js';
+import { describePlan, planJson } from '../../plan/index.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { hintFor } from '../hints.js';
 import type { Io } from '../io.js';
@@ -21,24 +18,13 @@ export interface PlanOptions {
 export async function planCommand(o: PlanOptions, io: Io): Promise<number> {
   const sample = o.sample ?? 0;
   if (!Number.isInteger(sample) || sample < 0) throw new AppError('ERR_USAGE', `--sample must be a whole number of messages, got ${o.sample}`);
-  const spec = await loadJobSpec(path.resolve(io.cwd, o.jobFile));
   const dbPath = resolveDbPath(o.db, io.env, io.cwd);
-  let suppressed = new Set<string>();
-  // A missing ledger has no opt-outs yet; plan does not create one.
-  if (existsSync(dbPath)) {
-    const ledger = openExistingLedger(dbPath, io);
-    try {
-      suppressed = readLedgerSuppressions(ledger);
-    } finally {
-      ledger.close();
-    }
-  } else if (!o.json) {
-    io.stderr(`no ledger at ${dbPath}: no opt-outs from earlier runs to count (set --db or BULKTEXT_DB)\n`);
-  }
-  const plan = await computePlan(spec, { suppressedNumbers: suppressed, sample, signal: io.signal }).catch((err: unknown) => {
+  const { plan, ledger } = await planJob(o.jobFile, { db: dbPath, sample, signal: io.signal, cwd: io.cwd }).catch((err: unknown) => {
     if (io.signal.aborted && isAppError(err, 'ERR_RUN_ABORTED')) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
     throw err;
   });
+  // A missing ledger has no opt-outs yet; plan does not create one.
+  if (ledger === null && !o.json) io.stderr(`no ledger at ${dbPath}: no opt-outs from earlier runs to count (set --db or BULKTEXT_DB)\n`);
   io.stdout(o.json ? `${JSON.stringify(planJson(plan))}\n` : describePlan(plan, { jobFile: o.jobFile, cwd: io.cwd, hint: hintFor(o.db, io) }));
   return 0;
 }

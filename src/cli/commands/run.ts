@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { startRun } from '../../campaign/start-run.js';
+import { startPlannedRun } from '../../api/campaign.js';
 import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
 import type { JobSpec } from '../../config/job-spec.js';
 import { createPhoneNormalizer, describeSkipped } from '../../ingest/index.js';
-import { parsePlanHash, recordPlanOnRun, verifyPlanHash, type PlanTally } from '../../plan/index.js';
+import type { PlanTally } from '../../plan/index.js';
 import { AppError } from '../../shared/errors.js';
 import { confirmSend, shouldAsk, summaryOf, type SendSummary } from '../confirm.js';
 import { hintFor } from '../hints.js';
@@ -70,29 +70,20 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   const ledger = openLedger(o.db, io);
   const hint = hintFor(o.db, io);
   try {
-    if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger });
     const label = `${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}${testTo === undefined ? '' : ` [test run to ${testTo.join(', ')}]`}`;
-    const { run, ingest, estimate, testRows } = await startRun(ledger, spec, {
+    const { run, ingest, estimate, testRows } = await startPlannedRun(ledger, spec, {
       sandbox: o.sandbox,
       force: o.force,
       hint,
+      plan: o.plan,
       signal: io.signal,
-      estimate: true,
       ...(testTo === undefined ? {} : { testTo }),
     }).catch((err: unknown) => {
       if (io.signal.aborted) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
       throw err;
     });
-    const planned = o.plan === undefined ? undefined : parsePlanHash(o.plan);
-    if (planned !== undefined && !run.sourceSha256.startsWith(planned.source)) {
-      // The file changed between the check and the read: what would go out is not what was reviewed.
-      ledger.deleteRun(run.rid);
-      throw new AppError('ERR_PLAN_MISMATCH', `the source ${spec.source.path} changed after the plan check; nothing was sent — plan again`);
-    }
     // Printed once ingest has kept the run: a structural error in the source or a changed plan deletes it again.
     io.stderr(`run ${run.runId} (job ${spec.name})${label}\n`);
-    // A test run's estimate would be the whole list's: it records none.
-    if (testTo === undefined) recordPlanOnRun(ledger, run.rid, { ...estimate!, plan_hash: o.plan ?? null });
     if (!o.quiet) {
       const skipped = describeSkipped(ingest.skipped);
       io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);

@@ -2,10 +2,11 @@
  * `bulktext webhooks`: runs the signed webhook receiver against the ledger until interrupted, one line
  * per event on stdout (rejected requests and errors on stderr).
  */
-import { existingLedgerPath, openExistingLedger } from '../ledger-file.js';
+import { existingLedgerPath } from '../ledger-file.js';
 import { AppError } from '../../shared/errors.js';
 import { describeOutcome } from '../../webhooks/apply-event.js';
-import { startWebhookReceiver, type ReceiverLog } from '../../webhooks/receiver.js';
+import type { ReceiverLog } from '../../webhooks/receiver.js';
+import { startWebhooks } from '../../api/servers.js';
 import { parsePublicKey } from '../../webhooks/verify.js';
 import { untilAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
@@ -95,15 +96,14 @@ export async function webhooksCommand(o: WebhooksOptions, io: Io): Promise<numbe
   if (io.signal.aborted) return 0;
   // Refuse before listening: answering 200 to a STOP stored in a fresh, mistyped ledger would lose it.
   const dbPath = existingLedgerPath(o.db, io);
-  const ledger = openExistingLedger(o.db, io, { readonly: false });
   const rejections = createRejectionLog((line) => io.stderr(`${line}\n`));
   try {
-    const receiver = await startWebhookReceiver({
-      ledger,
+    const receiver = await startWebhooks({
+      db: dbPath,
       publicKey,
       port: o.port ?? defaultWebhooksPort,
       ...(o.host === undefined ? {} : { host: o.host }),
-      ...(o.path === undefined ? {} : { path: o.path.startsWith('/') ? o.path : `/${o.path}` }),
+      ...(o.path === undefined ? {} : { path: o.path }),
       onLog: (entry) => {
         if (entry.type === 'rejected') return rejections.add(entry);
         const line = `${formatReceiverLog(entry, Date.now())}\n`;
@@ -113,14 +113,12 @@ export async function webhooksCommand(o: WebhooksOptions, io: Io): Promise<numbe
     });
     // The address actually bound (0.0.0.0 listens on every interface), not one to connect to.
     const route = new URL(receiver.url).pathname;
-    io.stderr(`webhook receiver listening on ${receiver.listening}, path ${route} (ledger ${dbPath}); Ctrl+C to stop\n`);
-    receiver.retryWaiting();
+    io.stderr(`webhook receiver listening on ${receiver.listening}, path ${route} (ledger ${receiver.db}); Ctrl+C to stop\n`);
     await untilAborted(io.signal);
     await receiver.close();
     io.stderr('webhook receiver stopped\n');
     return 0;
   } finally {
     rejections.close();
-    ledger.close();
   }
 }
