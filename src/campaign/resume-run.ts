@@ -7,7 +7,10 @@ import type { JobSpec } from '../config/job-spec.js';
 import { hashSource } from '../ingest/index.js';
 import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
 import { AppError, isAppError } from '../shared/errors.js';
+import { currentProcess } from '../shared/process-probe.js';
+import { memoryScope, skipTextedElsewhere } from './campaign-memory.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
+import { runLabel } from './start-run.js';
 import { ownedByLiveProcess } from './status.js';
 import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import { retryWaitingEvents } from '../webhooks/apply-event.js';
@@ -19,6 +22,8 @@ export interface PreparedResume {
   inDoubt: number;
   /** Unknown rows reopened for sending by --resend-unknown. */
   reopened: number;
+  /** Pending rows another run of the campaign has texted since: skipped as `already_sent`. */
+  textedElsewhere: number;
 }
 
 export async function prepareResume(
@@ -28,7 +33,8 @@ export async function prepareResume(
 ): Promise<PreparedResume> {
   const run = ledger.getRun(runId);
   if (ownedByLiveProcess(run)) {
-    throw new AppError('ERR_RUN_NOT_RESUMABLE', `run ${runId} is being sent right now by process ${run.ownerPid}; not resuming it twice`);
+    const doing = run.state === 'ingesting' ? 'reading its source' : 'being sent';
+    throw new AppError('ERR_RUN_NOT_RESUMABLE', `${runLabel(run)} is ${doing} right now by process ${run.ownerPid}; not resuming it twice`);
   }
   const spec = JSON.parse(run.jobSpec) as JobSpec;
   let sha: string;
@@ -36,22 +42,25 @@ export async function prepareResume(
     sha = await hashSource(run.sourcePath);
   } catch (err) {
     if (isAppError(err)) {
-      throw new AppError('ERR_SOURCE_CHANGED', `cannot resume run ${runId}: its source ${run.sourcePath} is no longer readable (${err.message})`, { cause: err });
+      throw new AppError('ERR_SOURCE_CHANGED', `cannot resume ${runLabel(run)}: its source ${run.sourcePath} is no longer readable (${err.message})`, { cause: err });
     }
     throw err;
   }
   if (sha !== run.sourceSha256) {
     throw new AppError(
       'ERR_SOURCE_CHANGED',
-      `cannot resume run ${runId}: its source ${run.sourcePath} changed since the run began (sha256 ${run.sourceSha256.slice(0, 12)}… → ${sha.slice(0, 12)}…); ` +
-        'start a new run for the new list',
+      `cannot resume ${runLabel(run)}: its source ${run.sourcePath} changed since the run began (sha256 ${run.sourceSha256.slice(0, 12)}… → ${sha.slice(0, 12)}…); ` +
+        `run the job again instead (\`bulktext run ${run.jobFile}${run.sandbox ? ' --sandbox' : ''}\`): it sends only the rows no run has texted yet`,
     );
   }
+  // This process owns the run from here (executeRun keeps it, and clears it at the end).
+  ledger.setOwner(run.rid, currentProcess());
   if (run.state === 'ingesting') {
-    // The process died before sending began: ingest again from scratch.
+    // The process died before sending began: ingest again from scratch, campaign memory included.
     ledger.clearRows(run.rid);
     await ingestIntoLedger(ledger, run.rid, spec, {
       expectedSha256: sha,
+      memory: memoryScope(ledger, spec, run),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   }
@@ -59,7 +68,8 @@ export async function prepareResume(
   // Receipts already stored for those requests settle them now (unknown → sent with the message id).
   if (inDoubt > 0) retryWaitingEvents(deliveryStoreFor(ledger), Date.now());
   const reopened = options.resendUnknown === true ? ledger.reopenUnknown(run.rid) : 0;
-  return { run: ledger.getRun(runId), spec, inDoubt, reopened };
+  const textedElsewhere = skipTextedElsewhere(ledger, spec, run);
+  return { run: ledger.getRun(runId), spec, inDoubt, reopened, textedElsewhere };
 }
 
 /**
@@ -68,6 +78,8 @@ export async function prepareResume(
  */
 export function settleIfNothingLeft(ledger: Ledger, run: RunRecord, counts: StatusCounts, now: number): boolean {
   if (counts.pending > 0 || counts.deferred > 0) return false;
+  // prepareResume took the run; nothing will send it now.
+  ledger.setOwner(run.rid, null);
   if (run.state !== 'completed') ledger.setRunState(run.rid, 'completed', { finishedAt: now });
   return true;
 }

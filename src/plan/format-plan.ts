@@ -49,13 +49,14 @@ const reasonLabel: Readonly<Record<SkipReason, string>> = {
   invalid_number: 'invalid number',
   duplicate: 'duplicate',
   suppressed: 'suppressed',
+  already_sent: 'already sent',
   missing_field: 'missing template field',
   too_long: 'over 10 parts',
   invalid_row: 'malformed row',
 };
 
 /** A multi-section summary; `jobFile` is shown in the `run --plan` hint as the operator typed it. */
-export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: string } = {}): string {
+export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: string; allowRepeat?: boolean } = {}): string {
   const out: string[] = [];
   const rel = (p: string) => (options.cwd === undefined ? p : path.relative(options.cwd, p) || p);
   const label = (text: string, value: string) => `  ${text.padEnd(24)}${value}`;
@@ -70,6 +71,7 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
     invalid_number: r.invalid,
     duplicate: r.duplicate,
     suppressed: r.suppressed,
+    already_sent: r.already_sent,
     missing_field: r.missing_field,
     too_long: r.too_long,
     invalid_row: r.invalid_row,
@@ -156,6 +158,6 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
     out.push('');
   }
   out.push(`plan_hash ${plan.plan_hash}`);
-  out.push(`  send exactly this plan: bulktext run ${options.jobFile ?? '<job-file>'} --plan ${plan.plan_hash}`);
+  out.push(`  send exactly this plan: bulktext run ${options.jobFile ?? '<job-file>'}${options.allowRepeat === true ? ' --allow-repeat' : ''} --plan ${plan.plan_hash}`);
   return `${out.join('\n')}\n`;
 }

@@ -25,12 +25,13 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
     const existing = ledger.getRun(o.runId);
     // A sandbox run resumes against a fresh simulator: it must never reach the real API.
     const api = existing.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
-    const { run, spec, inDoubt, reopened } = await prepareResume(ledger, o.runId, { resendUnknown: o.resendUnknown, signal: io.signal });
+    const { run, spec, inDoubt, reopened, textedElsewhere } = await prepareResume(ledger, o.runId, { resendUnknown: o.resendUnknown, signal: io.signal });
     if (!o.quiet) {
       if (inDoubt > 0) {
         io.stderr(`${inDoubt} row(s) were in flight when the run stopped; they are now unknown (Telnyx may have sent them) and will not be sent again\n`);
       }
       if (reopened > 0) io.stderr(`--resend-unknown: sending ${reopened} unknown row(s) again; those recipients may get a second message\n`);
+      if (textedElsewhere > 0) io.stderr(`${textedElsewhere} row(s) were texted by a newer run of this job meanwhile: skipped as already_sent\n`);
     }
     const counts = ledger.counts(run.rid);
     if (settleIfNothingLeft(ledger, run, counts, Date.now())) {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startRun } from '../../campaign/start-run.js';
+import { runLabel, startRun } from '../../campaign/start-run.js';
 import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
 import { describeSkipped } from '../../ingest/index.js';
@@ -15,6 +15,8 @@ export interface RunOptions {
   sandbox: boolean;
   json: boolean;
   force: boolean;
+  /** Text numbers an earlier run of the campaign already texted (campaign memory off). */
+  allowRepeat?: boolean | undefined;
   quiet: boolean;
   /** Wait for deferred rows' send windows (false: --no-wait). */
   wait: boolean;
@@ -32,13 +34,14 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   const api = o.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
   const ledger = new Ledger(resolveDbPath(o.db, io.env, io.cwd));
   try {
-    if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger });
+    if (o.plan !== undefined) await verifyPlanHash(spec, o.plan, { ledger, allowRepeat: o.allowRepeat === true });
     const { run, ingest, estimate } = await startRun(ledger, spec, {
       sandbox: o.sandbox,
       force: o.force,
+      allowRepeat: o.allowRepeat === true,
       signal: io.signal,
       estimate: true,
-      onCreated: (r) => io.stderr(`run ${r.runId} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`),
+      onCreated: (r) => io.stderr(`${runLabel(r)} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`),
     }).catch((err: unknown) => {
       if (io.signal.aborted) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
       throw err;

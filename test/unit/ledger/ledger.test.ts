@@ -123,10 +123,11 @@ describe('Ledger', () => {
     other.close();
   });
 
-  it('finds unfinished runs of the same job over the same source', () => {
-    expect(ledger.unfinishedRuns('job', 'abc').map((r) => r.runId)).toEqual(['r1']);
+  it('finds unfinished runs of the same job and kind (sandbox runs apart from real ones)', () => {
+    expect(ledger.unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
+    expect(ledger.unfinishedRuns('job', true)).toEqual([]);
     ledger.setRunState(rid, 'completed', { finishedAt: 3 });
-    expect(ledger.unfinishedRuns('job', 'abc')).toEqual([]);
+    expect(ledger.unfinishedRuns('job', false)).toEqual([]);
   });
 
   it('refuses a ledger written by a newer bulktext', () => {
