@@ -1,0 +1,175 @@
+/**
+ * End to end: campaign memory across runs (the CLI spawned against the simulator, a real ledger file).
+ * A recipient gets a job's message at most once across runs unless the operator says --allow-repeat.
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
+import { cliEnv, runCli, startCli } from '../helpers/cli.js';
+import { validNumbers, writeCampaign } from '../helpers/campaign-files.js';
+import { tempDir } from '../helpers/temp.js';
+
+const fastSim = {
+  apiKey: 'k',
+  accountRate: 100_000,
+  mmsAccountRate: 100_000,
+  senderRates: { longCode: 100_000, tollFree: 100_000, shortCode: 100_000 },
+  webhooks: { enabled: false },
+};
+
+let tmp: ReturnType<typeof tempDir>;
+let sim: InProcessSimulator | undefined;
+
+beforeEach(() => {
+  tmp = tempDir('bulktext-memory-');
+});
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+  tmp.cleanup();
+});
+
+type Status = { run_id: string; state: string; sandbox: boolean; counts: Record<string, number> };
+type ReportRow = { to: string; status: string; error_code: string | null; error_detail: string | null };
+
+const env = () => cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim!.url });
+
+async function run(job: string, db: string, ...extra: string[]): Promise<{ code: number | null; status: Status; stderr: string }> {
+  const r = await runCli(['run', job, '--db', db, '--json', '--quiet', ...extra], { env: env(), timeoutMs: 30_000 });
+  if (r.stdout.trim() === '') throw new Error(`run printed no status (exit ${r.code}): ${r.stderr}`);
+  return { code: r.code, status: JSON.parse(r.stdout) as Status, stderr: r.stderr };
+}
+
+async function report(db: string, runId: string): Promise<ReportRow[]> {
+  const r = await runCli(['report', runId, '--db', db, '--format', 'json']);
+  return JSON.parse(r.stdout) as ReportRow[];
+}
+
+/** Requests the simulator accepted per recipient. */
+const accepted = (numbers: string[]) => numbers.map((n) => sim!.messages.byRecipient(n).length);
+
+describe('campaign memory across runs', () => {
+  it('a re-run sends 0, naming the earlier run; an appended row sends exactly 1; --allow-repeat sends all', async () => {
+    sim = await startSimulator(fastSim);
+    const { job, numbers, csv } = writeCampaign(tmp.dir, { rows: 20 });
+    const db = path.join(tmp.dir, 'l.db');
+
+    const first = await run(job, db);
+    expect(first.code).toBe(0);
+    expect(first.status.counts.sent).toBe(20);
+
+    const again = await run(job, db);
+    expect(again.code).toBe(0);
+    expect(again.status.counts).toMatchObject({ sent: 0, skipped: 20, pending: 0 });
+    const rows = await report(db, again.status.run_id);
+    expect(rows.every((r) => r.status === 'skipped' && r.error_code === 'already_sent')).toBe(true);
+    expect(rows[0]!.error_detail).toMatch(new RegExp(`^already_sent: texted by run ${first.status.run_id} at \\d{4}-`));
+    expect(accepted(numbers).every((n) => n === 1)).toBe(true);
+
+    // The list grows mid-campaign: the next run sends exactly the new row.
+    const [extra] = validNumbers(21).slice(20);
+    appendFileSync(csv, `${extra},Newcomer\n`);
+    const grown = await run(job, db);
+    expect(grown.status.counts).toMatchObject({ total: 21, sent: 1, skipped: 20 });
+    expect(accepted([...numbers, extra!]).every((n) => n === 1)).toBe(true);
+
+    // The operator's explicit choice: everyone again.
+    const repeat = await run(job, db, '--allow-repeat');
+    expect(repeat.status.counts).toMatchObject({ total: 21, sent: 21, skipped: 0 });
+    expect(accepted([...numbers, extra!]).every((n) => n === 2)).toBe(true);
+  });
+
+  it('plan counts the rows already sent, and --allow-repeat is part of the plan hash', async () => {
+    sim = await startSimulator(fastSim);
+    const { job, csv } = writeCampaign(tmp.dir, { rows: 12 });
+    const db = path.join(tmp.dir, 'l.db');
+    await run(job, db);
+    appendFileSync(csv, `${validNumbers(13)[12]},Newcomer\n`);
+
+    const plan = await runCli(['plan', job, '--db', db, '--json']);
+    const p = JSON.parse(plan.stdout) as { rows: Record<string, number>; plan_hash: string };
+    expect(p.rows).toMatchObject({ total: 13, sendable: 1, already_sent: 12 });
+    const text = await runCli(['plan', job, '--db', db]);
+    expect(text.stdout).toMatch(/already sent\s+12\s+lines 2, 3, 4, 5, 6, …/);
+    expect(text.stdout).toMatch(/e\.g\. line 2: texted by run \d{8}-\d{6}-[0-9a-f]{4} at /);
+
+    const repeat = await runCli(['plan', job, '--db', db, '--json', '--allow-repeat']);
+    const r = JSON.parse(repeat.stdout) as { rows: Record<string, number>; plan_hash: string };
+    expect(r.rows).toMatchObject({ sendable: 13, already_sent: 0 });
+    expect(r.plan_hash).not.toBe(p.plan_hash);
+    const hint = await runCli(['plan', job, '--db', db, '--allow-repeat']);
+    expect(hint.stdout).toContain(`--allow-repeat --plan ${r.plan_hash}`);
+
+    // A plan reviewed with --allow-repeat does not cover a run without it, and the refusal says why.
+    const refused = await runCli(['run', job, '--db', db, '--quiet', '--plan', r.plan_hash], { env: env() });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--allow-repeat differs');
+    const sent = await run(job, db, '--plan', p.plan_hash);
+    expect(sent.status.counts).toMatchObject({ sent: 1, skipped: 12 });
+  });
+
+  it('sandbox runs never count as having texted anyone for real runs, and never block them', async () => {
+    sim = await startSimulator(fastSim);
+    const { job, numbers } = writeCampaign(tmp.dir, { rows: 8 });
+    const db = path.join(tmp.dir, 'l.db');
+    const rehearsal = await runCli(['run', job, '--db', db, '--json', '--quiet', '--sandbox'], { timeoutMs: 30_000 });
+    expect(JSON.parse(rehearsal.stdout)).toMatchObject({ sandbox: true, counts: { sent: 8 } });
+
+    const real = await run(job, db);
+    expect(real.status).toMatchObject({ sandbox: false, counts: { sent: 8, skipped: 0 } });
+    expect(accepted(numbers).every((n) => n === 1)).toBe(true);
+  });
+
+  it('dedupe.window: a number texted longer ago than the window is texted again', async () => {
+    sim = await startSimulator(fastSim);
+    const { job, numbers } = writeCampaign(tmp.dir, { rows: 5, extraYaml: 'dedupe:\n  window: 1s' });
+    const db = path.join(tmp.dir, 'l.db');
+    await run(job, db);
+    await new Promise((r) => setTimeout(r, 1100));
+    const later = await run(job, db);
+    expect(later.status.counts).toMatchObject({ sent: 5, skipped: 0 });
+    expect(accepted(numbers).every((n) => n === 2)).toBe(true);
+  });
+
+  it('a bad dedupe.window is refused, naming the key', async () => {
+    const { job } = writeCampaign(tmp.dir, { rows: 1, extraYaml: 'dedupe:\n  window: slot' });
+    const r = await runCli(['plan', job, '--db', path.join(tmp.dir, 'l.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('dedupe.window: slot needs a schedule');
+  });
+});
+
+describe('run ownership from creation', () => {
+  it('resume of a run still reading its source in a live process is refused, and status shows it running', async () => {
+    sim = await startSimulator(fastSim);
+    const { job, numbers, csv } = writeCampaign(tmp.dir, { rows: 200, rate: 5, perSender: 5 });
+    // A long file (the same 200 numbers over and over: duplicates are still read row by row) keeps ingest busy.
+    const lines = numbers.map((n, i) => `${n},Person${i + 1}`).join('\n');
+    writeFileSync(csv, `phone,first_name\n${Array.from({ length: 1500 }, () => lines).join('\n')}\n`);
+    const db = path.join(tmp.dir, 'l.db');
+    const live = startCli(['run', job, '--db', db], { env: env(), timeoutMs: 60_000 });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!/run (\d{8}-\d{6}-[0-9a-f]{4})/.test(live.output().stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      const runId = /run (\d{8}-\d{6}-[0-9a-f]{4})/.exec(live.output().stderr)![1]!;
+
+      const resume = await runCli(['resume', runId, '--db', db], { env: env() });
+      const status = JSON.parse((await runCli(['status', runId, '--db', db, '--json'])).stdout) as Status;
+      // The run is either still reading its 300,000 rows or already sending them at 5/s: live either way.
+      expect(live.child.exitCode).toBeNull();
+      expect(resume.code).toBe(2);
+      expect(resume.stderr).toMatch(new RegExp(`run ${runId} is (reading its source|being sent) right now by process ${live.child.pid}; not resuming it twice`));
+      expect(resume.stderr).not.toContain('UNIQUE');
+      expect(status.state).toBe('running');
+
+      // A second run of the same job is refused while this one is live.
+      const second = await runCli(['run', job, '--db', db, '--quiet'], { env: env() });
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`run ${runId} of job e2e-campaign is being sent right now by process ${live.child.pid}`);
+    } finally {
+      live.child.kill('SIGKILL');
+      await live.done;
+    }
+  });
+});
