@@ -221,7 +221,7 @@ export const migrations: readonly Migration[] = [
         sandbox       INTEGER NOT NULL,
         UNIQUE (job_name, template, sandbox)
       );
-      ALTER TABLE runs ADD COLUMN cid INTEGER REFERENCES campaigns (cid);
+      ALTER TABLE runs ADD COLUMN cid INTEGER;   -- campaigns.cid
       INSERT OR IGNORE INTO campaigns (job_name, template, sandbox)
         SELECT job_name, ${templateOf('job_spec')}, sandbox FROM runs ORDER BY rid;
       UPDATE runs SET cid = (
