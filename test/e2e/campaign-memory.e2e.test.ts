@@ -49,7 +49,7 @@ async function report(db: string, runId: string): Promise<ReportRow[]> {
 /** Requests the simulator accepted per recipient. */
 const accepted = (numbers: string[]) => numbers.map((n) => sim!.messages.byRecipient(n).length);
 
-describe('campaign memory across runs', () => {
+describe('campaign memory across runs', { timeout: 120_000 }, () => {
   it('a re-run sends 0, naming the earlier run; an appended row sends exactly 1; --allow-repeat sends all', async () => {
     sim = await startSimulator(fastSim);
     const { job, numbers, csv } = writeCampaign(tmp.dir, { rows: 20 });
@@ -140,7 +140,7 @@ describe('campaign memory across runs', () => {
   });
 });
 
-describe('run ownership from creation', () => {
+describe('run ownership from creation', { timeout: 120_000 }, () => {
   it('resume of a run still reading its source in a live process is refused, and status shows it running', async () => {
     sim = await startSimulator(fastSim);
     const { job, numbers, csv } = writeCampaign(tmp.dir, { rows: 200, rate: 5, perSender: 5 });

@@ -20,7 +20,7 @@ async function sendSlot(spec: Awaited<ReturnType<typeof loadJobSpec>>, slot: str
   return env.ledger.counts(run.rid);
 }
 
-describe('campaign memory of a scheduled job', () => {
+describe('campaign memory of a scheduled job', { timeout: 90_000 }, () => {
   it("the next slot texts the same people; the same slot, or a manual run after it, does not", async () => {
     await env.start({ simulator: fast });
     const f = fixture();

@@ -27,7 +27,7 @@ async function claimThenKill(job: string, slot: string): Promise<string> {
   }
 }
 
-describe('slot recovery', () => {
+describe('slot recovery', { timeout: 90_000 }, () => {
   it('a slot claimed by a daemon killed before the run began runs when the next daemon starts', async () => {
     // Once a year: no slot of its own falls due during the test.
     writeJob(env, 'yearly', { cron: '0 0 1 1 *', rows: 3, catchUp: '1h' });
