@@ -6,31 +6,32 @@
  * a set of numbers.
  */
 import type { JobSpec } from '../config/job-spec.js';
-import type { EarlierSend, Ledger, RunRecord } from '../ledger/ledger.js';
-import { latestSlots } from '../schedule/slots.js';
+import type { AlreadySentLookup } from '../ledger/campaign-memory.js';
+import type { EarlierSend, Ledger, MemoryWindow, RunRecord } from '../ledger/ledger.js';
+import { latestSlots, slotKey } from '../schedule/slots.js';
 
 /** How far back an unscheduled job looks when its file sets no `dedupe.window`. */
 export const DEFAULT_DEDUPE_WINDOW_MS = 30 * 86_400_000;
 
-/** What ingest's thread needs to look numbers up: the ledger file, the campaign, and since when. */
+/** What ingest's thread needs to look numbers up: the ledger file, the campaign, and which sends count. */
 export interface MemoryScope {
   ledgerPath: string;
   cid: number;
-  since: number;
+  window: MemoryWindow;
   sandbox: boolean;
 }
 
 /**
- * The earliest send that still counts for a run starting at `at` (its cron `slot`, for a scheduled run).
- * A duration looks back from the start; `slot` (the default for a job with a schedule) looks back to the
- * job's latest slot, so a nightly job texts the same people every night but never twice in one night.
+ * Which earlier sends count for a run starting at `at` (of cron `slot`, for a scheduled run). A duration
+ * looks back from the start; `slot` (the default for a job with a schedule) counts only the runs of the
+ * job's latest slot (a manual run: of the latest slot before it) and later, so a nightly job texts the same
+ * people every night but never twice in one night — and an older slot's run resumed late is not this one's.
  */
-export function memorySince(spec: JobSpec, at: number, slot: string | null): number {
+export function memoryWindow(spec: JobSpec, at: number, slot: string | null): MemoryWindow {
   const window = spec.dedupe?.window ?? (spec.schedule === undefined ? DEFAULT_DEDUPE_WINDOW_MS : 'slot');
-  if (window !== 'slot') return at - window;
-  if (slot !== null) return Date.parse(slot);
-  if (spec.schedule === undefined) return at;
-  return latestSlots(spec.schedule, 0, at, 1).slots[0] ?? at;
+  if (window !== 'slot') return { since: at - window, fromSlot: null };
+  const from = slot !== null ? Date.parse(slot) : spec.schedule === undefined ? at : (latestSlots(spec.schedule, 0, at, 1).slots[0] ?? at);
+  return { since: from, fromSlot: slotKey(from) };
 }
 
 /** "texted by run 20261207-101500-ab12 at 2026-12-07T10:15:02.000Z" (a sandbox run says so). */
@@ -45,18 +46,18 @@ export function describeEarlierSend(e: EarlierSend, sandbox: boolean): string {
  */
 export function memoryScope(ledger: Ledger, spec: JobSpec, run: RunRecord, options: { allowRepeat?: boolean } = {}): MemoryScope | undefined {
   if (options.allowRepeat === true) return undefined;
-  return scopeOf(ledger, run.cid, memorySince(spec, run.startedAt, run.slot), run.sandbox);
+  return scopeOf(ledger, run.cid, memoryWindow(spec, run.startedAt, run.slot), run.sandbox);
 }
 
 /** The memory a real run of `spec` starting `now` would respect (what `plan` counts as already sent). */
 export function plannedMemoryScope(ledger: Ledger, spec: JobSpec, now: number): MemoryScope | undefined {
   const cid = ledger.campaignOf(spec.name, JSON.stringify(spec), false);
-  return cid === undefined ? undefined : scopeOf(ledger, cid, memorySince(spec, now, null), false);
+  return cid === undefined ? undefined : scopeOf(ledger, cid, memoryWindow(spec, now, null), false);
 }
 
-function scopeOf(ledger: Ledger, cid: number, since: number, sandbox: boolean): MemoryScope | undefined {
+function scopeOf(ledger: Ledger, cid: number, window: MemoryWindow, sandbox: boolean): MemoryScope | undefined {
   ledger.rememberCampaign(cid);
-  return ledger.hasMemory(cid, since) ? { ledgerPath: ledger.path, cid, since, sandbox } : undefined;
+  return ledger.hasMemory(cid, window) ? { ledgerPath: ledger.path, cid, window, sandbox } : undefined;
 }
 
 /**
@@ -65,18 +66,18 @@ function scopeOf(ledger: Ledger, cid: number, since: number, sandbox: boolean): 
  */
 export function skipTextedElsewhere(ledger: Ledger, spec: JobSpec, run: RunRecord): number {
   ledger.rememberCampaign(run.cid);
-  const since = memorySince(spec, run.startedAt, run.slot);
-  return ledger.skipAlreadySent(run.rid, run.cid, since, (runId, at) => describeEarlierSend({ runId, at }, run.sandbox));
+  const window = memoryWindow(spec, run.startedAt, run.slot);
+  return ledger.skipAlreadySent(run.rid, run.cid, window, (runId, at) => describeEarlierSend({ runId, at }, run.sandbox));
 }
 
 /** Ingest's `alreadySent` hook over a lookup (the ledger's own, or a reader's in ingest's thread). */
 export function alreadySentHook(
   scope: MemoryScope,
-  lookup: (cid: number, since: number, numbers: readonly string[]) => Map<string, EarlierSend>,
+  lookup: AlreadySentLookup,
 ): (numbers: readonly string[]) => Map<string, string> {
   return (numbers) => {
     const found = new Map<string, string>();
-    for (const [number, e] of lookup(scope.cid, scope.since, numbers)) found.set(number, describeEarlierSend(e, scope.sandbox));
+    for (const [number, e] of lookup(scope.cid, scope.window, numbers)) found.set(number, describeEarlierSend(e, scope.sandbox));
     return found;
   };
 }

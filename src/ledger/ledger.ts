@@ -21,13 +21,13 @@
 import { close as closeFd, fdatasync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AppError } from '../shared/errors.js';
-import { alreadySentQuery, type EarlierSend } from './campaign-memory.js';
+import { alreadySentQuery, WINDOW_SQL, windowParams, type EarlierSend, type MemoryWindow } from './campaign-memory.js';
 import { migrations, templateOf } from './migrations.js';
 import { rowStatuses, sourcesOf, type RowStatus, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
-export type { EarlierSend };
+export type { EarlierSend, MemoryWindow };
 export type { AttemptRecord, DeferrableBatch, MessageColumns, NewMessageRow, Outcome, PendingMessage, WriteBatch };
 
 export type Trigger = 'manual' | 'schedule';
@@ -399,15 +399,15 @@ export class Ledger {
    * A resumed run's rows that another run of its campaign texted at or after `since` (e.g. a newer run
    * started with --force meanwhile) are skipped as `already_sent` instead of sent again. Returns how many.
    */
-  skipAlreadySent(rid: number, cid: number, since: number, describe: (runId: string | null, at: number) => string, now = Date.now()): number {
+  skipAlreadySent(rid: number, cid: number, window: MemoryWindow, describe: (runId: string | null, at: number) => string, now = Date.now()): number {
     const rows = this.db
       .prepare(
-        `SELECT m.row, r.run_id AS runId, c.at FROM messages m INDEXED BY messages_status
-           JOIN campaign_memory c ON c.cid = ? AND c.number = m.to_number AND c.at >= ? AND c.rid <> m.rid
-           LEFT JOIN runs r ON r.rid = c.rid
-         WHERE m.rid = ? AND m.status IN ('pending', 'deferred')`,
+        `SELECT row, r.run_id AS runId, m.at FROM messages p INDEXED BY messages_status
+           JOIN campaign_memory m ON m.cid = ? AND m.number = p.to_number AND m.rid <> p.rid
+           LEFT JOIN runs r ON r.rid = m.rid
+         WHERE p.rid = ? AND p.status IN ('pending', 'deferred') AND ${WINDOW_SQL}`,
       )
-      .all(cid, since, rid) as { row: number; runId: string | null; at: number }[];
+      .all(cid, rid, ...windowParams(window)) as { row: number; runId: string | null; at: number }[];
     if (rows.length === 0) return 0;
     this.db.transaction(() => {
       for (const r of rows) this.#applyOutcome(rid, { row: r.row, status: 'skipped', errorCode: 'already_sent', errorDetail: `already_sent: ${describe(r.runId, r.at)}`, at: now });
@@ -415,19 +415,23 @@ export class Ledger {
     return rows.length;
   }
 
-  /** Whether campaign `cid` texted anyone at or after `since` (a first run skips every lookup). */
-  hasMemory(cid: number, since: number): boolean {
+  /** Whether campaign `cid` texted anyone within `window` (a first run skips every lookup). */
+  hasMemory(cid: number, window: MemoryWindow): boolean {
     // The memory is keyed by number, not time: the first row within the window answers, or a full scan says none.
-    return this.db.prepare(`SELECT 1 FROM campaign_memory WHERE cid = ? AND at >= ? LIMIT 1`).get(cid, since) !== undefined;
+    return (
+      this.db
+        .prepare(`SELECT 1 FROM campaign_memory m LEFT JOIN runs r ON r.rid = m.rid WHERE m.cid = ? AND ${WINDOW_SQL} LIMIT 1`)
+        .get(cid, ...windowParams(window)) !== undefined
+    );
   }
 
   /**
-   * Which of `numbers` campaign `cid` texted at or after `since`, with the run that did (the latest
+   * Which of `numbers` campaign `cid` texted within `window`, with the run that did (the latest
    * one). One indexed probe per number, in sorted order: a batch of 1,000 costs about a millisecond.
    */
-  alreadySent(cid: number, since: number, numbers: readonly string[]): Map<string, EarlierSend> {
+  alreadySent(cid: number, window: MemoryWindow, numbers: readonly string[]): Map<string, EarlierSend> {
     this.#alreadySent ??= alreadySentQuery(this.db);
-    return this.#alreadySent(cid, since, numbers);
+    return this.#alreadySent(cid, window, numbers);
   }
 
   findRun(runId: string): RunRecord | undefined {

@@ -38,7 +38,7 @@ export async function planCommand(o: PlanOptions, io: Io): Promise<number> {
       sample,
       signal: io.signal,
       allowRepeat: o.allowRepeat === true,
-      ...(memory === undefined || ledger === undefined ? {} : { alreadySent: alreadySentHook(memory, (c, s, n) => ledger.alreadySent(c, s, n)) }),
+      ...(memory === undefined || ledger === undefined ? {} : { alreadySent: alreadySentHook(memory, (c, w, n) => ledger.alreadySent(c, w, n)) }),
     }).catch((err: unknown) => {
       if (io.signal.aborted && isAppError(err, 'ERR_RUN_ABORTED')) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
       throw err;

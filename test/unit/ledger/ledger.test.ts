@@ -209,14 +209,14 @@ describe('campaign memory (campaign_memory)', () => {
       { cid, number: '+14155550101', rid },
       { cid, number: '+14155550102', rid },
     ]);
-    expect(ledger.alreadySent(cid, 0, ['+14155550101', '+19999999999'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 2 }]]));
+    expect(ledger.alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101', '+19999999999'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 2 }]]));
     // Outside the window: nothing.
-    expect(ledger.alreadySent(cid, 3, ['+14155550101']).size).toBe(0);
-    expect(ledger.hasMemory(cid, 0)).toBe(true);
+    expect(ledger.alreadySent(cid, { since: 3, fromSlot: null }, ['+14155550101']).size).toBe(0);
+    expect(ledger.hasMemory(cid, { since: 0, fromSlot: null })).toBe(true);
     // Another kind of run of the same job is another campaign.
     const sandbox = ledger.createRun({ ...newRun('r2'), sandbox: true });
     expect(sandbox.cid).not.toBe(cid);
-    expect(ledger.hasMemory(sandbox.cid, 0)).toBe(false);
+    expect(ledger.hasMemory(sandbox.cid, { since: 0, fromSlot: null })).toBe(false);
   });
 
   it('a changed template is a new campaign; the same one is found again', () => {
@@ -233,7 +233,7 @@ describe('campaign memory (campaign_memory)', () => {
     ledger.commit(rid, { sending: [{ row: 1, at: 7 }], outcomes: [], attempts: [] });
     const cid = ledger.getRun('r1').cid;
     ledger.rememberCampaign(cid);
-    expect(ledger.alreadySent(cid, 0, ['+14155550101'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 7 }]]));
+    expect(ledger.alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 7 }]]));
   });
 
   it('is built from the sent rows of a ledger written before it existed (migration 6)', () => {
