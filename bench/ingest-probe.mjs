@@ -43,6 +43,8 @@ if (mode === 'start') {
     });
     after = rows.at(-1).row;
   }
+  // What executeRun does when its sends end: the sorted pass that fills message_ids and campaign memory.
+  ledger.indexMessageIds();
   ledger.setRunState(first.rid, 'completed', { finishedAt: Date.now() });
   ledger.setOwner(first.rid, null);
   const t0 = performance.now();
