@@ -4,36 +4,18 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { cliEnv, runCli, startCli } from '../helpers/cli.js';
 import { validNumbers, writeCampaign } from '../helpers/campaign-files.js';
-import { tempDir } from '../helpers/temp.js';
+import { fastSim, useE2eEnv } from '../helpers/e2e.js';
 
-const fastSim = {
-  apiKey: 'k',
-  accountRate: 100_000,
-  mmsAccountRate: 100_000,
-  senderRates: { longCode: 100_000, tollFree: 100_000, shortCode: 100_000 },
-  webhooks: { enabled: false },
-};
-
-let tmp: ReturnType<typeof tempDir>;
-let sim: InProcessSimulator | undefined;
-
-beforeEach(() => {
-  tmp = tempDir('bulktext-memory-');
-});
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-  tmp.cleanup();
-});
+const e2e = useE2eEnv('bulktext-memory-');
+const startSim = () => e2e.start({ apiKey: 'k', ...fastSim });
 
 type Status = { run_id: string; state: string; sandbox: boolean; counts: Record<string, number> };
 type ReportRow = { to: string; status: string; error_code: string | null; error_detail: string | null };
 
-const env = () => cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim!.url });
+const env = () => cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: e2e.sim.url });
 
 async function run(job: string, db: string, ...extra: string[]): Promise<{ code: number | null; status: Status; stderr: string }> {
   const r = await runCli(['run', job, '--db', db, '--json', '--quiet', ...extra], { env: env(), timeoutMs: 30_000 });
@@ -47,13 +29,13 @@ async function report(db: string, runId: string): Promise<ReportRow[]> {
 }
 
 /** Requests the simulator accepted per recipient. */
-const accepted = (numbers: string[]) => numbers.map((n) => sim!.messages.byRecipient(n).length);
+const accepted = (numbers: string[]) => numbers.map((n) => e2e.sim.messages.byRecipient(n).length);
 
 describe('campaign memory across runs', { timeout: 120_000 }, () => {
   it('a re-run sends 0, naming the earlier run; an appended row sends exactly 1; --allow-repeat sends all', async () => {
-    sim = await startSimulator(fastSim);
-    const { job, numbers, csv } = writeCampaign(tmp.dir, { rows: 20 });
-    const db = path.join(tmp.dir, 'l.db');
+    await startSim();
+    const { job, numbers, csv } = writeCampaign(e2e.dir, { rows: 20 });
+    const db = path.join(e2e.dir, 'l.db');
 
     const first = await run(job, db);
     expect(first.code).toBe(0);
@@ -81,9 +63,9 @@ describe('campaign memory across runs', { timeout: 120_000 }, () => {
   });
 
   it('plan counts the rows already sent, and --allow-repeat is part of the plan hash', async () => {
-    sim = await startSimulator(fastSim);
-    const { job, csv } = writeCampaign(tmp.dir, { rows: 12 });
-    const db = path.join(tmp.dir, 'l.db');
+    await startSim();
+    const { job, csv } = writeCampaign(e2e.dir, { rows: 12 });
+    const db = path.join(e2e.dir, 'l.db');
     await run(job, db);
     appendFileSync(csv, `${validNumbers(13)[12]},Newcomer\n`);
 
@@ -110,9 +92,9 @@ describe('campaign memory across runs', { timeout: 120_000 }, () => {
   });
 
   it('sandbox runs never count as having texted anyone for real runs, and never block them', async () => {
-    sim = await startSimulator(fastSim);
-    const { job, numbers } = writeCampaign(tmp.dir, { rows: 8 });
-    const db = path.join(tmp.dir, 'l.db');
+    await startSim();
+    const { job, numbers } = writeCampaign(e2e.dir, { rows: 8 });
+    const db = path.join(e2e.dir, 'l.db');
     const rehearsal = await runCli(['run', job, '--db', db, '--json', '--quiet', '--sandbox'], { timeoutMs: 30_000 });
     expect(JSON.parse(rehearsal.stdout)).toMatchObject({ sandbox: true, counts: { sent: 8 } });
 
@@ -122,9 +104,9 @@ describe('campaign memory across runs', { timeout: 120_000 }, () => {
   });
 
   it('dedupe.window: a number texted longer ago than the window is texted again', async () => {
-    sim = await startSimulator(fastSim);
-    const { job, numbers } = writeCampaign(tmp.dir, { rows: 5, extraYaml: 'dedupe:\n  window: 1s' });
-    const db = path.join(tmp.dir, 'l.db');
+    await startSim();
+    const { job, numbers } = writeCampaign(e2e.dir, { rows: 5, extraYaml: 'dedupe:\n  window: 1s' });
+    const db = path.join(e2e.dir, 'l.db');
     await run(job, db);
     await new Promise((r) => setTimeout(r, 1100));
     const later = await run(job, db);
@@ -133,8 +115,8 @@ describe('campaign memory across runs', { timeout: 120_000 }, () => {
   });
 
   it('a bad dedupe.window is refused, naming the key', async () => {
-    const { job } = writeCampaign(tmp.dir, { rows: 1, extraYaml: 'dedupe:\n  window: slot' });
-    const r = await runCli(['plan', job, '--db', path.join(tmp.dir, 'l.db')]);
+    const { job } = writeCampaign(e2e.dir, { rows: 1, extraYaml: 'dedupe:\n  window: slot' });
+    const r = await runCli(['plan', job, '--db', path.join(e2e.dir, 'l.db')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('dedupe.window: slot needs a schedule');
   });
@@ -142,12 +124,12 @@ describe('campaign memory across runs', { timeout: 120_000 }, () => {
 
 describe('run ownership from creation', { timeout: 120_000 }, () => {
   it('resume of a run still reading its source in a live process is refused, and status shows it running', async () => {
-    sim = await startSimulator(fastSim);
-    const { job, numbers, csv } = writeCampaign(tmp.dir, { rows: 200, rate: 5, perSender: 5 });
+    await startSim();
+    const { job, numbers, csv } = writeCampaign(e2e.dir, { rows: 200, rate: 5, perSender: 5 });
     // A long file (the same 200 numbers over and over: duplicates are still read row by row) keeps ingest busy.
     const lines = numbers.map((n, i) => `${n},Person${i + 1}`).join('\n');
     writeFileSync(csv, `phone,first_name\n${Array.from({ length: 1500 }, () => lines).join('\n')}\n`);
-    const db = path.join(tmp.dir, 'l.db');
+    const db = path.join(e2e.dir, 'l.db');
     const live = startCli(['run', job, '--db', db], { env: env(), timeoutMs: 60_000 });
     try {
       const deadline = Date.now() + 20_000;

@@ -8,14 +8,8 @@ import Database from 'better-sqlite3';
 import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
 import { cliEnv, repoRoot, runCli, startCli } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
+import { fastSim } from '../helpers/e2e.js';
 import { tempDir } from '../helpers/temp.js';
-
-const fastSim = {
-  accountRate: 100_000,
-  mmsAccountRate: 100_000,
-  senderRates: { longCode: 100_000, tollFree: 100_000, shortCode: 100_000 },
-  webhooks: { enabled: false },
-};
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: InProcessSimulator | undefined;
