@@ -10,7 +10,7 @@ import { AppError, isAppError } from '../shared/errors.js';
 import { currentProcess } from '../shared/process-probe.js';
 import { memoryScope, skipTextedElsewhere } from './campaign-memory.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
-import { runLabel } from './start-run.js';
+import { runLabel, shellWord } from './start-run.js';
 import { ownedByLiveProcess } from './status.js';
 import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import { retryWaitingEvents } from '../webhooks/apply-event.js';
@@ -50,7 +50,8 @@ export async function prepareResume(
     throw new AppError(
       'ERR_SOURCE_CHANGED',
       `cannot resume ${runLabel(run)}: its source ${run.sourcePath} changed since the run began (sha256 ${run.sourceSha256.slice(0, 12)}… → ${sha.slice(0, 12)}…); ` +
-        `run the job again instead (\`bulktext run ${run.jobFile}${run.sandbox ? ' --sandbox' : ''}\`): it sends only the rows no run has texted yet`,
+        `run the job again instead (\`bulktext run ${shellWord(run.jobFile)} --db ${shellWord(ledger.path)}${run.sandbox ? ' --sandbox' : ''}\`): ` +
+        'it sends only the rows no run has texted yet',
     );
   }
   // This process owns the run from here (executeRun keeps it, and clears it at the end).

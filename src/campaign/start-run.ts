@@ -36,6 +36,11 @@ export function runLabel(run: Pick<RunRecord, 'runId' | 'sandbox'>): string {
   return `${run.sandbox ? 'sandbox run' : 'run'} ${run.runId}`;
 }
 
+/** A path as a shell word: hints name the ledger and job file so they work when pasted. */
+export function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 /**
  * The run that must stop a new one, if any: of the same job and kind only (a sandbox rehearsal never
  * blocks the real run, nor the other way round), either live right now or unfinished over the same bytes.
@@ -55,7 +60,7 @@ function blockingRun(ledger: Ledger, spec: JobSpec, sandbox: boolean, sha: strin
       return new AppError(
         'ERR_RUN_UNFINISHED',
         `${runLabel(earlier)} of job ${spec.name} over the same source is ${state}, not finished: ` +
-          `resume it with \`bulktext resume ${earlier.runId}\`, or pass --force to start a new run ` +
+          `resume it with \`bulktext resume ${earlier.runId} --db ${shellWord(ledger.path)}\`, or pass --force to start a new run ` +
           '(it skips every number an earlier run already texted)',
         { details: { runId: earlier.runId } },
       );

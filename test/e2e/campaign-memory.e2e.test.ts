@@ -12,7 +12,7 @@ import { fastSim, useE2eEnv } from '../helpers/e2e.js';
 const e2e = useE2eEnv('bulktext-memory-');
 const startSim = () => e2e.start({ apiKey: 'k', ...fastSim });
 
-type Status = { run_id: string; state: string; sandbox: boolean; counts: Record<string, number> };
+type Status = { run_id: string; state: string; sandbox: boolean; counts: Record<'total' | 'sent' | 'skipped' | 'pending', number> };
 type ReportRow = { to: string; status: string; error_code: string | null; error_detail: string | null };
 
 const env = () => cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: e2e.sim.url });
@@ -60,6 +60,38 @@ describe('campaign memory across runs', { timeout: 120_000 }, () => {
     const repeat = await run(job, db, '--allow-repeat');
     expect(repeat.status.counts).toMatchObject({ total: 21, sent: 21, skipped: 0 });
     expect(accepted([...numbers, extra!]).every((n) => n === 2)).toBe(true);
+  });
+
+  it('killed mid-run, list grown: resume points at running the job again, which sends exactly the unsent and new rows', async () => {
+    await startSim();
+    const { job, numbers, csv } = writeCampaign(e2e.dir, { rows: 40, rate: 20, perSender: 20 });
+    const db = path.join(e2e.dir, 'l.db');
+    const killed = startCli(['run', job, '--db', db, '--quiet'], { env: env(), timeoutMs: 60_000 });
+    const deadline = Date.now() + 30_000;
+    while (e2e.sim.messages.count() < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    killed.child.kill('SIGKILL');
+    const firstId = /run (\d{8}-\d{6}-[0-9a-f]{4})/.exec((await killed.done).stderr)![1]!;
+    const sentBefore = e2e.sim.messages.count();
+    expect(sentBefore).toBeGreaterThanOrEqual(4);
+    expect(sentBefore).toBeLessThan(40);
+
+    const [extra] = validNumbers(41).slice(40);
+    appendFileSync(csv, `${extra},Newcomer\n`);
+    const resume = await runCli(['resume', firstId, '--db', db], { env: env() });
+    expect(resume.code).toBe(2);
+    const hint = /run the job again instead \(`bulktext (run [^`]+)`\)/.exec(resume.stderr);
+    expect(hint?.[1]).toBe(`run ${job} --db ${db}`);
+
+    // The hint, pasted: everyone not yet texted (and the new row) gets exactly one message.
+    const again = await runCli([...hint![1]!.split(' '), '--json', '--quiet'], { env: env(), timeoutMs: 60_000 });
+    expect(again.code).toBe(0);
+    const status = JSON.parse(again.stdout) as Status;
+    // Rows in flight at the kill are in doubt: remembered as texted, never sent again.
+    expect(status.counts.skipped).toBeGreaterThanOrEqual(sentBefore);
+    expect(status.counts.sent + status.counts.skipped).toBe(41);
+    expect(accepted([...numbers, extra!]).every((n) => n <= 1)).toBe(true);
+    expect(e2e.sim.messages.count()).toBe(sentBefore + status.counts.sent);
+    expect(accepted([extra!])).toEqual([1]);
   });
 
   it('plan counts the rows already sent, and --allow-repeat is part of the plan hash', async () => {
