@@ -56,6 +56,8 @@ export interface StartCampaignOptions extends SendOptions {
   force?: boolean;
   /** A plan_hash from planJob(): refuse unless the job, source and suppressions are unchanged. */
   plan?: string;
+  /** Send even to numbers an earlier run of this job and message texted (campaign memory off). @default false */
+  allowRepeat?: boolean;
   /** Called once the run exists, before its source is read. */
   onCreated?: (runId: string) => void;
 }
@@ -104,7 +106,7 @@ export async function startPlannedRun(
   options: Omit<StartRunOptions, 'estimate'> & { plan?: string | undefined },
 ): Promise<StartedRun> {
   const { plan, ...startOptions } = options;
-  if (plan !== undefined) await verifyPlanHash(spec, plan, { ledger });
+  if (plan !== undefined) await verifyPlanHash(spec, plan, { ledger, allowRepeat: startOptions.allowRepeat === true });
   const started = await startRun(ledger, spec, { ...startOptions, estimate: true });
   const { run } = started;
   const planned = plan === undefined ? undefined : parsePlanHash(plan);
@@ -127,6 +129,7 @@ export async function startCampaign(jobFile: string, o: StartCampaignOptions): P
     const { run } = await startPlannedRun(ledger, spec, {
       sandbox: o.sandbox === true,
       force: o.force === true,
+      allowRepeat: o.allowRepeat === true,
       ...(o.plan === undefined ? {} : { plan: o.plan }),
       ...(o.signal === undefined ? {} : { signal: o.signal }),
       ...(o.onCreated === undefined ? {} : { onCreated: (r: RunRecord) => o.onCreated!(r.runId) }),

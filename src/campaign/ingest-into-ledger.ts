@@ -8,6 +8,7 @@ import type { IngestStats } from '../ingest/index.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { PlanTally } from '../plan/types.js';
 import { AppError } from '../shared/errors.js';
+import type { MemoryScope } from './campaign-memory.js';
 import { ingestInWorker } from './ingest-thread.js';
 import { loadSuppressedSet } from './suppressions.js';
 
@@ -19,6 +20,8 @@ export async function ingestIntoLedger(
     expectedSha256: string;
     /** Tally the plan estimate from the same rows (run records it instead of reading the source twice). */
     estimate?: boolean;
+    /** Campaign memory: skip numbers an earlier run texted (memoryScope). */
+    memory?: MemoryScope | undefined;
     signal?: AbortSignal;
   },
 ): Promise<{ stats: IngestStats; estimate: PlanTally | undefined }> {
@@ -30,6 +33,7 @@ export async function ingestIntoLedger(
       // here, by every run (run, the scheduler, a resume that ingests again), like the job's own list.
       suppressedNumbers: loadSuppressedSet(ledger),
       ...(options.estimate === undefined ? {} : { estimate: options.estimate }),
+      memory: options.memory,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },
     (columns) => ledger.insertColumns(rid, columns, now),

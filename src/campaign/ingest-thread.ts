@@ -9,6 +9,7 @@ import type { MessageColumns } from '../ledger/message-columns.js';
 import type { PlanTally } from '../plan/types.js';
 import { AppError, fromErrorData } from '../shared/errors.js';
 import { spawnWorker } from '../shared/spawn-worker.js';
+import type { MemoryScope } from './campaign-memory.js';
 import type { IngestWorkerAck, IngestWorkerMessage, IngestWorkerStart } from './ingest-worker-protocol.js';
 
 export interface IngestInWorkerOptions {
@@ -16,6 +17,8 @@ export interface IngestInWorkerOptions {
   suppressedNumbers?: ReadonlySet<string>;
   /** Tally the plan estimate from the same rows. @default false */
   estimate?: boolean;
+  /** Skip numbers an earlier run of the campaign texted (`already_sent`). */
+  memory?: MemoryScope | undefined;
   /** Stops reading; the promise then rejects with ERR_RUN_ABORTED. */
   signal?: AbortSignal;
 }
@@ -40,6 +43,7 @@ export function ingestInWorker(
     suppressedNumbers: [...(options.suppressedNumbers ?? [])],
     estimate: options.estimate ?? false,
     ahead: AHEAD,
+    memory: options.memory,
   };
   const worker = spawnWorker(import.meta.url, './ingest-worker', { workerData: start });
   return new Promise((resolve, reject) => {

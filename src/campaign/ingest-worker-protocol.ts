@@ -4,6 +4,7 @@ import type { IngestStats } from '../ingest/index.js';
 import type { MessageColumns } from '../ledger/message-columns.js';
 import type { PlanTally } from '../plan/types.js';
 import type { ErrorData } from '../shared/errors.js';
+import type { MemoryScope } from './campaign-memory.js';
 
 export interface IngestWorkerStart {
   spec: JobSpec;
@@ -13,6 +14,8 @@ export interface IngestWorkerStart {
   estimate: boolean;
   /** Batches the thread may send before the parent has taken the first of them. */
   ahead: number;
+  /** Campaign memory to look each batch up in (the thread opens the ledger read-only for it). */
+  memory: MemoryScope | undefined;
 }
 
 /** Parent → thread: one batch was written to the ledger; the thread may send one more. */

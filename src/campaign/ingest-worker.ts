@@ -7,14 +7,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ingestRecipients } from '../ingest/index.js';
 import { PlanAccumulator } from '../plan/compute-plan.js';
+import { CampaignMemoryReader } from '../ledger/campaign-memory.js';
 import { toErrorData } from '../shared/errors.js';
+import { alreadySentHook } from './campaign-memory.js';
 import { columnsOfIngested } from './ingested-columns.js';
 import type { IngestWorkerAck, IngestWorkerMessage, IngestWorkerStart } from './ingest-worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('ingest-worker must run in a worker thread');
 
-const { spec, suppressedNumbers, estimate, ahead } = workerData as IngestWorkerStart;
+const { spec, suppressedNumbers, estimate, ahead, memory } = workerData as IngestWorkerStart;
 let credit = ahead;
 let wake: (() => void) | undefined;
 const onAck = (_: IngestWorkerAck): void => {
@@ -25,10 +27,15 @@ port.on('message', onAck);
 
 const send = (m: IngestWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
+let reader: CampaignMemoryReader | undefined;
 try {
   const suppressed = new Set(suppressedNumbers);
   const accumulator = estimate ? new PlanAccumulator(spec, { suppressedNumbers: suppressed }) : undefined;
-  const { batches, stats } = ingestRecipients(spec, suppressed.size === 0 ? {} : { suppressed: (n) => suppressed.has(n) });
+  reader = memory === undefined ? undefined : new CampaignMemoryReader(memory.ledgerPath);
+  const { batches, stats } = ingestRecipients(spec, {
+    ...(suppressed.size === 0 ? {} : { suppressed: (n: string) => suppressed.has(n) }),
+    ...(memory === undefined || reader === undefined ? {} : { alreadySent: alreadySentHook(memory, reader.alreadySent) }),
+  });
   for await (const batch of batches) {
     const columns = columnsOfIngested(spec, batch);
     if (accumulator !== undefined) for (const r of batch) accumulator.add(r);
@@ -42,5 +49,6 @@ try {
 } catch (err) {
   send({ type: 'failed', error: toErrorData(err) });
 } finally {
+  reader?.close();
   port.off('message', onAck);
 }

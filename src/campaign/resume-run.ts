@@ -7,7 +7,11 @@ import type { JobSpec } from '../config/job-spec.js';
 import { hashSource } from '../ingest/index.js';
 import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
 import { AppError, isAppError } from '../shared/errors.js';
+import { currentProcess } from '../shared/process-probe.js';
+import { memoryScope, skipTextedElsewhere } from './campaign-memory.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
+import { runLabel } from './start-run.js';
+import { commandHint, type CommandHint } from '../shared/command-line.js';
 import { ownedByLiveProcess } from './status.js';
 import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import { retryWaitingEvents } from '../webhooks/apply-event.js';
@@ -21,6 +25,8 @@ export interface PreparedResume {
   reopened: number;
   /** Failed rows re-queued by --retry-failed (their answers prove nothing was created). */
   requeued: number;
+  /** Pending rows another run of the campaign has texted since: skipped as `already_sent`. */
+  textedElsewhere: number;
 }
 
 export async function prepareResume(
@@ -31,6 +37,8 @@ export async function prepareResume(
     /** Re-queue failed rows whose every answer proves nothing was created; with codes, only rows failed with one of them. */
     retryFailed?: { codes?: readonly string[] };
     signal?: AbortSignal;
+    /** Builds the command the refusal suggests (the CLI's keeps the operator's --db). */
+    hint?: CommandHint;
   } = {},
 ): Promise<PreparedResume> {
   const run = ledger.getRun(runId);
@@ -38,7 +46,8 @@ export async function prepareResume(
     throw new AppError('ERR_RUN_NOT_RESUMABLE', `run ${runId} was cancelled${run.finishedAt === null ? '' : ` at ${new Date(run.finishedAt).toISOString()}`}; a cancelled run is never resumed — start a new run`);
   }
   if (ownedByLiveProcess(run)) {
-    throw new AppError('ERR_RUN_NOT_RESUMABLE', `run ${runId} is being sent right now by process ${run.ownerPid}; not resuming it twice`);
+    const doing = run.state === 'ingesting' ? 'reading its source' : 'being sent';
+    throw new AppError('ERR_RUN_NOT_RESUMABLE', `${runLabel(run)} is ${doing} right now by process ${run.ownerPid}; not resuming it twice`);
   }
   const spec = JSON.parse(run.jobSpec) as JobSpec;
   let sha: string;
@@ -46,22 +55,26 @@ export async function prepareResume(
     sha = await hashSource(run.sourcePath);
   } catch (err) {
     if (isAppError(err)) {
-      throw new AppError('ERR_SOURCE_CHANGED', `cannot resume run ${runId}: its source ${run.sourcePath} is no longer readable (${err.message})`, { cause: err });
+      throw new AppError('ERR_SOURCE_CHANGED', `cannot resume ${runLabel(run)}: its source ${run.sourcePath} is no longer readable (${err.message})`, { cause: err });
     }
     throw err;
   }
   if (sha !== run.sourceSha256) {
     throw new AppError(
       'ERR_SOURCE_CHANGED',
-      `cannot resume run ${runId}: its source ${run.sourcePath} changed since the run began (sha256 ${run.sourceSha256.slice(0, 12)}… → ${sha.slice(0, 12)}…); ` +
-        'start a new run for the new list',
+      `cannot resume ${runLabel(run)}: its source ${run.sourcePath} changed since the run began (sha256 ${run.sourceSha256.slice(0, 12)}… → ${sha.slice(0, 12)}…); ` +
+        `run the job again instead (\`${(options.hint ?? commandHint())(['run', run.jobFile, ...(run.sandbox ? ['--sandbox'] : [])])}\`): ` +
+        'it sends only the rows no run has texted yet',
     );
   }
+  // This process owns the run from here (executeRun keeps it, and clears it at the end).
+  ledger.setOwner(run.rid, currentProcess());
   if (run.state === 'ingesting') {
-    // The process died before sending began: ingest again from scratch.
+    // The process died before sending began: ingest again from scratch, campaign memory included.
     ledger.clearRows(run.rid);
     await ingestIntoLedger(ledger, run.rid, spec, {
       expectedSha256: sha,
+      memory: memoryScope(ledger, spec, run),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   }
@@ -70,7 +83,8 @@ export async function prepareResume(
   if (inDoubt > 0) retryWaitingEvents(deliveryStoreFor(ledger), Date.now());
   const reopened = options.resendUnknown === true ? ledger.reopenUnknown(run.rid) : 0;
   const requeued = options.retryFailed === undefined ? 0 : ledger.reopenFailed(run.rid, options.retryFailed.codes);
-  return { run: ledger.getRun(runId), spec, inDoubt, reopened, requeued };
+  const textedElsewhere = skipTextedElsewhere(ledger, spec, run);
+  return { run: ledger.getRun(runId), spec, inDoubt, reopened, requeued, textedElsewhere };
 }
 
 /**
@@ -79,6 +93,8 @@ export async function prepareResume(
  */
 export function settleIfNothingLeft(ledger: Ledger, run: RunRecord, counts: StatusCounts, now: number): boolean {
   if (counts.pending > 0 || counts.deferred > 0) return false;
+  // prepareResume took the run; nothing will send it now.
+  ledger.setOwner(run.rid, null);
   if (run.state !== 'completed') ledger.setRunState(run.rid, 'completed', { finishedAt: now });
   return true;
 }

@@ -1,6 +1,7 @@
 /**
- * Creates a run from a job: refuses a second run of the same job over the same source bytes while an
- * earlier one is unfinished (that is how people text a list twice), then ingests the source.
+ * Creates a run from a job: refuses while an earlier run of the same job and kind (sandbox or real) is
+ * being sent by a live process, or is unfinished over the same source bytes (resume that one instead),
+ * then ingests the source, skipping the numbers an earlier run of the campaign already texted.
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { hashSource, type IngestStats } from '../ingest/index.js';
@@ -9,6 +10,8 @@ import type { PlanTally } from '../plan/types.js';
 import { cleanupAfter } from '../ledger/storage-error.js';
 import { commandHint, type CommandHint } from '../shared/command-line.js';
 import { AppError } from '../shared/errors.js';
+import { currentProcess } from '../shared/process-probe.js';
+import { memoryScope } from './campaign-memory.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
 import { newRunId } from './run-id.js';
 import { specHash } from './spec-hash.js';
@@ -16,8 +19,10 @@ import { publicState } from './status.js';
 
 export interface StartRunOptions {
   sandbox: boolean;
-  /** Start even though an earlier run of this job over the same source is unfinished. */
+  /** Start even though an earlier run of this job is unfinished (over the same source, or still running). */
   force?: boolean;
+  /** Send to numbers an earlier run of the campaign already texted (campaign memory off). @default false */
+  allowRepeat?: boolean;
   trigger?: Trigger;
   slot?: string;
   /** Tally the plan estimate from the rows as they are read (returned as `estimate`). @default false */
@@ -44,19 +49,46 @@ export interface StartedRun {
   testRows?: number[];
 }
 
-export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunOptions): Promise<StartedRun> {
-  const now = options.now ?? Date.now;
-  const sha = await hashSource(spec.source.path);
-  if (options.force !== true && options.testTo === undefined) {
-    const earlier = ledger.unfinishedRuns(spec.name, sha)[0];
-    if (earlier !== undefined) {
-      throw new AppError(
+/** "run 2026…" or "sandbox run 2026…": every message that names a run says which kind it is. */
+export function runLabel(run: Pick<RunRecord, 'runId' | 'sandbox'>): string {
+  return `${run.sandbox ? 'sandbox run' : 'run'} ${run.runId}`;
+}
+
+/**
+ * The run that must stop a new one, if any: of the same job and kind only (a sandbox rehearsal never
+ * blocks the real run, nor the other way round), either live right now or unfinished over the same bytes.
+ */
+function blockingRun(ledger: Ledger, spec: JobSpec, sandbox: boolean, sha: string, hint: CommandHint): AppError | undefined {
+  for (const earlier of ledger.unfinishedRuns(spec.name, sandbox)) {
+    const state = publicState(earlier);
+    if (state === 'running') {
+      return new AppError(
         'ERR_RUN_UNFINISHED',
-        `run ${earlier.runId} of job ${spec.name} over the same source is ${publicState(earlier)}, not finished: ` +
-          `resume it with \`${(options.hint ?? commandHint())(['resume', earlier.runId])}\`, or pass --force to start another run`,
+        `${runLabel(earlier)} of job ${spec.name} is being sent right now${earlier.ownerPid === null ? '' : ` by process ${earlier.ownerPid}`}: ` +
+          'wait for it to end (or stop it) before starting another, or pass --force',
         { details: { runId: earlier.runId } },
       );
     }
+    if (earlier.sourceSha256 === sha) {
+      return new AppError(
+        'ERR_RUN_UNFINISHED',
+        `${runLabel(earlier)} of job ${spec.name} over the same source is ${state}, not finished: ` +
+          `resume it with \`${hint(['resume', earlier.runId])}\`, or pass --force to start a new run ` +
+          '(it skips every number an earlier run already texted)',
+        { details: { runId: earlier.runId } },
+      );
+    }
+  }
+  return undefined;
+}
+
+export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunOptions): Promise<StartedRun> {
+  const now = options.now ?? Date.now;
+  const sha = await hashSource(spec.source.path);
+  // A test run (--test-to) texts only the operator's own numbers: it is never blocked by, and never blocks, the real run.
+  if (options.force !== true && options.testTo === undefined) {
+    const blocked = blockingRun(ledger, spec, options.sandbox, sha, options.hint ?? commandHint());
+    if (blocked !== undefined) throw blocked;
   }
   const run = ledger.createRun({
     runId: newRunId(now()),
@@ -71,11 +103,14 @@ export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunO
     ...(options.slot === undefined ? {} : { slot: options.slot }),
     ...(options.testTo === undefined ? {} : { testTo: options.testTo }),
     startedAt: now(),
+    // Owned from the start: a resume or a status during ingest sees a live run, not an interrupted one.
+    owner: currentProcess(),
   });
   options.onCreated?.(run);
   try {
     const { stats, estimate } = await ingestIntoLedger(ledger, run.rid, spec, {
       expectedSha256: sha,
+      memory: memoryScope(ledger, spec, run, { allowRepeat: options.allowRepeat ?? false }),
       ...(options.estimate === undefined ? {} : { estimate: options.estimate }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });

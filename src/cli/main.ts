@@ -119,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('sandbox', { type: 'boolean', default: false, describe: 'send to the built-in Telnyx simulator (no key, nothing leaves this machine)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the final status object on stdout' })
           .option('force', { type: 'boolean', default: false, describe: 'start even if an earlier run of this job over the same source is unfinished' })
+          .option('allow-repeat', { type: 'boolean', default: false, describe: 'also text numbers an earlier run of this job already texted (within dedupe.window)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
           .option('wait', { type: 'boolean', default: true, describe: 'wait for send windows to open (--no-wait: leave deferred rows for resume)' })
           .option('plan', { type: 'string', describe: 'the plan_hash from `bulktext plan`: refuse if the job, source or suppressions changed' })
@@ -138,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
               sandbox: a.sandbox,
               json: a.json,
               force: a.force,
+              allowRepeat: a.allowRepeat,
               quiet: a.quiet,
               wait: a.wait,
               plan: a.plan,
@@ -176,8 +178,15 @@ export async function main(argv: string[]): Promise<number> {
           .positional('job-file', { type: 'string', demandOption: true })
           .option('db', dbOption)
           .option('json', { type: 'boolean', default: false })
-          .option('sample', { type: 'number', default: 0, describe: 'render N example messages as they will be sent' }),
-      async (a) => finish(await (await import('./commands/plan.js')).planCommand({ jobFile: a.jobFile, db: a.db, json: a.json, sample: a.sample }, io)),
+          .option('sample', { type: 'number', default: 0, describe: 'render N example messages as they will be sent' })
+          .option('allow-repeat', { type: 'boolean', default: false, describe: 'plan a run with --allow-repeat (numbers texted before are sent again)' }),
+      async (a) =>
+        finish(
+          await (await import('./commands/plan.js')).planCommand(
+            { jobFile: a.jobFile, db: a.db, json: a.json, sample: a.sample, allowRepeat: a.allowRepeat },
+            io,
+          ),
+        ),
     )
     .command(
       'resume <run-id>',

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { ALPHANUMERIC_SENDER_ID, alphanumericMessageKeys, E164, isShortCodeSender, PROFILE_ID } from '../shared/sender-forms.js';
 import { pricingSchema } from './pricing-spec.js';
-import { expiresAfterSchema, scheduleSchema, windowSchema } from './schedule-spec.js';
+import { dedupeSchema, expiresAfterSchema, scheduleSchema, windowSchema } from './schedule-spec.js';
 
 export type SenderMode = 'long_code' | 'number_pool' | 'short_code' | 'alphanumeric' | 'messages' | 'group_mms';
 export type SourceFormat = 'csv' | 'json' | 'ndjson';
@@ -104,6 +104,8 @@ export const jobSpecSchema = z
     expires_after: expiresAfterSchema.optional(),
     /** Prices for `bulktext plan`'s cost estimate. */
     pricing: pricingSchema.optional(),
+    /** Campaign memory: how far back a new run looks for numbers an earlier run of this job texted. */
+    dedupe: dedupeSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     const { mode, from, messaging_profile_id: profile } = spec.sender;
@@ -160,6 +162,9 @@ export const jobSpecSchema = z
     }
     if (mode === 'group_mms' && !hasMedia && spec.message.type !== undefined && spec.message.type !== 'MMS') {
       ctx.addIssue({ code: 'custom', path: ['message', 'type'], message: 'group_mms messages are MMS' });
+    }
+    if (spec.dedupe?.window === 'slot' && spec.schedule === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['dedupe', 'window'], message: 'slot needs a schedule: give a duration such as 30d for a job without one' });
     }
     if (spec.retry.max_delay_ms < spec.retry.min_delay_ms) {
       ctx.addIssue({ code: 'custom', path: ['retry', 'max_delay_ms'], message: 'must be at least min_delay_ms' });

@@ -45,6 +45,24 @@ export const durationSchema = z.union([z.string(), z.number()]).transform((value
 /** `expires_after`: a duration longer than zero. */
 export const expiresAfterSchema = durationSchema.refine((ms) => ms > 0, { message: 'must be longer than 0s' });
 
+/**
+ * `dedupe`: how far back a new run of a job looks for numbers an earlier run already texted.
+ * `window` is a duration ("30d", "12h") or `slot` (only runs since the job's latest cron slot); absent,
+ * a job with a schedule uses `slot` (a nightly job texts the same people every night) and one without
+ * uses 30 days.
+ */
+export const dedupeSchema = z.strictObject({
+  window: z.union([z.string(), z.number()]).transform((value, ctx): number | 'slot' => {
+    if (value === 'slot') return 'slot';
+    const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not "slot" or a duration longer than 0s such as 30d, 12h or 90m` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+});
+
 /** An IANA zone name Intl knows (kept as written; Intl matches names in any case). */
 export const timeZoneSchema = z.string().transform((value, ctx) => {
   const zone = knownZone(value);

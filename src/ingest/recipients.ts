@@ -27,9 +27,9 @@ import { resolveZone, type ZoneChoice } from '../schedule/window.js';
 import { bindTemplate, parseTemplate } from './template.js';
 import type { BoundTemplate, Template } from './template.js';
 
-export type SkipReason = 'invalid_number' | 'unsupported_destination' | 'duplicate' | 'suppressed' | 'missing_field' | 'too_long' | 'invalid_row' | 'invalid_text';
+export type SkipReason = 'invalid_number' | 'unsupported_destination' | 'duplicate' | 'suppressed' | 'already_sent' | 'missing_field' | 'too_long' | 'invalid_row' | 'invalid_text';
 
-export const SKIP_REASONS: readonly SkipReason[] = ['invalid_number', 'unsupported_destination', 'duplicate', 'suppressed', 'missing_field', 'too_long', 'invalid_row', 'invalid_text'];
+export const SKIP_REASONS: readonly SkipReason[] = ['invalid_number', 'unsupported_destination', 'duplicate', 'suppressed', 'already_sent', 'missing_field', 'too_long', 'invalid_row', 'invalid_text'];
 
 /**
  * Characters a template value must not carry to a phone: C0 controls other than tab and line breaks, DEL,
@@ -99,6 +99,12 @@ export interface IngestStats {
 export interface IngestOptions {
   /** The ledger's suppression table (in addition to the job's suppression.path file). */
   suppressed?: (e164: string) => boolean;
+  /**
+   * Campaign memory: given the `to` of a batch's sendable rows, says which an earlier run already texted
+   * (with a detail naming that run). Those rows are skipped as `already_sent`. Called once a batch, so
+   * the lookup can be one indexed query instead of a set of every number ever texted.
+   */
+  alreadySent?: (numbers: readonly string[]) => ReadonlyMap<string, string>;
   /** Rows per yielded batch. @default 1000 */
   batchSize?: number;
   /** Stops reading; iteration then throws ERR_RUN_ABORTED. */
@@ -199,7 +205,7 @@ export function describeSkipped(skipped: Readonly<Record<SkipReason, number>>): 
 }
 
 function emptyCounts(): Record<SkipReason, number> {
-  return { invalid_number: 0, unsupported_destination: 0, duplicate: 0, suppressed: 0, missing_field: 0, too_long: 0, invalid_row: 0, invalid_text: 0 };
+  return { invalid_number: 0, unsupported_destination: 0, duplicate: 0, suppressed: 0, already_sent: 0, missing_field: 0, too_long: 0, invalid_row: 0, invalid_text: 0 };
 }
 
 function isBlank(value: string | undefined): value is undefined {
@@ -430,6 +436,27 @@ async function* run(
       return row;
     };
 
+    const alreadySent = options.alreadySent;
+    /** Skips the batch's rows an earlier run of the campaign already texted. */
+    const remember = (rows: IngestedRow[]): IngestedRow[] => {
+      if (alreadySent === undefined) return rows;
+      const numbers: string[] = [];
+      for (const r of rows) if (r.skip === undefined) numbers.push(r.to);
+      const found = alreadySent(numbers);
+      if (found.size === 0) return rows;
+      for (const r of rows) {
+        const detail = r.skip === undefined ? found.get(r.to) : undefined;
+        if (detail === undefined) continue;
+        r.skip = { reason: 'already_sent', detail };
+        r.parts = 0;
+        r.encoding = null;
+        delete r.ucs2Trigger;
+        skipped.already_sent++;
+        sendable--;
+      }
+      return rows;
+    };
+
     let batch: IngestedRow[] = [];
     let sized = plan.group;
     for await (const records of source.records) {
@@ -444,12 +471,12 @@ async function* run(
         total++;
         batch.push(processRecord(rec));
         if (batch.length >= batchSize) {
-          yield batch;
+          yield remember(batch);
           batch = [];
         }
       }
     }
-    if (batch.length > 0) yield batch;
+    if (batch.length > 0) yield remember(batch);
     settled = true;
     settle.resolve({ total, sendable, skipped, sourceSha256: hash.digest('hex'), bytes });
   } catch (err) {

@@ -22,11 +22,13 @@ import { close as closeFd, closeSync, fdatasync, openSync, readFileSync, statSyn
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../shared/errors.js';
 import { ledgerStorageError, storageCode } from './storage-error.js';
-import { migrations } from './migrations.js';
+import { alreadySentQuery, WINDOW_SQL, windowParams, type EarlierSend, type MemoryWindow } from './campaign-memory.js';
+import { migrations, templateOf } from './migrations.js';
 import { rowStatuses, runSourcesOf, sourcesOf, type RowStatus, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
+export type { EarlierSend, MemoryWindow };
 export type { AttemptRecord, DeferrableBatch, MessageColumns, NewMessageRow, Outcome, PendingMessage, WriteBatch };
 
 export type Trigger = 'manual' | 'schedule';
@@ -58,10 +60,14 @@ export interface NewRun {
   startedAt: number;
   /** A test run (`run --test-to`): the numbers it sends the first rows' messages to. */
   testTo?: readonly string[];
+  /** The process that creates the run owns it from that moment, ingest included. */
+  owner?: { pid: number; host: string };
 }
 
-export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot' | 'testTo'> {
+export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot' | 'testTo' | 'owner'> {
   rid: number;
+  /** The run's campaign (job, message template, sandbox or real): what campaign memory is keyed by. */
+  cid: number;
   state: RunState;
   trigger: Trigger;
   slot: string | null;
@@ -138,11 +144,13 @@ interface RunRow {
   test_to: string | null;
   cancel_requested_at: number | null;
   pruned_at: number | null;
+  cid: number;
 }
 
 function toRun(r: RunRow): RunRecord {
   return {
     rid: r.rid,
+    cid: r.cid,
     runId: r.run_id,
     jobName: r.job_name,
     jobFile: r.job_file,
@@ -177,6 +185,9 @@ const MESSAGE_COLUMNS = `row, line, to_number AS "to", sender, from_number AS fr
 
 /** What the dispatcher needs of a row to send it (PendingMessage). */
 const PENDING_COLUMNS = 'row, to_number AS "to", sender, text, subject, parts, attempts, tz';
+
+/** Campaign memory keeps each number's latest send (a window looks back from now). */
+const REMEMBER_LATEST = 'ON CONFLICT (cid, number) DO UPDATE SET at = excluded.at, rid = excluded.rid WHERE excluded.at > campaign_memory.at';
 
 const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
@@ -214,6 +225,7 @@ export class Ledger {
   #markDeferred;
   #markExpired;
   #nextDue;
+  #alreadySent: ReturnType<typeof alreadySentQuery> | undefined;
 
   constructor(path: string, options: LedgerOptions = {}) {
     this.path = path;
@@ -243,8 +255,10 @@ export class Ledger {
     this.#syncFull = this.db.prepare('PRAGMA synchronous = FULL');
 
     this.#insertRun = this.db.prepare(
-      `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at, test_to)
-       VALUES (@runId, @jobName, @jobFile, @jobSpec, @specHash, @sourcePath, @sourceSha256, @sandbox, 'ingesting', @trigger, @slot, @startedAt, @testTo)`,
+      `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at,
+         test_to, owner_pid, owner_host, cid)
+       VALUES (@runId, @jobName, @jobFile, @jobSpec, @specHash, @sourcePath, @sourceSha256, @sandbox, 'ingesting', @trigger, @slot, @startedAt,
+         @testTo, @ownerPid, @ownerHost, @cid)`,
     );
     this.#insertMessage = this.db.prepare(
       `INSERT INTO messages (rid, row, line, to_number, sender, text, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
@@ -349,12 +363,24 @@ export class Ledger {
        WHERE a.id > ? AND a.id <= ? AND a.outcome = 'accepted' AND m.message_id IS NOT NULL
        ORDER BY m.message_id`,
     );
+    // The same attempts feed campaign memory: accepted (sent) and in-doubt (unknown) requests both count
+    // as texting the number. Sorted by the memory's key for the same reason. A test run (--test-to) texted
+    // the operator's own numbers, not the list: it is never remembered.
+    const rememberRange = this.db.prepare(
+      `INSERT INTO campaign_memory (cid, number, at, rid)
+       SELECT r.cid, m.to_number, coalesce(m.sent_at, a.started_at), m.rid
+       FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row JOIN runs r ON r.rid = a.rid
+       WHERE a.id > ? AND a.id <= ? AND a.outcome IN ('accepted', 'in_doubt') AND r.test_to IS NULL
+       ORDER BY 1, 2
+       ${REMEMBER_LATEST}`,
+    );
     const setIndexedUpTo = this.db.prepare(`UPDATE message_index SET last_attempt = ? WHERE id = 1`);
     this.#indexIds = this.db.transaction((): number => {
       const from = this.#indexedUpTo.get() as number;
       const to = this.#lastAttempt.get() as number;
       if (to <= from) return 0;
       setIndexedUpTo.run(to);
+      rememberRange.run(from, to);
       return indexRange.run(from, to).changes;
     });
   }
@@ -366,14 +392,102 @@ export class Ledger {
   }
 
   createRun(run: NewRun): RunRecord {
-    this.#insertRun.run({
-      ...run,
-      sandbox: run.sandbox ? 1 : 0,
-      trigger: run.trigger ?? 'manual',
-      slot: run.slot ?? null,
-      testTo: run.testTo === undefined ? null : run.testTo.join(','),
-    });
+    const { owner, testTo, ...fields } = run;
+    this.db.transaction(() => {
+      this.#insertRun.run({
+        ...fields,
+        sandbox: run.sandbox ? 1 : 0,
+        trigger: run.trigger ?? 'manual',
+        slot: run.slot ?? null,
+        testTo: testTo === undefined ? null : testTo.join(','),
+        ownerPid: owner?.pid ?? null,
+        ownerHost: owner?.host ?? null,
+        cid: this.#campaign(run.jobName, run.jobSpec, run.sandbox, true)!,
+      });
+    })();
     return this.getRun(run.runId);
+  }
+
+  /**
+   * The campaign of a job spec (JSON) and kind, or undefined when no run of it exists yet. With `create`,
+   * one is made. A campaign is the job's name, its message template and sandbox-or-real (migration 6).
+   */
+  campaignOf(jobName: string, jobSpec: string, sandbox: boolean): number | undefined {
+    return this.#campaign(jobName, jobSpec, sandbox, false);
+  }
+
+  #campaign(jobName: string, jobSpec: string, sandbox: boolean, create: boolean): number | undefined {
+    if (create) {
+      this.db
+        .prepare(`INSERT OR IGNORE INTO campaigns (job_name, template, sandbox) VALUES (?, ${templateOf('?')}, ?)`)
+        .run(jobName, jobSpec, jobSpec, jobSpec, sandbox ? 1 : 0);
+    }
+    return this.db
+      .prepare(`SELECT cid FROM campaigns WHERE job_name = ? AND sandbox = ? AND template = ${templateOf('?')}`)
+      .pluck()
+      .get(jobName, sandbox ? 1 : 0, jobSpec, jobSpec, jobSpec) as number | undefined;
+  }
+
+  /**
+   * Brings campaign `cid`'s memory up to date before a new run looks numbers up in it: sends committed
+   * since the last pass (the attempts log, with message ids) and rows its runs left `sending` (a killed
+   * process's requests that may have gone out; they have no attempt yet).
+   */
+  rememberCampaign(cid: number): void {
+    // A reader (plan on a read-only ledger) cannot catch the memory up: it reads what the last writer
+    // indexed, which lacks only the sends of a run killed since (their rows still show as sending/unknown).
+    if (this.readonly) return;
+    this.indexMessageIds();
+    this.#writing(() =>
+      this.db
+        .prepare(
+          `INSERT INTO campaign_memory (cid, number, at, rid)
+           SELECT ?, m.to_number, coalesce(m.sending_at, m.updated_at), m.rid FROM messages m INDEXED BY messages_status
+           WHERE m.rid IN (SELECT rid FROM runs WHERE cid = ? AND test_to IS NULL) AND m.status = 'sending'
+           ORDER BY 2
+           ${REMEMBER_LATEST}`,
+        )
+        .run(cid, cid),
+    );
+  }
+
+  /**
+   * A resumed run's rows that another run of its campaign texted at or after `since` (e.g. a newer run
+   * started with --force meanwhile) are skipped as `already_sent` instead of sent again. Returns how many.
+   */
+  skipAlreadySent(rid: number, cid: number, window: MemoryWindow, describe: (runId: string | null, at: number) => string, now = Date.now()): number {
+    const rows = this.db
+      .prepare(
+        `SELECT row, r.run_id AS runId, m.at FROM messages p INDEXED BY messages_status
+           JOIN campaign_memory m ON m.cid = ? AND m.number = p.to_number AND m.rid <> p.rid
+           LEFT JOIN runs r ON r.rid = m.rid
+         WHERE p.rid = ? AND p.status IN ('pending', 'deferred') AND ${WINDOW_SQL}`,
+      )
+      .all(cid, rid, ...windowParams(window)) as { row: number; runId: string | null; at: number }[];
+    if (rows.length === 0) return 0;
+    this.db.transaction(() => {
+      for (const r of rows) this.#applyOutcome(rid, { row: r.row, status: 'skipped', errorCode: 'already_sent', errorDetail: `already_sent: ${describe(r.runId, r.at)}`, at: now });
+    })();
+    return rows.length;
+  }
+
+  /** Whether campaign `cid` texted anyone within `window` (a first run skips every lookup). */
+  hasMemory(cid: number, window: MemoryWindow): boolean {
+    // The memory is keyed by number, not time: the first row within the window answers, or a full scan says none.
+    return (
+      this.db
+        .prepare(`SELECT 1 FROM campaign_memory m LEFT JOIN runs r ON r.rid = m.rid WHERE m.cid = ? AND ${WINDOW_SQL} LIMIT 1`)
+        .get(cid, ...windowParams(window)) !== undefined
+    );
+  }
+
+  /**
+   * Which of `numbers` campaign `cid` texted within `window`, with the run that did (the latest
+   * one). One indexed probe per number, in sorted order: a batch of 1,000 costs about a millisecond.
+   */
+  alreadySent(cid: number, window: MemoryWindow, numbers: readonly string[]): Map<string, EarlierSend> {
+    this.#alreadySent ??= alreadySentQuery(this.db);
+    return this.#alreadySent(cid, window, numbers);
   }
 
   findRun(runId: string): RunRecord | undefined {
@@ -392,14 +506,17 @@ export class Ledger {
     return (this.db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, rid DESC`).all() as RunRow[]).map(toRun);
   }
 
-  /** Earlier real runs of the same job over the same source bytes that have neither completed nor been cancelled (test runs never count). */
-  unfinishedRuns(jobName: string, sourceSha256: string): RunRecord[] {
+  /**
+   * Runs of a job that have neither completed nor been cancelled, of one kind (sandbox or real runs never
+   * block each other), newest first. Test runs (`--test-to`) never count.
+   */
+  unfinishedRuns(jobName: string, sandbox: boolean): RunRecord[] {
     return (
       this.db
         .prepare(
-          `SELECT * FROM runs WHERE job_name = ? AND source_sha256 = ? AND state NOT IN ('completed', 'cancelled') AND test_to IS NULL ORDER BY rid DESC`,
+          `SELECT * FROM runs WHERE job_name = ? AND sandbox = ? AND state NOT IN ('completed', 'cancelled') AND test_to IS NULL ORDER BY rid DESC`,
         )
-        .all(jobName, sourceSha256) as RunRow[]
+        .all(jobName, sandbox ? 1 : 0) as RunRow[]
     ).map(toRun);
   }
 
@@ -689,6 +806,16 @@ export class Ledger {
    * become `unknown` (never silently pending). Returns how many.
    */
   markInFlightUnknown(rid: number, now = Date.now()): number {
+    // They have no attempt in the log for campaign memory to find: remember them here.
+    this.db
+      .prepare(
+        `INSERT INTO campaign_memory (cid, number, at, rid)
+         SELECT r.cid, m.to_number, coalesce(m.sending_at, m.updated_at), m.rid FROM messages m INDEXED BY messages_status JOIN runs r ON r.rid = m.rid
+         WHERE m.rid = ? AND m.status = 'sending' AND r.test_to IS NULL
+         ORDER BY 2
+         ${REMEMBER_LATEST}`,
+      )
+      .run(rid);
     return this.db
       .prepare(
         // INDEXED BY: without it SQLite walks the run's every row by primary key (140 ms at a million rows,

@@ -11,6 +11,14 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * The message template of a stored job spec (SQL over a JSON column): [text, subject, media_urls] as JSON.
+ * A campaign is keyed by it (migration 6); the ledger computes it in SQL from the stored spec, so the
+ * key has one definition for old runs and new ones.
+ */
+export const templateOf = (spec: string): string =>
+  `json_array(json_extract(${spec}, '$.message.text'), json_extract(${spec}, '$.message.subject'), json_extract(${spec}, '$.message.media_urls'))`;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -223,6 +231,45 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN cancel_requested_at INTEGER;
       -- bulktext prune: when the run's texts, attempts and receipt payloads were deleted.
       ALTER TABLE runs ADD COLUMN pruned_at           INTEGER;
+    `,
+  },
+  {
+    version: 8,
+    name: 'campaign memory: who each job has texted, across runs',
+    sql: `
+      -- A campaign is a job's name, its message template and whether its runs are sandbox runs: what a
+      -- recipient must not get twice. \`template\` is JSON [text, subject, media_urls] (templateOf).
+      CREATE TABLE campaigns (
+        cid           INTEGER PRIMARY KEY,
+        job_name      TEXT NOT NULL,
+        template      TEXT NOT NULL,
+        sandbox       INTEGER NOT NULL,
+        UNIQUE (job_name, template, sandbox)
+      );
+      ALTER TABLE runs ADD COLUMN cid INTEGER;   -- campaigns.cid
+      INSERT OR IGNORE INTO campaigns (job_name, template, sandbox)
+        SELECT job_name, ${templateOf('job_spec')}, sandbox FROM runs ORDER BY rid;
+      UPDATE runs SET cid = (
+        SELECT c.cid FROM campaigns c WHERE c.job_name = runs.job_name AND c.sandbox = runs.sandbox
+          AND c.template = ${templateOf('runs.job_spec')});
+
+      -- The latest time each campaign texted each number (sent, or in doubt: unknown / sending), and by which
+      -- run. A new run looks its numbers up here in batches while it ingests, so the memory of a 10M-row
+      -- campaign is an index, never a set in memory. Filled from the attempts log in sorted passes (with
+      -- message_ids, see Ledger.indexMessageIds), not in each send commit.
+      CREATE TABLE campaign_memory (
+        cid           INTEGER NOT NULL,
+        number        TEXT NOT NULL,           -- messages.to_number (a group MMS: its numbers joined with ',')
+        at            INTEGER NOT NULL,        -- when it was sent (or the request that may have sent it began)
+        rid           INTEGER NOT NULL,        -- the run that did
+        PRIMARY KEY (cid, number)
+      ) WITHOUT ROWID;
+      INSERT INTO campaign_memory (cid, number, at, rid)
+        SELECT r.cid, m.to_number, coalesce(m.sent_at, m.sending_at, m.updated_at), m.rid
+        FROM messages m JOIN runs r ON r.rid = m.rid
+        WHERE m.status IN ('sending', 'sent', 'unknown') AND r.cid IS NOT NULL
+        ORDER BY 1, 2
+        ON CONFLICT (cid, number) DO UPDATE SET at = excluded.at, rid = excluded.rid WHERE excluded.at > campaign_memory.at;
     `,
   },
 ];

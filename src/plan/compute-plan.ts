@@ -10,13 +10,12 @@
 import type { JobSpec } from '../config/job-spec.js';
 import type { PricingSpec } from '../config/pricing-spec.js';
 import { pickSender } from '../campaign/senders.js';
-import { specHash } from '../campaign/spec-hash.js';
 import { ingestRecipients, isMmsJob, SKIP_REASONS, type IngestedRow, type IngestStats, type SkipReason } from '../ingest/index.js';
 import { AppError } from '../shared/errors.js';
 import { countSegments, isGsm7 } from '../telnyx/segments.js';
 import { createCountryResolver, type CountryResolver } from './country.js';
 import { sumCost } from './money.js';
-import { composePlanHash, ledgerSuppressionDigest, suppressionListDigest } from './plan-hash.js';
+import { composePlanHash, ledgerSuppressionDigest, planSpecDigest, suppressionListDigest } from './plan-hash.js';
 import { estimateDuration, throughputWarnings, type SenderLoad } from './throughput.js';
 import type { CostLine, Plan, PlanCost, PlanSample, PlanTally, PlanWarning, SkipExample, Ucs2Example } from './types.js';
 
@@ -35,6 +34,10 @@ export interface PlanAccumulatorOptions {
 export interface ComputePlanOptions extends PlanAccumulatorOptions {
   /** Sees every ingested row with its parts, in source order (the rows `run` would record). */
   onRow?: (row: IngestedRow) => void;
+  /** Campaign memory: which of a batch's numbers an earlier run already texted (skipped `already_sent`). */
+  alreadySent?: (numbers: readonly string[]) => ReadonlyMap<string, string>;
+  /** Plan a run with `--allow-repeat` (part of the plan hash). @default false */
+  allowRepeat?: boolean;
   signal?: AbortSignal;
 }
 
@@ -304,6 +307,7 @@ export class PlanAccumulator {
         unsupported_destination: this.#skipped.unsupported_destination,
         duplicate: this.#skipped.duplicate,
         suppressed: this.#skipped.suppressed,
+        already_sent: this.#skipped.already_sent,
         missing_field: this.#skipped.missing_field,
         too_long: this.#skipped.too_long,
         invalid_row: this.#skipped.invalid_row,
@@ -340,6 +344,7 @@ export async function computePlan(spec: PlannableSpec, options: ComputePlanOptio
   const accumulator = new PlanAccumulator(spec, options);
   const { batches, stats } = ingestRecipients(spec, {
     ...(ledgerNumbers === undefined ? {} : { suppressed: (n: string) => ledgerNumbers.has(n) }),
+    ...(options.alreadySent === undefined ? {} : { alreadySent: options.alreadySent }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   for await (const batch of batches) {
@@ -350,7 +355,7 @@ export async function computePlan(spec: PlannableSpec, options: ComputePlanOptio
   }
   const ingest = await stats;
   const hash = {
-    spec: specHash(spec),
+    spec: planSpecDigest(spec, options.allowRepeat ?? false),
     source: ingest.sourceSha256,
     suppression_list: await suppressionListDigest(spec),
     suppression_ledger: ledgerSuppressionDigest(ledgerNumbers ?? []),

@@ -48,7 +48,7 @@ export function formatBytes(bytes: number): string {
 }
 
 /** A multi-section summary; `jobFile` is shown in the `run --plan` hint as the operator typed it. */
-export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: string; hint?: CommandHint } = {}): string {
+export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: string; hint?: CommandHint; allowRepeat?: boolean } = {}): string {
   const out: string[] = [];
   const rel = (p: string) => (options.cwd === undefined ? p : path.relative(options.cwd, p) || p);
   const label = (text: string, value: string) => `  ${text.padEnd(24)}${value}`;
@@ -64,6 +64,7 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
     unsupported_destination: r.unsupported_destination,
     duplicate: r.duplicate,
     suppressed: r.suppressed,
+    already_sent: r.already_sent,
     missing_field: r.missing_field,
     too_long: r.too_long,
     invalid_row: r.invalid_row,
@@ -152,6 +153,7 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
   }
   out.push(`plan_hash ${plan.plan_hash}`);
   const hint = options.hint ?? commandHint();
-  out.push(`  send exactly this plan: ${hint(['run', options.jobFile ?? '<job-file>', '--plan', plan.plan_hash])}`);
+  const repeat = options.allowRepeat === true ? ['--allow-repeat'] : [];
+  out.push(`  send exactly this plan: ${hint(['run', options.jobFile ?? '<job-file>', ...repeat, '--plan', plan.plan_hash])}`);
   return `${out.join('\n')}\n`;
 }

@@ -5,7 +5,8 @@
  * so the operator sends exactly what they reviewed.
  *
  * The hash is four sha256 prefixes joined by dashes, one per component, in a fixed order:
- * `<spec>-<source>-<suppression list>-<ledger opt-outs>`. Keeping them apart is what lets the
+ * `<spec>-<source>-<suppression list>-<ledger opt-outs>`. `--allow-repeat` is part of the spec component
+ * (it changes who is texted as much as the spec does). Keeping them apart is what lets the
  * refusal say *what* changed instead of only "something did". 12 hex digits (48 bits) each: this
  * guards against accidental change, and an accidental match of a changed input is a 1-in-2^48 event.
  */
@@ -25,6 +26,12 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** The digest standing for "the job has no suppression file" (distinct from an empty file's). */
 const NO_SUPPRESSION_LIST = sha256('bulktext:no-suppression-list');
+
+/** The spec component: the job spec's hash, or a distinct digest of it for a run with `--allow-repeat`. */
+export function planSpecDigest(spec: JobSpec, allowRepeat: boolean): string {
+  const digest = specHash(spec);
+  return allowRepeat ? sha256(`${digest}\n--allow-repeat`) : digest;
+}
 
 /** sha256 of the job's suppression file bytes, or a fixed digest when the job has none. */
 export async function suppressionListDigest(spec: JobSpec): Promise<string> {
@@ -54,10 +61,10 @@ export function parsePlanHash(text: string): PlanHashParts | undefined {
 }
 
 /** The components as they are now (reads the source and the suppression file, queries the ledger). */
-export async function currentPlanHashParts(spec: JobSpec, options: { ledger?: Ledger | undefined }): Promise<PlanHashParts> {
+export async function currentPlanHashParts(spec: JobSpec, options: { ledger?: Ledger | undefined; allowRepeat?: boolean }): Promise<PlanHashParts> {
   const [source, suppressionList] = await Promise.all([hashSource(spec.source.path), suppressionListDigest(spec)]);
   return {
-    spec: specHash(spec),
+    spec: planSpecDigest(spec, options.allowRepeat ?? false),
     source,
     suppression_list: suppressionList,
     suppression_ledger: ledgerSuppressionDigest(readLedgerSuppressions(options.ledger)),
@@ -76,7 +83,11 @@ const what: Readonly<Record<keyof PlanHashParts, (spec: JobSpec) => string>> = {
  * longer matches `expectedHash`; ERR_USAGE when `expectedHash` is not a plan hash at all.
  * `ledger` is the ledger the run will use (its opt-out table is part of the suppression state).
  */
-export async function verifyPlanHash(spec: JobSpec, expectedHash: string, options: { ledger?: Ledger | undefined }): Promise<void> {
+export async function verifyPlanHash(
+  spec: JobSpec,
+  expectedHash: string,
+  options: { ledger?: Ledger | undefined; allowRepeat?: boolean },
+): Promise<void> {
   const expected = parsePlanHash(expectedHash);
   if (expected === undefined) {
     throw new AppError(
@@ -87,9 +98,15 @@ export async function verifyPlanHash(spec: JobSpec, expectedHash: string, option
   const current = await currentPlanHashParts(spec, options);
   const changed = (Object.keys(what) as Array<keyof PlanHashParts>).filter((k) => !current[k].startsWith(expected[k]));
   if (changed.length === 0) return;
+  const allowRepeat = options.allowRepeat ?? false;
+  // Same spec, other --allow-repeat: say that, not "the job spec changed".
+  const flagOnly = changed.includes('spec') && planSpecDigest(spec, !allowRepeat).startsWith(expected.spec);
+  const named = changed.map((k) =>
+    k === 'spec' && flagOnly ? `--allow-repeat differs (the plan was made ${allowRepeat ? 'without' : 'with'} it, this run has it ${allowRepeat ? 'on' : 'off'})` : `${what[k](spec)} changed`,
+  );
   throw new AppError(
     'ERR_PLAN_MISMATCH',
-    `the plan no longer matches: ${changed.map((k) => what[k](spec)).join('; ')} changed since plan ${expectedHash.trim()}. ` +
+    `the plan no longer matches: ${named.join('; ')} since plan ${expectedHash.trim()}. ` +
       `Nothing was sent. Run \`bulktext plan\` again, review it, and pass the new plan_hash`,
     { details: { changed, expected: expectedHash.trim(), actual: composePlanHash(current) } },
   );

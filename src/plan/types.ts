@@ -14,6 +14,8 @@ export interface PlanRows {
   duplicate: number;
   /** The job's suppression file and the ledger's opt-out table together. */
   suppressed: number;
+  /** Numbers an earlier run of the same job and message texted within `dedupe.window` (campaign memory). */
+  already_sent: number;
   missing_field: number;
   /** Over 10 parts: Telnyx refuses them. */
   too_long: number;

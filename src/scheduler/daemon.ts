@@ -472,6 +472,40 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     return `job ${entry.job.name} (${path.relative(jobsDir, entry.job.file) || entry.job.file}): cron "${s.cron}" ${s.timezone}, catch_up ${formatDuration(s.catch_up)}; next firing ${next}`;
   };
 
+  /**
+   * Slots a scheduler claimed and then died before their run began (kill -9 right after "firing"): the
+   * claim blocks every other daemon from the slot, and the dead one will never start it. The latest
+   * runs now if it is within catch_up; the others, and a latest one too late, are recorded missed.
+   */
+  const recoverClaims = (entry: JobEntry): void => {
+    const { job } = entry;
+    const now = clock();
+    const orphans = store
+      .openClaims(job.name)
+      .filter(({ slot, daemon }) => {
+        if (daemon !== undefined && daemonAlive(daemon, Date.now(), HEARTBEAT_STALE_MS)) return false;
+        // A slot whose run exists is not lost: that run is resumed before the job's next slot.
+        return slot.runId === null || ledger.findRun(slot.runId) === undefined;
+      })
+      .reverse();
+    for (const { slot } of orphans) {
+      const late = now - Date.parse(slot.slot);
+      const label = `job ${job.name} slot ${slot.slot}`;
+      const why = `claimed by scheduler ${slot.daemonId ?? '?'} at ${iso(slot.recordedAt)}, which stopped before the slot's run began`;
+      const lateText = formatDuration(Math.max(0, Math.floor(late / 1000) * 1000));
+      if (late <= job.spec.schedule.catch_up && !active.has(job.name)) {
+        if (!store.reclaim(job.name, slot.slot, slot.daemonId, daemonId, now, `recovered: ${why}`)) continue;
+        log('warn', `${label}: ${why}; running it now (${lateText} late, within catch_up ${formatDuration(job.spec.schedule.catch_up)})`);
+        runSlot(entry, slot.slot);
+      } else {
+        const reason =
+          `${why}; ` +
+          (active.has(job.name) ? 'a later slot of the job runs instead' : `${lateText} late, more than catch_up (${formatDuration(job.spec.schedule.catch_up)})`);
+        if (store.markMissed(job.name, slot.slot, slot.daemonId, daemonId, now, reason)) log('warn', `${label}: missed: ${reason}`);
+      }
+    }
+  };
+
   const addJob = (job: ScheduledJob): void => {
     let lastChecked = store.lastChecked(job.name);
     if (lastChecked === undefined) {
@@ -481,6 +515,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     }
     const entry: JobEntry = { job, lastChecked, nextAt: undefined, timer: undefined };
     entries.set(job.name, entry);
+    recoverClaims(entry);
     check(entry, true);
     log('info', describeJob(entry));
   };

@@ -207,6 +207,33 @@ export class SlotStore {
     }
   }
 
+  /**
+   * Takes over a slot a dead daemon claimed and never started a run for. Conditional on the old claimer,
+   * so of two daemons recovering the same slot only one gets it. Returns whether this one did.
+   */
+  reclaim(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): boolean {
+    return (
+      this.#db
+        .prepare(
+          `UPDATE schedule_slots SET daemon_id = ?, recorded_at = ?, reason = ?
+           WHERE job_name = ? AND slot = ? AND state = 'started' AND finished_at IS NULL AND daemon_id IS ?`,
+        )
+        .run(daemonId, now, reason, job, slot, fromDaemonId).changes === 1
+    );
+  }
+
+  /** A claimed slot that will never run (its claimer died before the run began, too long ago): missed. */
+  markMissed(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): boolean {
+    return (
+      this.#db
+        .prepare(
+          `UPDATE schedule_slots SET state = 'missed', reason = ?, daemon_id = ?, recorded_at = ?, finished_at = ?
+           WHERE job_name = ? AND slot = ? AND state = 'started' AND finished_at IS NULL AND daemon_id IS ?`,
+        )
+        .run(reason, daemonId, now, now, job, slot, fromDaemonId).changes === 1
+    );
+  }
+
   /** Slots of the job claimed and not finished, with the daemon that claimed each. */
   openClaims(job: string): { slot: SlotRecord; daemon: DaemonRecord | undefined }[] {
     return (this.#openClaims.all(job) as SlotRow[]).map((r) => {

@@ -68,7 +68,8 @@ describe('delivery receipts end to end', () => {
     const listed = JSON.parse((await runCli(['suppressions', '--db', db, '--json'], { env })).stdout) as { number: string; source: string }[];
     expect(listed).toEqual([expect.objectContaining({ number: numbers[0], source: 'stop_reply' })]);
 
-    const second = await runCli(['run', job, '--db', db, '--quiet', '--json'], { env });
+    // --allow-repeat: the others are texted again (campaign memory would skip them); the opt-out still wins.
+    const second = await runCli(['run', job, '--db', db, '--quiet', '--json', '--allow-repeat'], { env });
     const status = JSON.parse(second.stdout);
     expect(status.counts).toMatchObject({ sent: 2, skipped: 1 });
     const report = JSON.parse((await runCli(['report', status.run_id, '--db', db, '--format', 'json'])).stdout) as Record<string, string>[];

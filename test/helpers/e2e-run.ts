@@ -1,6 +1,8 @@
-/** What the end-to-end tests of runs share: a simulator too fast to throttle, and reading a run's outcome. */
-import type { InProcessSimulator } from '../../src/telnyx/simulator/index.js';
+/** What the end-to-end tests of runs share: a simulator too fast to throttle, a temp dir per test, and reading a run's outcome. */
+import { afterEach, beforeEach } from 'vitest';
+import { startSimulator, type InProcessSimulator, type SimulatorOptions } from '../../src/telnyx/simulator/index.js';
 import { runCli } from './cli.js';
+import { tempDir } from './temp.js';
 
 /** Simulator rates far above any test's, no receipts: what a run sends is what its own limits allow. */
 export const fastSim = {
@@ -32,4 +34,32 @@ export function runIdFrom(stderr: string): string {
 /** Recipients the simulator accepted more than once (must always be empty). */
 export function textedTwice(s: InProcessSimulator, numbers: string[]): string[] {
   return numbers.filter((n) => s.messages.byRecipient(n).length > 1);
+}
+
+/** Registers the file's hooks: a temp dir before each test; the simulator (if started) closed and the dir removed after. */
+export function useE2eEnv(prefix: string): { readonly dir: string; readonly sim: InProcessSimulator; start(options: SimulatorOptions): Promise<InProcessSimulator> } {
+  let tmp: ReturnType<typeof tempDir> | undefined;
+  let sim: InProcessSimulator | undefined;
+  beforeEach(() => {
+    tmp = tempDir(prefix);
+  });
+  afterEach(async () => {
+    await sim?.close();
+    sim = undefined;
+    tmp?.cleanup();
+  });
+  return {
+    get dir() {
+      if (tmp === undefined) throw new Error('the temp dir exists only while a test runs');
+      return tmp.dir;
+    },
+    get sim() {
+      if (sim === undefined) throw new Error('no simulator: the test did not start one');
+      return sim;
+    },
+    async start(options) {
+      sim = await startSimulator(options);
+      return sim;
+    },
+  };
 }

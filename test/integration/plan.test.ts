@@ -126,6 +126,7 @@ describe('computePlan over a generated CSV', () => {
       unsupported_destination: 0,
       duplicate: 1,
       suppressed: 2,
+      already_sent: 0,
       missing_field: 1,
       too_long: 1,
       invalid_row: 1,
@@ -134,7 +135,7 @@ describe('computePlan over a generated CSV', () => {
     });
     expect(plan.suppressed_by).toEqual({ list: 1, ledger: 1 });
     const lines = Object.fromEntries(Object.entries(plan.skipped_examples).map(([k, v]) => [k, v.map((e) => e.line)]));
-    expect(lines).toEqual({ invalid_number: [3], unsupported_destination: [], duplicate: [4], suppressed: [10, 11], missing_field: [5], too_long: [8], invalid_row: [14], invalid_text: [] });
+    expect(lines).toEqual({ invalid_number: [3], unsupported_destination: [], duplicate: [4], suppressed: [10, 11], already_sent: [], missing_field: [5], too_long: [8], invalid_row: [14], invalid_text: [] });
     expect(plan.skipped_examples.too_long[0]?.detail).toContain('14 parts');
 
     // Sendable: lines 2 (1), 6 (2, UCS-2), 7 (2), 9 (1, GB), 12 (1), 15 (1, UCS-2, CA).

@@ -73,19 +73,22 @@ describe('missed slots', () => {
     expect(env.store.lastChecked('fresh')).toBeGreaterThanOrEqual(Date.parse('2026-03-01T10:00:30Z'));
   });
 
-  it('does not repeat a slot a previous daemon already ran, even when the saved last-checked time is older', async () => {
+  it('runs, once, a slot a previous daemon claimed and died before starting, even when the saved last-checked time is older', async () => {
     writeJob(env, 'hourly', { cron: '0 0 * * * *', rows: 1, catchUp: '1m' });
-    // As if a daemon claimed 10:00 and died before it could move last-checked past it.
+    // As if a daemon claimed 10:00 and died before it could move last-checked past it, or start the run.
     env.store.recordChecked('hourly', Date.parse('2026-03-01T09:59:00Z'), [], 'dead', Date.parse('2026-03-01T09:59:00Z'));
     env.store.registerDaemon({ daemonId: 'dead', pid: 2 ** 22 + 17, host: 'elsewhere.invalid' }, Date.parse('2026-03-01T09:59:00Z'));
     env.store.claim('hourly', '2026-03-01T10:00:00.000Z', 'dead', Date.parse('2026-03-01T10:00:00Z'), () => undefined);
     const log = logSink();
     const d = await start(clockAt('2026-03-01T10:00:20Z'), log);
     await d.idle();
+    // Recovered by this daemon (within catch_up), and the schedule's own check does not fire it a second time.
     expect(env.store.slots('hourly')).toHaveLength(1);
-    expect(env.store.slot('hourly', '2026-03-01T10:00:00.000Z')).toMatchObject({ state: 'started', daemonId: 'dead' });
-    expect(env.ledger.listRuns()).toEqual([]);
-    expect(log.text()).toContain('job hourly slot 2026-03-01T10:00:00.000Z: already started by another scheduler; not running it again');
+    const slot = env.store.slot('hourly', '2026-03-01T10:00:00.000Z')!;
+    expect(slot).toMatchObject({ state: 'started', daemonId: d.daemonId });
+    expect(env.ledger.listRuns().map((r) => r.runId)).toEqual([slot.runId]);
+    expect(log.text()).toContain("job hourly slot 2026-03-01T10:00:00.000Z: claimed by scheduler dead at 2026-03-01T10:00:00.000Z, which stopped before the slot's run began; running it now");
+    expect(log.text()).toContain('job hourly slot 2026-03-01T10:00:00.000Z: already started by this scheduler; not running it again');
   });
 
   it('a slot still held by a live scheduler elsewhere makes the next slot skipped; one held by a dead scheduler does not', async () => {

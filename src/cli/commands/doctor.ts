@@ -10,7 +10,7 @@ import { createTelnyxClient } from '../../telnyx/client.js';
 import { TelnyxApiError, TelnyxNetworkError } from '../../telnyx/errors.js';
 import { parsePublicKey } from '../../webhooks/verify.js';
 import { ExitCode } from '../exit-codes.js';
-import { shellWord } from './init.js';
+import { shellQuote } from '../../shared/command-line.js';
 import type { Io } from '../io.js';
 
 export interface DoctorOptions {
@@ -53,7 +53,7 @@ async function checkSqlite(): Promise<Check> {
     return {
       verdict: 'fail',
       line:
-        `better-sqlite3's native module does not load (${reason}): build it with \`cd ${shellWord(native.sqliteDriverDir())} && npm run build-release\` ` +
+        `better-sqlite3's native module does not load (${reason}): build it with \`cd ${shellQuote(native.sqliteDriverDir())} && npm run build-release\` ` +
         '(compiles from source: needs python3, make and g++), or reinstall bulktext with its install script allowed (see the README)',
     };
   }

@@ -8,6 +8,7 @@ import { constants, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../shared/errors.js';
+import { shellQuote } from '../../shared/command-line.js';
 import type { Io } from '../io.js';
 
 export interface InitOptions {
@@ -21,11 +22,6 @@ const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** What init writes, relative to the target directory; the job finds the other two relative to itself. */
 export const starterFiles = ['jobs/spring-promo.yaml', 'sample-data/recipients.csv', 'sample-data/opt-outs.csv'] as const;
-
-/** A path as the user would type it in a POSIX shell. */
-export function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
 
 export function initCommand(o: InitOptions, io: Pick<Io, 'stdout' | 'cwd'>): number {
   const target = path.resolve(io.cwd, o.dir ?? '.');
@@ -41,7 +37,7 @@ export function initCommand(o: InitOptions, io: Pick<Io, 'stdout' | 'cwd'>): num
     // COPYFILE_FICLONE only asks for a reflink where the filesystem has one; it falls back to a copy.
     copyFileSync(path.join(packageRoot, file), path.join(target, file), constants.COPYFILE_FICLONE);
   }
-  const cd = path.relative(io.cwd, target) === '' ? '' : `cd ${shellWord(target)}\n  `;
+  const cd = path.relative(io.cwd, target) === '' ? '' : `cd ${shellQuote(target)}\n  `;
   io.stdout(
     `wrote ${starterFiles.join(', ')} in ${target}\n` +
       `next, against the built-in simulator (no key needed, nothing leaves this machine):\n` +

@@ -42,10 +42,11 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
     // A sandbox run resumes against a fresh simulator: it must never reach the real API.
     const api = existing.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
     const retryFailed = parseRetryFailed(o.retryFailed);
-    const { run, spec, inDoubt, reopened, requeued } = await prepareResume(ledger, o.runId, {
+    const { run, spec, inDoubt, reopened, requeued, textedElsewhere } = await prepareResume(ledger, o.runId, {
       resendUnknown: o.resendUnknown,
       ...(retryFailed === undefined ? {} : { retryFailed }),
       signal: io.signal,
+      hint: hintFor(o.db, io),
     });
     if (!o.quiet) {
       if (inDoubt > 0) {
@@ -56,6 +57,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
         const which = retryFailed.codes === undefined ? '' : ` with ${retryFailed.codes.join(', ')}`;
         io.stderr(`--retry-failed: re-queued ${requeued} failed row(s)${which} whose answers prove no message was created\n`);
       }
+      if (textedElsewhere > 0) io.stderr(`${textedElsewhere} row(s) were texted by a newer run of this job meanwhile: skipped as already_sent\n`);
     }
     const counts = ledger.counts(run.rid);
     if (settleIfNothingLeft(ledger, run, counts, Date.now())) {

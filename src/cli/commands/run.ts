@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { startPlannedRun } from '../../api/campaign.js';
+import { runLabel } from '../../campaign/start-run.js';
 import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
 import type { JobSpec } from '../../config/job-spec.js';
@@ -18,6 +19,8 @@ export interface RunOptions {
   sandbox: boolean;
   json: boolean;
   force: boolean;
+  /** Text numbers an earlier run of the campaign already texted (campaign memory off). */
+  allowRepeat?: boolean | undefined;
   quiet: boolean;
   /** Wait for deferred rows' send windows (false: --no-wait). */
   wait: boolean;
@@ -74,6 +77,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
     const { run, ingest, estimate, testRows } = await startPlannedRun(ledger, spec, {
       sandbox: o.sandbox,
       force: o.force,
+      allowRepeat: o.allowRepeat === true,
       hint,
       plan: o.plan,
       signal: io.signal,
@@ -83,7 +87,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       throw err;
     });
     // Printed once ingest has kept the run: a structural error in the source or a changed plan deletes it again.
-    io.stderr(`run ${run.runId} (job ${spec.name})${label}\n`);
+    io.stderr(`${runLabel(run)} (job ${spec.name})${label}\n`);
     if (!o.quiet) {
       const skipped = describeSkipped(ingest.skipped);
       io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);

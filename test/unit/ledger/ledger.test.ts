@@ -213,10 +213,11 @@ describe('Ledger', () => {
     other.close();
   });
 
-  it('finds unfinished runs of the same job over the same source', () => {
-    expect(ledger.unfinishedRuns('job', 'abc').map((r) => r.runId)).toEqual(['r1']);
+  it('finds unfinished runs of the same job and kind (sandbox runs apart from real ones)', () => {
+    expect(ledger.unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
+    expect(ledger.unfinishedRuns('job', true)).toEqual([]);
     ledger.setRunState(rid, 'completed', { finishedAt: 3 });
-    expect(ledger.unfinishedRuns('job', 'abc')).toEqual([]);
+    expect(ledger.unfinishedRuns('job', false)).toEqual([]);
   });
 
   it('does not count cancelled runs or test runs as unfinished', () => {
@@ -224,9 +225,9 @@ describe('Ledger', () => {
     const test = ledger.createRun({ ...newRun('t1'), testTo: ['+14155550199'] });
     ledger.setRunState(test.rid, 'interrupted');
     expect(ledger.getRun('t1').testTo).toEqual(['+14155550199']);
-    expect(ledger.unfinishedRuns('job', 'abc').map((r) => r.runId)).toEqual(['r1']);
+    expect(ledger.unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
     ledger.setRunState(rid, 'cancelled', { finishedAt: 4 });
-    expect(ledger.unfinishedRuns('job', 'abc')).toEqual([]);
+    expect(ledger.unfinishedRuns('job', false)).toEqual([]);
   });
 
   it('refuses a ledger written by a newer bulktext, naming both versions, for writing and for reading', () => {
@@ -284,7 +285,8 @@ describe('the message-id lookup (message_ids)', () => {
     ledger.close();
     // A version-4 ledger: the old unique index, no message_ids, one sent row and one attempt.
     const old = new Database(file);
-    old.exec(`DROP TABLE message_ids; DROP TABLE message_index;
+    old.exec(`ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
+      DROP TABLE message_ids; DROP TABLE message_index;
       CREATE UNIQUE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
       UPDATE messages SET status = 'sent', message_id = 'm-old' WHERE row = 2;
       INSERT INTO attempts (rid, row, attempt, started_at, outcome) VALUES (${rid}, 2, 1, 1, 'accepted');
@@ -295,6 +297,65 @@ describe('the message-id lookup (message_ids)', () => {
     expect(indexed()).toEqual([{ id: 'm-old', rid, row: 2 }]);
     expect(ledger.indexMessageIds()).toBe(0);
     expect(ledger.db.prepare(`SELECT name FROM sqlite_master WHERE name = 'messages_message_id'`).all()).toEqual([]);
+  });
+});
+
+describe('campaign memory (campaign_memory)', () => {
+  const spec = (text: string) => JSON.stringify({ name: 'job', message: { text } });
+  const memory = () => ledger.db.prepare(`SELECT cid, number, rid FROM campaign_memory ORDER BY number`).all();
+
+  it('remembers sent and in-doubt rows from the attempts log, keyed by campaign, and answers batch lookups', () => {
+    ledger.commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
+    ledger.commit(rid, {
+      sending: [],
+      outcomes: [sent(1, 'm-1'), { row: 2, status: 'unknown', errorCode: 'in_doubt', errorDetail: 'reset', at: 5 }],
+      attempts: [attempt(1), { ...attempt(2), httpStatus: null, outcome: 'in_doubt' }],
+    });
+    const cid = ledger.getRun('r1').cid;
+    ledger.rememberCampaign(cid);
+    expect(memory()).toEqual([
+      { cid, number: '+14155550101', rid },
+      { cid, number: '+14155550102', rid },
+    ]);
+    expect(ledger.alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101', '+19999999999'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 2 }]]));
+    // Outside the window: nothing.
+    expect(ledger.alreadySent(cid, { since: 3, fromSlot: null }, ['+14155550101']).size).toBe(0);
+    expect(ledger.hasMemory(cid, { since: 0, fromSlot: null })).toBe(true);
+    // Another kind of run of the same job is another campaign.
+    const sandbox = ledger.createRun({ ...newRun('r2'), sandbox: true });
+    expect(sandbox.cid).not.toBe(cid);
+    expect(ledger.hasMemory(sandbox.cid, { since: 0, fromSlot: null })).toBe(false);
+  });
+
+  it('a changed template is a new campaign; the same one is found again', () => {
+    const a = ledger.createRun({ ...newRun('a'), jobSpec: spec('Hi {{name}}') });
+    const b = ledger.createRun({ ...newRun('b'), jobSpec: spec('Hi {{name}}') });
+    const c = ledger.createRun({ ...newRun('c'), jobSpec: spec('Hello {{name}}') });
+    expect(b.cid).toBe(a.cid);
+    expect(c.cid).not.toBe(a.cid);
+    expect(ledger.campaignOf('job', spec('Hi {{name}}'), false)).toBe(a.cid);
+    expect(ledger.campaignOf('job', spec('Hi {{name}}'), true)).toBeUndefined();
+  });
+
+  it('remembers rows a killed process left sending (no attempt yet)', () => {
+    ledger.commit(rid, { sending: [{ row: 1, at: 7 }], outcomes: [], attempts: [] });
+    const cid = ledger.getRun('r1').cid;
+    ledger.rememberCampaign(cid);
+    expect(ledger.alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 7 }]]));
+  });
+
+  it('is built from the sent rows of a ledger written before it existed (migration 8)', () => {
+    ledger.commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [] });
+    ledger.commit(rid, { sending: [], outcomes: [sent(2, 'm-2')], attempts: [attempt(2)] });
+    ledger.close();
+    const old = new Database(file);
+    old.exec(`ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;`);
+    old.pragma('user_version = 7');
+    old.close();
+    ledger = new Ledger(file);
+    const cid = ledger.getRun('r1').cid;
+    expect(cid).toBe(ledger.campaignOf('job', '{}', false));
+    expect(memory()).toEqual([{ cid, number: '+14155550102', rid }]);
   });
 });
 
