@@ -49,7 +49,7 @@ describe('a closed or failing standard output', () => {
   it('report | head -1 and status | head -1 end quietly with exit 0', async () => {
     // 3,000 rows are far more than a pipe holds, so the CLI is still writing when head exits.
     const report = await pipeline(`${cli} report ${runId} --db "${db}" | head -1`);
-    expect(report.stdout).toBe('row,to,from,status,message_id,parts,cost,currency,attempts,error_code,error_detail,sent_at,delivery_status,delivery_error_code,delivered_at\n');
+    expect(report.stdout).toBe('row,line,to,from,status,message_id,parts,cost,currency,attempts,error_code,error_detail,sent_at,delivery_status,delivery_error_code,delivered_at\n');
     expect(report.stderr).toBe('');
     expect(report.status).toBe(0);
     const json = await pipeline(`${cli} report ${runId} --db "${db}" --format json | head -c 10`);
@@ -102,17 +102,17 @@ describe('spreadsheet-safe CSV', () => {
     const safe = (await runCli(['report', runId, '--db', db])).stdout.trimEnd().split('\n');
     const skipped = safe.slice(-hostile.length);
     expect(skipped.map((l) => l.split(',')[0])).toEqual(hostile.map((_, i) => String(3021 + i)));
-    expect(skipped[0]).toMatch(/^3021,"'=HYPERLINK\(""http:\/\/evil"",""click""\)",,skipped,/);
-    expect(skipped[1]).toMatch(/^3022,'\+cmd\|' \/C calc'!A0,,skipped,/);
-    expect(skipped[2]).toMatch(/^3023,'@SUM\(1\+1\),,skipped,/);
-    expect(skipped[3]).toMatch(/^3024,'-2\+3,,skipped,/);
-    expect(skipped[4]).toMatch(/^3025,'\t=1\+1,,skipped,/);
+    expect(skipped[0]).toMatch(/^3021,3022,"'=HYPERLINK\(""http:\/\/evil"",""click""\)",,skipped,/);
+    expect(skipped[1]).toMatch(/^3022,3023,'\+cmd\|' \/C calc'!A0,,skipped,/);
+    expect(skipped[2]).toMatch(/^3023,3024,'@SUM\(1\+1\),,skipped,/);
+    expect(skipped[3]).toMatch(/^3024,3025,'-2\+3,,skipped,/);
+    expect(skipped[4]).toMatch(/^3025,3026,'\t=1\+1,,skipped,/);
     // A sent row's numbers are E.164 and stay exactly as they are.
     const [first] = validNumbers(1);
-    expect(safe[1]).toMatch(new RegExp(`^1,\\${first},\\+1844555000\\d,sent,`));
+    expect(safe[1]).toMatch(new RegExp(`^1,2,\\${first},\\+1844555000\\d,sent,`));
     const raw = (await runCli(['report', runId, '--db', db, '--raw'])).stdout.trimEnd().split('\n').slice(-hostile.length);
-    expect(raw[0]).toMatch(/^3021,"=HYPERLINK\(""http:\/\/evil"",""click""\)",,skipped,/);
-    expect(raw[2]).toMatch(/^3023,@SUM\(1\+1\),,skipped,/);
+    expect(raw[0]).toMatch(/^3021,3022,"=HYPERLINK\(""http:\/\/evil"",""click""\)",,skipped,/);
+    expect(raw[2]).toMatch(/^3023,3024,@SUM\(1\+1\),,skipped,/);
   });
 
   it('follows the rule cell by cell', () => {

@@ -111,7 +111,7 @@ describe('sender forms end to end in the sandbox', { timeout: 60_000 }, () => {
       expect.objectContaining({ code: 'unsupported_destinations', lines: [2, 4], message: expect.stringContaining('refuse alphanumeric sender IDs') }),
     );
     const text = await runCli(['plan', job, '--db', db], { env: cliEnv(), cwd: tmp.dir });
-    expect(text.stdout).toMatch(/refuses alphanumeric\s+2\s+lines 2, 4/);
+    expect(text.stdout).toMatch(/unsupported_destination\s+2\s+rows 1, 3 \(lines 2, 4\)/);
 
     const status = await sandboxRun(job, db);
     expect(status.counts).toMatchObject({ total: 4, sent: 2, skipped: 2, failed: 0 });
