@@ -12,6 +12,13 @@ import { TelnyxCode, type SendKind } from '../telnyx/wire.js';
 import { isAppError } from '../shared/errors.js';
 import { currentProcess } from '../shared/process-probe.js';
 import { createAdmission } from './admission.js';
+import { withDailyCaps } from './daily-caps.js';
+import type { AccountSpec } from '../config/account-spec.js';
+import { limitModel } from '../config/limit-model.js';
+import { isMmsJob } from '../ingest/recipients.js';
+import { SqliteLimitsStore } from '../ledger/limits-store.js';
+import { SharedLimits } from '../dispatch/shared-limits.js';
+import { randomBytes } from 'node:crypto';
 import { senderCount } from './senders.js';
 import { watchSuppressions } from './suppressions.js';
 
@@ -27,6 +34,8 @@ export interface ExecuteRunOptions {
   /** Per-request timeout. @default 30000 */
   requestTimeoutMs?: number;
   now?: () => number;
+  /** The account file's limits and senders; without one the job's own figures stand for the account. */
+  account?: AccountSpec | undefined;
 }
 
 export interface ExecuteResult {
@@ -73,8 +82,17 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
   ledger.setRunState(run.rid, 'running');
   let summary: DispatchSummary | undefined;
   let state: RunState = 'interrupted';
+  const model = limitModel(spec, options.account, isMmsJob(spec));
+  const me = currentProcess();
+  const limits = new SharedLimits({ store: new SqliteLimitsStore(ledger), holder: `${me.host}:${me.pid}:${randomBytes(4).toString('hex')}`, model, now });
   try {
-    const admission = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
+    limits.start();
+    const units = (m: { parts: number }) => (model.countParts ? Math.max(1, m.parts) : 1);
+    const base = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
+    // Only 10DLC senders with a brand have a daily cap; other runs skip the per-row day check.
+    const capped = spec.sender.from.some((f) => model.sender(f).brandDay !== undefined);
+    const daily = capped ? withDailyCaps(base, limits, units, options.wait ?? true) : undefined;
+    const admission = daily ?? base;
     const dispatcher = new Dispatcher({
       ledger: {
         nextPending: (after, limit) => ledger.nextPending(run.rid, after, limit),
@@ -93,17 +111,21 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
         },
       },
       ...(admission === undefined ? {} : { admission }),
+      limits,
       sender: createMessageSender(client, sendTemplate(spec)),
       rate: {
-        messagesPerSecond: spec.rate.messages_per_second,
+        messagesPerSecond: model.runCeiling,
         perSenderPerSecond: spec.rate.per_sender_per_second,
         maxConcurrent: spec.rate.max_concurrent,
-        countParts: spec.rate.count_parts,
+        countParts: model.countParts,
       },
       retry: { attempts: spec.retry.attempts, minDelayMs: spec.retry.min_delay_ms, maxDelayMs: spec.retry.max_delay_ms },
       senderCount: senderCount(spec.sender),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+      onEvent: (e) => {
+        if (e.type === 'outcome') daily?.settled(e.row);
+        options.onEvent?.(e);
+      },
       now,
     });
     options.onStart?.(dispatcher);
@@ -141,6 +163,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     }
     throw err;
   } finally {
+    limits.close();
     optedOut.stop();
     ledger.setOwner(run.rid, null);
     await client.close().catch(() => {});

@@ -46,6 +46,7 @@ function createIo(): { io: Io; dispose: () => void } {
 }
 
 const dbOption = { type: 'string', describe: 'ledger file (default: $BULKTEXT_DB or ./bulktext.db)' } as const;
+const accountOption = { type: 'string', describe: 'account file: limits and senders (default: $BULKTEXT_ACCOUNT or jobs/account.yaml if it exists)' } as const;
 
 export async function main(argv: string[]): Promise<number> {
   const { io, dispose } = createIo();
@@ -63,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional('job-file', { type: 'string', demandOption: true, describe: 'jobs/*.yaml or *.json' })
           .option('db', dbOption)
+          .option('account', accountOption)
           .option('sandbox', { type: 'boolean', default: false, describe: 'send to the built-in Telnyx simulator (no key, nothing leaves this machine)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the final status object on stdout' })
           .option('force', { type: 'boolean', default: false, describe: 'start even if an earlier run of this job over the same source is unfinished' })
@@ -77,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
             {
               jobFile: a.jobFile,
               db: a.db,
+              account: a.account,
               sandbox: a.sandbox,
               json: a.json,
               force: a.force,
@@ -97,9 +100,10 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional('job-file', { type: 'string', demandOption: true })
           .option('db', dbOption)
+          .option('account', accountOption)
           .option('json', { type: 'boolean', default: false })
           .option('sample', { type: 'number', default: 0, describe: 'render N example messages as they will be sent' }),
-      async (a) => finish(await (await import('./commands/plan.js')).planCommand({ jobFile: a.jobFile, db: a.db, json: a.json, sample: a.sample }, io)),
+      async (a) => finish(await (await import('./commands/plan.js')).planCommand({ jobFile: a.jobFile, db: a.db, account: a.account, json: a.json, sample: a.sample }, io)),
     )
     .command(
       'resume <run-id>',
@@ -108,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional('run-id', { type: 'string', demandOption: true })
           .option('db', dbOption)
+          .option('account', accountOption)
           .option('resend-unknown', { type: 'boolean', default: false, describe: 'also send rows whose earlier request is in doubt (may text those people twice)' })
           .option('json', { type: 'boolean', default: false })
           .option('quiet', { type: 'boolean', default: false })
@@ -117,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
       async (a) =>
         finish(
           await (await import('./commands/resume.js')).resumeCommand(
-            { runId: a.runId, db: a.db, resendUnknown: a.resendUnknown, json: a.json, quiet: a.quiet, wait: a.wait, metricsPort: a.metricsPort, webhooksPort: a.webhooksPort },
+            { runId: a.runId, db: a.db, account: a.account, resendUnknown: a.resendUnknown, json: a.json, quiet: a.quiet, wait: a.wait, metricsPort: a.metricsPort, webhooksPort: a.webhooksPort },
             io,
           ),
         ),
@@ -182,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
         y
           .option('jobs', { type: 'string', default: 'jobs', describe: 'directory of job files' })
           .option('db', dbOption)
+          .option('account', { type: 'string', describe: 'account file: limits and senders (default: $BULKTEXT_ACCOUNT or account.yaml in --jobs if it exists)' })
           .option('metrics-port', { type: 'number', describe: 'serve /metrics and /healthz on 127.0.0.1:N' })
           .option('list', { type: 'boolean', default: false, describe: "print each job's next firings and exit" })
           .option('count', { type: 'number', default: 5, describe: 'firings per job for --list' })
@@ -189,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
       async (a) =>
         finish(
           await (await import('./commands/schedule.js')).scheduleCommand(
-            { jobs: a.jobs, db: a.db, metricsPort: a.metricsPort, list: a.list, count: a.count, sandbox: a.sandbox },
+            { jobs: a.jobs, db: a.db, account: a.account, metricsPort: a.metricsPort, list: a.list, count: a.count, sandbox: a.sandbox },
             io,
             {
               onHangup: (listener) => {

@@ -3,6 +3,7 @@
  * print the outcome and pick the exit code.
  */
 import type { JobSpec } from '../config/job-spec.js';
+import type { AccountSpec } from '../config/account-spec.js';
 import { executeRun } from '../campaign/execute-run.js';
 import { runStatus, type RunStatus } from '../campaign/status.js';
 import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
@@ -18,6 +19,8 @@ import { createProgress } from './progress.js';
 export interface SendRunOptions {
   /** Real API credentials; absent for a sandbox run. */
   api: { apiKey: string; baseUrl: string } | undefined;
+  /** The account file's limits and senders, if there is one. */
+  account?: AccountSpec | undefined;
   json: boolean;
   quiet: boolean;
   /** Wait for send windows (false: --no-wait). */
@@ -122,6 +125,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
       baseUrl: api.baseUrl,
       signal: io.signal,
       wait: o.wait,
+      account: o.account,
       onEvent: (e) => {
         progress.onEvent(e);
         metrics?.onEvent(e);

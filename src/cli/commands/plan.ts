@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDbPath } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
+import { loadAccountSpec } from '../../config/load-account-spec.js';
+import { resolveSenders } from '../../config/limit-model.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { computePlan, describePlan, planJson, readLedgerSuppressions } from '../../plan/index.js';
 import { AppError, isAppError } from '../../shared/errors.js';
@@ -11,6 +13,8 @@ export interface PlanOptions {
   jobFile: string;
   /** Ledger whose opt-out table counts as suppressed (default: $BULKTEXT_DB or ./bulktext.db). */
   db?: string | undefined;
+  /** The account file (default: $BULKTEXT_ACCOUNT, else jobs/account.yaml if it exists). */
+  account?: string | undefined;
   json: boolean;
   /** Example messages to render. @default 0 */
   sample?: number | undefined;
@@ -20,7 +24,8 @@ export interface PlanOptions {
 export async function planCommand(o: PlanOptions, io: Io): Promise<number> {
   const sample = o.sample ?? 0;
   if (!Number.isInteger(sample) || sample < 0) throw new AppError('ERR_USAGE', `--sample must be a whole number of messages, got ${o.sample}`);
-  const spec = await loadJobSpec(path.resolve(io.cwd, o.jobFile));
+  const account = await loadAccountSpec(o.account, io.env, io.cwd);
+  const spec = resolveSenders(await loadJobSpec(path.resolve(io.cwd, o.jobFile)), account);
   const dbPath = resolveDbPath(o.db, io.env, io.cwd);
   let suppressed = new Set<string>();
   // A missing ledger has no opt-outs yet; plan does not create one.

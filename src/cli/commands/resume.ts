@@ -2,12 +2,15 @@ import { prepareResume, settleIfNothingLeft } from '../../campaign/resume-run.js
 import { runStatus } from '../../campaign/status.js';
 import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
 import { Ledger } from '../../ledger/ledger.js';
+import { loadAccountSpec } from '../../config/load-account-spec.js';
 import type { Io } from '../io.js';
 import { describeStatus, exitCodeForStatus, sendRun } from '../send-run.js';
 
 export interface ResumeOptions {
   runId: string;
   db?: string | undefined;
+  /** The account file (default: $BULKTEXT_ACCOUNT, else jobs/account.yaml if it exists). */
+  account?: string | undefined;
   resendUnknown: boolean;
   json: boolean;
   quiet: boolean;
@@ -20,6 +23,7 @@ export interface ResumeOptions {
 }
 
 export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
+  const account = await loadAccountSpec(o.account, io.env, io.cwd);
   const ledger = new Ledger(resolveDbPath(o.db, io.env, io.cwd));
   try {
     const existing = ledger.getRun(o.runId);
@@ -47,7 +51,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       ledger,
       run,
       spec,
-      { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts },
+      { api, account, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts },
       io,
     );
   } finally {

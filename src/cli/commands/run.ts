@@ -2,6 +2,8 @@ import path from 'node:path';
 import { startRun } from '../../campaign/start-run.js';
 import { requireApiKey, resolveBaseUrl, resolveDbPath } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
+import { loadAccountSpec } from '../../config/load-account-spec.js';
+import { resolveSenders } from '../../config/limit-model.js';
 import { describeSkipped } from '../../ingest/index.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../../plan/index.js';
@@ -12,6 +14,8 @@ import { sendRun } from '../send-run.js';
 export interface RunOptions {
   jobFile: string;
   db?: string | undefined;
+  /** The account file (default: $BULKTEXT_ACCOUNT, else jobs/account.yaml if it exists). */
+  account?: string | undefined;
   sandbox: boolean;
   json: boolean;
   force: boolean;
@@ -27,7 +31,8 @@ export interface RunOptions {
 }
 
 export async function runCommand(o: RunOptions, io: Io): Promise<number> {
-  const spec = await loadJobSpec(path.resolve(io.cwd, o.jobFile));
+  const account = await loadAccountSpec(o.account, io.env, io.cwd);
+  const spec = resolveSenders(await loadJobSpec(path.resolve(io.cwd, o.jobFile)), account);
   // Check the key before touching the ledger: a run that cannot send should leave nothing behind.
   const api = o.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
   const ledger = new Ledger(resolveDbPath(o.db, io.env, io.cwd));
@@ -54,7 +59,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       const skipped = describeSkipped(ingest.skipped);
       io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);
     }
-    return await sendRun(ledger, run, spec, { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort }, io);
+    return await sendRun(ledger, run, spec, { api, account, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort }, io);
   } finally {
     ledger.close();
   }

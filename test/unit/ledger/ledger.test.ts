@@ -177,7 +177,7 @@ describe('the message-id lookup (message_ids)', () => {
     ledger.close();
     // A version-4 ledger: the old unique index, no message_ids, one sent row and one attempt.
     const old = new Database(file);
-    old.exec(`DROP TABLE message_ids; DROP TABLE message_index;
+    old.exec(`DROP TABLE message_ids; DROP TABLE message_index; DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage;
       CREATE UNIQUE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
       UPDATE messages SET status = 'sent', message_id = 'm-old' WHERE row = 2;
       INSERT INTO attempts (rid, row, attempt, started_at, outcome) VALUES (${rid}, 2, 1, 1, 'accepted');`);
