@@ -37,6 +37,8 @@ interface Tracked {
   gates: RateGate[];
   /** Units per window this process could use. */
   want: number;
+  /** A campaign's: the sum of this process's ceilings for the campaign's numbers. */
+  senderRate?: number;
 }
 
 export interface SharedLimitsOptions {
@@ -71,6 +73,7 @@ export class SharedLimits implements LimitGates {
     this.#track(this.#o.model.account, gate, this.#o.model.runCeiling);
   }
 
+
   senderCeiling(sender: string): number {
     const s = this.#o.model.sender(sender);
     const rate = (s.perSecond.capacity * 1000) / s.perSecond.windowMs;
@@ -80,14 +83,21 @@ export class SharedLimits implements LimitGates {
 
   senderGate(sender: string, gate: RateGate): RateGate[] {
     const s = this.#o.model.sender(sender);
-    this.#track(s.perSecond, gate, this.senderCeiling(sender));
+    const ceiling = this.senderCeiling(sender);
+    this.#track(s.perSecond, gate, ceiling);
     if (s.campaign === undefined) return [];
-    let campaign = this.#campaignGates.get(s.campaign.key);
+    const limit = s.campaign;
+    let campaign = this.#campaignGates.get(limit.key);
     if (campaign === undefined) {
-      campaign = new RateGate({ ratePerSecond: (s.campaign.capacity * 1000) / s.campaign.windowMs, windowMs: s.campaign.windowMs });
-      this.#campaignGates.set(s.campaign.key, campaign);
-      this.#track(s.campaign, campaign, (s.campaign.capacity * 1000) / s.campaign.windowMs);
+      campaign = new RateGate({ ratePerSecond: (limit.capacity * 1000) / limit.windowMs, windowMs: limit.windowMs });
+      this.#campaignGates.set(limit.key, campaign);
+      this.#track(limit, campaign, 0);
     }
+    // This process can use no more of the campaign than its numbers in it and its own ceiling allow:
+    // claiming only that leaves the rest to the other processes at once, not a window later.
+    const t = this.#tracked.get(limit.key)!;
+    t.senderRate = (t.senderRate ?? 0) + ceiling;
+    t.want = Math.min(limit.capacity, (Math.min(t.senderRate, this.#o.model.runCeiling) * limit.windowMs) / 1000);
     return [campaign];
   }
 
@@ -145,7 +155,6 @@ export class SharedLimits implements LimitGates {
       this.#tracked.set(limit.key, t);
     }
     t.gates.push(gate);
-    t.want = Math.max(t.want, want);
     // No permit before a share: a new gate waits for the sync that gives it one (done now, synchronously).
     gate.setShare(0);
     // Many senders appear at once when a run starts: one sync for all of them.

@@ -5,8 +5,10 @@
  * Each process ("holder") paces itself at its `share` of a limit's capacity per window, with its own
  * sliding-window guard (dispatch/rate-gate.ts). The sum of what the holders *reserve* never exceeds the
  * capacity, so no window at Telnyx sees more than the capacity:
- * - A holder lowers its share at once, but keeps the old figure reserved for one window after
- *   (`peak` until `peakUntil`): what it sent just before still counts in windows that overlap.
+ * - A holder lowers its share at once, but keeps the old figure reserved while what it sent at the old
+ *   pace still counts in windows that overlap: all of it for SLACK_MS, then less and less over one window
+ *   (`peak` until `peakUntil`), as its old, evenly paced sends leave the window. So a process joining a
+ *   per-minute limit another one is using gets its share a little at a time, not after a whole minute.
  * - A holder raises its share only into room nobody reserves.
  * - A holder that stops syncing (killed) fences itself off after FENCE_MS (it stops writing), and is
  *   treated as reserving its share until FENCE_MS + SLACK_MS + one window after its last sync; then
@@ -39,7 +41,8 @@ export interface ShareRow {
 /** What a row keeps from the others at `now`; 0 once a dead holder's last window has passed. */
 export function reserved(row: ShareRow, now: number): number {
   if (row.aliveUntil <= now) return now < row.aliveUntil + row.windowMs ? Math.max(row.share, row.peak) : 0;
-  return Math.max(row.share, now < row.peakUntil ? row.peak : 0);
+  if (now >= row.peakUntil || row.peak <= row.share) return row.share;
+  return row.share + (row.peak - row.share) * Math.min(1, (row.peakUntil - now) / row.windowMs);
 }
 
 /** Whether a row can be forgotten: its holder is dead and its last window has passed. */
