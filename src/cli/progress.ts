@@ -41,6 +41,7 @@ export function createProgress(o: ProgressOptions): Progress {
   const counts = { sent: 0, failed: 0, unknown: 0, retries: 0 };
   let source: ProgressSource | undefined;
   let note: string | undefined;
+  let dailyCap: string | undefined;
   // Outcomes per 250 ms bucket over the last 5 s, for the current rate.
   const buckets = new Array<number>(20).fill(0);
   let bucketAt = Math.floor(performance.now() / 250);
@@ -92,8 +93,17 @@ export function createProgress(o: ProgressOptions): Progress {
         buckets[bucketAt % 20]! += 1;
       } else if (event.type === 'retry') {
         counts.retries++;
+      } else if (event.type === 'deferred') {
+        // A daily cap says so; a send window is the usual reason and keeps its short wording.
+        if (event.reason?.includes('daily cap') === true) dailyCap = event.reason;
       } else if (event.type === 'waiting') {
-        note = event.until === undefined ? undefined : `waiting for the send window (opens ${new Date(event.until).toISOString()})`;
+        const until = event.until === undefined ? '' : new Date(event.until).toISOString();
+        note =
+          event.until === undefined
+            ? undefined
+            : dailyCap !== undefined
+              ? `waiting until ${until}: ${dailyCap}`
+              : `waiting for the send window (opens ${until})`;
       }
     },
     attach(s) {

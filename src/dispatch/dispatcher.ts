@@ -47,7 +47,7 @@ export type DispatchEvent =
   /** Every HTTP attempt, classified (for metrics). */
   | { type: 'attempt'; row: number; kind: SendResult['kind'] }
   | { type: 'rate'; ratePerSecond: number }
-  | { type: 'deferred'; row: number; until: number }
+  | { type: 'deferred'; row: number; until: number; reason?: string }
   | { type: 'expired'; row: number }
   | { type: 'skipped'; row: number; code: string }
   /** Nothing can go until `until` (every remaining row is outside its send window); undefined when sending again. */
@@ -382,7 +382,7 @@ export class Dispatcher {
     if (decision.action === 'send') return true;
     if (decision.action === 'defer') {
       this.#writer.outcome({ row: msg.row, status: 'deferred', until: decision.until, errorDetail: decision.reason, at });
-      this.#o.onEvent?.({ type: 'deferred', row: msg.row, until: decision.until });
+      this.#o.onEvent?.({ type: 'deferred', row: msg.row, until: decision.until, reason: decision.reason });
     } else if (decision.action === 'expire') {
       this.#writer.outcome({ row: msg.row, status: 'expired', errorDetail: decision.reason, at });
       this.#o.onEvent?.({ type: 'expired', row: msg.row });

@@ -39,7 +39,7 @@ export async function planCommand(o: PlanOptions, io: Io): Promise<number> {
   } else if (!o.json) {
     io.stderr(`no ledger at ${dbPath}: no opt-outs from earlier runs to count (set --db or BULKTEXT_DB)\n`);
   }
-  const plan = await computePlan(spec, { suppressedNumbers: suppressed, sample, signal: io.signal }).catch((err: unknown) => {
+  const plan = await computePlan(spec, { suppressedNumbers: suppressed, sample, signal: io.signal, account }).catch((err: unknown) => {
     if (io.signal.aborted && isAppError(err, 'ERR_RUN_ABORTED')) throw new AppError('ERR_INTERRUPTED', 'interrupted while reading the source; nothing was sent');
     throw err;
   });
