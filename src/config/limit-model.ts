@@ -84,7 +84,7 @@ export function limitModel(spec: JobSpec, account: AccountSpec | undefined, mms:
   const kind = mms ? 'mms' : 'sms';
   const accountLimit =
     accountRate === undefined
-      ? perSecondLimit(`account:${kind}`, jobRun, 'job rate.messages_per_second (no account file: the job stands for the account)')
+      ? perSecondLimit(`account:${kind}`, jobRun, 'job rate.messages_per_second')
       : perSecondLimit(`account:${kind}`, accountRate, `account file limits.${kind}_per_second`);
   const runCeiling = accountRate === undefined || !given.has('messages_per_second') ? (accountRate ?? jobRun) : Math.min(jobRun, accountRate);
   const cache = new Map<string, SenderLimits>();

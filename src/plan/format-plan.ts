@@ -138,7 +138,7 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
 
   const lp = plan.limits;
   const paceName: Record<string, string> = { account: 'account', sender: 'sender', campaign_minute: 'campaign minute', brand_day: 'brand day' };
-  out.push(head('Limits', lp.account_file === null ? 'no account file: the job stands for the account' : `account file ${lp.account_file}`));
+  out.push(head('Limits', lp.account_file === null ? 'no account file: the job stands for the account' : `account file ${rel(lp.account_file)}`));
   for (const l of lp.lines) {
     const what = l.limit === 'account' ? 'account' : l.limit === 'sender' ? `busiest sender ${l.key.slice('sender:'.length) || '(profile)'}` : `campaign ${l.key.slice('campaign:'.length)}`;
     out.push(`  ${what}: ${n(l.figure)}/${l.per === 'minute' ? 'min' : 's'} (${l.source}): ${n(l.units)} ${unit} in ${formatSeconds(l.seconds)}${lp.pace === l.limit ? '  ← sets the pace' : ''}`);
