@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { AppError } from '../shared/errors.js';
 import { parseAccountSpec, type AccountSpec } from './account-spec.js';
+import { readDocument } from './read-document.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -18,18 +16,6 @@ export async function loadAccountSpec(option: string | undefined, env: Env, cwd:
   const named = option ?? (env.BULKTEXT_ACCOUNT || undefined);
   const file = path.resolve(cwd, named ?? fallback);
   if (named === undefined && !existsSync(file)) return undefined;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new AppError('ERR_ACCOUNT_INVALID', `cannot read account file ${file}: ${reason}`, { cause: err });
-  }
-  let doc: unknown;
-  try {
-    doc = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new AppError('ERR_ACCOUNT_INVALID', `account file ${file} is not valid ${path.extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
-  }
+  const doc = await readDocument(file, 'account file', { unreadable: 'ERR_ACCOUNT_INVALID', invalid: 'ERR_ACCOUNT_INVALID' });
   return parseAccountSpec(doc, file);
 }
