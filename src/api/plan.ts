@@ -4,6 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { alreadySentHook, plannedMemoryScope } from '../campaign/campaign-memory.js';
+import type { AccountSpec } from '../config/account-spec.js';
+import { resolveSenders } from '../config/limit-model.js';
 import { loadJobSpec } from '../config/load-job-spec.js';
 import { Ledger } from '../ledger/ledger.js';
 import { computePlan, readLedgerSuppressions, type Plan } from '../plan/index.js';
@@ -14,6 +16,8 @@ export interface PlanJobOptions {
   db?: string;
   /** Example messages to render as they will be sent. @default 0 */
   sample?: number;
+  /** The account file's limits and senders (loadAccountSpec); without one the job's own figures stand for the account. */
+  account?: AccountSpec | undefined;
   /** Plan a run with campaign memory off (`run --allow-repeat`); part of the plan hash. @default false */
   allowRepeat?: boolean;
   signal?: AbortSignal;
@@ -28,7 +32,7 @@ export interface JobPlan {
 }
 
 export async function planJob(jobFile: string, o: PlanJobOptions = {}): Promise<JobPlan> {
-  const spec = await loadJobSpec(resolveIn(o.cwd, jobFile));
+  const spec = resolveSenders(await loadJobSpec(resolveIn(o.cwd, jobFile)), o.account);
   const dbPath = o.db === undefined ? undefined : resolveIn(o.cwd, o.db);
   // Read-only: plan writes nothing, and works on a ledger it may not write.
   const ledger = dbPath !== undefined && existsSync(dbPath) ? new Ledger(dbPath, { readonly: true }) : undefined;
@@ -39,6 +43,7 @@ export async function planJob(jobFile: string, o: PlanJobOptions = {}): Promise<
       suppressedNumbers: readLedgerSuppressions(ledger),
       sample: o.sample ?? 0,
       allowRepeat,
+      ...(o.account === undefined ? {} : { account: o.account }),
       ...(memory === undefined || ledger === undefined ? {} : { alreadySent: alreadySentHook(memory, (c, w, n) => ledger.alreadySent(c, w, n)) }),
       ...(o.signal === undefined ? {} : { signal: o.signal }),
     });

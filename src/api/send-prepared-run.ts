@@ -5,6 +5,7 @@
  * `bulktext run`/`resume` and the library's startCampaign/resumeCampaign share it, so a program
  * embedding bulktext sends exactly as the CLI does.
  */
+import type { AccountSpec } from '../config/account-spec.js';
 import type { JobSpec } from '../config/job-spec.js';
 import { awaitReceipts, startSandbox } from '../campaign/sandbox.js';
 import { executeRun } from '../campaign/execute-run.js';
@@ -22,6 +23,8 @@ export interface SendPreparedRunOptions {
   wait: boolean;
   /** `run --canary N`: send the first N sendable rows, then stop (resumable). */
   canary?: number | undefined;
+  /** The account file's limits and senders; without one the job's own figures stand for the account. */
+  account?: AccountSpec | undefined;
   /** Run the webhook receiver on this port (127.0.0.1) while the run lasts; a sandbox run always has one, on any port. */
   webhooksPort?: number | undefined;
   /** The webhook public key for a real run's receiver (checked by the caller). */
@@ -90,6 +93,7 @@ export async function sendPreparedRun(ledger: Ledger, run: RunRecord, spec: JobS
         signal: o.signal,
         wait: o.wait,
         ...(o.canary === undefined ? {} : { canary: o.canary }),
+        ...(o.account === undefined ? {} : { account: o.account }),
         ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
         ...(o.onStart === undefined ? {} : { onStart: o.onStart }),
       });

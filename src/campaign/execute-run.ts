@@ -13,6 +13,13 @@ import { isAppError } from '../shared/errors.js';
 import { cleanupAfter, ledgerStorageError } from '../ledger/storage-error.js';
 import { currentProcess } from '../shared/process-probe.js';
 import { createAdmission } from './admission.js';
+import { withDailyCaps } from './daily-caps.js';
+import type { AccountSpec } from '../config/account-spec.js';
+import { limitModel } from '../config/limit-model.js';
+import { isMmsJob } from '../ingest/recipients.js';
+import { SqliteLimitsStore } from '../ledger/limits-store.js';
+import { SharedLimits } from '../dispatch/shared-limits.js';
+import { randomBytes } from 'node:crypto';
 import { senderCount } from './senders.js';
 import { watchSuppressions } from './suppressions.js';
 
@@ -37,6 +44,8 @@ export interface ExecuteRunOptions {
   /** How often the ledger is asked whether `bulktext cancel` wants this run stopped. @default 1000 */
   cancelPollMs?: number;
   now?: () => number;
+  /** The account file's limits and senders; without one the job's own figures stand for the account. */
+  account?: AccountSpec | undefined;
 }
 
 export interface ExecuteResult {
@@ -95,9 +104,18 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
   let summary: DispatchSummary | undefined;
   let failed: unknown;
   let state: RunState = 'interrupted';
+  const model = limitModel(spec, options.account, isMmsJob(spec));
+  const me = currentProcess();
+  const limits = new SharedLimits({ store: new SqliteLimitsStore(ledger), holder: `${me.host}:${me.pid}:${randomBytes(4).toString('hex')}`, model, now });
   try {
     ledger.setRunState(run.rid, 'running');
-    const admission = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
+    limits.start();
+    const units = (m: { parts: number }) => (model.countParts ? Math.max(1, m.parts) : 1);
+    const base = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
+    // Only 10DLC senders with a brand have a daily cap; other runs skip the per-row day check.
+    const capped = spec.sender.from.some((f) => model.sender(f).brandDay !== undefined);
+    const daily = capped ? withDailyCaps(base, limits, units, options.wait ?? true) : undefined;
+    const admission = daily ?? base;
     const dispatcher = new Dispatcher({
       ledger: {
         nextPending:
@@ -119,17 +137,21 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
         },
       },
       ...(admission === undefined ? {} : { admission }),
+      limits,
       sender: createMessageSender(client, sendTemplate(spec)),
       rate: {
-        messagesPerSecond: spec.rate.messages_per_second,
+        messagesPerSecond: model.runCeiling,
         perSenderPerSecond: spec.rate.per_sender_per_second,
         maxConcurrent: spec.rate.max_concurrent,
-        countParts: spec.rate.count_parts,
+        countParts: model.countParts,
       },
       retry: { attempts: spec.retry.attempts, minDelayMs: spec.retry.min_delay_ms, maxDelayMs: spec.retry.max_delay_ms },
       senderCount: senderCount(spec.sender),
       signal,
-      ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+      onEvent: (e) => {
+        if (e.type === 'outcome') daily?.settled(e.row);
+        options.onEvent?.(e);
+      },
       now,
       endpoint: options.endpoint ?? `TELNYX_BASE_URL ${options.baseUrl}`,
     });
@@ -183,6 +205,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     throw err;
   } finally {
     clearInterval(cancelPoll);
+    limits.close();
     optedOut.stop();
     // Clearing the owner writes too: on a full disk it fails again, and must not hide why the run stopped.
     if (failed === undefined) ledger.setOwner(run.rid, null);

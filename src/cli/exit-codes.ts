@@ -15,6 +15,7 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   ERR_ENV_MISSING: ExitCode.usage,
   ERR_JOB_SPEC_INVALID: ExitCode.usage,
   ERR_JOB_FILE_UNREADABLE: ExitCode.usage,
+  ERR_ACCOUNT_INVALID: ExitCode.usage,
   ERR_SOURCE_UNREADABLE: ExitCode.usage,
   ERR_SOURCE_STRUCTURE: ExitCode.usage,
   ERR_SOURCE_CHANGED: ExitCode.usage,

@@ -97,6 +97,7 @@ function withoutCamelCase(msg: string): string {
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const dbOption = { type: 'string', describe: 'ledger file (default: $BULKTEXT_DB or ./bulktext.db)' } as const;
+const accountOption = { type: 'string', describe: 'account file: limits and senders (default: $BULKTEXT_ACCOUNT or jobs/account.yaml if it exists)' } as const;
 
 export async function main(argv: string[]): Promise<number> {
   const { io, dispose } = createIo();
@@ -116,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional('job-file', { type: 'string', demandOption: true, describe: 'jobs/*.yaml or *.json' })
           .option('db', dbOption)
+          .option('account', accountOption)
           .option('sandbox', { type: 'boolean', default: false, describe: 'send to the built-in Telnyx simulator (no key, nothing leaves this machine)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the final status object on stdout' })
           .option('force', { type: 'boolean', default: false, describe: 'start even if an earlier run of this job over the same source is unfinished' })
@@ -136,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
             {
               jobFile: a.jobFile,
               db: a.db,
+              account: a.account,
               sandbox: a.sandbox,
               json: a.json,
               force: a.force,
@@ -177,13 +180,14 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional('job-file', { type: 'string', demandOption: true })
           .option('db', dbOption)
+          .option('account', accountOption)
           .option('json', { type: 'boolean', default: false })
           .option('sample', { type: 'number', default: 0, describe: 'render N example messages as they will be sent' })
           .option('allow-repeat', { type: 'boolean', default: false, describe: 'plan a run with --allow-repeat (numbers texted before are sent again)' }),
       async (a) =>
         finish(
           await (await import('./commands/plan.js')).planCommand(
-            { jobFile: a.jobFile, db: a.db, json: a.json, sample: a.sample, allowRepeat: a.allowRepeat },
+            { jobFile: a.jobFile, db: a.db, account: a.account, json: a.json, sample: a.sample, allowRepeat: a.allowRepeat },
             io,
           ),
         ),
@@ -195,6 +199,7 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional('run-id', { type: 'string', demandOption: true })
           .option('db', dbOption)
+          .option('account', accountOption)
           .option('resend-unknown', { type: 'boolean', default: false, describe: 'also send rows whose earlier request is in doubt (may text those people twice)' })
           .option('retry-failed', {
             type: 'string',
@@ -212,6 +217,7 @@ export async function main(argv: string[]): Promise<number> {
             {
               runId: a.runId,
               db: a.db,
+              account: a.account,
               resendUnknown: a.resendUnknown,
               retryFailed: a.retryFailed,
               json: a.json,
@@ -290,6 +296,7 @@ export async function main(argv: string[]): Promise<number> {
         y
           .option('jobs', { type: 'string', default: 'jobs', describe: 'directory of job files' })
           .option('db', dbOption)
+          .option('account', { type: 'string', describe: 'account file: limits and senders (default: $BULKTEXT_ACCOUNT or account.yaml in --jobs if it exists)' })
           .option('metrics-port', { type: 'number', describe: 'serve /metrics and /healthz on 127.0.0.1:N' })
           .option('list', { type: 'boolean', default: false, describe: "print each job's next firings and exit" })
           .option('count', { type: 'number', default: 5, describe: 'firings per job for --list' })
@@ -298,7 +305,7 @@ export async function main(argv: string[]): Promise<number> {
       async (a) =>
         finish(
           await (await import('./commands/schedule.js')).scheduleCommand(
-            { jobs: a.jobs, db: a.db, metricsPort: a.metricsPort, list: a.list, count: a.count, sandbox: a.sandbox, dashboardPort: a.dashboardPort },
+            { jobs: a.jobs, db: a.db, account: a.account, metricsPort: a.metricsPort, list: a.list, count: a.count, sandbox: a.sandbox, dashboardPort: a.dashboardPort },
             io,
             {
               onHangup: (listener) => {

@@ -43,6 +43,7 @@ export function createProgress(o: ProgressOptions): Progress {
   /** The Telnyx code of the last throttled answer (10011, 40318), for the line while the run is slowed. */
   let throttledBy: string | null = null;
   let note: string | undefined;
+  let dailyCap: string | undefined;
   // Outcomes per 250 ms bucket over the last 5 s, for the current rate.
   const buckets = new Array<number>(20).fill(0);
   let bucketAt = Math.floor(performance.now() / 250);
@@ -99,8 +100,17 @@ export function createProgress(o: ProgressOptions): Progress {
         if (event.kind === 'throttled') throttledBy = event.code;
       } else if (event.type === 'odd_answer') {
         counts.odd++;
+      } else if (event.type === 'deferred') {
+        // A daily cap says so; a send window is the usual reason and keeps its short wording.
+        if (event.reason?.includes('daily cap') === true) dailyCap = event.reason;
       } else if (event.type === 'waiting') {
-        note = event.until === undefined ? undefined : `waiting for the send window (opens ${new Date(event.until).toISOString()})`;
+        const until = event.until === undefined ? '' : new Date(event.until).toISOString();
+        note =
+          event.until === undefined
+            ? undefined
+            : dailyCap !== undefined
+              ? `waiting until ${until}: ${dailyCap}`
+              : `waiting for the send window (opens ${until})`;
       }
     },
     attach(s) {

@@ -4,6 +4,7 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { runFailures, runStatus, skippedByReason, type FailureLine, type RunStatus } from '../campaign/status.js';
+import type { AccountSpec } from '../config/account-spec.js';
 import type { ReasonCount } from '../ledger/read-model.js';
 import { subtractDecimals } from '../plan/money.js';
 import type { CommandHint } from '../shared/command-line.js';
@@ -19,6 +20,8 @@ import { startSideDashboard } from './commands/dashboard.js';
 export interface SendRunOptions {
   /** Real API credentials; absent for a sandbox run. */
   api: { apiKey: string; baseUrl: string } | undefined;
+  /** The account file's limits and senders, if there is one. */
+  account?: AccountSpec | undefined;
   json: boolean;
   quiet: boolean;
   /** Wait for send windows (false: --no-wait). */
@@ -129,6 +132,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
       api: o.api,
       wait: o.wait,
       canary: o.canary,
+      account: o.account,
       webhooksPort: o.webhooksPort,
       publicKey: receiverKey,
       signal: io.signal,

@@ -45,6 +45,8 @@ const senderSchema = z.strictObject({
   /** One sender, or a list: each recipient is pinned to one number by a stable hash. */
   from: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
   messaging_profile_id: z.string().regex(PROFILE_ID, 'must be a UUID such as 40017f5e-4e7c-4a58-a5b1-0d58ef7f3a5c (Telnyx portal → Messaging → the profile)').optional(),
+  /** A named group of senders from the account file, instead of `from`. */
+  group: nonEmpty.optional(),
 });
 
 const messageSchema = z.strictObject({
@@ -67,8 +69,8 @@ const rateSchema = z.strictObject({
   per_sender_per_second: z.number().positive().optional(),
   /** Requests in flight at once. @default 16 */
   max_concurrent: z.number().int().min(1).max(1024).default(16),
-  /** Count a message's parts (segments) against every limit, as Telnyx meters them. @default false */
-  count_parts: z.boolean().default(false),
+  /** Count a message's parts (segments) against every limit, as Telnyx meters them. @default true */
+  count_parts: z.boolean().default(true),
 });
 
 const retrySchema = z.strictObject({
@@ -93,7 +95,7 @@ export const jobSpecSchema = z
     source: sourceSchema,
     sender: senderSchema,
     message: messageSchema,
-    rate: rateSchema.default({ messages_per_second: 50, max_concurrent: 16, count_parts: false }),
+    rate: rateSchema.default({ messages_per_second: 50, max_concurrent: 16, count_parts: true }),
     retry: retrySchema.default({ attempts: 5, min_delay_ms: 500, max_delay_ms: 30_000 }),
     suppression: suppressionSchema.optional(),
     /** Run this job on a cron schedule under `bulktext schedule`. */
@@ -108,11 +110,14 @@ export const jobSpecSchema = z
     dedupe: dedupeSchema.optional(),
   })
   .superRefine((spec, ctx) => {
-    const { mode, from, messaging_profile_id: profile } = spec.sender;
+    const { mode, from, messaging_profile_id: profile, group } = spec.sender;
     const froms = from === undefined ? [] : Array.isArray(from) ? from : [from];
+    if (group !== undefined && froms.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['sender', 'group'], message: 'name either from or group, not both' });
+    }
     const need = (field: string, why: string) =>
       ctx.addIssue({ code: 'custom', path: ['sender', field], message: `is required for mode ${mode} (${why})` });
-    if (['long_code', 'short_code', 'alphanumeric', 'group_mms'].includes(mode) && froms.length === 0) {
+    if (['long_code', 'short_code', 'alphanumeric', 'group_mms'].includes(mode) && froms.length === 0 && group === undefined) {
       need('from', 'the sending number or sender ID');
     }
     if (['number_pool', 'alphanumeric'].includes(mode) && profile === undefined) {
@@ -176,7 +181,9 @@ type ParsedSpec = z.infer<typeof jobSpecSchema>;
 /** A validated job with defaults applied and paths made absolute. */
 export interface JobSpec extends Omit<ParsedSpec, 'source' | 'sender' | 'rate' | 'suppression'> {
   source: ParsedSpec['source'] & { format: SourceFormat };
-  sender: { mode: SenderMode; from: string[]; messaging_profile_id?: string };
+  sender: { mode: SenderMode; from: string[]; messaging_profile_id?: string; group?: string };
+  /** The `rate` keys the job file set itself (absent in specs stored before: treat both as set). */
+  rate_given?: ('messages_per_second' | 'per_sender_per_second')[];
   rate: ParsedSpec['rate'] & { per_sender_per_second: number };
   suppression?: ParsedSpec['suppression'];
   /** Absolute path of the job file (for messages and for resolving relative paths). */
@@ -195,6 +202,13 @@ export function describeIssues(error: z.ZodError): string {
       return `${where}: ${issue.message}`;
     })
     .join('\n');
+}
+
+/** Which per-second `rate` keys the document itself sets: only those may lower the account's limits. */
+function rateGiven(doc: unknown): ('messages_per_second' | 'per_sender_per_second')[] {
+  const rate = (doc as { rate?: Record<string, unknown> } | null)?.rate;
+  if (rate === null || typeof rate !== 'object') return [];
+  return (['messages_per_second', 'per_sender_per_second'] as const).filter((k) => rate[k] !== undefined);
 }
 
 function inferFormat(file: string): SourceFormat | undefined {
@@ -234,7 +248,9 @@ export function parseJobSpec(doc: unknown, jobFile: string): JobSpec {
       mode: spec.sender.mode,
       from,
       ...(spec.sender.messaging_profile_id === undefined ? {} : { messaging_profile_id: spec.sender.messaging_profile_id }),
+      ...(spec.sender.group === undefined ? {} : { group: spec.sender.group }),
     },
+    rate_given: rateGiven(doc),
     rate: {
       ...spec.rate,
       per_sender_per_second: spec.rate.per_sender_per_second ?? defaultPerSenderRate[spec.sender.mode],

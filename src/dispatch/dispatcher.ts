@@ -26,6 +26,7 @@ import type { Admission, AdmissionDecision, DispatchLedger, MessageSender, Outco
 import { sleepUnlessAborted } from '../shared/clock.js';
 import { claimWire, RateGate, TICK_MS, type Permit } from './rate-gate.js';
 import { Semaphore } from './semaphore.js';
+import type { LimitGates } from './shared-limits.js';
 
 /** Per-sender gates at or below this rate keep strict spacing between a sender's messages. */
 const EXCLUSIVE_BELOW = 50;
@@ -57,7 +58,7 @@ export type DispatchEvent =
   /** Telnyx accepted the row, but some fields of its answer were missing or unreadable (recorded as absent). */
   | { type: 'odd_answer'; row: number; fields: readonly string[] }
   | { type: 'rate'; ratePerSecond: number }
-  | { type: 'deferred'; row: number; until: number }
+  | { type: 'deferred'; row: number; until: number; reason?: string }
   | { type: 'expired'; row: number }
   | { type: 'skipped'; row: number; code: string }
   /** Nothing can go until `until` (every remaining row is outside its send window); undefined when sending again. */
@@ -99,6 +100,8 @@ export interface DispatcherOptions {
   now?: () => number;
   /** Names the API in the stop reason when it cannot be reached, e.g. `TELNYX_BASE_URL https://…`. @default 'the API' */
   endpoint?: string;
+  /** Limits shared with other processes (account, sender, campaign): caps the gates at this process's share. */
+  limits?: LimitGates;
 }
 
 class StopError extends Error {}
@@ -114,6 +117,8 @@ export class Dispatcher {
   readonly #o: DispatcherOptions;
   readonly #runGate: RateGate;
   readonly #senderGates = new Map<string, RateGate>();
+  /** Gates a sender's rows pass besides its own (its 10DLC campaign's minute), from the shared limits. */
+  readonly #moreGates = new Map<string, RateGate[]>();
   readonly #senderGroup: Bottleneck.Group;
   readonly #slots: Semaphore;
   readonly #writer: LedgerWriter;
@@ -132,6 +137,7 @@ export class Dispatcher {
     // Every row waiting at a gate listens for the stop: thousands of listeners are expected here.
     setMaxListeners(0, this.#stop.signal);
     this.#runGate = new RateGate({ ratePerSecond: options.rate.messagesPerSecond });
+    options.limits?.runGate(this.#runGate);
     this.#senderGroup = new Bottleneck.Group({ maxConcurrent: 1, minTime: TICK_MS });
     this.#slots = new Semaphore(options.rate.maxConcurrent);
     this.#writer = new LedgerWriter(options.ledger);
@@ -282,15 +288,18 @@ export class Dispatcher {
     this.#stop.abort(reason);
     this.#runGate.close(reason);
     for (const gate of this.#senderGates.values()) gate.close(reason);
+    this.#o.limits?.halt(reason);
   }
 
   #senderGate(sender: string | null): RateGate {
     const key = sender ?? '';
     let gate = this.#senderGates.get(key);
     if (gate === undefined) {
-      const rate = this.#o.rate.perSenderPerSecond;
+      const rate = this.#o.limits?.senderCeiling(key) ?? this.#o.rate.perSenderPerSecond;
       gate = new RateGate({ ratePerSecond: rate, exclusive: rate <= EXCLUSIVE_BELOW, limiter: this.#senderGroup.key(key) });
       this.#senderGates.set(key, gate);
+      const more = this.#o.limits?.senderGate(key, gate);
+      if (more !== undefined && more.length > 0) this.#moreGates.set(key, more);
     }
     return gate;
   }
@@ -381,6 +390,15 @@ export class Dispatcher {
     const stop = this.#stop.signal;
     const units = this.#o.rate.countParts ? Math.max(1, msg.parts) : 1;
     const permit = await this.#senderGate(msg.sender).take(units, stop).catch(rethrowAsStop);
+    const permits = [permit];
+    for (const gate of this.#moreGates.get(msg.sender ?? '') ?? []) {
+      try {
+        permits.push(await gate.take(units, stop));
+      } catch (err) {
+        for (const p of permits) p.release();
+        rethrowAsStop(err);
+      }
+    }
     let runPermit: Permit | undefined;
     await this.#slots.acquire();
     try {
@@ -395,7 +413,7 @@ export class Dispatcher {
       // claim on, the request counts in both gates' windows until a window after its answer, and an
       // exclusive sender gate times its next permit from that answer (see rate-gate.ts).
       const run = runPermit;
-      const claimed = claimWire([permit, run], stop);
+      const claimed = claimWire(permits.length === 1 ? [permit, run] : [...permits, run], stop);
       if (claimed !== true && !(await claimed)) {
         // Nothing was written: the row goes back to pending rather than becoming in doubt.
         this.#writer.outcome({ row: msg.row, status: 'pending', errorCode: null, errorDetail: 'the run stopped before this request was written', at: this.#now() });
@@ -406,13 +424,13 @@ export class Dispatcher {
       try {
         result = await this.#o.sender.send(msg);
       } finally {
-        permit.done();
+        for (const p of permits) p.done();
         run.done();
       }
       this.#record(msg, attempt, startedAt, Math.round(performance.now() - t0), result);
     } finally {
       // A permit not written gives its exclusive slot back; after sent() this does nothing.
-      permit.release();
+      for (const p of permits) p.release();
       runPermit?.release();
       this.#slots.release();
     }
@@ -427,7 +445,7 @@ export class Dispatcher {
     if (decision.action === 'send') return true;
     if (decision.action === 'defer') {
       this.#writer.outcome({ row: msg.row, status: 'deferred', until: decision.until, errorDetail: decision.reason, at });
-      this.#o.onEvent?.({ type: 'deferred', row: msg.row, until: decision.until });
+      this.#o.onEvent?.({ type: 'deferred', row: msg.row, until: decision.until, reason: decision.reason });
     } else if (decision.action === 'expire') {
       this.#writer.outcome({ row: msg.row, status: 'expired', errorDetail: decision.reason, at });
       this.#o.onEvent?.({ type: 'expired', row: msg.row });

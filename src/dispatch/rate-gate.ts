@@ -48,6 +48,8 @@ const WINDOW_SLACK_MS = 2;
  * happens only when answers take about a window or longer, so a few ms more cost nothing.
  */
 const IN_FLIGHT_POLL_MS = TICK_MS;
+/** How often a gate without a share looks again. */
+const PAUSED_POLL_MS = 10;
 
 export interface Permit {
   /** Milliseconds to wait before the request may be written (0: now), so the sliding window holds at the wire. */
@@ -126,7 +128,8 @@ export class RateGate {
   readonly #now: () => number;
   readonly #windowMs: number;
   #ceiling = 0;
-  #rate = 0; // effective units per ms
+  #share = Infinity; // this process's share of a limit shared with others (units/s)
+  #rate: number | undefined = undefined; // effective units per ms; 0 while the share is nothing
   #capacity = 1;
   #tokens: number;
   #lastRefill: number;
@@ -140,6 +143,7 @@ export class RateGate {
   #logCount = 0;
   #inFlight = 0; // units written and not yet answered
   #closed: unknown = undefined;
+  #lastTake = -Infinity;
 
   constructor(options: RateGateOptions) {
     this.exclusive = options.exclusive ?? false;
@@ -157,6 +161,11 @@ export class RateGate {
     return this.#ceiling;
   }
 
+  /** Milliseconds since a permit was last asked for (Infinity if never). */
+  get idleMs(): number {
+    return this.#now() - this.#lastTake;
+  }
+
   get waiting(): number {
     return this.#queue.length - this.#head;
   }
@@ -164,26 +173,50 @@ export class RateGate {
   /** Changes the ceiling live (adaptive slow-down and recovery). */
   setRate(ratePerSecond: number): void {
     if (!(ratePerSecond > 0)) throw new RangeError(`rate must be positive, got ${ratePerSecond}`);
-    if (this.#ceiling !== 0) this.#refill();
     this.#ceiling = ratePerSecond;
-    this.#rate = (ratePerSecond * (this.exclusive ? 1 : RATE_SAFETY)) / 1000;
-    this.#capacity = this.exclusive ? 1 : Math.max(1, Math.floor(ratePerSecond * BURST)) + this.#rate * SLACK_MS;
-    const logUnits = Math.floor(ratePerSecond * (this.#windowMs / 1000));
+    this.#apply();
+  }
+
+  /**
+   * Caps the gate at this process's share of a limit other processes use too (dispatch/shared-limits.ts),
+   * in units per second; 0 holds every permit back until a share comes. The ceiling still applies.
+   */
+  setShare(ratePerSecond: number): void {
+    if (!(ratePerSecond >= 0)) throw new RangeError(`share must not be negative, got ${ratePerSecond}`);
+    if (ratePerSecond === this.#share) return;
+    this.#share = ratePerSecond;
+    this.#apply();
+  }
+
+  #apply(): void {
+    if (this.#rate !== undefined) this.#refill();
+    const effective = Math.min(this.#ceiling, this.#share);
+    if (effective <= 0) {
+      // Paused: keep the sliding log as it is (what was sent still counts), grant nothing.
+      this.#rate = 0;
+      return;
+    }
+    this.#rate = (effective * (this.exclusive ? 1 : RATE_SAFETY)) / 1000;
+    this.#capacity = this.exclusive ? 1 : Math.max(1, Math.floor(effective * BURST)) + this.#rate * SLACK_MS;
+    // The epsilon keeps a share of k units per window from flooring to k - 1 through k * 1000 / window.
+    const logUnits = Math.floor(effective * (this.#windowMs / 1000) + 1e-9);
     if (!this.exclusive && logUnits >= 1 && logUnits <= LOG_LIMIT) {
       if (this.#log === null || this.#log.length !== logUnits) this.#resizeLog(logUnits);
     } else {
       this.#log = null;
     }
+    this.#schedule();
   }
 
   /** Resolves with a permit for `units` (FIFO). Rejects if `signal` aborts or the gate is closed. */
   take(units = 1, signal?: AbortSignal): Promise<Permit> {
     if (this.#closed !== undefined) return Promise.reject(this.#closed);
     if (signal?.aborted) return Promise.reject(signal.reason);
+    this.#lastTake = this.#now();
     // Nobody queued and the bucket and the window both allow it now: grant without a tick. Ticks cost up
     // to TICK_MS of latency per gate per row, which caps a run far below its ceiling when the ceiling is
     // not what binds; the bucket and the sliding log are checked exactly as a tick checks them.
-    if (this.waiting === 0 && !this.#outstanding) {
+    if (this.waiting === 0 && !this.#outstanding && this.#rate! > 0) {
       this.#refill();
       if (this.#tokens >= Math.min(units, this.#capacity) && this.#logWait(this.#logged(units)) === 0) {
         this.#tokens -= units;
@@ -236,7 +269,13 @@ export class RateGate {
       const head = this.#queue[this.#head]!;
       const need = Math.min(head.units, this.#capacity);
       this.#refill();
-      let wait = this.#tokens >= need ? 0 : (need - this.#tokens) / this.#rate;
+      const rate = this.#rate!;
+      if (rate === 0) {
+        // No share right now: look again shortly (the share comes with the next sync).
+        await new Promise((r) => setTimeout(r, PAUSED_POLL_MS));
+        continue;
+      }
+      let wait = this.#tokens >= need ? 0 : (need - this.#tokens) / rate;
       wait = Math.max(wait, this.#logWait(this.#logged(head.units)));
       if (wait > 0) {
         // Sleep inside the Bottleneck job: the next tick cannot start before this one has granted.
@@ -320,7 +359,7 @@ export class RateGate {
     const now = this.#now();
     const elapsed = now - this.#lastRefill;
     this.#lastRefill = now;
-    if (elapsed > 0 && !this.#outstanding) this.#tokens = Math.min(this.#capacity, this.#tokens + elapsed * this.#rate);
+    if (elapsed > 0 && !this.#outstanding) this.#tokens = Math.min(this.#capacity, this.#tokens + elapsed * this.#rate!);
   }
 
   /**

@@ -272,4 +272,35 @@ export const migrations: readonly Migration[] = [
         ON CONFLICT (cid, number) DO UPDATE SET at = excluded.at, rid = excluded.rid WHERE excluded.at > campaign_memory.at;
     `,
   },
+  {
+    version: 9,
+    name: 'limits shared by every process on the ledger',
+    sql: `
+      -- Each process sending on this ledger paces at its share of each Telnyx limit (ledger/limit-shares.ts
+      -- has the rule). A holder row is its heartbeat; a share row is what it may use of one limit per window.
+      CREATE TABLE limit_holders (
+        holder        TEXT PRIMARY KEY,
+        alive_until   INTEGER NOT NULL          -- fenced off (writes nothing) after this unless it syncs again
+      ) WITHOUT ROWID;
+      CREATE TABLE limit_shares (
+        key           TEXT NOT NULL,            -- account:sms, sender:+18445550001, campaign:C1 ...
+        holder        TEXT NOT NULL,
+        capacity      REAL NOT NULL,            -- units per window for the whole account, as this holder reads it
+        window_ms     INTEGER NOT NULL,
+        demand        REAL NOT NULL,            -- units per window it could use now (0: idle)
+        share         REAL NOT NULL,            -- units per window it paces at now
+        peak          REAL NOT NULL,            -- a higher share it held, still reserved until peak_until
+        peak_until    INTEGER NOT NULL,
+        PRIMARY KEY (key, holder)
+      ) WITHOUT ROWID;
+      CREATE INDEX limit_shares_holder ON limit_shares (holder);
+      -- Daily caps (a 10DLC brand's): units used per UTC day, so tomorrow's run knows today's use.
+      CREATE TABLE limit_usage (
+        key           TEXT NOT NULL,
+        day           TEXT NOT NULL,            -- YYYY-MM-DD, UTC
+        used          INTEGER NOT NULL,
+        PRIMARY KEY (key, day)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -16,6 +16,9 @@ import { countSegments, isGsm7 } from '../telnyx/segments.js';
 import { createCountryResolver, type CountryResolver } from './country.js';
 import { sumCost } from './money.js';
 import { composePlanHash, ledgerSuppressionDigest, planSpecDigest, suppressionListDigest } from './plan-hash.js';
+import type { AccountSpec } from '../config/account-spec.js';
+import { limitModel } from '../config/limit-model.js';
+import { limitPlan } from './limit-plan.js';
 import { estimateDuration, throughputWarnings, type SenderLoad } from './throughput.js';
 import type { CostLine, Plan, PlanCost, PlanSample, PlanTally, PlanWarning, SkipExample, Ucs2Example } from './types.js';
 
@@ -29,6 +32,8 @@ export interface PlanAccumulatorOptions {
   examples?: number;
   /** The ledger's opt-out numbers, to tell ledger suppressions from the job's list. */
   suppressedNumbers?: ReadonlySet<string>;
+  /** The account file, for the limit model. */
+  account?: AccountSpec | undefined;
 }
 
 export interface ComputePlanOptions extends PlanAccumulatorOptions {
@@ -105,8 +110,11 @@ export class PlanAccumulator {
   /** Lines of sendable rows whose number had non-ASCII digits. */
   readonly #nonAsciiDigits: number[] = [];
 
+  readonly #account: AccountSpec | undefined;
+
   constructor(spec: PlannableSpec, options: PlanAccumulatorOptions = {}) {
     this.#spec = spec;
+    this.#account = options.account;
     this.#sample = Math.max(0, Math.floor(options.sample ?? 0));
     this.#examples = Math.max(0, Math.floor(options.examples ?? DEFAULT_EXAMPLES));
     this.#ledgerNumbers = options.suppressedNumbers;
@@ -291,7 +299,18 @@ export class PlanAccumulator {
     if (stats !== undefined && (stats.total !== this.#total || stats.sendable !== this.#sendable)) {
       throw new AppError('ERR_INTERNAL', `plan saw ${this.#total} rows (${this.#sendable} sendable) but ingest counted ${stats.total} (${stats.sendable})`);
     }
-    const duration = estimateDuration(this.#spec.rate, this.#units, this.#loads);
+    const account = this.#account;
+    const model = limitModel(this.#spec, account, this.#mms);
+    const limits = limitPlan(model, this.#loads, this.#units, account?.file ?? null);
+    // The run paces each sender at its own limit (by type, or the account file's): the busiest one by that measure decides.
+    const busiest = limits.lines.find((l) => l.limit === 'sender');
+    const duration = estimateDuration(
+      { ...this.#spec.rate, messages_per_second: model.runCeiling, per_sender_per_second: busiest?.figure ?? this.#spec.rate.per_sender_per_second },
+      this.#units,
+      this.#loads,
+    );
+    // A campaign's minute limit can be slower still; a brand's daily cap is counted in days (limits.brands).
+    for (const l of limits.lines) if (l.seconds > duration.estimated_seconds) duration.estimated_seconds = l.seconds;
     const notes: string[] = [];
     if (this.#spec.message.auto_detect === true) {
       notes.push('message.auto_detect only makes Telnyx flag unusually long messages; parts are counted the same');
@@ -328,6 +347,7 @@ export class PlanAccumulator {
       cost: this.#cost(),
       estimated_seconds: duration.estimated_seconds,
       duration,
+      limits,
       warnings: this.#warnings(),
       samples: this.#samples,
       notes,

@@ -19,6 +19,7 @@ export function planJson(plan: Plan): Record<string, unknown> {
     warnings: plan.warnings,
     plan_hash: plan.plan_hash,
     duration: plan.duration,
+    limits: plan.limits,
     suppressed_by: plan.suppressed_by,
     skipped_examples: plan.skipped_examples,
     samples: plan.samples,
@@ -130,6 +131,21 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
     );
   }
   out.push(`  ${d.note}`, '');
+
+  const lp = plan.limits;
+  const paceName: Record<string, string> = { account: 'account', sender: 'sender', campaign_minute: 'campaign minute', brand_day: 'brand day' };
+  out.push(head('Limits', lp.account_file === null ? 'no account file: the job stands for the account' : `account file ${rel(lp.account_file)}`));
+  for (const l of lp.lines) {
+    const what = l.limit === 'account' ? 'account' : l.limit === 'sender' ? `busiest sender ${l.key.slice('sender:'.length) || '(profile)'}` : `campaign ${l.key.slice('campaign:'.length)}`;
+    out.push(`  ${what}: ${n(l.figure)}/${l.per === 'minute' ? 'min' : 's'} (${l.source}): ${n(l.units)} ${unit} in ${formatSeconds(l.seconds)}${lp.pace === l.limit ? '  ← sets the pace' : ''}`);
+  }
+  for (const b of lp.brands) {
+    out.push(
+      `  brand ${b.brand}: ${n(b.cap)} a day: ${n(b.units)} ${unit} over ${plural(b.days, 'UTC day')}` +
+        `${b.deferred_rows > 0 ? `; ~${n(b.deferred_rows)} rows deferred past the first day` : ''}${lp.pace === 'brand_day' && b.days > 1 ? '  ← sets the pace' : ''}`,
+    );
+  }
+  out.push(`  pace set by: ${paceName[lp.pace]}`, '');
 
   if (plan.warnings.length > 0) {
     out.push('Warnings');

@@ -1,3 +1,4 @@
+import type { LimitPlan } from './limit-plan.js';
 /**
  * The plan object: what `bulktext plan --json` prints (snake_case, a contract other tools read) and
  * what the human summary is rendered from.
@@ -161,6 +162,8 @@ export interface PlanTally {
   cost: PlanCost;
   estimated_seconds: number;
   duration: PlanDuration;
+  /** Which of Telnyx's limits sets the pace, and how many days a brand's daily cap takes. */
+  limits: LimitPlan;
   warnings: PlanWarning[];
   samples: PlanSample[];
   notes: string[];

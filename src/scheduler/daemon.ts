@@ -22,6 +22,8 @@ import path from 'node:path';
 import { executeRun } from '../campaign/execute-run.js';
 import { prepareResume, settleIfNothingLeft } from '../campaign/resume-run.js';
 import { startRun } from '../campaign/start-run.js';
+import type { AccountSpec } from '../config/account-spec.js';
+import { resolveSenders } from '../config/limit-model.js';
 import { publicState } from '../campaign/status.js';
 import type { JobSpec } from '../config/job-spec.js';
 import { describeSkipped } from '../ingest/index.js';
@@ -50,6 +52,8 @@ export interface SchedulerOptions {
   api: SchedulerApi;
   /** Wall clock for slots, windows and deadlines. @default Date.now */
   now?: () => number;
+  /** The account file: limits shared with every other process on the ledger, and sender groups. */
+  account?: AccountSpec | undefined;
   /** One line per event worth a log line (slots, run start/finish, progress, errors). */
   onLog?: (level: SchedulerLogLevel, message: string) => void;
   /** Send metrics fed from every run's dispatcher events. */
@@ -252,6 +256,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         signal,
         wait: true,
         now: clock,
+        account: options.account,
         onEvent: (e) => {
           if (e.type === 'outcome') tally[e.status]++;
           else if (e.type === 'retry') tally.retries++;
@@ -333,7 +338,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         }
         let run: RunRecord;
         try {
-          const started = await startRun(ledger, spec, {
+          const started = await startRun(ledger, resolveSenders(spec, options.account), {
             sandbox: api.sandbox,
             trigger: 'schedule',
             slot,

@@ -29,6 +29,8 @@ export interface JobSet {
 }
 
 const JOB_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+/** The account file lives beside the jobs (jobs/account.yaml) but is not a job. */
+const ACCOUNT_FILE_NAMES = new Set(['account.yaml', 'account.yml', 'account.json']);
 
 /** Job files in `dir`: *.yaml, *.yml, *.json, regular files, not hidden (editor swap and temp files). */
 export async function listJobFiles(dir: string): Promise<string[]> {
@@ -42,7 +44,7 @@ export async function listJobFiles(dir: string): Promise<string[]> {
   }
   const files: string[] = [];
   for (const name of names.sort()) {
-    if (name.startsWith('.') || !JOB_EXTENSIONS.has(path.extname(name).toLowerCase())) continue;
+    if (name.startsWith('.') || !JOB_EXTENSIONS.has(path.extname(name).toLowerCase()) || ACCOUNT_FILE_NAMES.has(name)) continue;
     const file = path.join(abs, name);
     // A file removed between readdir and stat is simply not there.
     const info = await stat(file).catch(() => undefined);

@@ -81,7 +81,7 @@ function jobDoc(overrides: Record<string, unknown> = {}): Record<string, unknown
     source: { path: 'recipients.csv' },
     sender: { mode: 'long_code', from: FROM },
     message: { text: 'Hi {{first_name}}! {{msg}}' },
-    rate: { messages_per_second: 10, per_sender_per_second: 1 },
+    rate: { messages_per_second: 10, per_sender_per_second: 1, count_parts: false },
     suppression: { path: 'opt-outs.txt' },
     ...overrides,
   };
@@ -219,7 +219,7 @@ describe('computePlan over a generated CSV', () => {
       source: { path: 'big.csv' },
       sender: { mode: 'long_code', from: '+12015550123' },
       message: { text: '{{msg}}' },
-      rate: { messages_per_second: 10, per_sender_per_second: 1 },
+      rate: { messages_per_second: 10, per_sender_per_second: 1, count_parts: false },
     });
     const plan = await computePlan(spec);
     expect(plan.rows.sendable).toBe(16_000);

@@ -3,6 +3,7 @@ import { runStatus } from '../../campaign/status.js';
 import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { AppError } from '../../shared/errors.js';
 import { openExistingLedger } from '../ledger-file.js';
+import { loadAccountSpec } from '../../config/load-account-spec.js';
 import type { Io } from '../io.js';
 import { hintFor } from '../hints.js';
 import { describeStatus, exitCodeForStatus, sendRun, statusDetail } from '../send-run.js';
@@ -10,6 +11,8 @@ import { describeStatus, exitCodeForStatus, sendRun, statusDetail } from '../sen
 export interface ResumeOptions {
   runId: string;
   db?: string | undefined;
+  /** The account file (default: $BULKTEXT_ACCOUNT, else jobs/account.yaml if it exists). */
+  account?: string | undefined;
   resendUnknown: boolean;
   /** `--retry-failed [CODES]`: '' for every provable failed row, else comma-separated codes; undefined when not given. */
   retryFailed?: string | undefined;
@@ -36,6 +39,7 @@ export function parseRetryFailed(value: string | undefined): { codes?: readonly 
 }
 
 export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
+  const account = await loadAccountSpec(o.account, io.env, io.cwd);
   const ledger = openExistingLedger(o.db, io, { readonly: false });
   try {
     const existing = ledger.getRun(o.runId);
@@ -74,7 +78,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       ledger,
       run,
       spec,
-      { api, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts, hint: hintFor(o.db, io) , dashboard: { port: o.dashboardPort, db: o.db } },
+      { api, account, json: o.json, quiet: o.quiet, wait: o.wait, metricsPort: o.metricsPort, webhooksPort: o.webhooksPort, counts, hint: hintFor(o.db, io) , dashboard: { port: o.dashboardPort, db: o.db } },
       io,
     );
   } finally {

@@ -6,6 +6,8 @@ import { loadJobSpec } from '../../config/load-job-spec.js';
 import type { JobSpec } from '../../config/job-spec.js';
 import { createPhoneNormalizer, describeSkipped } from '../../ingest/index.js';
 import type { PlanTally } from '../../plan/index.js';
+import { loadAccountSpec } from '../../config/load-account-spec.js';
+import { resolveSenders } from '../../config/limit-model.js';
 import { AppError } from '../../shared/errors.js';
 import { confirmSend, shouldAsk, summaryOf, type SendSummary } from '../confirm.js';
 import { hintFor } from '../hints.js';
@@ -16,6 +18,8 @@ import { sendRun } from '../send-run.js';
 export interface RunOptions {
   jobFile: string;
   db?: string | undefined;
+  /** The account file (default: $BULKTEXT_ACCOUNT, else jobs/account.yaml if it exists). */
+  account?: string | undefined;
   sandbox: boolean;
   json: boolean;
   force: boolean;
@@ -65,7 +69,8 @@ function sendSummary(estimate: PlanTally, o: { canary?: number | undefined; test
 }
 
 export async function runCommand(o: RunOptions, io: Io): Promise<number> {
-  const spec = await loadJobSpec(path.resolve(io.cwd, o.jobFile));
+  const account = await loadAccountSpec(o.account, io.env, io.cwd);
+  const spec = resolveSenders(await loadJobSpec(path.resolve(io.cwd, o.jobFile)), account);
   if (o.canary !== undefined && (!Number.isInteger(o.canary) || o.canary < 1)) throw new AppError('ERR_USAGE', '--canary needs a whole number of rows ≥ 1');
   const testTo = o.testTo === undefined ? undefined : parseTestTo(o.testTo, spec);
   // Check the key before touching the ledger: a run that cannot send should leave nothing behind.
@@ -109,6 +114,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
       spec,
       {
         api,
+        account,
         json: o.json,
         quiet: o.quiet,
         wait: o.wait,

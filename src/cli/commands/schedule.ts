@@ -11,6 +11,7 @@ import { createMetricsRegistry } from '../../metrics/registry.js';
 import { createRunMetrics } from '../../metrics/run-metrics.js';
 import { createSchedulerMetrics } from '../../metrics/scheduler-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../metrics/server.js';
+import { loadAccountSpec } from '../../config/load-account-spec.js';
 import { startScheduler, type SchedulerApi } from '../../scheduler/daemon.js';
 import { formatDuration, upcomingFirings } from '../../scheduler/firings.js';
 import { loadJobSet } from '../../scheduler/job-set.js';
@@ -24,6 +25,8 @@ export interface ScheduleOptions {
   /** Directory of job files. @default "jobs" */
   jobs: string;
   db?: string | undefined;
+  /** The account file (default: $BULKTEXT_ACCOUNT, else account.yaml in the jobs directory if it exists). */
+  account?: string | undefined;
   /** Serve /metrics and /healthz on 127.0.0.1 at this port (0: any free port). */
   metricsPort?: number | undefined;
   /** Print each job's next firings and exit. */
@@ -64,6 +67,7 @@ export async function scheduleCommand(o: ScheduleOptions, io: Io, hooks: Schedul
   if (o.list) return listFirings(o, io);
   // Check the key before anything else: a daemon that cannot send should not start.
   const api: SchedulerApi = o.sandbox ? 'sandbox' : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
+  const account = await loadAccountSpec(o.account, io.env, io.cwd, path.join(o.jobs, 'account.yaml'));
   const logger = createLogger(io.stderr);
   const dbPath = resolveDbPath(o.db, io.env, io.cwd);
   // The daemon starts runs, so like `run` it may create the ledger (a fresh host under systemd has none);
@@ -75,6 +79,7 @@ export async function scheduleCommand(o: ScheduleOptions, io: Io, hooks: Schedul
     jobsDir: path.resolve(io.cwd, o.jobs),
     ledger: dbPath,
     api,
+    account,
     onLog: (level, text) => logger[level](text),
     ...(runMetrics === undefined ? {} : { metrics: runMetrics }),
   });

@@ -286,7 +286,7 @@ describe('the message-id lookup (message_ids)', () => {
     // A version-4 ledger: the old unique index, no message_ids, one sent row and one attempt.
     const old = new Database(file);
     old.exec(`ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
-      DROP TABLE message_ids; DROP TABLE message_index;
+      DROP TABLE message_ids; DROP TABLE message_index; DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage;
       CREATE UNIQUE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
       UPDATE messages SET status = 'sent', message_id = 'm-old' WHERE row = 2;
       INSERT INTO attempts (rid, row, attempt, started_at, outcome) VALUES (${rid}, 2, 1, 1, 'accepted');
@@ -349,7 +349,8 @@ describe('campaign memory (campaign_memory)', () => {
     ledger.commit(rid, { sending: [], outcomes: [sent(2, 'm-2')], attempts: [attempt(2)] });
     ledger.close();
     const old = new Database(file);
-    old.exec(`ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;`);
+    old.exec(`ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
+      DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage;`);
     old.pragma('user_version = 7');
     old.close();
     ledger = new Ledger(file);

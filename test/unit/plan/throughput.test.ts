@@ -28,7 +28,7 @@ describe('classifySender', () => {
 
 describe('estimateDuration', () => {
   it('is the larger of total / paced run rate and busiest sender / paced sender rate', () => {
-    const s = spec({ mode: 'long_code', from: ['+12015550123', '+12015550124'] }, { messages_per_second: 10, per_sender_per_second: 1 });
+    const s = spec({ mode: 'long_code', from: ['+12015550123', '+12015550124'] }, { messages_per_second: 10, per_sender_per_second: 1, count_parts: false });
     const loads = new Map([
       ['+12015550123', load(60, 60, 60)],
       ['+12015550124', load(40, 40, 80)],
@@ -51,7 +51,7 @@ describe('estimateDuration', () => {
 
 describe('throughputWarnings', () => {
   it('warns when a long code paced per message would overflow its 4-hour queue in segments', () => {
-    const s = spec({ mode: 'long_code', from: '+12015550123' }, { messages_per_second: 10, per_sender_per_second: 1 });
+    const s = spec({ mode: 'long_code', from: '+12015550123' }, { messages_per_second: 10, per_sender_per_second: 1, count_parts: false });
     // 20,000 two-part messages at 1 msg/s: 2 segments/s handed over, 1/s drained, for ~5.6 h.
     const warnings = throughputWarnings(s, new Map([['+12015550123', load(20_000, 20_000, 40_000)]]), false);
     const overflow = warnings.find((w) => w.code === 'queue_overflow');

@@ -1,0 +1,204 @@
+/**
+ * Telnyx's limits shared with every other process sending on the same ledger. Bottleneck (the rate
+ * gates) stays the local pacer; this caps each gate at the process's share of its limit, which it
+ * settles with the others through the ledger's limits store in one small transaction every SYNC_MS
+ * (never a write per message). The rule that keeps the sum of shares within each limit, and gives a
+ * killed process's share back, is in ledger/limit-shares.ts.
+ *
+ * Daily caps (a 10DLC brand's) are counted in the ledger per UTC day, taken in small batches; a row
+ * that finds the day's cap used up is deferred to the next UTC midnight, never failed.
+ */
+import type { DailyCap, LimitModel, SharedLimit } from '../config/limit-model.js';
+import type { LimitClaim, LimitsStore } from '../ledger/limits-store.js';
+import { FENCE_MS } from '../ledger/limit-shares.js';
+import { RateGate } from './rate-gate.js';
+
+/** How often the shares are settled with the other processes. */
+export const SYNC_MS = 50;
+/** A gate unused this long gives its share to the others. */
+const IDLE_MS = 1000;
+
+/** What the dispatcher asks of the shared limits (the seam; absent, it paces by the job alone). */
+export interface LimitGates {
+  /** The run gate exists: cap it at this process's share of the account's limit. */
+  runGate(gate: RateGate): void;
+  /** The local ceiling of a sender's gate (its limit, lowered by the job's own figure). */
+  senderCeiling(sender: string): number;
+  /** A sender's gate exists: cap it at its share; returns the further gates its rows pass (its campaign's minute). */
+  senderGate(sender: string, gate: RateGate): RateGate[];
+  /** The run stops: every gate made here refuses new permits. */
+  halt(reason: unknown): void;
+}
+
+export type DayDecision = { ok: true } | { ok: false; until: number; reason: string };
+
+interface Tracked {
+  limit: SharedLimit;
+  gates: RateGate[];
+  /** Units per window this process could use. */
+  want: number;
+  /** A campaign's: the sum of this process's ceilings for the campaign's numbers. */
+  senderRate?: number;
+}
+
+export interface SharedLimitsOptions {
+  store: LimitsStore;
+  /** This process's name in the store, unique among the processes on the ledger. */
+  holder: string;
+  model: LimitModel;
+  /** Wall clock (ms since the epoch): windows, heartbeats and UTC days. */
+  now: () => number;
+  /** Told when a sync fails (the gates stop until one succeeds). */
+  onError?: (err: unknown) => void;
+}
+
+export class SharedLimits implements LimitGates {
+  readonly holder: string;
+  readonly #o: SharedLimitsOptions;
+  readonly #tracked = new Map<string, Tracked>();
+  readonly #campaignGates = new Map<string, RateGate>();
+  /** Daily units taken from the ledger and not yet used, per cap key and day. */
+  readonly #dayPool = new Map<string, { day: string; units: number }>();
+  #timer: NodeJS.Timeout | undefined;
+  #lastSync = -Infinity;
+  #closed = false;
+  #soon: NodeJS.Immediate | undefined;
+
+  constructor(options: SharedLimitsOptions) {
+    this.#o = options;
+    this.holder = options.holder;
+  }
+
+  runGate(gate: RateGate): void {
+    this.#track(this.#o.model.account, gate, this.#o.model.runCeiling);
+  }
+
+
+  senderCeiling(sender: string): number {
+    const s = this.#o.model.sender(sender);
+    const rate = (s.perSecond.capacity * 1000) / s.perSecond.windowMs;
+    const job = this.#o.model.jobPerSender;
+    return job === undefined ? rate : Math.min(rate, job);
+  }
+
+  senderGate(sender: string, gate: RateGate): RateGate[] {
+    const s = this.#o.model.sender(sender);
+    const ceiling = this.senderCeiling(sender);
+    this.#track(s.perSecond, gate, ceiling);
+    if (s.campaign === undefined) return [];
+    const limit = s.campaign;
+    let campaign = this.#campaignGates.get(limit.key);
+    if (campaign === undefined) {
+      campaign = new RateGate({ ratePerSecond: (limit.capacity * 1000) / limit.windowMs, windowMs: limit.windowMs });
+      this.#campaignGates.set(limit.key, campaign);
+      this.#track(limit, campaign, 0);
+    }
+    // This process can use no more of the campaign than its numbers in it and its own ceiling allow:
+    // claiming only that leaves the rest to the other processes at once, not a window later.
+    const t = this.#tracked.get(limit.key)!;
+    t.senderRate = (t.senderRate ?? 0) + ceiling;
+    t.want = Math.min(limit.capacity, (Math.min(t.senderRate, this.#o.model.runCeiling) * limit.windowMs) / 1000);
+    return [campaign];
+  }
+
+  halt(reason: unknown): void {
+    for (const g of this.#campaignGates.values()) g.close(reason);
+  }
+
+  /**
+   * Takes `units` of each daily cap the sender's rows count against, for the UTC day of `at`. False
+   * (with when the cap resets) when the day's cap is used up: the row waits for tomorrow.
+   */
+  takeDay(sender: string, units: number, at: number): DayDecision {
+    const cap = this.#o.model.sender(sender).brandDay;
+    if (cap === undefined) return { ok: true };
+    const day = utcDay(at);
+    let pool = this.#dayPool.get(cap.key);
+    if (pool === undefined || pool.day !== day) {
+      if (pool !== undefined && pool.units > 0) this.#o.store.returnDaily(cap.key, pool.day, pool.units);
+      pool = { day, units: 0 };
+      this.#dayPool.set(cap.key, pool);
+    }
+    if (pool.units < units) {
+      // In batches, so the ledger is written once per batch, not per message; small enough that a
+      // process ending early leaves little unused (it gives the rest back on close).
+      const want = units - pool.units + Math.max(0, Math.min(50, Math.ceil(cap.cap / 100)) - 1);
+      pool.units += this.#o.store.takeDaily(cap.key, day, cap.cap, want);
+      if (pool.units < units) return { ok: false, until: nextUtcDay(at), reason: capReason(cap, day) };
+    }
+    pool.units -= units;
+    return { ok: true };
+  }
+
+  /** Starts settling shares with the other processes (every SYNC_MS). */
+  start(): void {
+    this.#sync();
+    this.#timer = setInterval(() => this.#sync(), SYNC_MS);
+  }
+
+  /** Leaves: shares go back to the others (after a window), unused daily units are returned. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#soon !== undefined) clearImmediate(this.#soon);
+    for (const [key, pool] of this.#dayPool) if (pool.units > 0) this.#o.store.returnDaily(key, pool.day, pool.units);
+    this.#dayPool.clear();
+    this.#o.store.leave(this.holder, this.#o.now());
+  }
+
+  #track(limit: SharedLimit, gate: RateGate, localRate: number): void {
+    let t = this.#tracked.get(limit.key);
+    const want = Math.min(limit.capacity, (localRate * limit.windowMs) / 1000);
+    if (t === undefined) {
+      t = { limit, gates: [], want };
+      this.#tracked.set(limit.key, t);
+    }
+    t.gates.push(gate);
+    // No permit before a share: a new gate waits for the sync that gives it one (done now, synchronously).
+    gate.setShare(0);
+    // Many senders appear at once when a run starts: one sync for all of them.
+    if (this.#timer !== undefined) this.#soon ??= setImmediate(() => {
+      this.#soon = undefined;
+      this.#sync();
+    });
+  }
+
+  #sync(): void {
+    if (this.#closed) return;
+    const now = this.#o.now();
+    const claims: LimitClaim[] = [];
+    for (const t of this.#tracked.values()) {
+      const busy = t.gates.some((g) => g.waiting > 0 || g.idleMs < IDLE_MS);
+      claims.push({ key: t.limit.key, windowMs: t.limit.windowMs, capacity: t.limit.capacity, demand: busy ? t.want : 0 });
+    }
+    let shares: Map<string, number>;
+    try {
+      shares = this.#o.store.sync(this.holder, claims, now);
+    } catch (err) {
+      // The others will count this process as alive only until its fence: stop writing by then.
+      if (now - this.#lastSync >= FENCE_MS) for (const t of this.#tracked.values()) for (const g of t.gates) g.setShare(0);
+      this.#o.onError?.(err);
+      return;
+    }
+    this.#lastSync = now;
+    for (const t of this.#tracked.values()) {
+      const share = shares.get(t.limit.key) ?? 0;
+      for (const g of t.gates) g.setShare((share * 1000) / t.limit.windowMs);
+    }
+  }
+}
+
+export function utcDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+export function nextUtcDay(at: number): number {
+  const d = new Date(at);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+}
+
+function capReason(cap: DailyCap, day: string): string {
+  const what = cap.key.startsWith('brand:') ? `brand ${cap.key.slice('brand:'.length)}'s daily cap` : `daily cap ${cap.key}`;
+  return `${what} of ${cap.cap} is used up for ${day} (UTC); resets 00:00 UTC`;
+}
