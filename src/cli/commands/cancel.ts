@@ -25,7 +25,7 @@ async function ownerStopped(ledger: Ledger, runId: string, until: number, signal
 }
 
 export async function cancelCommand(o: CancelOptions, io: Io): Promise<number> {
-  const ledger = openExistingLedger(o.db, io);
+  const ledger = openExistingLedger(o.db, io, { readonly: false });
   try {
     const outcome = cancelRun(ledger, o.runId, Date.now());
     if (outcome.kind === 'already') {

@@ -23,7 +23,7 @@ export function parseCutoff(text: string, now: number): number {
 export function pruneCommand(o: PruneOptions, io: Io): number {
   const now = Date.now();
   const cutoff = parseCutoff(o.before, now);
-  const ledger = openExistingLedger(o.db, io);
+  const ledger = openExistingLedger(o.db, io, { readonly: false });
   try {
     const before = ledger.sizeBytes();
     const r = ledger.prune(cutoff, { keepCounts: o.keepCounts, now });
