@@ -90,7 +90,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       // No receiver for the first run: the in-doubt row stays unknown. The second run gets its receipts.
       const first = await runCli(['run', job, '--db', db, '--json', '--quiet'], { env });
       expect(first.code).toBe(3);
-      const second = await runCli(['run', job, '--db', db, '--json', '--quiet', '--force', '--webhooks-port', String(port)], { env });
+      const second = await runCli(['run', job, '--db', db, '--json', '--quiet', '--force', '--allow-repeat', '--webhooks-port', String(port)], { env });
       expect(second.code).toBe(0);
     } finally {
       await sim.close();
@@ -160,7 +160,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     const run = startCli(['run', job, '--sandbox', '--db', path.join(dir, 'l.db'), '--dashboard-port', '0'], { timeoutMs: 90_000 });
     try {
       const url = await waitFor('the dashboard URL', () => /dashboard on (http:\S+?)\/?\n/.exec(run.output().stderr)?.[1]);
-      const runId = await waitFor('the run id', () => /^run (\S+) \(job/m.exec(run.output().stderr)?.[1]);
+      const runId = await waitFor('the run id', () => /^(?:sandbox )?run (\S+) \(job/m.exec(run.output().stderr)?.[1]);
       const { page, errors } = await openPage(browser);
       await page.goto(`${url}/runs/${runId}`);
       await page.waitForSelector('#chart .uplot');
