@@ -106,7 +106,7 @@ describe('campaign memory across runs', { timeout: 120_000 }, () => {
     expect(p.rows).toMatchObject({ total: 13, sendable: 1, already_sent: 12 });
     const text = await runCli(['plan', job, '--db', db]);
     expect(text.stdout).toMatch(/already_sent\s+12\s+rows 1, 2, 3, 4, 5, … \(lines 2, 3, 4, 5, 6, …\)/);
-    expect(text.stdout).toMatch(/e\.g\. line 2: texted by run \d{8}-\d{6}-[0-9a-f]{4} at /);
+    expect(text.stdout).toMatch(/e\.g\. row 1 \(line 2\): texted by run \d{8}-\d{6}-[0-9a-f]{4} at /);
 
     const repeat = await runCli(['plan', job, '--db', db, '--json', '--allow-repeat']);
     const r = JSON.parse(repeat.stdout) as { rows: Record<string, number>; plan_hash: string };
