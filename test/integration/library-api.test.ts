@@ -20,6 +20,7 @@ import {
   type RunProgress,
   type Webhooks,
 } from '../../src/index.js';
+import { Ledger } from '../../src/ledger/ledger.js';
 import { repoRoot } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
@@ -105,6 +106,9 @@ describe('library API', () => {
   it('runs against the simulator in-process, with receipts through startWebhooks', async () => {
     const db = path.join(tmp.dir, 'ledger.db');
     sim = await startSimulator({ apiKey: 'api-test-key', lifecycle: { sendingMs: 20, deliveryMs: 50 } });
+    // Only a run creates a ledger: a receiver on a mistyped path would store STOPs where no run reads them.
+    await expect(startWebhooks({ db, publicKey: sim.publicKey })).rejects.toMatchObject({ code: 'ERR_LEDGER_NOT_FOUND' });
+    new Ledger(db).close(); // the ledger an earlier run would have left
     webhooks = await startWebhooks({ db, publicKey: sim.publicKey });
     await sim.configure({ webhooks: { defaultWebhookUrl: webhooks.url } });
 

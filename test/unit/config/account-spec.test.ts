@@ -65,7 +65,7 @@ describe('the account file', () => {
     const m = limitModel(job({ rate: { messages_per_second: 20 } }), undefined, false);
     expect(m.account).toMatchObject({ key: 'account:sms', capacity: 20 });
     expect(m.sender('+18445550001').perSecond.capacity).toBe(20);
-    const alnum = limitModel(job({}, { mode: 'alphanumeric', from: ['ACME'], messaging_profile_id: 'p' }), undefined, false).sender('ACME').perSecond;
+    const alnum = limitModel(job({}, { mode: 'alphanumeric', from: ['ACME'], messaging_profile_id: '40017f5e-4e7c-4a58-a5b1-0d58ef7f3a5c' }), undefined, false).sender('ACME').perSecond;
     expect(alnum).toMatchObject({ windowMs: 10_000, capacity: 1 });
   });
 });
