@@ -350,7 +350,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'init [dir]',
-      'write a starter job, sample recipients and a suppression list into dir (default: here)',
+      'write a starter job, sample recipients, a suppression list and an account file into dir (default: here)',
       (y) =>
         y
           .positional('dir', { type: 'string', describe: 'directory to write into (created if missing)' })

@@ -2,7 +2,7 @@
  * `bulktext init` and `bulktext doctor`, spawned as a user runs them. doctor's API check talks only to
  * the project's simulator or scripted servers on 127.0.0.1.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -26,15 +26,29 @@ afterEach(async () => {
 });
 
 describe('bulktext init', () => {
-  it('writes the sample campaign, which then runs in the sandbox from that directory', async () => {
+  it('writes the sample campaign and its account file, which then plans and runs in the sandbox from that directory', async () => {
     const dir = path.join(tmp.dir, 'my campaign');
     const init = await runCli(['init', dir], { cwd: tmp.dir });
     expect(init.code).toBe(0);
-    for (const f of ['jobs/spring-promo.yaml', 'sample-data/recipients.csv', 'sample-data/opt-outs.csv']) {
-      expect(readFileSync(path.join(dir, f), 'utf8')).toBe(readFileSync(path.join(repoRoot, f), 'utf8'));
+    for (const [to, from] of [
+      ['jobs/spring-promo.yaml', 'jobs/spring-promo.yaml'],
+      ['jobs/account.yaml', 'sample-data/account.example.yaml'],
+      ['sample-data/recipients.csv', 'sample-data/recipients.csv'],
+      ['sample-data/opt-outs.csv', 'sample-data/opt-outs.csv'],
+    ] as const) {
+      expect(readFileSync(path.join(dir, to), 'utf8'), to).toBe(readFileSync(path.join(repoRoot, from), 'utf8'));
     }
-    // The printed next step, quoted for the shell because of the space.
+    // The printed next step, quoted for the shell because of the space; the account file is named.
     expect(init.stdout).toContain(`cd '${dir}'`);
+    expect(init.stdout).toMatch(/^wrote .*jobs\/account\.yaml/m);
+    expect(init.stdout).toMatch(/Telnyx portal in jobs\/account\.yaml/);
+
+    // plan picks up jobs/account.yaml by default; the job's own rate (20/s) stays below the account's 50/s.
+    const plan = await runCli(['plan', 'jobs/spring-promo.yaml'], { cwd: dir, timeoutMs: 60_000 });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^Limits +account file jobs\/account\.yaml$/m);
+    expect(plan.stdout).toContain('account: 20/s (job rate.messages_per_second (below the account))');
+
     const run = await runCli(['run', 'jobs/spring-promo.yaml', '--sandbox', '--json', '--quiet'], { cwd: dir, timeoutMs: 60_000 });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ state: 'completed', counts: { sent: 33, skipped: 7 } });
@@ -53,6 +67,19 @@ describe('bulktext init', () => {
     const forced = await runCli(['init', '--force'], { cwd: tmp.dir });
     expect(forced.code).toBe(0);
     expect(readFileSync(job, 'utf8')).toBe(readFileSync(path.join(repoRoot, 'jobs/spring-promo.yaml'), 'utf8'));
+  });
+
+  it('refuses to overwrite an account file that is already there, even when nothing else is', async () => {
+    const account = path.join(tmp.dir, 'jobs', 'account.yaml');
+    mkdirSync(path.dirname(account));
+    writeFileSync(account, 'limits:\n  sms_per_second: 200\n');
+    const init = await runCli(['init'], { cwd: tmp.dir });
+    expect(init.code).toBe(2);
+    expect(init.stderr).toContain(`not overwriting ${account}: move it away, or pass --force`);
+    expect(readFileSync(account, 'utf8')).toBe('limits:\n  sms_per_second: 200\n');
+    expect(existsSync(path.join(tmp.dir, 'jobs', 'spring-promo.yaml'))).toBe(false);
+    expect((await runCli(['init', '--force'], { cwd: tmp.dir })).code).toBe(0);
+    expect(readFileSync(account, 'utf8')).toBe(readFileSync(path.join(repoRoot, 'sample-data/account.example.yaml'), 'utf8'));
   });
 });
 

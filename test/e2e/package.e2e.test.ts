@@ -83,7 +83,7 @@ afterAll(() => tmp?.cleanup());
 describe('the packed and installed package', { timeout: 180_000 }, () => {
   it('carries dist/, the bin, docs, samples and the unit, and nothing it does not need', () => {
     for (const f of ['bin/bulktext.js', 'dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE', 'CHANGELOG.md',
-      'jobs/spring-promo.yaml', 'sample-data/recipients.csv', 'deploy/bulktext-scheduler.service', 'package.json']) {
+      'jobs/spring-promo.yaml', 'sample-data/recipients.csv', 'sample-data/account.example.yaml', 'deploy/bulktext-scheduler.service', 'package.json']) {
       expect(packed).toContain(f);
     }
     expect(packed.filter((f) => /^(src|test|bench)\//.test(f) || f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([]);
@@ -114,6 +114,7 @@ describe('the packed and installed package', { timeout: 180_000 }, () => {
     expect(help.stdout).toMatch(/bulktext init \[dir\]/);
     expect(help.stdout).toMatch(/bulktext doctor/);
     expect((await bulktext(['init'], work)).code).toBe(0);
+    expect(readFileSync(path.join(work, 'jobs/account.yaml'), 'utf8')).toBe(readFileSync(path.join(repoRoot, 'sample-data/account.example.yaml'), 'utf8'));
     const run = await bulktext(['run', 'jobs/spring-promo.yaml', '--sandbox', '--json', '--quiet'], work);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ state: 'completed', sandbox: true, counts: { sent: 33, skipped: 7 } });
