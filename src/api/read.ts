@@ -2,11 +2,10 @@
  * The library's read side: a run's status, every run, and a run's report rows, as `bulktext status
  * --json` and `bulktext report --format json` print them. Reading never creates a ledger.
  */
-import { existsSync } from 'node:fs';
 import { reportRow, type ReportRow } from '../campaign/report.js';
 import { runStatus, type RunStatus } from '../campaign/status.js';
 import { Ledger } from '../ledger/ledger.js';
-import { AppError } from '../shared/errors.js';
+import { requireLedgerFile } from '../ledger/require-ledger.js';
 import { resolveIn } from './campaign.js';
 
 export interface ReadOptions {
@@ -17,8 +16,7 @@ export interface ReadOptions {
 }
 
 function openExisting(o: ReadOptions): Ledger {
-  const file = resolveIn(o.cwd, o.db);
-  if (!existsSync(file)) throw new AppError('ERR_LEDGER_NOT_FOUND', `no ledger at ${file}`);
+  const file = requireLedgerFile(resolveIn(o.cwd, o.db));
   // Read-only: reading works on a ledger this process may not write, and never changes it.
   return new Ledger(file, { readonly: true });
 }

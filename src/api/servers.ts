@@ -2,9 +2,8 @@
  * The library's long-running pieces, in-process: the signed webhook receiver over a ledger file, and
  * the Telnyx simulator. `bulktext webhooks` and `bulktext simulator` run exactly these.
  */
-import { existsSync } from 'node:fs';
 import { Ledger } from '../ledger/ledger.js';
-import { AppError } from '../shared/errors.js';
+import { requireLedgerFile } from '../ledger/require-ledger.js';
 import { startWebhookReceiver, type ReceiverLog } from '../webhooks/receiver.js';
 import { resolveIn } from './campaign.js';
 
@@ -45,10 +44,7 @@ export interface Webhooks {
  * have since settled. @throws AppError ERR_WEBHOOK_KEY for a malformed key, ERR_LEDGER_NOT_FOUND for a missing ledger
  */
 export async function startWebhooks(o: WebhooksOptions): Promise<Webhooks> {
-  const db = resolveIn(o.cwd, o.db);
-  if (!existsSync(db)) {
-    throw new AppError('ERR_LEDGER_NOT_FOUND', `no ledger at ${db}: only \`bulktext run\` creates one. Check --db or BULKTEXT_DB for a typo.`);
-  }
+  const db = requireLedgerFile(resolveIn(o.cwd, o.db));
   const ledger = new Ledger(db);
   try {
     const receiver = await startWebhookReceiver({

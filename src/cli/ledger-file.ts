@@ -4,10 +4,9 @@
  * BULKTEXT_DB, and creating an empty ledger there would hide the mistake — a STOP stored where no run
  * reads it, a resume that finds nothing.
  */
-import { existsSync } from 'node:fs';
 import { resolveDbPath } from '../config/env.js';
 import { Ledger, type LedgerOptions } from '../ledger/ledger.js';
-import { AppError } from '../shared/errors.js';
+import { requireLedgerFile } from '../ledger/require-ledger.js';
 import type { Io } from './io.js';
 
 /**
@@ -23,14 +22,7 @@ function ledgerOptions(io: Pick<Io, 'env'>, readonly: boolean): LedgerOptions {
 
 /** The path of the ledger at --db / $BULKTEXT_DB / ./bulktext.db; ERR_LEDGER_NOT_FOUND when there is no file. */
 export function existingLedgerPath(db: string | undefined, io: Pick<Io, 'env' | 'cwd'>): string {
-  const dbPath = resolveDbPath(db, io.env, io.cwd);
-  if (!existsSync(dbPath)) {
-    throw new AppError(
-      'ERR_LEDGER_NOT_FOUND',
-      `no ledger at ${dbPath}: only \`bulktext run\` creates one. Check --db or BULKTEXT_DB for a typo.`,
-    );
-  }
-  return dbPath;
+  return requireLedgerFile(resolveDbPath(db, io.env, io.cwd));
 }
 
 /** The ledger for `run` and the scheduler, created if there is none. */
