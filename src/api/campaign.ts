@@ -13,6 +13,7 @@ import { loadJobSpec } from '../config/load-job-spec.js';
 import type { IngestStats } from '../ingest/index.js';
 import type { DispatchEvent } from '../dispatch/dispatcher.js';
 import { Ledger, type RunRecord, type StatusCounts } from '../ledger/ledger.js';
+import { requireLedgerFile } from '../ledger/require-ledger.js';
 import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../plan/index.js';
 import { AppError } from '../shared/errors.js';
 import { sendPreparedRun } from './send-prepared-run.js';
@@ -28,7 +29,7 @@ export interface RunProgress {
 }
 
 export interface SendOptions {
-  /** The ledger file (created if missing). Relative paths resolve against `cwd`. */
+  /** The ledger file: startCampaign creates it if missing, resumeCampaign requires it. Relative paths resolve against `cwd`. */
   db: string;
   /** Send to a simulator in a worker thread: no key needed, nothing leaves the machine. @default false */
   sandbox?: boolean;
@@ -142,7 +143,8 @@ export async function startCampaign(jobFile: string, o: StartCampaignOptions): P
 
 /** Sends what a run left pending (rows in doubt stay unknown unless `resendUnknown`); resolves with its final status. */
 export async function resumeCampaign(runId: string, o: ResumeCampaignOptions): Promise<RunStatus> {
-  const ledger = new Ledger(resolveIn(o.cwd, o.db));
+  // Only a run creates a ledger: resuming on a mistyped path must not leave an empty one behind.
+  const ledger = new Ledger(requireLedgerFile(resolveIn(o.cwd, o.db)));
   try {
     // A sandbox run resumes against a fresh simulator: it must never reach the real API.
     const api = credentials(o, ledger.getRun(runId).sandbox);

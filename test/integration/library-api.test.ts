@@ -3,6 +3,7 @@
  * worker thread, the simulator and webhook receiver on 127.0.0.1. The installed package's own import
  * by name is proved in test/e2e/package.e2e.test.ts.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -123,5 +124,12 @@ describe('library API', () => {
     const err = await startCampaign(sampleJob, { db }).catch((e: unknown) => e);
     expect(isAppError(err, 'ERR_ENV_MISSING')).toBe(true);
     expect(() => listRuns({ db })).toThrow(/no ledger/);
+  });
+
+  it('resumes only in a ledger that exists: a mistyped path is refused and no file is left behind', async () => {
+    const db = path.join(tmp.dir, 'typo.db');
+    const err = await resumeCampaign('20261207-000000-0000', { db, sandbox: true }).catch((e: unknown) => e);
+    expect(isAppError(err, 'ERR_LEDGER_NOT_FOUND')).toBe(true);
+    expect(existsSync(db)).toBe(false);
   });
 });
