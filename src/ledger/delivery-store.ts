@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { Ledger } from './ledger.js';
 import type { RowStatus } from './states.js';
+import { perLedger } from './per-ledger.js';
 
 /** Statuses after which Telnyx reports nothing more for a message. */
 export const finalDeliveryStatuses = ['delivered', 'delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired'] as const;
@@ -298,14 +299,5 @@ export class DeliveryStore {
 
 }
 
-const stores = new WeakMap<Ledger, DeliveryStore>();
-
 /** One store per open ledger, so helpers called per row do not prepare their statements again. */
-export function deliveryStoreFor(ledger: Ledger): DeliveryStore {
-  let store = stores.get(ledger);
-  if (store === undefined) {
-    store = new DeliveryStore(ledger);
-    stores.set(ledger, store);
-  }
-  return store;
-}
+export const deliveryStoreFor = perLedger((ledger) => new DeliveryStore(ledger));

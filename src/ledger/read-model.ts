@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { Ledger } from './ledger.js';
 import type { RowStatus } from './states.js';
+import { perLedger } from './per-ledger.js';
 
 /** Rows that failed at send time (`failed`, or `unknown` when in doubt), or after it (a failed receipt). */
 export interface FailureGroup {
@@ -162,14 +163,5 @@ export class ReadModel {
   }
 }
 
-const models = new WeakMap<Ledger, ReadModel>();
-
 /** One read model per open ledger, so its statements are prepared once. */
-export function readModelFor(ledger: Ledger): ReadModel {
-  let model = models.get(ledger);
-  if (model === undefined) {
-    model = new ReadModel(ledger);
-    models.set(ledger, model);
-  }
-  return model;
-}
+export const readModelFor = perLedger((ledger) => new ReadModel(ledger));

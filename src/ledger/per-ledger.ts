@@ -1,0 +1,14 @@
+/** One instance per open ledger (a store, a read model), so the statements it prepares are prepared once. */
+import type { Ledger } from './ledger.js';
+
+export function perLedger<T extends object>(create: (ledger: Ledger) => T): (ledger: Ledger) => T {
+  const made = new WeakMap<Ledger, T>();
+  return (ledger) => {
+    let it = made.get(ledger);
+    if (it === undefined) {
+      it = create(ledger);
+      made.set(ledger, it);
+    }
+    return it;
+  };
+}
