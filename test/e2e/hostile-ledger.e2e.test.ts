@@ -127,6 +127,25 @@ describe('a ledger that is not a usable file', () => {
   }
 });
 
+/**
+ * The unprivileged user must reach the CLI it runs: a clone under `mktemp -d` (0700) is closed to it. Gives
+ * others search (x) on the folders from `dir` up that lack it, and returns what takes it back.
+ */
+function letOthersTraverse(dir: string): () => void {
+  const changed: [string, number][] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    const mode = statSync(d).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(d, mode | 0o001);
+      changed.push([d, mode]);
+    }
+    if (path.dirname(d) === d) break;
+  }
+  return () => {
+    for (const [d, mode] of changed) chmodSync(d, mode);
+  };
+}
+
 describe('a read-only ledger (file 0444 in a folder 0555, opened by an unprivileged user)', () => {
   const asNobody = { uid: 65534, gid: 65534 };
   // Only root can run a child as another user; as that user, chmod really does make the files read-only.
@@ -144,18 +163,23 @@ describe('a read-only ledger (file 0444 in a folder 0555, opened by an unprivile
     chmodSync(db, 0o444);
     chmodSync(dir, 0o555);
     chmodSync(tmp.dir, 0o755);
-    const asUser = (args: string[]) => runCli(args, { cwd: tmp.dir, ...asNobody });
-    const status = await asUser(['status', runId, '--db', db, '--json']);
-    expect(status.stderr).toBe('');
-    expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ run_id: runId, state: 'completed', counts: { sent: 50 } });
-    const report = await asUser(['report', runId, '--db', db]);
-    expect(report.code).toBe(0);
-    expect(report.stdout.trim().split('\n')).toHaveLength(51);
-    const run = await asUser(['run', job, '--sandbox', '--db', db]);
-    expect(run.stderr).toMatch(new RegExp(`^bulktext: cannot use the ledger ${db}: the file \\(or its folder\\) is read-only \\(SQLITE_READONLY`));
-    expect(run.code).toBe(2);
-    expect(readdirSync(dir)).toEqual(['l.db']);
+    const restore = letOthersTraverse(repoRoot);
+    try {
+      const asUser = (args: string[]) => runCli(args, { cwd: tmp.dir, ...asNobody });
+      const status = await asUser(['status', runId, '--db', db, '--json']);
+      expect(status.stderr).toBe('');
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ run_id: runId, state: 'completed', counts: { sent: 50 } });
+      const report = await asUser(['report', runId, '--db', db]);
+      expect(report.code).toBe(0);
+      expect(report.stdout.trim().split('\n')).toHaveLength(51);
+      const run = await asUser(['run', job, '--sandbox', '--db', db]);
+      expect(run.stderr).toMatch(new RegExp(`^bulktext: cannot use the ledger ${db}: the file \\(or its folder\\) is read-only \\(SQLITE_READONLY`));
+      expect(run.code).toBe(2);
+      expect(readdirSync(dir)).toEqual(['l.db']);
+    } finally {
+      restore();
+    }
   });
 });
 
