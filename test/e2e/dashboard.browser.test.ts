@@ -195,7 +195,9 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       const history = await waitFor('a started slot on the schedule page', async () => {
         await page.goto(`${url}/schedule`);
         const text = (await page.textContent('main')) ?? '';
-        return /every-second.*started/s.test(text) ? text : undefined;
+        // The slot is marked started a moment before its run row exists; wait for the link to that run.
+        const linked = (await page.locator('table >> nth=1 >> a').count()) > 0;
+        return linked && /every-second.*started/s.test(text) ? text : undefined;
       }, 45_000);
       expect(history).toContain('* * * * * *');
       await page.screenshot({ path: path.join(artifacts, 'dashboard-schedule-live.png'), fullPage: true });
