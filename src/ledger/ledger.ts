@@ -191,6 +191,14 @@ const REMEMBER_LATEST = 'ON CONFLICT (cid, number) DO UPDATE SET at = excluded.a
 
 const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
+/**
+ * The ledger's connection, for the stores in this folder only (slot-store, delivery-store, …): outside
+ * src/ledger/ nothing prepares SQL, so a second backend has one seam to implement (issue 15).
+ */
+export function connectionOf(ledger: Ledger): Database.Database {
+  return ledger.db;
+}
+
 export class Ledger {
   readonly path: string;
   readonly db: Database.Database;
@@ -383,6 +391,11 @@ export class Ledger {
       rememberRange.run(from, to);
       return indexRange.run(from, to).changes;
     });
+  }
+
+  /** False once closed (a metrics scrape or health check after shutdown reads nothing). */
+  get isOpen(): boolean {
+    return this.db.open;
   }
 
   close(): void {

@@ -66,3 +66,28 @@ export const runTransitions: Readonly<Record<RunState, readonly RunState[]>> = {
 export function runSourcesOf(to: RunState): RunState[] {
   return runStates.filter((from) => runTransitions[from].includes(to));
 }
+
+/**
+ * A scheduler slot's states (table schedule_slots, migration 4) and the only moves between them.
+ *
+ *   started ──► skipped   its run could not start, or the daemon stopped first (SlotStore.finish)
+ *      │
+ *      └──► missed        its claimer died before the run began, longer ago than catch_up (SlotStore.markMissed)
+ *
+ * A slot is inserted in any of the three (skipped: the job was busy; missed: the scheduler was down).
+ * `started` stays `started` when its run ends (finished_at is set) or another daemon takes it over.
+ */
+export type SlotState = 'started' | 'skipped' | 'missed';
+
+export const slotStates: readonly SlotState[] = ['started', 'skipped', 'missed'];
+
+export const slotTransitions: Readonly<Record<SlotState, readonly SlotState[]>> = {
+  started: ['started', 'skipped', 'missed'],
+  skipped: [],
+  missed: [],
+};
+
+/** The slot states a move into `to` is allowed from. */
+export function slotSourcesOf(to: SlotState): SlotState[] {
+  return slotStates.filter((from) => slotTransitions[from].includes(to));
+}

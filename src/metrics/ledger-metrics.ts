@@ -6,14 +6,16 @@
 import { Gauge, type Registry } from 'prom-client';
 import { publicState, type PublicRunState } from '../campaign/status.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { SlotStore } from '../scheduler/slot-store.js';
+import { metricsStoreOf } from '../ledger/metrics-store.js';
+import { slotStoreOf } from '../ledger/slot-store.js';
 
 const runStates: readonly PublicRunState[] = ['running', 'interrupted', 'completed', 'aborted', 'cancelled'];
 
 export function createLedgerMetrics(registry: Registry, ledger: Ledger): void {
-  const slots = new SlotStore(ledger);
+  const slots = slotStoreOf(ledger);
+  const store = metricsStoreOf(ledger);
   // A scrape after the ledger closed (shutdown) reports nothing rather than failing the scrape.
-  const open = () => ledger.db.open;
+  const open = () => ledger.isOpen;
 
   new Gauge({
     name: 'bulktext_runs',
@@ -39,10 +41,7 @@ export function createLedgerMetrics(registry: Registry, ledger: Ledger): void {
     collect() {
       this.reset();
       if (!open()) return;
-      const rows = ledger.db
-        .prepare(`SELECT job_name AS job, max(finished_at) AS t FROM runs WHERE state = 'completed' AND finished_at IS NOT NULL GROUP BY job_name`)
-        .all() as { job: string; t: number }[];
-      for (const r of rows) this.set({ job: r.job }, r.t / 1000);
+      for (const r of store.lastCompletedByJob()) this.set({ job: r.job }, r.finishedAt / 1000);
     },
   });
   new Gauge({

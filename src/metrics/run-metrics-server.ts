@@ -24,7 +24,7 @@ export async function startRunMetricsServer(options: { port: number; host?: stri
     registry,
     // A single run has no loop of its own to watch: it is healthy while its ledger is open.
     // No file paths: /healthz may be reachable by more people than the ledger should be known to.
-    health: () => ({ ok: options.ledger.db.open, detail: { ledger: options.ledger.db.open ? 'open' : 'closed' } }),
+    health: () => ({ ok: options.ledger.isOpen, detail: { ledger: options.ledger.isOpen ? 'open' : 'closed' } }),
   });
   return {
     url: server.url,

@@ -3,15 +3,16 @@
  * estimate a run records when it starts (migration 3's columns on `runs`), and the estimate set
  * against what Telnyx actually charged.
  */
-import { loadSuppressedSet } from '../campaign/suppressions.js';
+import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { runPlanStoreOf } from '../ledger/run-plan-store.js';
 import { AppError } from '../shared/errors.js';
 import { subtractDecimals, sumCost } from './money.js';
 import type { PlanTally } from './types.js';
 
 /** The ledger's opt-out numbers (table `suppressions`, E.164); empty without a ledger. */
 export function readLedgerSuppressions(ledger: Ledger | undefined): Set<string> {
-  return ledger === undefined ? new Set() : loadSuppressedSet(ledger);
+  return ledger === undefined ? new Set() : new Set(deliveryStoreFor(ledger).suppressedNumbers());
 }
 
 /** What a run records of its plan: the plan's segments and cost, and the hash it was checked against. */
@@ -19,10 +20,13 @@ export type PlanRecord = Pick<PlanTally, 'segments' | 'cost'> & { plan_hash?: st
 
 /** Records the estimate a run starts from (and the plan hash `run --plan` verified, if any). */
 export function recordPlanOnRun(ledger: Ledger, rid: number, plan: PlanRecord): void {
-  const changes = ledger.db
-    .prepare(`UPDATE runs SET planned_parts = ?, planned_cost = ?, planned_currency = ?, plan_hash = ? WHERE rid = ?`)
-    .run(plan.segments.total, plan.cost.amount, plan.cost.currency, plan.plan_hash ?? null, rid).changes;
-  if (changes !== 1) throw new AppError('ERR_RUN_NOT_FOUND', `no run with rid ${rid} in ledger ${ledger.path}`);
+  const recorded = runPlanStoreOf(ledger).recordPlan(rid, {
+    parts: plan.segments.total,
+    cost: plan.cost.amount,
+    currency: plan.cost.currency,
+    planHash: plan.plan_hash ?? null,
+  });
+  if (!recorded) throw new AppError('ERR_RUN_NOT_FOUND', `no run with rid ${rid} in ledger ${ledger.path}`);
 }
 
 export interface PlanVsActual {
@@ -50,30 +54,23 @@ const DECIMAL = /^\d+(\.\d+)?$/;
  * rows are grouped by price and multiplied out.
  */
 export function planVsActual(ledger: Ledger, rid: number): PlanVsActual {
-  const run = ledger.db
-    .prepare(`SELECT planned_parts AS parts, planned_cost AS cost, planned_currency AS currency, plan_hash AS hash FROM runs WHERE rid = ?`)
-    .get(rid) as { parts: number | null; cost: string | null; currency: string | null; hash: string | null } | undefined;
+  const store = runPlanStoreOf(ledger);
+  const run = store.plannedFor(rid);
   if (run === undefined) throw new AppError('ERR_RUN_NOT_FOUND', `no run with rid ${rid} in ledger ${ledger.path}`);
-  const groups = ledger.db
-    .prepare(
-      `SELECT coalesce(final_cost, cost) AS price, coalesce(final_currency, currency) AS currency, count(*) AS n, sum(parts) AS parts
-       FROM messages WHERE rid = ? AND status = 'sent' GROUP BY 1, 2`,
-    )
-    .all(rid) as Array<{ price: string | null; currency: string | null; n: number; parts: number }>;
   let sentRows = 0;
   let parts = 0;
   let withoutCost = 0;
   const byCurrency = new Map<string, Array<{ count: number; price: string }>>();
-  for (const g of groups) {
-    sentRows += g.n;
+  for (const g of store.sentByPrice(rid)) {
+    sentRows += g.count;
     parts += g.parts;
     if (g.price === null || !DECIMAL.test(g.price)) {
-      withoutCost += g.n;
+      withoutCost += g.count;
       continue;
     }
     const currency = g.currency ?? '';
     const lines = byCurrency.get(currency) ?? [];
-    lines.push({ count: g.n, price: g.price });
+    lines.push({ count: g.count, price: g.price });
     byCurrency.set(currency, lines);
   }
   const cost = [...byCurrency].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([currency, lines]) => ({ amount: sumCost(lines), currency }));
@@ -83,7 +80,7 @@ export function planVsActual(ledger: Ledger, rid: number): PlanVsActual {
       : {
           parts: run.parts,
           cost: run.cost === null || run.currency === null ? null : { amount: run.cost, currency: run.currency },
-          plan_hash: run.hash,
+          plan_hash: run.planHash,
         };
   const only = cost.length === 1 ? cost[0]! : undefined;
   return {

@@ -37,7 +37,7 @@ import { awaitReceipts, startSandbox, type Sandbox } from '../campaign/sandbox.j
 import { formatDuration, formatLocal } from './firings.js';
 import { loadJobSet, type ScheduledJob } from './job-set.js';
 import { currentProcess, daemonAlive, markDaemonGone, markDaemonLive } from './liveness.js';
-import { SlotStore } from './slot-store.js';
+import { slotStoreOf, type SlotStore } from '../ledger/slot-store.js';
 
 export type SchedulerLogLevel = 'info' | 'warn' | 'error';
 
@@ -154,7 +154,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   let simulator: Sandbox | undefined;
   let api: { apiKey: string; baseUrl: string; sandbox: boolean };
   try {
-    store = new SlotStore(ledger);
+    store = slotStoreOf(ledger);
     store.registerDaemon({ daemonId, ...me }, Date.now());
     if (options.api === 'sandbox') {
       // Its receipts go to a receiver on this ledger, so sandbox runs end with delivery statuses too.

@@ -4,17 +4,11 @@
  * job for ever (its run is resumed instead), and a claim by a live one must block it (no overlap).
  *
  */
+import type { DaemonRecord } from '../ledger/slot-store.js';
 import { currentProcess, processAlive } from '../shared/process-probe.js';
 
 export { currentProcess };
-
-export interface DaemonRecord {
-  daemonId: string;
-  pid: number;
-  host: string;
-  heartbeatAt: number;
-  stoppedAt: number | null;
-}
+export type { DaemonRecord };
 
 /** Daemons running in this process now (a process may run several, as tests do). */
 const liveHere = new Set<string>();

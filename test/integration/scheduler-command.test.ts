@@ -9,7 +9,7 @@ import { scheduleCommand, type ScheduleHooks } from '../../src/cli/commands/sche
 import type { Io } from '../../src/cli/io.js';
 import { deliveryStoreFor } from '../../src/ledger/delivery-store.js';
 import { Ledger } from '../../src/ledger/ledger.js';
-import { SlotStore } from '../../src/scheduler/slot-store.js';
+import { slotStoreOf, type SlotStore } from '../../src/ledger/slot-store.js';
 import { isAppError } from '../../src/shared/errors.js';
 import { fixture, waitFor, writeJob, type Fixture } from './scheduler-support.js';
 
@@ -100,7 +100,7 @@ describe('schedule (daemon)', () => {
     const done = scheduleCommand({ jobs: 'jobs', db: 'ledger.db', list: false, sandbox: true, metricsPort: 0 }, t.io, hooks);
     const ledger = await waitFor('the ledger', () => existsSync(dbPath) && new Ledger(dbPath));
     try {
-      const store = new SlotStore(ledger);
+      const store = slotStoreOf(ledger);
       const slot = await waitFor('a sandbox run', () => store.slots('sandboxed').find((s) => s.runId !== null), 20_000);
       const run = await waitFor('it to complete', () => {
         const r = ledger.getRun(slot.runId!);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { startScheduler, type Scheduler, type SchedulerLogLevel, type SchedulerOptions } from '../../src/scheduler/daemon.js';
-import { SlotStore } from '../../src/scheduler/slot-store.js';
+import { slotStoreOf, type SlotStore } from '../../src/ledger/slot-store.js';
 import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -127,7 +127,7 @@ export function useSchedulerEnv(seed: number): SchedulerEnv {
     const f = fixture();
     const sim = await startSimulator({ seed });
     const ledger = new Ledger(f.dbPath);
-    current = { f, sim, ledger, store: new SlotStore(ledger), daemons: [] };
+    current = { f, sim, ledger, store: slotStoreOf(ledger), daemons: [] };
   });
 
   afterEach(async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { addSuppression } from '../../src/campaign/suppressions.js';
 import type { RunRecord } from '../../src/ledger/ledger.js';
-import type { SlotRecord } from '../../src/scheduler/slot-store.js';
+import type { SlotRecord } from '../../src/ledger/slot-store.js';
 import { logSink, recipients, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
 
 const env = useSchedulerEnv(7);

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { createLedgerMetrics } from '../../../src/metrics/ledger-metrics.js';
 import { createMetricsRegistry } from '../../../src/metrics/registry.js';
-import { SlotStore } from '../../../src/scheduler/slot-store.js';
+import { slotStoreOf, type SlotStore } from '../../../src/ledger/slot-store.js';
 import { useTempLedger } from '../../helpers/ledger.js';
 import { series } from './support.js';
 
@@ -35,7 +35,7 @@ describe('ledger metrics', () => {
     t.ledger.setRunState(c1.rid, 'running');
     t.ledger.setOwner(c1.rid, { pid: process.pid, host: hostname() });
 
-    const store = new SlotStore(t.ledger);
+    const store = slotStoreOf(t.ledger);
     store.claim('a', '2026-01-01T00:00:00.000Z', 'd', 1, () => undefined);
     store.claim('a', '2026-01-01T00:01:00.000Z', 'd', 2, () => 'busy');
     store.recordChecked('a', 3, [{ slot: '2025-12-31T23:00:00.000Z', reason: 'down' }, { slot: '2025-12-31T23:30:00.000Z', reason: 'down' }], 'd', 3);

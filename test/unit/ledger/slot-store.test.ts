@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../../src/ledger/ledger.js';
-import { SlotStore } from '../../../src/scheduler/slot-store.js';
+import { slotStoreOf, type SlotStore } from '../../../src/ledger/slot-store.js';
 import { tempDir } from '../../helpers/temp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -16,8 +16,8 @@ beforeEach(() => {
   const file = path.join(tmp.dir, 'ledger.db');
   a = new Ledger(file);
   b = new Ledger(file);
-  storeA = new SlotStore(a);
-  storeB = new SlotStore(b);
+  storeA = slotStoreOf(a);
+  storeB = slotStoreOf(b);
 });
 afterEach(() => {
   a.close();

@@ -5,13 +5,24 @@
  * Exactly once per slot: `claim` inserts the slot's row inside an IMMEDIATE transaction before any
  * run starts, and the (job_name, slot) primary key makes every later claim of the same slot, by a
  * restarted daemon or a second one on the same ledger file, find it taken. Synchronous, like the
- * ledger: no transaction spans an await.
+ * ledger: no transaction spans an await. A slot's state moves only as states.ts's slot table allows,
+ * and migration 11's trigger refuses any other move.
  */
 import type Database from 'better-sqlite3';
-import type { Ledger } from '../ledger/ledger.js';
-import type { DaemonRecord } from './liveness.js';
+import { connectionOf, type Ledger } from './ledger.js';
+import { perLedger } from './per-ledger.js';
+import { slotSourcesOf, type SlotState } from './states.js';
 
-export type SlotState = 'started' | 'skipped' | 'missed';
+export type { SlotState };
+
+/** A scheduler daemon's row: which process on which host, and when it last said it was alive. */
+export interface DaemonRecord {
+  daemonId: string;
+  pid: number;
+  host: string;
+  heartbeatAt: number;
+  stoppedAt: number | null;
+}
 
 export interface SlotRecord {
   jobName: string;
@@ -71,22 +82,63 @@ const toDaemon = (r: DaemonRow): DaemonRecord => ({
   stoppedAt: r.stopped_at,
 });
 
-export class SlotStore {
-  readonly #db: Database.Database;
-  #getSlot;
-  #insertSlot;
-  #insertMissed;
-  #getChecked;
-  #upsertChecked;
-  #openClaims;
-  #getDaemon;
-  #heartbeat;
-  #claimTx;
-  #missedTx;
+/**
+ * What the scheduler (and the metrics) see of its tables: the seam a second backend implements. On
+ * PostgreSQL every method is a round trip and would return a Promise; `claim` and `recordChecked` would
+ * hold one transaction across it (SELECT … FOR UPDATE, or INSERT … ON CONFLICT DO NOTHING for the claim).
+ * None is on the send path, so SQLite's synchronous answers cost nothing here.
+ */
+export interface SlotStore {
+  registerDaemon(d: { daemonId: string; pid: number; host: string }, now: number): void;
+  /** Records that the daemon is alive; doubles as the health check's proof that the ledger takes writes. */
+  heartbeat(daemonId: string, now: number): void;
+  markDaemonStopped(daemonId: string, now: number): void;
+  daemon(daemonId: string): DaemonRecord | undefined;
+  lastChecked(job: string): number | undefined;
+  recordChecked(job: string, checkedAt: number, missed: readonly { slot: string; reason: string }[], daemonId: string, now: number): number;
+  claim(job: string, slot: string, daemonId: string, now: number, busy: () => string | undefined): ClaimResult;
+  setRun(job: string, slot: string, runId: string): void;
+  finish(job: string, slot: string, now: number, skippedReason?: string): void;
+  reclaim(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): boolean;
+  markMissed(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): boolean;
+  openClaims(job: string): { slot: SlotRecord; daemon: DaemonRecord | undefined }[];
+  slot(job: string, slot: string): SlotRecord | undefined;
+  slots(job?: string): SlotRecord[];
+  slotCounts(): { job: string; state: SlotState; count: number }[];
+  latestScheduledRunId(job: string): string | undefined;
+  unsettledRunIds(job: string): string[];
+}
+
+const inList = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
+
+export class SqliteSlotStore implements SlotStore {
+  readonly #getSlot: Database.Statement;
+  readonly #insertSlot: Database.Statement;
+  readonly #insertMissed: Database.Statement;
+  readonly #getChecked: Database.Statement;
+  readonly #upsertChecked: Database.Statement;
+  readonly #openClaims: Database.Statement;
+  readonly #getDaemon: Database.Statement;
+  readonly #registerDaemon: Database.Statement;
+  readonly #heartbeat: Database.Statement;
+  readonly #markDaemonStopped: Database.Statement;
+  readonly #setRun: Database.Statement;
+  readonly #finish: Database.Statement;
+  readonly #finishSkipped: Database.Statement;
+  readonly #reclaim: Database.Statement;
+  readonly #markMissed: Database.Statement;
+  readonly #allSlots: Database.Statement;
+  readonly #jobSlots: Database.Statement;
+  readonly #slotCounts: Database.Statement;
+  readonly #latestScheduled: Database.Statement;
+  readonly #unsettled: Database.Statement;
+  readonly #claimTx: Database.Transaction<(job: string, slot: string, daemonId: string, now: number, busy: () => string | undefined) => ClaimResult>;
+  readonly #missedTx: Database.Transaction<
+    (job: string, missed: readonly { slot: string; reason: string }[], daemonId: string, now: number, checkedAt: number) => number
+  >;
 
   constructor(ledger: Ledger) {
-    this.#db = ledger.db;
-    const db = this.#db;
+    const db = connectionOf(ledger);
     this.#getSlot = db.prepare(`SELECT * FROM schedule_slots WHERE job_name = ? AND slot = ?`);
     this.#insertSlot = db.prepare(
       `INSERT INTO schedule_slots (job_name, slot, state, reason, recorded_at, daemon_id, finished_at)
@@ -107,7 +159,30 @@ export class SlotStore {
       `SELECT * FROM schedule_slots WHERE job_name = ? AND finished_at IS NULL AND state = 'started' ORDER BY slot`,
     );
     this.#getDaemon = db.prepare(`SELECT * FROM scheduler_daemons WHERE daemon_id = ?`);
+    this.#registerDaemon = db.prepare(`INSERT INTO scheduler_daemons (daemon_id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)`);
     this.#heartbeat = db.prepare(`UPDATE scheduler_daemons SET heartbeat_at = ? WHERE daemon_id = ?`);
+    this.#markDaemonStopped = db.prepare(`UPDATE scheduler_daemons SET stopped_at = ?, heartbeat_at = ? WHERE daemon_id = ?`);
+    this.#setRun = db.prepare(`UPDATE schedule_slots SET run_id = ? WHERE job_name = ? AND slot = ?`);
+    this.#finish = db.prepare(`UPDATE schedule_slots SET finished_at = ? WHERE job_name = ? AND slot = ?`);
+    // A run that was created and then removed again (its ingest failed) leaves no run to point at.
+    this.#finishSkipped = db.prepare(
+      `UPDATE schedule_slots SET finished_at = ?, state = 'skipped', reason = ?, run_id = NULL
+       WHERE job_name = ? AND slot = ? AND state IN (${inList(slotSourcesOf('skipped'))})
+         AND (run_id IS NULL OR run_id NOT IN (SELECT run_id FROM runs))`,
+    );
+    this.#reclaim = db.prepare(
+      `UPDATE schedule_slots SET daemon_id = ?, recorded_at = ?, reason = ?
+       WHERE job_name = ? AND slot = ? AND state = 'started' AND finished_at IS NULL AND daemon_id IS ?`,
+    );
+    this.#markMissed = db.prepare(
+      `UPDATE schedule_slots SET state = 'missed', reason = ?, daemon_id = ?, recorded_at = ?, finished_at = ?
+       WHERE job_name = ? AND slot = ? AND state IN (${inList(slotSourcesOf('missed'))}) AND finished_at IS NULL AND daemon_id IS ?`,
+    );
+    this.#allSlots = db.prepare(`SELECT * FROM schedule_slots ORDER BY job_name, slot`);
+    this.#jobSlots = db.prepare(`SELECT * FROM schedule_slots WHERE job_name = ? ORDER BY slot`);
+    this.#slotCounts = db.prepare(`SELECT job_name AS job, state, count(*) AS count FROM schedule_slots GROUP BY job_name, state`);
+    this.#latestScheduled = db.prepare(`SELECT run_id AS runId FROM runs WHERE job_name = ? AND trigger = 'schedule' ORDER BY rid DESC LIMIT 1`);
+    this.#unsettled = db.prepare(`SELECT run_id AS runId FROM runs WHERE job_name = ? AND state IN ('ingesting', 'running') ORDER BY rid DESC`);
 
     this.#claimTx = db.transaction(
       (job: string, slot: string, daemonId: string, now: number, busy: () => string | undefined): ClaimResult => {
@@ -137,18 +212,15 @@ export class SlotStore {
   }
 
   registerDaemon(d: { daemonId: string; pid: number; host: string }, now: number): void {
-    this.#db
-      .prepare(`INSERT INTO scheduler_daemons (daemon_id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)`)
-      .run(d.daemonId, d.pid, d.host, now, now);
+    this.#registerDaemon.run(d.daemonId, d.pid, d.host, now, now);
   }
 
-  /** Records that the daemon is alive; doubles as the health check's proof that the ledger takes writes. */
   heartbeat(daemonId: string, now: number): void {
     this.#heartbeat.run(now, daemonId);
   }
 
   markDaemonStopped(daemonId: string, now: number): void {
-    this.#db.prepare(`UPDATE scheduler_daemons SET stopped_at = ?, heartbeat_at = ? WHERE daemon_id = ?`).run(now, now, daemonId);
+    this.#markDaemonStopped.run(now, now, daemonId);
   }
 
   daemon(daemonId: string): DaemonRecord | undefined {
@@ -186,7 +258,7 @@ export class SlotStore {
 
   /** Links a claimed slot to the run it started (called as soon as the run exists). */
   setRun(job: string, slot: string, runId: string): void {
-    this.#db.prepare(`UPDATE schedule_slots SET run_id = ? WHERE job_name = ? AND slot = ?`).run(runId, job, slot);
+    this.#setRun.run(runId, job, slot);
   }
 
   /**
@@ -194,17 +266,8 @@ export class SlotStore {
    * not start, or the daemon stopped first) and is recorded as skipped; it is never claimed again.
    */
   finish(job: string, slot: string, now: number, skippedReason?: string): void {
-    if (skippedReason === undefined) {
-      this.#db.prepare(`UPDATE schedule_slots SET finished_at = ? WHERE job_name = ? AND slot = ?`).run(now, job, slot);
-    } else {
-      this.#db
-        // A run that was created and then removed again (its ingest failed) leaves no run to point at.
-        .prepare(
-          `UPDATE schedule_slots SET finished_at = ?, state = 'skipped', reason = ?, run_id = NULL
-           WHERE job_name = ? AND slot = ? AND (run_id IS NULL OR run_id NOT IN (SELECT run_id FROM runs))`,
-        )
-        .run(now, skippedReason, job, slot);
-    }
+    if (skippedReason === undefined) this.#finish.run(now, job, slot);
+    else this.#finishSkipped.run(now, skippedReason, job, slot);
   }
 
   /**
@@ -212,26 +275,12 @@ export class SlotStore {
    * so of two daemons recovering the same slot only one gets it. Returns whether this one did.
    */
   reclaim(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): boolean {
-    return (
-      this.#db
-        .prepare(
-          `UPDATE schedule_slots SET daemon_id = ?, recorded_at = ?, reason = ?
-           WHERE job_name = ? AND slot = ? AND state = 'started' AND finished_at IS NULL AND daemon_id IS ?`,
-        )
-        .run(daemonId, now, reason, job, slot, fromDaemonId).changes === 1
-    );
+    return this.#reclaim.run(daemonId, now, reason, job, slot, fromDaemonId).changes === 1;
   }
 
   /** A claimed slot that will never run (its claimer died before the run began, too long ago): missed. */
   markMissed(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): boolean {
-    return (
-      this.#db
-        .prepare(
-          `UPDATE schedule_slots SET state = 'missed', reason = ?, daemon_id = ?, recorded_at = ?, finished_at = ?
-           WHERE job_name = ? AND slot = ? AND state = 'started' AND finished_at IS NULL AND daemon_id IS ?`,
-        )
-        .run(reason, daemonId, now, now, job, slot, fromDaemonId).changes === 1
-    );
+    return this.#markMissed.run(reason, daemonId, now, now, job, slot, fromDaemonId).changes === 1;
   }
 
   /** Slots of the job claimed and not finished, with the daemon that claimed each. */
@@ -249,38 +298,25 @@ export class SlotStore {
 
   /** Every recorded slot, oldest first (of one job, or of all). */
   slots(job?: string): SlotRecord[] {
-    const rows =
-      job === undefined
-        ? this.#db.prepare(`SELECT * FROM schedule_slots ORDER BY job_name, slot`).all()
-        : this.#db.prepare(`SELECT * FROM schedule_slots WHERE job_name = ? ORDER BY slot`).all(job);
+    const rows = job === undefined ? this.#allSlots.all() : this.#jobSlots.all(job);
     return (rows as SlotRow[]).map(toSlot);
   }
 
   /** Slots recorded per job and state (for metrics). */
   slotCounts(): { job: string; state: SlotState; count: number }[] {
-    return (
-      this.#db.prepare(`SELECT job_name AS job, state, count(*) AS count FROM schedule_slots GROUP BY job_name, state`).all() as {
-        job: string;
-        state: SlotState;
-        count: number;
-      }[]
-    ).map((r) => ({ job: r.job, state: r.state, count: r.count }));
+    return (this.#slotCounts.all() as { job: string; state: SlotState; count: number }[]).map((r) => ({ job: r.job, state: r.state, count: r.count }));
   }
 
   /** The newest run the scheduler started for the job, if any. */
   latestScheduledRunId(job: string): string | undefined {
-    const row = this.#db
-      .prepare(`SELECT run_id AS runId FROM runs WHERE job_name = ? AND trigger = 'schedule' ORDER BY rid DESC LIMIT 1`)
-      .get(job) as { runId: string } | undefined;
-    return row?.runId;
+    return (this.#latestScheduled.get(job) as { runId: string } | undefined)?.runId;
   }
 
   /** Runs of the job the ledger records as not settled (ingesting or running), newest first. */
   unsettledRunIds(job: string): string[] {
-    return (
-      this.#db
-        .prepare(`SELECT run_id AS runId FROM runs WHERE job_name = ? AND state IN ('ingesting', 'running') ORDER BY rid DESC`)
-        .all(job) as { runId: string }[]
-    ).map((r) => r.runId);
+    return (this.#unsettled.all(job) as { runId: string }[]).map((r) => r.runId);
   }
 }
+
+/** The slot store of an open ledger: one per ledger, so its statements are prepared once. */
+export const slotStoreOf: (ledger: Ledger) => SlotStore = perLedger((ledger) => new SqliteSlotStore(ledger));
