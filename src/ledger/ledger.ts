@@ -393,6 +393,12 @@ export class Ledger {
     });
   }
 
+  /** This connection's PRAGMA synchronous: `full` for every write but the deferred ones (see the module comment). */
+  synchronous(): 'off' | 'normal' | 'full' | 'extra' {
+    const level = this.db.pragma('synchronous', { simple: true }) as number;
+    return (['off', 'normal', 'full', 'extra'] as const)[level] ?? 'off';
+  }
+
   /** False once closed (a metrics scrape or health check after shutdown reads nothing). */
   get isOpen(): boolean {
     return this.db.open;

@@ -303,4 +303,51 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 11,
+    name: 'run and slot state moves enforced in SQL',
+    sql: `
+      -- The only moves a run's and a scheduler slot's state may make: the tables of ledger/states.ts, as
+      -- rows. The stores already compile them into each UPDATE's WHERE; these triggers make the schema
+      -- itself refuse any other move, whoever writes (an older bulktext, a script, a second backend's port).
+      -- Append a migration to change them; a test checks that they match states.ts move for move.
+      CREATE TABLE run_transitions (
+        from_state    TEXT NOT NULL,
+        to_state      TEXT NOT NULL,
+        PRIMARY KEY (from_state, to_state)
+      ) WITHOUT ROWID;
+      INSERT INTO run_transitions (from_state, to_state) VALUES
+        ('ingesting', 'running'), ('ingesting', 'interrupted'), ('ingesting', 'completed'), ('ingesting', 'aborted'), ('ingesting', 'cancelled'),
+        ('running', 'running'), ('running', 'interrupted'), ('running', 'completed'), ('running', 'aborted'), ('running', 'cancelled'),
+        ('interrupted', 'running'), ('interrupted', 'interrupted'), ('interrupted', 'completed'), ('interrupted', 'cancelled'),
+        ('aborted', 'running'), ('aborted', 'completed'), ('aborted', 'cancelled'),
+        ('completed', 'running'), ('completed', 'completed');
+      CREATE TRIGGER runs_state_insert BEFORE INSERT ON runs WHEN NEW.state IS NOT 'ingesting'
+      BEGIN
+        SELECT RAISE(ABORT, 'illegal run state: a new run starts as ingesting, not ' || coalesce(NEW.state, 'NULL'));
+      END;
+      CREATE TRIGGER runs_state_move BEFORE UPDATE OF state ON runs
+        WHEN NOT EXISTS (SELECT 1 FROM run_transitions WHERE from_state = OLD.state AND to_state = NEW.state)
+      BEGIN
+        SELECT RAISE(ABORT, 'illegal run move: run ' || OLD.rid || ' is ' || OLD.state || ' and cannot become ' || coalesce(NEW.state, 'NULL'));
+      END;
+
+      CREATE TABLE slot_transitions (
+        from_state    TEXT NOT NULL,
+        to_state      TEXT NOT NULL,
+        PRIMARY KEY (from_state, to_state)
+      ) WITHOUT ROWID;
+      INSERT INTO slot_transitions (from_state, to_state) VALUES ('started', 'started'), ('started', 'skipped'), ('started', 'missed');
+      CREATE TRIGGER schedule_slots_state_insert BEFORE INSERT ON schedule_slots
+        WHEN NEW.state IS NULL OR NEW.state NOT IN ('started', 'skipped', 'missed')
+      BEGIN
+        SELECT RAISE(ABORT, 'illegal slot state: ' || coalesce(NEW.state, 'NULL') || ' (a slot is started, skipped or missed)');
+      END;
+      CREATE TRIGGER schedule_slots_state_move BEFORE UPDATE OF state ON schedule_slots
+        WHEN NOT EXISTS (SELECT 1 FROM slot_transitions WHERE from_state = OLD.state AND to_state = NEW.state)
+      BEGIN
+        SELECT RAISE(ABORT, 'illegal slot move: job ' || OLD.job_name || ' slot ' || OLD.slot || ' is ' || OLD.state || ' and cannot become ' || coalesce(NEW.state, 'NULL'));
+      END;
+    `,
+  },
 ];

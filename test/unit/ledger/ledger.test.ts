@@ -1,15 +1,15 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../../src/ledger/ledger.js';
 import { migrations } from '../../../src/ledger/migrations.js';
-import { canMove, rowStatuses, runSourcesOf, runStates, runTransitions, transitions } from '../../../src/ledger/states.js';
+import { canMove, rowStatuses, runSourcesOf, runStates, runTransitions, slotStates, slotTransitions, transitions } from '../../../src/ledger/states.js';
 import { ledgerStorageError, storageCode } from '../../../src/ledger/storage-error.js';
 import { cancelRun } from '../../../src/campaign/cancel-run.js';
 import { isAppError } from '../../../src/shared/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 import { seedRun } from '../../helpers/ledger.js';
+import { DROP_MIGRATION_11, withLedgerSql } from '../../helpers/ledger-sql.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let file: string;
@@ -70,7 +70,8 @@ describe('run state table', () => {
     for (const from of runStates) {
       for (const to of runStates) {
         const run = ledger.createRun(newRun(`${from}-${to}`));
-        ledger.db.prepare(`UPDATE runs SET state = ? WHERE rid = ?`).run(from, run.rid);
+        // Every state is one legal move from ingesting, where a run starts.
+        if (from !== 'ingesting') ledger.setRunState(run.rid, from);
         const move = () => ledger.setRunState(run.rid, to);
         if (runTransitions[from].includes(to)) {
           move();
@@ -81,6 +82,34 @@ describe('run state table', () => {
         }
       }
     }
+  });
+
+  it('is enforced by the schema too: a raw UPDATE makes exactly the moves of the table, any other is refused with the states named', () => {
+    const legal = Object.entries(runTransitions).flatMap(([from, tos]) => tos.map((to) => ({ from, to })));
+    withLedgerSql(file, (sql) => {
+      expect(sql.all(`SELECT from_state AS "from", to_state AS "to" FROM run_transitions`)).toEqual(expect.arrayContaining(legal));
+      expect(sql.value(`SELECT count(*) FROM run_transitions`)).toBe(legal.length);
+      for (const from of runStates) {
+        for (const to of runStates) {
+          const run = ledger.createRun(newRun(`raw-${from}-${to}`));
+          if (from !== 'ingesting') ledger.setRunState(run.rid, from);
+          const move = () => sql.run(`UPDATE runs SET state = ? WHERE rid = ?`, to, run.rid);
+          if (runTransitions[from].includes(to)) {
+            expect(move()).toBe(1);
+            expect(ledger.getRun(run.runId).state).toBe(to);
+          } else {
+            expect(move).toThrow(`illegal run move: run ${run.rid} is ${from} and cannot become ${to}`);
+            expect(ledger.getRun(run.runId).state).toBe(from);
+          }
+        }
+      }
+      // Other columns change freely; a new run can only start as ingesting.
+      expect(sql.run(`UPDATE runs SET total = 7 WHERE rid = ?`, rid)).toBe(1);
+      expect(() =>
+        sql.run(`INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, state, started_at)
+                 VALUES ('x', 'j', 'f', '{}', 'h', 's', 'x', 'completed', 1)`),
+      ).toThrow('illegal run state: a new run starts as ingesting, not completed');
+    });
   });
 
   it('cancel marks an interrupted run cancelled (rows left in flight become unknown) and refuses a completed one', () => {
@@ -106,11 +135,40 @@ describe('run state table', () => {
   });
 });
 
+describe('slot state table', () => {
+  it('allows exactly the documented moves: a started slot becomes skipped or missed, which are final', () => {
+    expect(slotTransitions).toEqual({ started: ['started', 'skipped', 'missed'], skipped: [], missed: [] });
+  });
+
+  it('is enforced by the schema: a raw UPDATE makes exactly the moves of the table, any other is refused with the states named', () => {
+    withLedgerSql(file, (sql) => {
+      const legal = Object.entries(slotTransitions).flatMap(([from, tos]) => tos.map((to) => ({ from, to })));
+      expect(sql.all(`SELECT from_state AS "from", to_state AS "to" FROM slot_transitions`)).toEqual(expect.arrayContaining(legal));
+      expect(sql.value(`SELECT count(*) FROM slot_transitions`)).toBe(legal.length);
+      for (const from of slotStates) {
+        for (const to of slotStates) {
+          const slot = `${from}-${to}`;
+          sql.run(`INSERT INTO schedule_slots (job_name, slot, state, recorded_at) VALUES ('j', ?, ?, 1)`, slot, from);
+          const move = () => sql.run(`UPDATE schedule_slots SET state = ? WHERE job_name = 'j' AND slot = ?`, to, slot);
+          if (slotTransitions[from].includes(to)) expect(move()).toBe(1);
+          else expect(move).toThrow(`illegal slot move: job j slot ${slot} is ${from} and cannot become ${to}`);
+          expect(sql.value(`SELECT state FROM schedule_slots WHERE job_name = 'j' AND slot = ?`, slot)).toBe(slotTransitions[from].includes(to) ? to : from);
+        }
+      }
+      expect(() => sql.run(`INSERT INTO schedule_slots (job_name, slot, state, recorded_at) VALUES ('j', 'z', 'running', 1)`)).toThrow(
+        'illegal slot state: running (a slot is started, skipped or missed)',
+      );
+    });
+  });
+});
+
 describe('Ledger', () => {
   it('uses WAL with synchronous=FULL and records its schema version', () => {
-    expect(ledger.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(ledger.db.pragma('synchronous', { simple: true })).toBe(2);
-    expect(ledger.db.pragma('user_version', { simple: true })).toBe(migrations.at(-1)!.version);
+    expect(ledger.synchronous()).toBe('full');
+    withLedgerSql(file, (sql) => {
+      expect(sql.pragma('journal_mode')).toBe('wal');
+      expect(sql.pragma('user_version')).toBe(migrations.at(-1)!.version);
+    });
   });
 
   it('moves pending → sending → sent and keeps what Telnyx said', () => {
@@ -196,21 +254,22 @@ describe('Ledger', () => {
     ledger.commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [], deferDurability: (p) => durable.push(p) });
     expect(durable).toHaveLength(2);
     // The connection is back at FULL for every other write.
-    expect(ledger.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(ledger.synchronous()).toBe('full');
     await Promise.all(durable);
-    const other = new Database(file, { readonly: true });
-    expect(other.prepare(`SELECT row, status FROM messages WHERE status = 'sending' ORDER BY row`).all()).toEqual([
-      { row: 1, status: 'sending' },
-      { row: 2, status: 'sending' },
-    ]);
-    other.close();
+    withLedgerSql(
+      file,
+      (other) =>
+        expect(other.all(`SELECT row, status FROM messages WHERE status = 'sending' ORDER BY row`)).toEqual([
+          { row: 1, status: 'sending' },
+          { row: 2, status: 'sending' },
+        ]),
+      { readonly: true },
+    );
   });
 
   it('commits survive a reopen of the file (another process would see them)', () => {
     ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
-    const other = new Database(file, { readonly: true });
-    expect(other.prepare(`SELECT status FROM messages WHERE row = 1`).get()).toEqual({ status: 'sending' });
-    other.close();
+    withLedgerSql(file, (other) => expect(other.get(`SELECT status FROM messages WHERE row = 1`)).toEqual({ status: 'sending' }), { readonly: true });
   });
 
   it('finds unfinished runs of the same job and kind (sandbox runs apart from real ones)', () => {
@@ -232,20 +291,18 @@ describe('Ledger', () => {
 
   it('refuses a ledger written by a newer bulktext, naming both versions, for writing and for reading', () => {
     const latest = migrations.at(-1)!.version;
-    ledger.db.pragma(`user_version = ${latest + 1}`);
+    withLedgerSql(file, (sql) => sql.pragma(`user_version = ${latest + 1}`));
     ledger.close();
     const message = `schema version ${latest + 1}, written by a newer bulktext; this bulktext knows versions up to ${latest}`;
     expect(() => new Ledger(file)).toThrow(message);
     expect(() => new Ledger(file, { readonly: true })).toThrow(message);
     // The refused ledger is left as it was.
-    const raw = new Database(file, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(latest + 1);
-    raw.close();
+    withLedgerSql(file, (raw) => expect(raw.pragma('user_version')).toBe(latest + 1), { readonly: true });
   });
 });
 
 describe('the message-id lookup (message_ids)', () => {
-  const indexed = () => ledger.db.prepare(`SELECT message_id AS id, rid, row FROM message_ids ORDER BY row`).all();
+  const indexed = () => withLedgerSql(file, (sql) => sql.all(`SELECT message_id AS id, rid, row FROM message_ids ORDER BY row`));
   const acceptedWith = (row: number, id: string) => ({ ...attempt(row), detail: id });
 
   it('is filled from the attempts log by indexMessageIds, not by the send commit, and each send once', () => {
@@ -255,7 +312,7 @@ describe('the message-id lookup (message_ids)', () => {
     expect(ledger.indexMessageIds()).toBe(2);
     expect(indexed()).toEqual([{ id: 'm-b', rid, row: 1 }, { id: 'm-a', rid, row: 2 }]);
     expect(ledger.indexMessageIds()).toBe(0);
-    expect(ledger.db.prepare(`SELECT last_attempt FROM message_index`).pluck().get()).toBe(2);
+    expect(withLedgerSql(file, (sql) => sql.value(`SELECT last_attempt FROM message_index`))).toBe(2);
   });
 
   it('skips attempts that sent nothing', () => {
@@ -284,25 +341,25 @@ describe('the message-id lookup (message_ids)', () => {
   it('is built from the sent rows of a ledger written before it existed (migration 5)', () => {
     ledger.close();
     // A version-4 ledger: the old unique index, no message_ids, one sent row and one attempt.
-    const old = new Database(file);
-    old.exec(`ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
+    withLedgerSql(file, (old) => {
+      old.exec(`${DROP_MIGRATION_11} ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
       DROP TABLE message_ids; DROP TABLE message_index; DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage;
       CREATE UNIQUE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
       UPDATE messages SET status = 'sent', message_id = 'm-old' WHERE row = 2;
       INSERT INTO attempts (rid, row, attempt, started_at, outcome) VALUES (${rid}, 2, 1, 1, 'accepted');
       ALTER TABLE runs DROP COLUMN test_to; ALTER TABLE runs DROP COLUMN cancel_requested_at; ALTER TABLE runs DROP COLUMN pruned_at;`);
-    old.pragma('user_version = 4');
-    old.close();
+      old.pragma('user_version = 4');
+    });
     ledger = new Ledger(file);
     expect(indexed()).toEqual([{ id: 'm-old', rid, row: 2 }]);
     expect(ledger.indexMessageIds()).toBe(0);
-    expect(ledger.db.prepare(`SELECT name FROM sqlite_master WHERE name = 'messages_message_id'`).all()).toEqual([]);
+    expect(withLedgerSql(file, (sql) => sql.all(`SELECT name FROM sqlite_master WHERE name = 'messages_message_id'`))).toEqual([]);
   });
 });
 
 describe('campaign memory (campaign_memory)', () => {
   const spec = (text: string) => JSON.stringify({ name: 'job', message: { text } });
-  const memory = () => ledger.db.prepare(`SELECT cid, number, rid FROM campaign_memory ORDER BY number`).all();
+  const memory = () => withLedgerSql(file, (sql) => sql.all(`SELECT cid, number, rid FROM campaign_memory ORDER BY number`));
 
   it('remembers sent and in-doubt rows from the attempts log, keyed by campaign, and answers batch lookups', () => {
     ledger.commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
@@ -348,11 +405,11 @@ describe('campaign memory (campaign_memory)', () => {
     ledger.commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [] });
     ledger.commit(rid, { sending: [], outcomes: [sent(2, 'm-2')], attempts: [attempt(2)] });
     ledger.close();
-    const old = new Database(file);
-    old.exec(`ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
-      DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage;`);
-    old.pragma('user_version = 7');
-    old.close();
+    withLedgerSql(file, (old) => {
+      old.exec(`${DROP_MIGRATION_11} ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
+        DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage;`);
+      old.pragma('user_version = 7');
+    });
     ledger = new Ledger(file);
     const cid = ledger.getRun('r1').cid;
     expect(cid).toBe(ledger.campaignOf('job', '{}', false));
@@ -364,8 +421,9 @@ describe('a ledger that cannot be written', () => {
   it('reports a full disk during an ingest batch as unusable (exit 2: nothing sent) and during a send commit as ERR_LEDGER_IO (exit 4, resumable)', async () => {
     const { exitCodeFor } = await import('../../../src/cli/exit-codes.js');
     // Cap the file at its current size: the next page SQLite needs is "disk full".
-    const pages = ledger.db.pragma('page_count', { simple: true }) as number;
-    ledger.db.pragma(`max_page_count = ${pages}`);
+    const pages = withLedgerSql(file, (sql) => sql.pragma('page_count') as number);
+    ledger.close();
+    ledger = new Ledger(file, { maxPageCount: pages });
     const big = Array.from({ length: 2_000 }, (_, i) => ({
       row: 10 + i, line: 11 + i, to: `+1415555${String(i).padStart(4, '0')}`, sender: '+18445550001', text: 'x'.repeat(150), subject: null,
       parts: 1, encoding: 'GSM-7', status: 'pending' as const,

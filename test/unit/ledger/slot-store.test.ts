@@ -149,4 +149,17 @@ describe('SlotStore', () => {
     // s2 is still ingesting (createRun's state), m1 running, s1 settled.
     expect(storeB.unsettledRunIds('nightly')).toEqual(['m1', 's2']);
   });
+
+  it('moves a slot only as the slot table allows: started becomes skipped or missed, which stay as they are', () => {
+    const T = '2026-03-01T22:00:00.000Z';
+    storeA.claim('nightly', S, 'A', 1, () => undefined);
+    storeA.finish('nightly', S, 2, 'the daemon stopped first');
+    expect(storeA.slot('nightly', S)).toMatchObject({ state: 'skipped', reason: 'the daemon stopped first', finishedAt: 2 });
+    expect(storeB.markMissed('nightly', S, 'A', 'B', 3, 'late')).toBe(false);
+    expect(storeA.slot('nightly', S)).toMatchObject({ state: 'skipped', reason: 'the daemon stopped first' });
+
+    storeA.recordChecked('nightly', 4, [{ slot: T, reason: 'the scheduler was down' }], 'A', 4);
+    storeA.finish('nightly', T, 5, 'could not start');
+    expect(storeA.slot('nightly', T)).toMatchObject({ state: 'missed', reason: 'the scheduler was down', finishedAt: 4 });
+  });
 });
