@@ -1,11 +1,11 @@
 /** Bad input exits 2 with a message naming the problem, and leaves nothing behind. */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cliEnv, runCli } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
+import { withLedgerSql } from '../helpers/ledger-sql.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -48,9 +48,7 @@ describe('bad input', () => {
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/gone\.csv/);
     if (existsSync(path.join(tmp.dir, 'l.db'))) {
-      const db = new Database(path.join(tmp.dir, 'l.db'), { readonly: true });
-      expect(db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual({ n: 0 });
-      db.close();
+      expect(withLedgerSql(path.join(tmp.dir, 'l.db'), (db) => db.get('SELECT count(*) AS n FROM runs'), { readonly: true })).toEqual({ n: 0 });
     }
   });
 

@@ -6,7 +6,6 @@
 import { chmodSync, copyFileSync, existsSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import Database from 'better-sqlite3';
 import { loadJobSpec } from '../../src/config/load-job-spec.js';
 import { startRun } from '../../src/campaign/start-run.js';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -14,6 +13,7 @@ import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simula
 import { cliEnv, repoRoot, runCli, startProcess } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
+import { withLedgerSql } from '../helpers/ledger-sql.js';
 
 const fastSim = {
   accountRate: 100_000,
@@ -44,19 +44,16 @@ async function pagesAfterIngest(job: string): Promise<number> {
   const ledger = new Ledger(scratch);
   try {
     await startRun(ledger, await loadJobSpec(job), { sandbox: false });
-    return ledger.db.pragma('page_count', { simple: true }) as number;
+    return withLedgerSql(scratch, (sql) => sql.pragma('page_count') as number);
   } finally {
     ledger.close();
   }
 }
 
 function rowsOf(db: string): { status: string; n: number }[] {
-  const raw = new Database(db, { readonly: true });
-  try {
-    return raw.prepare(`SELECT status, count(*) AS n FROM messages GROUP BY status ORDER BY status`).all() as { status: string; n: number }[];
-  } finally {
-    raw.close();
-  }
+  return withLedgerSql(db, (raw) => raw.all<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM messages GROUP BY status ORDER BY status`), {
+    readonly: true,
+  });
 }
 
 describe('a full disk', () => {
@@ -65,8 +62,8 @@ describe('a full disk', () => {
     const db = path.join(tmp.dir, 'l.db');
     // A new ledger's schema fits; 3,000 rows do not.
     const fresh = new Ledger(path.join(tmp.dir, 'fresh.db'));
-    const pages = fresh.db.pragma('page_count', { simple: true }) as number;
     fresh.close();
+    const pages = withLedgerSql(path.join(tmp.dir, 'fresh.db'), (sql) => sql.pragma('page_count') as number);
     sim = await startSimulator({ apiKey: 'k', ...fastSim });
     const r = await runCli(['run', job, '--db', db], { env: cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url, BULKTEXT_TEST_MAX_PAGE_COUNT: String(pages + 4) }) });
     expect(r.stderr).toBe(`bulktext: cannot use the ledger ${db}: the disk is full (SQLITE_FULL: database or disk is full); nothing was sent\n`);
@@ -194,9 +191,7 @@ describe('a new ledger opened by several processes at once', () => {
       );
       expect(results.map((r) => r.stderr)).toEqual(results.map(() => ''));
       expect(results.map((r) => r.code)).toEqual(results.map(() => 0));
-      const raw = new Database(db, { readonly: true });
-      expect(raw.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(5);
-      raw.close();
+      expect(withLedgerSql(db, (raw) => raw.pragma('user_version'), { readonly: true })).toBeGreaterThanOrEqual(5);
       expect(statSync(db).mode & 0o777).toBe(0o600);
     });
   }

@@ -5,7 +5,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
 import { specExample } from '../helpers/openapi.js';
@@ -14,6 +13,7 @@ import { writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
 import { fastSim, runIdFrom, statusOf, textedTwice, type RunStatusJson as Status } from '../helpers/e2e-run.js';
 import { closedPort, reply, startScriptedServer, type ScriptedServer } from '../integration/client-scripted-server.js';
+import { withLedgerSql } from '../helpers/ledger-sql.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: InProcessSimulator | undefined;
@@ -30,12 +30,7 @@ afterEach(async () => {
 });
 
 function rowsOf(db: string): { to: string; status: string; error_detail: string | null }[] {
-  const ledger = new Database(db, { readonly: true });
-  try {
-    return ledger.prepare(`SELECT to_number AS "to", status, error_detail FROM messages ORDER BY row`).all() as never;
-  } finally {
-    ledger.close();
-  }
+  return withLedgerSql(db, (ledger) => ledger.all(`SELECT to_number AS "to", status, error_detail FROM messages ORDER BY row`), { readonly: true }) as never;
 }
 
 describe('an API that cannot be reached', () => {

@@ -4,12 +4,12 @@
  */
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
 import { cliEnv, repoRoot, runCli, startCli } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
 import { fastSim, runIdFrom, statusOf, textedTwice } from '../helpers/e2e-run.js';
+import { withLedgerSql } from '../helpers/ledger-sql.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: InProcessSimulator | undefined;
@@ -118,15 +118,16 @@ describe('bulktext against the simulator over HTTP', () => {
     expect(textedTwice(sim, numbers)).toEqual([]);
 
     // Every row the ledger calls sent was accepted exactly once; unknown rows at most once.
-    const ledger = new Database(db, { readonly: true });
-    const rows = ledger.prepare(`SELECT to_number AS "to", status FROM messages`).all() as { to: string; status: string }[];
-    // The killed run never reached its indexing pass; the resume's pass took its sends too.
-    const unindexed = ledger
-      .prepare(`SELECT count(*) FROM messages m WHERE m.message_id IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM message_ids i WHERE i.message_id = m.message_id AND i.rid = m.rid AND i.row = m.row)`)
-      .pluck()
-      .get();
-    ledger.close();
+    const { rows, unindexed } = withLedgerSql(
+      db,
+      (ledger) => ({
+        rows: ledger.all<{ to: string; status: string }>(`SELECT to_number AS "to", status FROM messages`),
+        // The killed run never reached its indexing pass; the resume's pass took its sends too.
+        unindexed: ledger.value(`SELECT count(*) FROM messages m WHERE m.message_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM message_ids i WHERE i.message_id = m.message_id AND i.rid = m.rid AND i.row = m.row)`),
+      }),
+      { readonly: true },
+    );
     expect(unindexed).toBe(0);
     expect(rows.filter((r) => r.status === 'sent').length).toBe(status.counts.sent);
     for (const row of rows) {

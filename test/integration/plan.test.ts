@@ -16,6 +16,7 @@ import { pricingSchema } from '../../src/config/pricing-spec.js';
 import { RATE_SAFETY } from '../../src/dispatch/rate-gate.js';
 import type { IngestedRow } from '../../src/ingest/index.js';
 import { Ledger } from '../../src/ledger/ledger.js';
+import { deliveryStoreFor } from '../../src/ledger/delivery-store.js';
 import {
   computePlan,
   describePlan,
@@ -97,8 +98,7 @@ const PRICING = { per_part: '0.0040', currency: 'USD', countries: { GB: '0.0400'
 
 function ledgerWithOptOuts(numbers: string[]): Ledger {
   const ledger = openLedger('ledger.db');
-  const insert = ledger.db.prepare(`INSERT INTO suppressions (number, source, detail, added_at) VALUES (?, 'stop_reply', 'STOP', ?)`);
-  for (const n of numbers) insert.run(n, Date.now());
+  for (const n of numbers) deliveryStoreFor(ledger).addSuppression(n, 'stop_reply', 'STOP', Date.now());
   return ledger;
 }
 
@@ -258,13 +258,13 @@ describe('plan hash and verifyPlanHash', () => {
     await expectMismatch(verifyPlanHash(plannable(jobDoc(), { ...PRICING, per_part: '0.0050' }), plan.plan_hash, { ledger }), ['spec']);
 
     // 2. The suppression state: the ledger's opt-out table.
-    ledger.db.prepare(`INSERT INTO suppressions (number, source, detail, added_at) VALUES ('+12015550104', 'stop_reply', 'STOP', 1)`).run();
+    deliveryStoreFor(ledger).addSuppression('+12015550104', 'stop_reply', 'STOP', 1);
     const e2 = await expectMismatch(verifyPlanHash(spec, plan.plan_hash, { ledger }), ['suppression_ledger']);
     expect(e2.message).toContain("the ledger's opt-out table");
     const afterStop = await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger) });
     expect(afterStop.rows.suppressed).toBe(3);
     expect(afterStop.plan_hash).not.toBe(plan.plan_hash);
-    ledger.db.prepare(`DELETE FROM suppressions WHERE number = '+12015550104'`).run();
+    deliveryStoreFor(ledger).removeSuppression('+12015550104', ['stop_reply']);
     await expect(verifyPlanHash(spec, plan.plan_hash, { ledger })).resolves.toBeUndefined();
 
     // 3. The job's suppression file.

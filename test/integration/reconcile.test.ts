@@ -8,6 +8,7 @@ import { reconcileRun, retrievableForMs } from '../../src/campaign/reconcile.js'
 import { reconcileCommand } from '../../src/cli/commands/reconcile.js';
 import type { Io } from '../../src/cli/io.js';
 import { markSent, seedRun } from '../helpers/ledger.js';
+import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { useSimulator } from '../helpers/simulator.js';
 import { waitFor } from '../unit/webhooks/helpers.js';
 
@@ -35,12 +36,14 @@ beforeEach(() =>
 );
 
 function delivery(rid: number, row: number) {
-  return env.ledger.db
-    .prepare(
+  return withLedgerSql(env.ledger.path, (sql) =>
+    sql.get(
       `SELECT delivery_status AS deliveryStatus, delivery_error_code AS code, final_cost AS finalCost, delivered_at AS deliveredAt,
               delivery_source AS source FROM messages WHERE rid = ? AND row = ?`,
-    )
-    .get(rid, row) as Record<string, unknown>;
+      rid,
+      row,
+    ),
+  ) as Record<string, unknown>;
 }
 
 /** Five sent rows: three real messages, one sent 11 days ago, one whose message the API does not know. */

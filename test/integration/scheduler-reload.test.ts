@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startScheduler, type Scheduler, type SchedulerOptions } from '../../src/scheduler/daemon.js';
 import { isAppError } from '../../src/shared/errors.js';
+import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { logSink, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
 
 const env = useSchedulerEnv(5);
@@ -31,7 +32,7 @@ describe('job set', () => {
     expect(text).toContain(path.join(env.jobsDir, 'broken.json'));
     expect(text).not.toContain('good.yaml');
     // Nothing was registered in the ledger: no daemon, no slot.
-    expect(env.ledger.db.prepare('SELECT count(*) AS n FROM scheduler_daemons').get()).toEqual({ n: 0 });
+    expect(withLedgerSql(env.ledger.path, (sql) => sql.get('SELECT count(*) AS n FROM scheduler_daemons'))).toEqual({ n: 0 });
   });
 
   it('refuses two job files with the same name, and a directory without scheduled jobs', async () => {

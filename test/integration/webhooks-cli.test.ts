@@ -10,7 +10,9 @@ import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import type { Io } from '../../src/cli/io.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { addSuppression } from '../../src/campaign/suppressions.js';
+import { deliveryStoreFor } from '../../src/ledger/delivery-store.js';
 import { markSent, seedRun, useTempLedger } from '../helpers/ledger.js';
+import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { inboundEvent, keyPair, post, signedHeaders, waitFor } from '../unit/webhooks/helpers.js';
 
 const t = useTempLedger();
@@ -37,7 +39,7 @@ describe('webhooksCommand', () => {
   it('indexes the message ids of sends no run indexed (a killed run) as it starts, before any receipt is answered', async () => {
     const rid = seedRun(t.ledger, 'r1', [{ to: '+14155550101', sender: '+18445550001', text: 'hi' }]);
     markSent(t.ledger, rid, 1, 'm-killed');
-    const indexed = () => t.ledger.db.prepare(`SELECT message_id AS id, row FROM message_ids`).all();
+    const indexed = () => withLedgerSql(t.file, (sql) => sql.all(`SELECT message_id AS id, row FROM message_ids`));
     expect(indexed()).toEqual([]);
     const io = testIo({ TELNYX_PUBLIC_KEY: keyPair().publicKey });
     const running = webhooksCommand({ port: 0, db: t.file }, io);
@@ -69,7 +71,7 @@ describe('webhooksCommand', () => {
     expect(io.err.join('')).toMatch(/rejected 401 from 127\.0\.0\.1/);
     const ledger = new Ledger(t.file);
     try {
-      expect(ledger.db.prepare(`SELECT number, source FROM suppressions`).all()).toEqual([{ number: '+14155550101', source: 'stop_reply' }]);
+      expect(deliveryStoreFor(ledger).suppressions().map(({ number, source }) => ({ number, source }))).toEqual([{ number: '+14155550101', source: 'stop_reply' }]);
     } finally {
       ledger.close();
     }

@@ -9,6 +9,7 @@ import { parseJobSpec } from '../../src/config/job-spec.js';
 import { createMessageSender } from '../../src/telnyx/message-sender.js';
 import type { SimulatorOptions } from '../../src/telnyx/simulator/index.js';
 import { markSending, seedRun } from '../helpers/ledger.js';
+import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { useSimulator } from '../helpers/simulator.js';
 import { waitFor } from '../unit/webhooks/helpers.js';
 
@@ -27,9 +28,8 @@ function setup(options: SimulatorOptions, timeoutMs = 5000): Promise<void> {
 }
 
 function row(rid: number, n: number) {
-  return env.ledger.db
-    .prepare(`SELECT status, message_id AS messageId, delivery_status AS deliveryStatus, error_code AS errorCode FROM messages WHERE rid = ? AND row = ?`)
-    .get(rid, n) as { status: string; messageId: string | null; deliveryStatus: string | null; errorCode: string | null };
+  const { status, messageId, deliveryStatus, errorCode } = env.ledger.message(rid, n)!;
+  return { status, messageId, deliveryStatus, errorCode };
 }
 
 /** Sends one row through the real sender adapter, recording `unknown` when the answer is lost, as the dispatcher does. */
@@ -87,10 +87,10 @@ describe('in-doubt rows resolved by receipts', () => {
     await sendOne(r2, 1, msg);
     expect(env.sim.messages.byRecipient(A)).toHaveLength(2);
     await env.sim.webhooksIdle();
-    await waitFor(() => (env.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events`).get() as { n: number }).n === 4, 'four stored events');
+    await waitFor(() => withLedgerSql(env.ledger.path, (sql) => sql.value(`SELECT count(*) FROM webhook_events`)) === 4, 'four stored events');
     expect(row(r1, 1)).toMatchObject({ status: 'unknown', messageId: null, deliveryStatus: null });
     expect(row(r2, 1)).toMatchObject({ status: 'unknown', messageId: null, deliveryStatus: null });
-    const notes = env.ledger.db.prepare(`SELECT applied, note FROM webhook_events`).all() as { applied: number; note: string }[];
+    const notes = withLedgerSql(env.ledger.path, (sql) => sql.all<{ applied: number; note: string }>(`SELECT applied, note FROM webhook_events`));
     expect(notes.every((n) => n.applied === 0 && n.note.startsWith('ambiguous: 2 unknown rows match'))).toBe(true);
     expect(env.logs.filter((l) => l.type === 'event' && l.outcome?.kind === 'ambiguous')).toHaveLength(4);
     // The periodic retry keeps them unresolved rather than guessing.
@@ -104,7 +104,7 @@ describe('in-doubt rows resolved by receipts', () => {
     const rid = seedRun(env.ledger, 'r1', [msg]);
     const sending = sendOne(rid, 1, msg);
     // The receipts come while the row is still `sending`: stored, not applied.
-    await waitFor(() => (env.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE applied = 0`).get() as { n: number }).n === 2, 'receipts stored while in flight');
+    await waitFor(() => withLedgerSql(env.ledger.path, (sql) => sql.value(`SELECT count(*) FROM webhook_events WHERE applied = 0`)) === 2, 'receipts stored while in flight');
     expect(row(rid, 1).status).toBe('sending');
     await sending; // the client times out: in doubt
     await waitFor(() => row(rid, 1).status === 'sent', 'the timer to re-apply the stored receipts');

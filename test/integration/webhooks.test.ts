@@ -6,10 +6,11 @@
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { DeliveryStore } from '../../src/ledger/delivery-store.js';
+import { DeliveryStore, deliveryStoreFor } from '../../src/ledger/delivery-store.js';
 import type { SimulatorOptions } from '../../src/telnyx/simulator/index.js';
 import { startWebhookReceiver, type ReceiverLog } from '../../src/webhooks/receiver.js';
 import { acceptedAttempt, markSending, seedRun } from '../helpers/ledger.js';
+import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { useSimulator } from '../helpers/simulator.js';
 import { inboundEvent, keyPair, outboundEvent, post, signedHeaders, uuid, waitFor } from '../unit/webhooks/helpers.js';
 
@@ -44,25 +45,29 @@ async function sendRows(rid: number, rows: { row: number; to: string; text: stri
 }
 
 function delivery(rid: number, row: number) {
-  return env.ledger.db
-    .prepare(
+  return withLedgerSql(env.ledger.path, (sql) =>
+    sql.get(
       `SELECT status, message_id AS messageId, delivery_status AS deliveryStatus, delivery_error_code AS code, delivered_at AS deliveredAt,
               sent_event_at AS sentEventAt, final_cost AS finalCost, final_currency AS finalCurrency, updated_at AS updatedAt
        FROM messages WHERE rid = ? AND row = ?`,
-    )
-    .get(rid, row) as Record<string, unknown>;
+      rid,
+      row,
+    ),
+  ) as Record<string, unknown>;
 }
 
 function eventCount(): number {
-  return (env.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events`).get() as { n: number }).n;
+  return withLedgerSql(env.ledger.path, (sql) => sql.value<number>(`SELECT count(*) FROM webhook_events`));
 }
 
 function snapshot(): string {
-  return JSON.stringify([
-    env.ledger.db.prepare(`SELECT * FROM webhook_events ORDER BY event_id`).all(),
-    env.ledger.db.prepare(`SELECT * FROM messages ORDER BY rid, row`).all(),
-    env.ledger.db.prepare(`SELECT * FROM suppressions ORDER BY number`).all(),
-  ]);
+  return withLedgerSql(env.ledger.path, (sql) =>
+    JSON.stringify([
+      sql.all(`SELECT * FROM webhook_events ORDER BY event_id`),
+      sql.all(`SELECT * FROM messages ORDER BY rid, row`),
+      sql.all(`SELECT * FROM suppressions ORDER BY number`),
+    ]),
+  );
 }
 
 const threeRows = [
@@ -89,7 +94,7 @@ describe('receipts from the simulator', () => {
     expect(delivery(rid, 3)).toMatchObject({ deliveryStatus: 'delivered' });
     const store = new DeliveryStore(env.ledger);
     expect(store.deliveryCounts(rid)).toEqual({ delivered: 2, delivery_failed: 1, delivery_unconfirmed: 0, sending_failed: 0, expired: 0, awaiting: 0 });
-    expect(env.ledger.db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE applied = 1`).get()).toEqual({ n: 6 });
+    expect(withLedgerSql(env.ledger.path, (sql) => sql.get(`SELECT count(*) AS n FROM webhook_events WHERE applied = 1`))).toEqual({ n: 6 });
   });
 
   it('keeps the final status through duplicates and finalized-before-sent, applying each event id once', async () => {
@@ -216,7 +221,7 @@ describe('events the ledger cannot place yet, and replies', () => {
     await setup();
     const body = outboundEvent('message.finalized', { id: 'm-elsewhere', to: '+14155550999' });
     expect((await post(env.receiver.url, body, signedHeaders(env.sim.engine.privateKey, body))).status).toBe(200);
-    const row = env.ledger.db.prepare(`SELECT message_id AS messageId, applied, note, payload FROM webhook_events`).get() as Record<string, unknown>;
+    const row = withLedgerSql(env.ledger.path, (sql) => sql.get(`SELECT message_id AS messageId, applied, note, payload FROM webhook_events`))!;
     expect(row).toMatchObject({ messageId: 'm-elsewhere', applied: 0, payload: body });
     expect(row.note).toMatch(/no ledger row has message id m-elsewhere/);
   });
@@ -227,7 +232,7 @@ describe('events the ledger cannot place yet, and replies', () => {
     expect((await post(env.receiver.url, stop, signedHeaders(env.sim.engine.privateKey, stop))).status).toBe(200);
     const chat = inboundEvent(B, FROM, 'what is this?');
     expect((await post(env.receiver.url, chat, signedHeaders(env.sim.engine.privateKey, chat))).status).toBe(200);
-    const suppressed = () => env.ledger.db.prepare(`SELECT number, source FROM suppressions`).all();
+    const suppressed = () => deliveryStoreFor(env.ledger).suppressions().map(({ number, source }) => ({ number, source }));
     expect(suppressed()).toEqual([{ number: A, source: 'stop_reply' }]);
     const start = inboundEvent(A, FROM, 'START');
     expect((await post(env.receiver.url, start, signedHeaders(env.sim.engine.privateKey, start))).status).toBe(200);

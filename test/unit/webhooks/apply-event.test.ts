@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deliveryCounts } from '../../../src/campaign/delivery-report.js';
@@ -18,6 +17,7 @@ import {
 } from '../../../src/webhooks/apply-event.js';
 import { tempDir } from '../../helpers/temp.js';
 import { acceptedAttempt, markSending, markSent, markUnknown, seedRun, useTempLedger } from '../../helpers/ledger.js';
+import { createLedgerAt, withLedgerSql } from '../../helpers/ledger-sql.js';
 import { inboundEvent, outboundEvent, uuid } from './helpers.js';
 
 const t = useTempLedger();
@@ -37,14 +37,16 @@ function receive(raw: string, at = T0 + 60_000): EventOutcome | 'duplicate' {
 }
 
 function row(rid: number, n: number) {
-  return t.ledger.db
-    .prepare(
+  return withLedgerSql(t.file, (sql) =>
+    sql.get(
       `SELECT status, message_id AS messageId, delivery_status AS deliveryStatus, delivery_error_code AS code, delivery_error_detail AS detail,
               delivered_at AS deliveredAt, sent_event_at AS sentEventAt, finalized_at AS finalizedAt, final_cost AS finalCost,
               final_currency AS finalCurrency, delivery_source AS source, sent_at AS sentAt, error_code AS errorCode, cost
        FROM messages WHERE rid = ? AND row = ?`,
-    )
-    .get(rid, n) as Record<string, unknown>;
+      rid,
+      n,
+    ),
+  ) as Record<string, unknown>;
 }
 
 describe('migration 2', () => {
@@ -52,16 +54,15 @@ describe('migration 2', () => {
     const tmp = tempDir();
     try {
       const file = path.join(tmp.dir, 'v1.db');
-      const db = new Database(file);
-      db.exec(migrations[0]!.sql);
-      db.pragma('user_version = 1');
-      db.prepare(`INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, state, started_at)
-                  VALUES ('old', 'j', 'f', '{}', 'h', 's', 'x', 'completed', 1)`).run();
-      db.prepare(`INSERT INTO messages (rid, row, line, to_number, status, message_id, updated_at) VALUES (1, 1, 2, '+14155550101', 'sent', 'm-old', 1)`).run();
-      db.close();
+      createLedgerAt(file, migrations[0]!.sql, 1);
+      withLedgerSql(file, (sql) => {
+        sql.run(`INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, state, started_at)
+                 VALUES ('old', 'j', 'f', '{}', 'h', 's', 'x', 'completed', 1)`);
+        sql.run(`INSERT INTO messages (rid, row, line, to_number, status, message_id, updated_at) VALUES (1, 1, 2, '+14155550101', 'sent', 'm-old', 1)`);
+      });
       const ledger = new Ledger(file);
       try {
-        expect(ledger.db.pragma('user_version', { simple: true })).toBe(migrations.at(-1)!.version);
+        expect(withLedgerSql(file, (sql) => sql.pragma('user_version'))).toBe(migrations.at(-1)!.version);
         const s = new DeliveryStore(ledger);
         expect(s.byMessageId('m-old')).toMatchObject({ runId: 'old', row: 1, status: 'sent', deliveryStatus: null });
         expect(s.suppressions()).toEqual([]);
