@@ -5,7 +5,7 @@
  * `transaction()` so an event is stored and applied together or not at all.
  */
 import type Database from 'better-sqlite3';
-import type { Ledger } from './ledger.js';
+import { connectionOf, type Ledger } from './ledger.js';
 import type { RowStatus } from './states.js';
 import { perLedger } from './per-ledger.js';
 
@@ -109,7 +109,7 @@ const finalList = finalDeliveryStatuses.map((s) => `'${s}'`).join(', ');
 
 export class DeliveryStore {
   readonly ledger: Ledger;
-  readonly db: Database.Database;
+  readonly #db: Database.Database;
   #hasEvent;
   #insertEvent;
   #setEventOutcome;
@@ -131,8 +131,8 @@ export class DeliveryStore {
 
   constructor(ledger: Ledger) {
     this.ledger = ledger;
-    const db = ledger.db;
-    this.db = db;
+    const db = connectionOf(ledger);
+    this.#db = db;
     this.#hasEvent = db.prepare(`SELECT 1 FROM webhook_events WHERE event_id = ?`).pluck();
     this.#insertEvent = db.prepare(
       `INSERT INTO webhook_events (event_id, event_type, message_id, to_number, occurred_at, received_at, payload, applied, note)
@@ -203,7 +203,7 @@ export class DeliveryStore {
 
   /** Runs `fn` in one SQLite transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.#db.transaction(fn)();
   }
 
   hasEvent(eventId: string): boolean {
@@ -280,7 +280,7 @@ export class DeliveryStore {
   }
 
   *suppressedNumbers(): IterableIterator<string> {
-    yield* this.db.prepare(`SELECT number FROM suppressions`).pluck().iterate() as IterableIterator<string>;
+    yield* this.#db.prepare(`SELECT number FROM suppressions`).pluck().iterate() as IterableIterator<string>;
   }
 
   /** Sent rows without a final delivery status after `afterRow`, in row order. */

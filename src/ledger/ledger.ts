@@ -193,15 +193,15 @@ const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).
 
 /**
  * The ledger's connection, for the stores in this folder only (slot-store, delivery-store, …): outside
- * src/ledger/ nothing prepares SQL, so a second backend has one seam to implement (issue 15).
+ * src/ledger/ nothing prepares SQL, so a second backend has one seam to implement (issue 15). Set by
+ * Ledger's static block, the one place that may read its private connection.
  */
-export function connectionOf(ledger: Ledger): Database.Database {
-  return ledger.db;
-}
+export let connectionOf: (ledger: Ledger) => Database.Database;
 
 export class Ledger {
   readonly path: string;
-  readonly db: Database.Database;
+  /** Private: the stores in this folder reach it through `connectionOf`, nothing else does. */
+  private readonly db: Database.Database;
   /** Opened with `readonly` (see LedgerOptions). */
   readonly readonly: boolean;
   #insertRun;
@@ -234,6 +234,10 @@ export class Ledger {
   #markExpired;
   #nextDue;
   #alreadySent: ReturnType<typeof alreadySentQuery> | undefined;
+
+  static {
+    connectionOf = (ledger) => ledger.db;
+  }
 
   constructor(path: string, options: LedgerOptions = {}) {
     this.path = path;

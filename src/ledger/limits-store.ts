@@ -8,7 +8,7 @@
  * tens of ms per process — never a write per message.
  */
 import type Database from 'better-sqlite3';
-import type { Ledger } from './ledger.js';
+import { connectionOf, type Ledger } from './ledger.js';
 import { expired, FENCE_MS, settleShare, SLACK_MS, type ShareRow } from './limit-shares.js';
 
 export interface LimitClaim {
@@ -70,7 +70,7 @@ export class SqliteLimitsStore implements LimitsStore {
   readonly #syncFull: Database.Statement;
 
   constructor(ledger: Ledger) {
-    const db = ledger.db;
+    const db = connectionOf(ledger);
     this.#db = db;
     this.#syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
     this.#syncFull = db.prepare('PRAGMA synchronous = FULL');

@@ -6,7 +6,7 @@
  * all of its attempts and deliveries (per second); after that it reads what is new since.
  */
 import type Database from 'better-sqlite3';
-import type { Ledger } from './ledger.js';
+import { connectionOf, type Ledger } from './ledger.js';
 import type { RowStatus } from './states.js';
 import { perLedger } from './per-ledger.js';
 
@@ -64,7 +64,7 @@ export class ReadModel {
   #deliveredSince;
 
   constructor(ledger: Ledger) {
-    const db = ledger.db;
+    const db = connectionOf(ledger);
     this.#db = db;
     // The (rid, status, row) index bounds each of these to the rows of one status.
     this.#sendFailures = db.prepare(
