@@ -4,21 +4,12 @@
  * Modelled on undici's sqlite-cache-store: WAL, prepared statements kept in private fields, a
  * synchronous API. Transactions never span an `await` (better-sqlite3 cannot, and we would not want it).
  *
- * Durability: WAL with synchronous=FULL. Every commit is fsynced, so a committed `sending` mark
- * survives a killed process *and* a power loss or kernel crash — which is what lets us promise never to
- * text anyone twice: a row whose request may be on the wire is on disk as `sending` first. The cost is
- * paid per transaction, not per row, because the dispatcher commits all the marks and outcomes of one
- * event-loop turn together (see dispatch/ledger-writer.ts). NORMAL would survive a killed process but could
- * roll back the last commits on power loss, re-opening rows that were already sent.
- *
- * Deferred durability (the dispatcher's batches only, when it asks through `deferDurability`): the batch
- * is committed with synchronous=NORMAL and the WAL is then fsynced on libuv's thread pool; the caller gets
- * a promise for that fsync and must not act on the batch (write a request) before it resolves. The
- * guarantee is the one FULL gives — the commit is on disk before anything depends on it — but the event
- * loop no longer stops for an fsync per commit (1–2 ms each on a busy machine, most of a send's ledger
- * cost), and commits that wait for one fsync share it. Every other write stays FULL.
+ * Durability: WAL with synchronous=FULL, every commit fsynced, except the dispatcher's batches when it
+ * defers their fsync (durability.ts has the rule and the machinery). The cost is paid per transaction,
+ * not per row, because the dispatcher commits all the marks and outcomes of one event-loop turn together
+ * (see dispatch/ledger-writer.ts).
  */
-import { close as closeFd, closeSync, fdatasync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../shared/errors.js';
 import { ledgerStorageError, storageCode } from './storage-error.js';
@@ -26,6 +17,7 @@ import { alreadySentQuery, WINDOW_SQL, windowParams, type EarlierSend, type Memo
 import { migrations, templateOf } from './migrations.js';
 import { rowStatuses, runSourcesOf, sourcesOf, type RowStatus, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
+import { WalDurability } from './durability.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
 export type { EarlierSend, MemoryWindow };
@@ -220,16 +212,9 @@ export class Ledger {
   #indexedUpTo;
   #indexIds;
   #message: Database.Statement | undefined;
-  #syncNormal;
-  #syncFull;
+  readonly #durability: WalDurability;
   /** WAL mode is on (not e.g. ':memory:'): only then can an fsync of the WAL file make a commit durable. */
   readonly #wal: boolean;
-  #walFd: number | undefined;
-  /** Deferred commits written so far / covered by a finished fsync. */
-  #walWritten = 0;
-  #walSynced = 0;
-  #walSyncing = false;
-  #walWaiters: { upTo: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
   #markDeferred;
   #markExpired;
   #nextDue;
@@ -262,9 +247,8 @@ export class Ledger {
       throw new AppError('ERR_LEDGER_SCHEMA', `cannot open ledger ${path}: ${(err as Error).message}`, { cause: err });
     }
     this.db = db;
-    this.#wal = !this.readonly && db.pragma('journal_mode', { simple: true }) === 'wal';
-    this.#syncNormal = this.db.prepare('PRAGMA synchronous = NORMAL');
-    this.#syncFull = this.db.prepare('PRAGMA synchronous = FULL');
+    this.#durability = new WalDurability(db, path, !this.readonly);
+    this.#wal = this.#durability.wal;
 
     this.#insertRun = this.db.prepare(
       `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at,
@@ -410,8 +394,7 @@ export class Ledger {
 
   close(): void {
     if (this.db.open) this.db.close();
-    // An fsync still running keeps the descriptor; it is closed when that fsync ends.
-    if (!this.#walSyncing) this.#closeWalFd();
+    this.#durability.close();
   }
 
   createRun(run: NewRun): RunRecord {
@@ -756,12 +739,7 @@ export class Ledger {
 
   /** Runs a bulk write committed with synchronous=NORMAL (its durability comes later, see its callers). */
   #unsynced(write: () => void): void {
-    this.#syncNormal.run();
-    try {
-      write();
-    } finally {
-      this.#syncFull.run();
-    }
+    this.#durability.unsynced(write);
   }
 
   /** A send commit: a full disk or an I/O error here stops the run resumable (ERR_LEDGER_IO), it is not a bug. */
@@ -775,53 +753,7 @@ export class Ledger {
 
   /** A promise for an fsync of the WAL that starts after everything written so far. */
   #walDurable(): Promise<void> {
-    const upTo = ++this.#walWritten;
-    const done = new Promise<void>((resolve, reject) => this.#walWaiters.push({ upTo, resolve, reject }));
-    this.#syncWal();
-    return done;
-  }
-
-  #syncWal(): void {
-    if (this.#walSyncing || this.#walSynced >= this.#walWritten) return;
-    let fd: number;
-    try {
-      this.#walFd ??= openSync(`${this.path}-wal`, 'r');
-      fd = this.#walFd;
-    } catch (err) {
-      this.#failWaiters(err);
-      return;
-    }
-    const upTo = this.#walWritten;
-    this.#walSyncing = true;
-    fdatasync(fd, (err) => {
-      this.#walSyncing = false;
-      if (!this.db.open) this.#closeWalFd();
-      if (err !== null) {
-        this.#failWaiters(err);
-        return;
-      }
-      this.#walSynced = upTo;
-      const waiting = this.#walWaiters;
-      this.#walWaiters = [];
-      for (const w of waiting) {
-        if (w.upTo <= upTo) w.resolve();
-        else this.#walWaiters.push(w);
-      }
-      this.#syncWal();
-    });
-  }
-
-  #failWaiters(err: unknown): void {
-    const waiting = this.#walWaiters;
-    this.#walWaiters = [];
-    const error = new AppError('ERR_LEDGER_IO', `cannot make the ledger ${this.path} durable (fsync of its WAL failed): ${(err as Error).message}`, { cause: err });
-    for (const w of waiting) w.reject(error);
-  }
-
-  #closeWalFd(): void {
-    if (this.#walFd === undefined) return;
-    closeFd(this.#walFd, () => {});
-    this.#walFd = undefined;
+    return this.#durability.durable();
   }
 
   /**
