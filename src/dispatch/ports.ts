@@ -37,6 +37,12 @@ export interface MessageSender {
   send(message: PendingMessage, signal?: AbortSignal): Promise<SendResult>;
 }
 
+/**
+ * The ledger as the dispatcher sees it: the seam a second backend implements (issue 15). Synchronous on
+ * SQLite, where it is the hot path. On PostgreSQL every method is a round trip and would return a Promise:
+ * `nextPending`/`nextDue` claim rows, and `commit` could keep this signature by handing its round trip (and any refusal) to
+ * the batch's `deferDurability`, which the dispatcher already awaits before writing any request.
+ */
 export interface DispatchLedger {
   nextPending(afterRow: number, limit: number): PendingMessage[];
   /** Deferred rows whose send window has opened by `now`. */
