@@ -381,7 +381,7 @@ export class Ledger {
     });
   }
 
-  /** This connection's PRAGMA synchronous: `full` for every write but the deferred ones (see the module comment). */
+  /** This connection's PRAGMA synchronous: `full` for every write but the deferred ones (see durability.ts). */
   synchronous(): 'off' | 'normal' | 'full' | 'extra' {
     const level = this.db.pragma('synchronous', { simple: true }) as number;
     return (['off', 'normal', 'full', 'extra'] as const)[level] ?? 'off';
