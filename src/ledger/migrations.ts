@@ -303,4 +303,102 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 10,
+    name: 'per-run totals kept by triggers',
+    sql: `
+      -- A run's rows by status, and its accepted rows by delivery status and price, kept exact by the
+      -- triggers below on every write to messages (ingest, sends, receipts, reconcile, resume, cancel,
+      -- prune), so status, resume and the dashboard read a handful of rows instead of counting millions.
+      -- A NULL in a key column is stored as '' (key columns of a WITHOUT ROWID table are NOT NULL).
+      CREATE TABLE run_status_totals (
+        rid           INTEGER NOT NULL,
+        status        TEXT NOT NULL,
+        n             INTEGER NOT NULL,
+        PRIMARY KEY (rid, status)
+      ) WITHOUT ROWID;
+      -- Only rows whose status is 'sent': what status --json calls delivery, and the run's actual cost
+      -- (price: coalesce(final_cost, cost); currency: coalesce(final_currency, currency)).
+      CREATE TABLE run_sent_totals (
+        rid             INTEGER NOT NULL,
+        delivery_status TEXT NOT NULL,
+        price           TEXT NOT NULL,
+        currency        TEXT NOT NULL,
+        n               INTEGER NOT NULL,
+        parts           INTEGER NOT NULL,
+        PRIMARY KEY (rid, delivery_status, price, currency)
+      ) WITHOUT ROWID;
+      -- Attempts and final receipts per second of each run, for the dashboard's chart: its first look at
+      -- a run reads the last hour of this table, not every attempt and receipt the run ever had.
+      CREATE TABLE run_seconds (
+        rid           INTEGER NOT NULL,
+        second        INTEGER NOT NULL,         -- epoch seconds
+        wire          INTEGER NOT NULL,         -- attempts started in that second
+        delivered     INTEGER NOT NULL,         -- rows whose final status came in that second (delivered_at)
+        PRIMARY KEY (rid, second)
+      ) WITHOUT ROWID;
+
+      INSERT INTO run_status_totals (rid, status, n)
+        SELECT rid, status, count(*) FROM messages GROUP BY rid, status;
+      INSERT INTO run_sent_totals (rid, delivery_status, price, currency, n, parts)
+        SELECT rid, coalesce(delivery_status, ''), coalesce(final_cost, cost, ''), coalesce(final_currency, currency, ''), count(*), sum(parts)
+        FROM messages WHERE status = 'sent' GROUP BY 1, 2, 3, 4;
+      INSERT INTO run_seconds (rid, second, wire, delivered)
+        SELECT rid, second, sum(wire), sum(delivered) FROM (
+          SELECT rid, started_at / 1000 AS second, 1 AS wire, 0 AS delivered FROM attempts
+          UNION ALL
+          SELECT rid, delivered_at / 1000, 0, 1 FROM messages WHERE delivered_at IS NOT NULL)
+        GROUP BY rid, second;
+
+      -- Decrements name the row that was counted (it exists); increments may create theirs.
+      CREATE TRIGGER messages_totals_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO run_status_totals (rid, status, n) VALUES (NEW.rid, NEW.status, 1)
+          ON CONFLICT DO UPDATE SET n = n + 1;
+        INSERT INTO run_sent_totals (rid, delivery_status, price, currency, n, parts)
+          SELECT NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.final_cost, NEW.cost, ''), coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts
+          WHERE NEW.status = 'sent'
+          ON CONFLICT DO UPDATE SET n = n + 1, parts = parts + excluded.parts;
+        INSERT INTO run_seconds (rid, second, wire, delivered) SELECT NEW.rid, NEW.delivered_at / 1000, 0, 1 WHERE NEW.delivered_at IS NOT NULL
+          ON CONFLICT DO UPDATE SET delivered = delivered + 1;
+      END;
+      CREATE TRIGGER messages_totals_status AFTER UPDATE OF rid, status ON messages
+        WHEN OLD.status IS NOT NEW.status OR OLD.rid IS NOT NEW.rid BEGIN
+        UPDATE run_status_totals SET n = n - 1 WHERE rid = OLD.rid AND status = OLD.status;
+        INSERT INTO run_status_totals (rid, status, n) VALUES (NEW.rid, NEW.status, 1)
+          ON CONFLICT DO UPDATE SET n = n + 1;
+      END;
+      -- Sending marks (pending -> sending) touch neither side of this WHEN: only the move into sent and
+      -- later changes of a sent row (receipts, reconcile, a final cost) pay for it.
+      CREATE TRIGGER messages_totals_sent AFTER UPDATE OF rid, status, delivery_status, cost, currency, final_cost, final_currency, parts ON messages
+        WHEN OLD.status = 'sent' OR NEW.status = 'sent' BEGIN
+        UPDATE run_sent_totals SET n = n - 1, parts = parts - OLD.parts
+          WHERE OLD.status = 'sent' AND rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '')
+            AND price = coalesce(OLD.final_cost, OLD.cost, '') AND currency = coalesce(OLD.final_currency, OLD.currency, '');
+        INSERT INTO run_sent_totals (rid, delivery_status, price, currency, n, parts)
+          SELECT NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.final_cost, NEW.cost, ''), coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts
+          WHERE NEW.status = 'sent'
+          ON CONFLICT DO UPDATE SET n = n + 1, parts = parts + excluded.parts;
+      END;
+      CREATE TRIGGER messages_totals_delivered AFTER UPDATE OF rid, delivered_at ON messages
+        WHEN OLD.delivered_at IS NOT NEW.delivered_at OR OLD.rid IS NOT NEW.rid BEGIN
+        UPDATE run_seconds SET delivered = delivered - 1 WHERE rid = OLD.rid AND second = OLD.delivered_at / 1000;
+        INSERT INTO run_seconds (rid, second, wire, delivered) SELECT NEW.rid, NEW.delivered_at / 1000, 0, 1 WHERE NEW.delivered_at IS NOT NULL
+          ON CONFLICT DO UPDATE SET delivered = delivered + 1;
+      END;
+      CREATE TRIGGER messages_totals_delete AFTER DELETE ON messages BEGIN
+        UPDATE run_status_totals SET n = n - 1 WHERE rid = OLD.rid AND status = OLD.status;
+        UPDATE run_sent_totals SET n = n - 1, parts = parts - OLD.parts
+          WHERE OLD.status = 'sent' AND rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '')
+            AND price = coalesce(OLD.final_cost, OLD.cost, '') AND currency = coalesce(OLD.final_currency, OLD.currency, '');
+        UPDATE run_seconds SET delivered = delivered - 1 WHERE rid = OLD.rid AND second = OLD.delivered_at / 1000;
+      END;
+      CREATE TRIGGER attempts_totals_insert AFTER INSERT ON attempts BEGIN
+        INSERT INTO run_seconds (rid, second, wire, delivered) VALUES (NEW.rid, NEW.started_at / 1000, 1, 0)
+          ON CONFLICT DO UPDATE SET wire = wire + 1;
+      END;
+      CREATE TRIGGER attempts_totals_delete AFTER DELETE ON attempts BEGIN
+        UPDATE run_seconds SET wire = wire - 1 WHERE rid = OLD.rid AND second = OLD.started_at / 1000;
+      END;
+    `,
+  },
 ];

@@ -56,8 +56,9 @@ export function planVsActual(ledger: Ledger, rid: number): PlanVsActual {
   if (run === undefined) throw new AppError('ERR_RUN_NOT_FOUND', `no run with rid ${rid} in ledger ${ledger.path}`);
   const groups = ledger.db
     .prepare(
-      `SELECT coalesce(final_cost, cost) AS price, coalesce(final_currency, currency) AS currency, count(*) AS n, sum(parts) AS parts
-       FROM messages WHERE rid = ? AND status = 'sent' GROUP BY 1, 2`,
+      // The accepted rows' totals the ledger's triggers keep (migration 10), not a count of the rows.
+      `SELECT nullif(price, '') AS price, nullif(currency, '') AS currency, sum(n) AS n, sum(parts) AS parts
+       FROM run_sent_totals WHERE rid = ? GROUP BY price, currency HAVING sum(n) > 0`,
     )
     .all(rid) as Array<{ price: string | null; currency: string | null; n: number; parts: number }>;
   let sentRows = 0;
