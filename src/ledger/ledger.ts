@@ -198,7 +198,9 @@ export class Ledger {
   readonly readonly: boolean;
   #insertRun;
   #insertMessage;
-  #markSending;
+  #markSending: [RowStatus, Database.Statement][];
+  #addStatus;
+  #addWire;
   #markSent;
   #markOther: Record<'failed' | 'unknown' | 'pending' | 'skipped', Database.Statement>;
   #insertAttempt;
@@ -264,9 +266,19 @@ export class Ledger {
       `INSERT INTO messages (rid, row, line, to_number, sender, text, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#markSending = this.db.prepare(
-      `UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_at = ?, updated_at = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('sending'))})`,
+    // One statement per source state, so a send commit knows what each mark moved from and counts the
+    // marks itself (migration 10: the totals trigger leaves moves that start an attempt to it).
+    const sendingFrom = (from: RowStatus) =>
+      this.db.prepare(
+        `UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_at = ?, updated_at = ?
+         WHERE rid = ? AND row = ? AND status = '${from}'`,
+      );
+    this.#markSending = sourcesOf('sending').map((from) => [from, sendingFrom(from)]);
+    this.#addStatus = this.db.prepare(
+      `INSERT INTO run_status_totals (rid, status, n) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`,
+    );
+    this.#addWire = this.db.prepare(
+      `INSERT INTO run_seconds (rid, second, wire, delivered) VALUES (?, ?, ?, 0) ON CONFLICT DO UPDATE SET wire = wire + excluded.wire`,
     );
     this.#markSent = this.db.prepare(
       `UPDATE messages SET status = 'sent', message_id = ?, from_number = coalesce(?, from_number), parts = coalesce(?, parts),
@@ -342,17 +354,29 @@ export class Ledger {
         this.#applyOutcome(rid, o);
         if (o.status === 'sent') sent++;
       }
+      // The run's attempts per second (run_seconds) are counted here, the one place attempts are inserted.
+      const wire = new Map<number, number>();
       for (const a of batch.attempts) {
         this.#insertAttempt.run(rid, a.row, a.attempt, a.startedAt, a.latencyMs, a.httpStatus, a.outcome, a.telnyxCode, a.detail);
         if (a.outcome === 'accepted') sent--;
+        const second = Math.trunc(a.startedAt / 1000);
+        wire.set(second, (wire.get(second) ?? 0) + 1);
       }
+      for (const [second, n] of wire) this.#addWire.run(rid, second, n);
       // indexMessageIds finds sends through their accepted attempts: a send without one would never be found.
       if (sent !== 0) {
         throw new AppError('ERR_LEDGER_TRANSITION', `run ${rid}: every sent row must be committed with the accepted attempt that sent it`);
       }
+      // Send marks are counted here, per commit (see migration 10). Pending comes first: rows are pending
+      // far more often than deferred.
+      const moved = new Map<RowStatus, number>();
       for (const s of batch.sending) {
-        expectMoved(this.#markSending.run(s.at, s.at, rid, s.row).changes, rid, s.row, 'sending');
+        const from = this.#markSending.find(([, mark]) => mark.run(s.at, s.at, rid, s.row).changes === 1)?.[0];
+        if (from === undefined) expectMoved(0, rid, s.row, 'sending');
+        else moved.set(from, (moved.get(from) ?? 0) + 1);
       }
+      for (const [from, n] of moved) this.#addStatus.run(rid, from, -n);
+      if (batch.sending.length > 0) this.#addStatus.run(rid, 'sending', batch.sending.length);
     });
     this.#lastAttempt = this.db.prepare(`SELECT coalesce(max(id), 0) FROM attempts`).pluck();
     this.#indexedUpTo = this.db.prepare(`SELECT last_attempt FROM message_index WHERE id = 1`).pluck();

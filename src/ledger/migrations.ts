@@ -332,7 +332,7 @@ export const migrations: readonly Migration[] = [
       -- a run reads the last hour of this table, not every attempt and receipt the run ever had.
       CREATE TABLE run_seconds (
         rid           INTEGER NOT NULL,
-        second        INTEGER NOT NULL,         -- epoch seconds
+        second        INTEGER NOT NULL,         -- epoch seconds (attempts: CAST(started_at / 1000 AS INTEGER))
         wire          INTEGER NOT NULL,         -- attempts started in that second
         delivered     INTEGER NOT NULL,         -- rows whose final status came in that second (delivered_at)
         PRIMARY KEY (rid, second)
@@ -345,7 +345,7 @@ export const migrations: readonly Migration[] = [
         FROM messages WHERE status = 'sent' GROUP BY 1, 2, 3, 4;
       INSERT INTO run_seconds (rid, second, wire, delivered)
         SELECT rid, second, sum(wire), sum(delivered) FROM (
-          SELECT rid, started_at / 1000 AS second, 1 AS wire, 0 AS delivered FROM attempts
+          SELECT rid, CAST(started_at / 1000 AS INTEGER) AS second, 1 AS wire, 0 AS delivered FROM attempts
           UNION ALL
           SELECT rid, delivered_at / 1000, 0, 1 FROM messages WHERE delivered_at IS NOT NULL)
         GROUP BY rid, second;
@@ -361,22 +361,27 @@ export const migrations: readonly Migration[] = [
         INSERT INTO run_seconds (rid, second, wire, delivered) SELECT NEW.rid, NEW.delivered_at / 1000, 0, 1 WHERE NEW.delivered_at IS NOT NULL
           ON CONFLICT DO UPDATE SET delivered = delivered + 1;
       END;
+      -- A move that starts an attempt (attempts changes: pending or deferred -> sending) is a send mark:
+      -- the send commit that writes it counts its marks in one statement per commit (Ledger.commit), so
+      -- the send path pays for one trigger per message, not two. Every other move is counted here.
       CREATE TRIGGER messages_totals_status AFTER UPDATE OF rid, status ON messages
-        WHEN OLD.status IS NOT NEW.status OR OLD.rid IS NOT NEW.rid BEGIN
+        WHEN OLD.attempts IS NEW.attempts AND (OLD.status IS NOT NEW.status OR OLD.rid IS NOT NEW.rid) BEGIN
         UPDATE run_status_totals SET n = n - 1 WHERE rid = OLD.rid AND status = OLD.status;
         INSERT INTO run_status_totals (rid, status, n) VALUES (NEW.rid, NEW.status, 1)
           ON CONFLICT DO UPDATE SET n = n + 1;
       END;
-      -- Sending marks (pending -> sending) touch neither side of this WHEN: only the move into sent and
-      -- later changes of a sent row (receipts, reconcile, a final cost) pay for it.
-      CREATE TRIGGER messages_totals_sent AFTER UPDATE OF rid, status, delivery_status, cost, currency, final_cost, final_currency, parts ON messages
-        WHEN OLD.status = 'sent' OR NEW.status = 'sent' BEGIN
+      -- Two triggers, so a move into sent (the send path) runs only the increment, and sending marks
+      -- (pending -> sending) run neither.
+      CREATE TRIGGER messages_totals_sent_old AFTER UPDATE OF rid, status, delivery_status, cost, currency, final_cost, final_currency, parts ON messages
+        WHEN OLD.status = 'sent' BEGIN
         UPDATE run_sent_totals SET n = n - 1, parts = parts - OLD.parts
-          WHERE OLD.status = 'sent' AND rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '')
+          WHERE rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '')
             AND price = coalesce(OLD.final_cost, OLD.cost, '') AND currency = coalesce(OLD.final_currency, OLD.currency, '');
+      END;
+      CREATE TRIGGER messages_totals_sent_new AFTER UPDATE OF rid, status, delivery_status, cost, currency, final_cost, final_currency, parts ON messages
+        WHEN NEW.status = 'sent' BEGIN
         INSERT INTO run_sent_totals (rid, delivery_status, price, currency, n, parts)
-          SELECT NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.final_cost, NEW.cost, ''), coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts
-          WHERE NEW.status = 'sent'
+          VALUES (NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.final_cost, NEW.cost, ''), coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts)
           ON CONFLICT DO UPDATE SET n = n + 1, parts = parts + excluded.parts;
       END;
       CREATE TRIGGER messages_totals_delivered AFTER UPDATE OF rid, delivered_at ON messages
@@ -392,12 +397,10 @@ export const migrations: readonly Migration[] = [
             AND price = coalesce(OLD.final_cost, OLD.cost, '') AND currency = coalesce(OLD.final_currency, OLD.currency, '');
         UPDATE run_seconds SET delivered = delivered - 1 WHERE rid = OLD.rid AND second = OLD.delivered_at / 1000;
       END;
-      CREATE TRIGGER attempts_totals_insert AFTER INSERT ON attempts BEGIN
-        INSERT INTO run_seconds (rid, second, wire, delivered) VALUES (NEW.rid, NEW.started_at / 1000, 1, 0)
-          ON CONFLICT DO UPDATE SET wire = wire + 1;
-      END;
+      -- Attempts are inserted by the send commit alone, which adds them to run_seconds per second in one
+      -- statement per commit; deleting them (prune, a run deleted after a failed ingest) is counted here.
       CREATE TRIGGER attempts_totals_delete AFTER DELETE ON attempts BEGIN
-        UPDATE run_seconds SET wire = wire - 1 WHERE rid = OLD.rid AND second = OLD.started_at / 1000;
+        UPDATE run_seconds SET wire = wire - 1 WHERE rid = OLD.rid AND second = CAST(OLD.started_at / 1000 AS INTEGER);
       END;
     `,
   },

@@ -41,7 +41,7 @@ export function countedTotals(ledger: Ledger, rid: number): RunTotals {
     db
       .prepare(
         `SELECT second AS k, sum(wire) AS wire, sum(delivered) AS delivered FROM (
-           SELECT started_at / 1000 AS second, 1 AS wire, 0 AS delivered FROM attempts WHERE rid = ?
+           SELECT CAST(started_at / 1000 AS INTEGER) AS second, 1 AS wire, 0 AS delivered FROM attempts WHERE rid = ?
            UNION ALL
            SELECT delivered_at / 1000, 0, 1 FROM messages WHERE rid = ? AND delivered_at IS NOT NULL)
          GROUP BY 1`,
