@@ -271,11 +271,11 @@ export class Ledger {
     const sendingFrom = (from: RowStatus) =>
       this.db.prepare(
         `UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_at = ?, updated_at = ?
-         WHERE rid = ? AND row = ? AND status = '${from}'`,
-      );
+         WHERE rid = ? AND row = ? AND status = '${from}' RETURNING coalesce(error_code, '')`,
+      ).pluck();
     this.#markSending = sourcesOf('sending').map((from) => [from, sendingFrom(from)]);
     this.#addStatus = this.db.prepare(
-      `INSERT INTO run_status_totals (rid, status, n) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`,
+      `INSERT INTO run_status_totals (rid, status, code, n) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`,
     );
     this.#addWire = this.db.prepare(
       `INSERT INTO run_seconds (rid, second, wire, delivered) VALUES (?, ?, ?, 0) ON CONFLICT DO UPDATE SET wire = wire + excluded.wire`,
@@ -367,16 +367,29 @@ export class Ledger {
       if (sent !== 0) {
         throw new AppError('ERR_LEDGER_TRANSITION', `run ${rid}: every sent row must be committed with the accepted attempt that sent it`);
       }
-      // Send marks are counted here, per commit (see migration 10). Pending comes first: rows are pending
-      // far more often than deferred.
-      const moved = new Map<RowStatus, number>();
+      // Send marks are counted here, per commit (see migration 10): each moves its row's (status, code)
+      // total to (sending, code). Pending comes first: rows are pending far more often than deferred.
+      const moved = new Map<string, { from: RowStatus; code: string; n: number }>();
       for (const s of batch.sending) {
-        const from = this.#markSending.find(([, mark]) => mark.run(s.at, s.at, rid, s.row).changes === 1)?.[0];
-        if (from === undefined) expectMoved(0, rid, s.row, 'sending');
-        else moved.set(from, (moved.get(from) ?? 0) + 1);
+        let from: RowStatus | undefined;
+        let code: string | undefined;
+        for (const [source, mark] of this.#markSending) {
+          code = mark.get(s.at, s.at, rid, s.row) as string | undefined;
+          if (code !== undefined) {
+            from = source;
+            break;
+          }
+        }
+        if (from === undefined || code === undefined) return expectMoved(0, rid, s.row, 'sending');
+        const key = `${from}\u0000${code}`;
+        const m = moved.get(key);
+        if (m === undefined) moved.set(key, { from, code, n: 1 });
+        else m.n++;
       }
-      for (const [from, n] of moved) this.#addStatus.run(rid, from, -n);
-      if (batch.sending.length > 0) this.#addStatus.run(rid, 'sending', batch.sending.length);
+      for (const m of moved.values()) {
+        this.#addStatus.run(rid, m.from, m.code, -m.n);
+        this.#addStatus.run(rid, 'sending', m.code, m.n);
+      }
     });
     this.#lastAttempt = this.db.prepare(`SELECT coalesce(max(id), 0) FROM attempts`).pluck();
     this.#indexedUpTo = this.db.prepare(`SELECT last_attempt FROM message_index WHERE id = 1`).pluck();
@@ -887,7 +900,7 @@ export class Ledger {
   counts(rid: number): StatusCounts {
     const counts = Object.fromEntries(rowStatuses.map((s) => [s, 0])) as Record<RowStatus, number>;
     let total = 0;
-    this.#countStatus ??= this.db.prepare(`SELECT status, n FROM run_status_totals WHERE rid = ?`);
+    this.#countStatus ??= this.db.prepare(`SELECT status, sum(n) AS n FROM run_status_totals WHERE rid = ? GROUP BY status`);
     for (const r of this.#countStatus.all(rid) as { status: RowStatus; n: number }[]) {
       counts[r.status] = r.n;
       total += r.n;

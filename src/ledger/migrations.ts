@@ -307,26 +307,30 @@ export const migrations: readonly Migration[] = [
     version: 10,
     name: 'per-run totals kept by triggers',
     sql: `
-      -- A run's rows by status, and its accepted rows by delivery status and price, kept exact by the
+      -- A run's rows by status and code, and its accepted rows by delivery status, code and price, kept exact by the
       -- triggers below on every write to messages (ingest, sends, receipts, reconcile, resume, cancel,
       -- prune), so status, resume and the dashboard read a handful of rows instead of counting millions.
       -- A NULL in a key column is stored as '' (key columns of a WITHOUT ROWID table are NOT NULL).
+      -- code: the row's error_code (why it failed, was skipped, deferred or expired), so failures and skips
+      -- by code are read here too.
       CREATE TABLE run_status_totals (
         rid           INTEGER NOT NULL,
         status        TEXT NOT NULL,
+        code          TEXT NOT NULL,
         n             INTEGER NOT NULL,
-        PRIMARY KEY (rid, status)
+        PRIMARY KEY (rid, status, code)
       ) WITHOUT ROWID;
       -- Only rows whose status is 'sent': what status --json calls delivery, and the run's actual cost
-      -- (price: coalesce(final_cost, cost); currency: coalesce(final_currency, currency)).
+      -- (price: coalesce(final_cost, cost); currency: coalesce(final_currency, currency)); code: delivery_error_code.
       CREATE TABLE run_sent_totals (
         rid             INTEGER NOT NULL,
         delivery_status TEXT NOT NULL,
+        code            TEXT NOT NULL,
         price           TEXT NOT NULL,
         currency        TEXT NOT NULL,
         n               INTEGER NOT NULL,
         parts           INTEGER NOT NULL,
-        PRIMARY KEY (rid, delivery_status, price, currency)
+        PRIMARY KEY (rid, delivery_status, code, price, currency)
       ) WITHOUT ROWID;
       -- Attempts and final receipts per second of each run, for the dashboard's chart: its first look at
       -- a run reads the last hour of this table, not every attempt and receipt the run ever had.
@@ -338,11 +342,12 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (rid, second)
       ) WITHOUT ROWID;
 
-      INSERT INTO run_status_totals (rid, status, n)
-        SELECT rid, status, count(*) FROM messages GROUP BY rid, status;
-      INSERT INTO run_sent_totals (rid, delivery_status, price, currency, n, parts)
-        SELECT rid, coalesce(delivery_status, ''), coalesce(final_cost, cost, ''), coalesce(final_currency, currency, ''), count(*), sum(parts)
-        FROM messages WHERE status = 'sent' GROUP BY 1, 2, 3, 4;
+      INSERT INTO run_status_totals (rid, status, code, n)
+        SELECT rid, status, coalesce(error_code, ''), count(*) FROM messages GROUP BY 1, 2, 3;
+      INSERT INTO run_sent_totals (rid, delivery_status, code, price, currency, n, parts)
+        SELECT rid, coalesce(delivery_status, ''), coalesce(delivery_error_code, ''), coalesce(final_cost, cost, ''), coalesce(final_currency, currency, ''),
+          count(*), sum(parts)
+        FROM messages WHERE status = 'sent' GROUP BY 1, 2, 3, 4, 5;
       INSERT INTO run_seconds (rid, second, wire, delivered)
         SELECT rid, second, sum(wire), sum(delivered) FROM (
           SELECT rid, CAST(started_at / 1000 AS INTEGER) AS second, 1 AS wire, 0 AS delivered FROM attempts
@@ -352,10 +357,11 @@ export const migrations: readonly Migration[] = [
 
       -- Decrements name the row that was counted (it exists); increments may create theirs.
       CREATE TRIGGER messages_totals_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO run_status_totals (rid, status, n) VALUES (NEW.rid, NEW.status, 1)
+        INSERT INTO run_status_totals (rid, status, code, n) VALUES (NEW.rid, NEW.status, coalesce(NEW.error_code, ''), 1)
           ON CONFLICT DO UPDATE SET n = n + 1;
-        INSERT INTO run_sent_totals (rid, delivery_status, price, currency, n, parts)
-          SELECT NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.final_cost, NEW.cost, ''), coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts
+        INSERT INTO run_sent_totals (rid, delivery_status, code, price, currency, n, parts)
+          SELECT NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.delivery_error_code, ''), coalesce(NEW.final_cost, NEW.cost, ''),
+            coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts
           WHERE NEW.status = 'sent'
           ON CONFLICT DO UPDATE SET n = n + 1, parts = parts + excluded.parts;
         INSERT INTO run_seconds (rid, second, wire, delivered) SELECT NEW.rid, NEW.delivered_at / 1000, 0, 1 WHERE NEW.delivered_at IS NOT NULL
@@ -364,24 +370,25 @@ export const migrations: readonly Migration[] = [
       -- A move that starts an attempt (attempts changes: pending or deferred -> sending) is a send mark:
       -- the send commit that writes it counts its marks in one statement per commit (Ledger.commit), so
       -- the send path pays for one trigger per message, not two. Every other move is counted here.
-      CREATE TRIGGER messages_totals_status AFTER UPDATE OF rid, status ON messages
-        WHEN OLD.attempts IS NEW.attempts AND (OLD.status IS NOT NEW.status OR OLD.rid IS NOT NEW.rid) BEGIN
-        UPDATE run_status_totals SET n = n - 1 WHERE rid = OLD.rid AND status = OLD.status;
-        INSERT INTO run_status_totals (rid, status, n) VALUES (NEW.rid, NEW.status, 1)
+      CREATE TRIGGER messages_totals_status AFTER UPDATE OF rid, status, error_code ON messages
+        WHEN OLD.attempts IS NEW.attempts AND (OLD.status IS NOT NEW.status OR OLD.rid IS NOT NEW.rid OR OLD.error_code IS NOT NEW.error_code) BEGIN
+        UPDATE run_status_totals SET n = n - 1 WHERE rid = OLD.rid AND status = OLD.status AND code = coalesce(OLD.error_code, '');
+        INSERT INTO run_status_totals (rid, status, code, n) VALUES (NEW.rid, NEW.status, coalesce(NEW.error_code, ''), 1)
           ON CONFLICT DO UPDATE SET n = n + 1;
       END;
       -- Two triggers, so a move into sent (the send path) runs only the increment, and sending marks
       -- (pending -> sending) run neither.
-      CREATE TRIGGER messages_totals_sent_old AFTER UPDATE OF rid, status, delivery_status, cost, currency, final_cost, final_currency, parts ON messages
-        WHEN OLD.status = 'sent' BEGIN
+      CREATE TRIGGER messages_totals_sent_old AFTER UPDATE OF rid, status, delivery_status, delivery_error_code, cost, currency, final_cost, final_currency, parts
+        ON messages WHEN OLD.status = 'sent' BEGIN
         UPDATE run_sent_totals SET n = n - 1, parts = parts - OLD.parts
-          WHERE rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '')
+          WHERE rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '') AND code = coalesce(OLD.delivery_error_code, '')
             AND price = coalesce(OLD.final_cost, OLD.cost, '') AND currency = coalesce(OLD.final_currency, OLD.currency, '');
       END;
-      CREATE TRIGGER messages_totals_sent_new AFTER UPDATE OF rid, status, delivery_status, cost, currency, final_cost, final_currency, parts ON messages
-        WHEN NEW.status = 'sent' BEGIN
-        INSERT INTO run_sent_totals (rid, delivery_status, price, currency, n, parts)
-          VALUES (NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.final_cost, NEW.cost, ''), coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts)
+      CREATE TRIGGER messages_totals_sent_new AFTER UPDATE OF rid, status, delivery_status, delivery_error_code, cost, currency, final_cost, final_currency, parts
+        ON messages WHEN NEW.status = 'sent' BEGIN
+        INSERT INTO run_sent_totals (rid, delivery_status, code, price, currency, n, parts)
+          VALUES (NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.delivery_error_code, ''), coalesce(NEW.final_cost, NEW.cost, ''),
+            coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts)
           ON CONFLICT DO UPDATE SET n = n + 1, parts = parts + excluded.parts;
       END;
       CREATE TRIGGER messages_totals_delivered AFTER UPDATE OF rid, delivered_at ON messages
@@ -391,9 +398,9 @@ export const migrations: readonly Migration[] = [
           ON CONFLICT DO UPDATE SET delivered = delivered + 1;
       END;
       CREATE TRIGGER messages_totals_delete AFTER DELETE ON messages BEGIN
-        UPDATE run_status_totals SET n = n - 1 WHERE rid = OLD.rid AND status = OLD.status;
+        UPDATE run_status_totals SET n = n - 1 WHERE rid = OLD.rid AND status = OLD.status AND code = coalesce(OLD.error_code, '');
         UPDATE run_sent_totals SET n = n - 1, parts = parts - OLD.parts
-          WHERE OLD.status = 'sent' AND rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '')
+          WHERE OLD.status = 'sent' AND rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '') AND code = coalesce(OLD.delivery_error_code, '')
             AND price = coalesce(OLD.final_cost, OLD.cost, '') AND currency = coalesce(OLD.final_currency, OLD.currency, '');
         UPDATE run_seconds SET delivered = delivered - 1 WHERE rid = OLD.rid AND second = OLD.delivered_at / 1000;
       END;

@@ -1,8 +1,8 @@
 /**
  * Read-only questions an operator asks of the ledger beyond a run's counts: why rows failed or were
  * skipped, which rows are in doubt, how fast each sender went, what the scheduler did. Used by `status`
- * and the dashboard. Every query here is bounded by an index range (a run's rows of one status, a
- * range of attempt ids, a range of a run's seconds in the per-second totals of migration 10).
+ * and the dashboard. Every query here reads the per-run totals of migration 10 or is bounded by an index
+ * range (the first rows in doubt, a range of attempt ids).
  */
 import type Database from 'better-sqlite3';
 import type { Ledger } from './ledger.js';
@@ -66,19 +66,19 @@ export class ReadModel {
   constructor(ledger: Ledger) {
     const db = ledger.db;
     this.#db = db;
-    // The (rid, status, row) index bounds each of these to the rows of one status.
+    // Rows by status and code, and accepted rows by delivery status and code, from the totals the ledger's
+    // triggers keep (migration 10): a few rows per run, however many rows failed or were skipped.
     this.#sendFailures = db.prepare(
-      `SELECT status, error_code AS code, count(*) AS count FROM messages INDEXED BY messages_status
-       WHERE rid = ? AND status IN ('failed', 'unknown') GROUP BY status, error_code ORDER BY count DESC, code`,
+      `SELECT status, nullif(code, '') AS code, n AS count FROM run_status_totals
+       WHERE rid = ? AND status IN ('failed', 'unknown') AND n > 0 ORDER BY count DESC, code`,
     );
     this.#deliveryFailures = db.prepare(
-      `SELECT delivery_status AS status, delivery_error_code AS code, count(*) AS count FROM messages INDEXED BY messages_delivery_failed
+      `SELECT delivery_status AS status, nullif(code, '') AS code, sum(n) AS count FROM run_sent_totals
        WHERE rid = ? AND delivery_status IN ('delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired')
-       GROUP BY delivery_status, delivery_error_code ORDER BY count DESC, code`,
+       GROUP BY delivery_status, code HAVING sum(n) > 0 ORDER BY count DESC, code`,
     );
     this.#skipped = db.prepare(
-      `SELECT error_code AS reason, count(*) AS count FROM messages INDEXED BY messages_status
-       WHERE rid = ? AND status = ? GROUP BY error_code ORDER BY count DESC, reason`,
+      `SELECT nullif(code, '') AS reason, n AS count FROM run_status_totals WHERE rid = ? AND status = ? AND n > 0 ORDER BY count DESC, reason`,
     );
     this.#unknown = db.prepare(
       `SELECT row, line, to_number AS "to", error_detail AS errorDetail, sending_at AS sendingAt FROM messages INDEXED BY messages_status

@@ -7,20 +7,20 @@
 import type { Ledger } from './ledger.js';
 
 export interface RunTotals {
-  /** Rows by status (statuses with no rows left out). */
+  /** Rows by status and code, `status|code` ('' for none; empty groups left out). */
   status: Record<string, number>;
-  /** Accepted rows by delivery status, price and currency ('' for none): `n` rows, `parts` segments. */
+  /** Accepted rows by `delivery status|code|price|currency` ('' for none): `n` rows, `parts` segments. */
   sent: Record<string, { n: number; parts: number }>;
   /** Attempts started (`wire`) and final receipts (`delivered`) per epoch second, seconds with neither left out. */
   seconds: Record<string, { wire: number; delivered: number }>;
 }
 
-const SENT_KEY = `delivery_status || '|' || price || '|' || currency`;
+const SENT_KEY = `delivery_status || '|' || code || '|' || price || '|' || currency`;
 
 export function keptTotals(ledger: Ledger, rid: number): RunTotals {
   const db = ledger.db;
   return shape(
-    db.prepare(`SELECT status AS k, n FROM run_status_totals WHERE rid = ? AND n <> 0`).all(rid),
+    db.prepare(`SELECT status || '|' || code AS k, n FROM run_status_totals WHERE rid = ? AND n <> 0`).all(rid),
     db.prepare(`SELECT ${SENT_KEY} AS k, n, parts FROM run_sent_totals WHERE rid = ? AND (n <> 0 OR parts <> 0)`).all(rid),
     db.prepare(`SELECT second AS k, wire, delivered FROM run_seconds WHERE rid = ? AND (wire <> 0 OR delivered <> 0)`).all(rid),
   );
@@ -29,11 +29,11 @@ export function keptTotals(ledger: Ledger, rid: number): RunTotals {
 export function countedTotals(ledger: Ledger, rid: number): RunTotals {
   const db = ledger.db;
   return shape(
-    db.prepare(`SELECT status AS k, count(*) AS n FROM messages WHERE rid = ? GROUP BY status`).all(rid),
+    db.prepare(`SELECT status || '|' || coalesce(error_code, '') AS k, count(*) AS n FROM messages WHERE rid = ? GROUP BY 1`).all(rid),
     db
       .prepare(
         `SELECT ${SENT_KEY} AS k, count(*) AS n, sum(parts) AS parts FROM (
-           SELECT coalesce(delivery_status, '') AS delivery_status, coalesce(final_cost, cost, '') AS price,
+           SELECT coalesce(delivery_status, '') AS delivery_status, coalesce(delivery_error_code, '') AS code, coalesce(final_cost, cost, '') AS price,
                   coalesce(final_currency, currency, '') AS currency, parts
            FROM messages WHERE rid = ? AND status = 'sent') GROUP BY 1`,
       )
