@@ -19,8 +19,9 @@ import { rate } from './rate.mjs';
 import { resume } from './resume.mjs';
 import { sdk } from './sdk.mjs';
 import { throughput } from './throughput.mjs';
+import { totals } from './totals.mjs';
 
-const all = { throughput, sdk, rate, memory, ingest, resume, crash };
+const all = { throughput, sdk, rate, memory, ingest, resume, crash, totals };
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in all));
 if (unknown.length > 0) {

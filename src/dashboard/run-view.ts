@@ -1,8 +1,9 @@
 /**
  * What the dashboard shows of one run, built from the ledger and kept per run between requests: the
  * status object (the same `status --json` prints, so the page and the CLI agree), why rows failed or were
- * skipped, the rows in doubt, and the time series. The series are read incrementally — attempts by id,
- * deliveries by time — so a live page costs a read of what is new each second, not of the whole run.
+ * skipped, the rows in doubt, and the time series. The series come from the ledger's per-second totals:
+ * the first look reads the run's last hour of them, later looks the last two minutes (late commits and
+ * receipts land there), so neither costs a read of the whole run.
  */
 import { runFailures, runStatus, skippedByReason, type FailureLine, type RunStatus } from '../campaign/status.js';
 import type { Ledger, RunRecord } from '../ledger/ledger.js';
@@ -13,8 +14,8 @@ import { commandHint, type CommandHint } from '../shared/command-line.js';
 const UNKNOWN_SHOWN = 50;
 /** The window per-sender rates are measured over. */
 const SENDER_WINDOW_MS = 10_000;
-/** Receipts can arrive out of order by this much: the last stretch of the delivery series is re-read each time. */
-const DELIVERY_REREAD_S = 120;
+/** Attempts are committed, and receipts arrive, up to this late: the last stretch of the series is re-read each time. */
+const REREAD_S = 120;
 /** The chart shows the last hour of a run, a point a second. */
 export const SERIES_SPAN_S = 3600;
 /** Attempts read per refresh for the per-sender window (a second of a fast run is a few thousand). */
@@ -58,37 +59,38 @@ function limitsOf(run: RunRecord): JobLimits {
   }
 }
 
-/** One run's incremental state: what has been read of its attempts and receipts so far. */
+/** One run's incremental state: the series read so far, and the attempts of the per-sender window. */
 class RunSeries {
   #wire = new Map<number, number>();
   #deliveries = new Map<number, number>();
-  #lastAttempt = 0;
+  /** The latest second read; undefined before the first look. */
+  #readTo: number | undefined;
   #senderFrom: number | undefined;
   #window: { at: number; sender: string | null }[] = [];
-  #deliveredFrom = 0;
 
   refresh(ledger: Ledger, rid: number, now: number): void {
     const model = readModelFor(ledger);
-    const first = this.#senderFrom === undefined;
-    for (const b of model.attemptsPerSecond(rid, this.#lastAttempt)) {
-      this.#wire.set(b.second, (this.#wire.get(b.second) ?? 0) + b.count);
-      this.#lastAttempt = Math.max(this.#lastAttempt, b.last);
-    }
     // The per-sender window starts at the first look: a finished run's old attempts are not "the last 10 s".
-    if (first) this.#senderFrom = this.#lastAttempt;
+    if (this.#senderFrom === undefined) this.#senderFrom = model.lastAttemptId();
     else {
-      for (const a of model.attemptsSince(rid, this.#senderFrom!, SENDER_BATCH)) {
+      for (const a of model.attemptsSince(rid, this.#senderFrom, SENDER_BATCH)) {
         this.#window.push({ at: a.startedAt, sender: a.sender });
         this.#senderFrom = a.id;
       }
     }
     this.#window = this.#window.filter((a) => a.at > now - SENDER_WINDOW_MS);
-    const from = Math.max(0, this.#deliveredFrom - DELIVERY_REREAD_S);
-    for (const [second] of this.#deliveries) if (second >= from) this.#deliveries.delete(second);
-    for (const b of model.deliveriesPerSecond(rid, from * 1000)) {
-      this.#deliveries.set(b.second, b.count);
-      this.#deliveredFrom = Math.max(this.#deliveredFrom, b.second);
+    const last = this.#readTo ?? model.lastSecond(rid);
+    if (last === undefined) return;
+    const from = this.#readTo === undefined ? last - SERIES_SPAN_S + 1 : last - REREAD_S;
+    for (const map of [this.#wire, this.#deliveries]) for (const second of map.keys()) if (second >= from) map.delete(second);
+    for (const s of model.perSecond(rid, from)) {
+      if (s.wire > 0) this.#wire.set(s.second, s.wire);
+      if (s.delivered > 0) this.#deliveries.set(s.second, s.delivered);
+      this.#readTo = Math.max(this.#readTo ?? s.second, s.second);
     }
+    // The chart shows the last hour: older points are dropped, so a long-lived page holds an hour at most.
+    const keep = (this.#readTo ?? last) - SERIES_SPAN_S;
+    for (const map of [this.#wire, this.#deliveries]) for (const second of map.keys()) if (second <= keep) map.delete(second);
   }
 
   senderRates(limits: JobLimits): SenderRate[] {

@@ -304,6 +304,114 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'per-run totals kept by triggers',
+    sql: `
+      -- A run's rows by status and code, and its accepted rows by delivery status, code and price, kept exact by the
+      -- triggers below on every write to messages (ingest, sends, receipts, reconcile, resume, cancel,
+      -- prune), so status, resume and the dashboard read a handful of rows instead of counting millions.
+      -- A NULL in a key column is stored as '' (key columns of a WITHOUT ROWID table are NOT NULL).
+      -- code: the row's error_code (why it failed, was skipped, deferred or expired), so failures and skips
+      -- by code are read here too.
+      CREATE TABLE run_status_totals (
+        rid           INTEGER NOT NULL,
+        status        TEXT NOT NULL,
+        code          TEXT NOT NULL,
+        n             INTEGER NOT NULL,
+        PRIMARY KEY (rid, status, code)
+      ) WITHOUT ROWID;
+      -- Only rows whose status is 'sent': what status --json calls delivery, and the run's actual cost
+      -- (price: coalesce(final_cost, cost); currency: coalesce(final_currency, currency)); code: delivery_error_code.
+      CREATE TABLE run_sent_totals (
+        rid             INTEGER NOT NULL,
+        delivery_status TEXT NOT NULL,
+        code            TEXT NOT NULL,
+        price           TEXT NOT NULL,
+        currency        TEXT NOT NULL,
+        n               INTEGER NOT NULL,
+        parts           INTEGER NOT NULL,
+        PRIMARY KEY (rid, delivery_status, code, price, currency)
+      ) WITHOUT ROWID;
+      -- Attempts and final receipts per second of each run, for the dashboard's chart: its first look at
+      -- a run reads the last hour of this table, not every attempt and receipt the run ever had.
+      CREATE TABLE run_seconds (
+        rid           INTEGER NOT NULL,
+        second        INTEGER NOT NULL,         -- epoch seconds (attempts: CAST(started_at / 1000 AS INTEGER))
+        wire          INTEGER NOT NULL,         -- attempts started in that second
+        delivered     INTEGER NOT NULL,         -- rows whose final status came in that second (delivered_at)
+        PRIMARY KEY (rid, second)
+      ) WITHOUT ROWID;
+
+      INSERT INTO run_status_totals (rid, status, code, n)
+        SELECT rid, status, coalesce(error_code, ''), count(*) FROM messages GROUP BY 1, 2, 3;
+      INSERT INTO run_sent_totals (rid, delivery_status, code, price, currency, n, parts)
+        SELECT rid, coalesce(delivery_status, ''), coalesce(delivery_error_code, ''), coalesce(final_cost, cost, ''), coalesce(final_currency, currency, ''),
+          count(*), sum(parts)
+        FROM messages WHERE status = 'sent' GROUP BY 1, 2, 3, 4, 5;
+      INSERT INTO run_seconds (rid, second, wire, delivered)
+        SELECT rid, second, sum(wire), sum(delivered) FROM (
+          SELECT rid, CAST(started_at / 1000 AS INTEGER) AS second, 1 AS wire, 0 AS delivered FROM attempts
+          UNION ALL
+          SELECT rid, delivered_at / 1000, 0, 1 FROM messages WHERE delivered_at IS NOT NULL)
+        GROUP BY rid, second;
+
+      -- Decrements name the row that was counted (it exists); increments may create theirs.
+      CREATE TRIGGER messages_totals_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO run_status_totals (rid, status, code, n) VALUES (NEW.rid, NEW.status, coalesce(NEW.error_code, ''), 1)
+          ON CONFLICT DO UPDATE SET n = n + 1;
+        INSERT INTO run_sent_totals (rid, delivery_status, code, price, currency, n, parts)
+          SELECT NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.delivery_error_code, ''), coalesce(NEW.final_cost, NEW.cost, ''),
+            coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts
+          WHERE NEW.status = 'sent'
+          ON CONFLICT DO UPDATE SET n = n + 1, parts = parts + excluded.parts;
+        INSERT INTO run_seconds (rid, second, wire, delivered) SELECT NEW.rid, NEW.delivered_at / 1000, 0, 1 WHERE NEW.delivered_at IS NOT NULL
+          ON CONFLICT DO UPDATE SET delivered = delivered + 1;
+      END;
+      -- A move that starts an attempt (attempts changes: pending or deferred -> sending) is a send mark:
+      -- the send commit that writes it counts its marks in one statement per commit (Ledger.commit), so
+      -- the send path pays for one trigger per message, not two. Every other move is counted here.
+      CREATE TRIGGER messages_totals_status AFTER UPDATE OF rid, status, error_code ON messages
+        WHEN OLD.attempts IS NEW.attempts AND (OLD.status IS NOT NEW.status OR OLD.rid IS NOT NEW.rid OR OLD.error_code IS NOT NEW.error_code) BEGIN
+        UPDATE run_status_totals SET n = n - 1 WHERE rid = OLD.rid AND status = OLD.status AND code = coalesce(OLD.error_code, '');
+        INSERT INTO run_status_totals (rid, status, code, n) VALUES (NEW.rid, NEW.status, coalesce(NEW.error_code, ''), 1)
+          ON CONFLICT DO UPDATE SET n = n + 1;
+      END;
+      -- Two triggers, so a move into sent (the send path) runs only the increment, and sending marks
+      -- (pending -> sending) run neither.
+      CREATE TRIGGER messages_totals_sent_old AFTER UPDATE OF rid, status, delivery_status, delivery_error_code, cost, currency, final_cost, final_currency, parts
+        ON messages WHEN OLD.status = 'sent' BEGIN
+        UPDATE run_sent_totals SET n = n - 1, parts = parts - OLD.parts
+          WHERE rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '') AND code = coalesce(OLD.delivery_error_code, '')
+            AND price = coalesce(OLD.final_cost, OLD.cost, '') AND currency = coalesce(OLD.final_currency, OLD.currency, '');
+      END;
+      CREATE TRIGGER messages_totals_sent_new AFTER UPDATE OF rid, status, delivery_status, delivery_error_code, cost, currency, final_cost, final_currency, parts
+        ON messages WHEN NEW.status = 'sent' BEGIN
+        INSERT INTO run_sent_totals (rid, delivery_status, code, price, currency, n, parts)
+          VALUES (NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.delivery_error_code, ''), coalesce(NEW.final_cost, NEW.cost, ''),
+            coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts)
+          ON CONFLICT DO UPDATE SET n = n + 1, parts = parts + excluded.parts;
+      END;
+      CREATE TRIGGER messages_totals_delivered AFTER UPDATE OF rid, delivered_at ON messages
+        WHEN OLD.delivered_at IS NOT NEW.delivered_at OR OLD.rid IS NOT NEW.rid BEGIN
+        UPDATE run_seconds SET delivered = delivered - 1 WHERE rid = OLD.rid AND second = OLD.delivered_at / 1000;
+        INSERT INTO run_seconds (rid, second, wire, delivered) SELECT NEW.rid, NEW.delivered_at / 1000, 0, 1 WHERE NEW.delivered_at IS NOT NULL
+          ON CONFLICT DO UPDATE SET delivered = delivered + 1;
+      END;
+      CREATE TRIGGER messages_totals_delete AFTER DELETE ON messages BEGIN
+        UPDATE run_status_totals SET n = n - 1 WHERE rid = OLD.rid AND status = OLD.status AND code = coalesce(OLD.error_code, '');
+        UPDATE run_sent_totals SET n = n - 1, parts = parts - OLD.parts
+          WHERE OLD.status = 'sent' AND rid = OLD.rid AND delivery_status = coalesce(OLD.delivery_status, '') AND code = coalesce(OLD.delivery_error_code, '')
+            AND price = coalesce(OLD.final_cost, OLD.cost, '') AND currency = coalesce(OLD.final_currency, OLD.currency, '');
+        UPDATE run_seconds SET delivered = delivered - 1 WHERE rid = OLD.rid AND second = OLD.delivered_at / 1000;
+      END;
+      -- Attempts are inserted by the send commit alone, which adds them to run_seconds per second in one
+      -- statement per commit; deleting them (prune, a run deleted after a failed ingest) is counted here.
+      CREATE TRIGGER attempts_totals_delete AFTER DELETE ON attempts BEGIN
+        UPDATE run_seconds SET wire = wire - 1 WHERE rid = OLD.rid AND second = CAST(OLD.started_at / 1000 AS INTEGER);
+      END;
+    `,
+  },
+  {
     version: 11,
     name: 'run and slot state moves enforced in SQL',
     sql: `

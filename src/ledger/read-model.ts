@@ -1,9 +1,8 @@
 /**
  * Read-only questions an operator asks of the ledger beyond a run's counts: why rows failed or were
  * skipped, which rows are in doubt, how fast each sender went, what the scheduler did. Used by `status`
- * and the dashboard. Every query here is bounded by an index range (a run's rows of one status, a
- * range of attempt ids, a run's delivered rows by time). Only the dashboard's first look at a run reads
- * all of its attempts and deliveries (per second); after that it reads what is new since.
+ * and the dashboard. Every query here reads the per-run totals of migration 10 or is bounded by an index
+ * range (the first rows in doubt, a range of attempt ids).
  */
 import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';
@@ -59,42 +58,40 @@ export class ReadModel {
   #deliveryFailures;
   #skipped;
   #unknown;
-  #wirePerSecond;
+  #seconds;
+  #lastSecond;
+  #lastAttempt;
   #attemptsWithSender;
-  #deliveredSince;
 
   constructor(ledger: Ledger) {
     const db = connectionOf(ledger);
     this.#db = db;
-    // The (rid, status, row) index bounds each of these to the rows of one status.
+    // Rows by status and code, and accepted rows by delivery status and code, from the totals the ledger's
+    // triggers keep (migration 10): a few rows per run, however many rows failed or were skipped.
     this.#sendFailures = db.prepare(
-      `SELECT status, error_code AS code, count(*) AS count FROM messages INDEXED BY messages_status
-       WHERE rid = ? AND status IN ('failed', 'unknown') GROUP BY status, error_code ORDER BY count DESC, code`,
+      `SELECT status, nullif(code, '') AS code, n AS count FROM run_status_totals
+       WHERE rid = ? AND status IN ('failed', 'unknown') AND n > 0 ORDER BY count DESC, code`,
     );
     this.#deliveryFailures = db.prepare(
-      `SELECT delivery_status AS status, delivery_error_code AS code, count(*) AS count FROM messages INDEXED BY messages_delivery_failed
+      `SELECT delivery_status AS status, nullif(code, '') AS code, sum(n) AS count FROM run_sent_totals
        WHERE rid = ? AND delivery_status IN ('delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired')
-       GROUP BY delivery_status, delivery_error_code ORDER BY count DESC, code`,
+       GROUP BY delivery_status, code HAVING sum(n) > 0 ORDER BY count DESC, code`,
     );
     this.#skipped = db.prepare(
-      `SELECT error_code AS reason, count(*) AS count FROM messages INDEXED BY messages_status
-       WHERE rid = ? AND status = ? GROUP BY error_code ORDER BY count DESC, reason`,
+      `SELECT nullif(code, '') AS reason, n AS count FROM run_status_totals WHERE rid = ? AND status = ? AND n > 0 ORDER BY count DESC, reason`,
     );
     this.#unknown = db.prepare(
       `SELECT row, line, to_number AS "to", error_detail AS errorDetail, sending_at AS sendingAt FROM messages INDEXED BY messages_status
        WHERE rid = ? AND status = 'unknown' ORDER BY row LIMIT ?`,
     );
-    this.#wirePerSecond = db.prepare(
-      `SELECT started_at / 1000 AS second, count(*) AS count, max(id) AS last FROM attempts
-       WHERE id > ? AND rid = ? GROUP BY 1 ORDER BY 1`,
+    this.#seconds = db.prepare(
+      `SELECT second, wire, delivered FROM run_seconds WHERE rid = ? AND second >= ? AND (wire > 0 OR delivered > 0) ORDER BY second`,
     );
+    this.#lastSecond = db.prepare(`SELECT max(second) FROM run_seconds WHERE rid = ? AND (wire > 0 OR delivered > 0)`).pluck();
+    this.#lastAttempt = db.prepare(`SELECT coalesce(max(id), 0) FROM attempts`).pluck();
     this.#attemptsWithSender = db.prepare(
       `SELECT a.id, a.started_at AS startedAt, m.sender FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row
        WHERE a.id > ? AND a.rid = ? ORDER BY a.id LIMIT ?`,
-    );
-    this.#deliveredSince = db.prepare(
-      `SELECT delivered_at / 1000 AS second, count(*) AS count FROM messages INDEXED BY messages_delivered
-       WHERE rid = ? AND delivered_at >= ? GROUP BY 1 ORDER BY 1`,
     );
   }
 
@@ -116,21 +113,26 @@ export class ReadModel {
   }
 
   /**
-   * The run's HTTP attempts after attempt id `afterId` (a range of the primary key) per second of their
-   * start, with the last attempt id in each second.
+   * The run's HTTP attempts (`wire`, by when they started) and final receipts (`delivered`, by delivered_at)
+   * per second from `fromSecond` on (epoch seconds), seconds with neither left out.
    */
-  attemptsPerSecond(rid: number, afterId: number): { second: number; count: number; last: number }[] {
-    return this.#wirePerSecond.all(afterId, rid) as { second: number; count: number; last: number }[];
+  perSecond(rid: number, fromSecond: number): { second: number; wire: number; delivered: number }[] {
+    return this.#seconds.all(rid, fromSecond) as { second: number; wire: number; delivered: number }[];
+  }
+
+  /** The latest second with an attempt or a receipt of the run; undefined when it has none. */
+  lastSecond(rid: number): number | undefined {
+    return (this.#lastSecond.get(rid) as number | null) ?? undefined;
+  }
+
+  /** The id of the latest attempt of any run (0 when none): later attempts are new. */
+  lastAttemptId(): number {
+    return this.#lastAttempt.get() as number;
   }
 
   /** The run's attempts after attempt id `afterId`, in id order, at most `limit`, each with the sender its row is pinned to. */
   attemptsSince(rid: number, afterId: number, limit: number): AttemptTick[] {
     return this.#attemptsWithSender.all(afterId, rid, limit) as AttemptTick[];
-  }
-
-  /** Rows of the run whose final status came at or after `since` (ms), counted per second. */
-  deliveriesPerSecond(rid: number, since: number): { second: number; count: number }[] {
-    return this.#deliveredSince.all(rid, since) as { second: number; count: number }[];
   }
 
   /**

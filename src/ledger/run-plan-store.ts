@@ -46,10 +46,11 @@ export class SqliteRunPlanStore implements RunPlanStore {
     this.#planned = db.prepare(
       `SELECT planned_parts AS parts, planned_cost AS cost, planned_currency AS currency, plan_hash AS planHash FROM runs WHERE rid = ?`,
     );
-    // The final (billed) cost a delivery receipt brings wins over the send-time figure.
+    // The accepted rows' totals the ledger's triggers keep (migration 10), not a count of the rows; the
+    // final (billed) cost a delivery receipt brings wins over the send-time figure there too.
     this.#sentByPrice = db.prepare(
-      `SELECT coalesce(final_cost, cost) AS price, coalesce(final_currency, currency) AS currency, count(*) AS count, sum(parts) AS parts
-       FROM messages WHERE rid = ? AND status = 'sent' GROUP BY 1, 2`,
+      `SELECT nullif(price, '') AS price, nullif(currency, '') AS currency, sum(n) AS count, sum(parts) AS parts
+       FROM run_sent_totals WHERE rid = ? GROUP BY price, currency HAVING sum(n) > 0`,
     );
   }
 

@@ -37,6 +37,10 @@ afterEach(() => {
   tmp.cleanup();
 });
 
+/** What takes a ledger back before migration 10 (the per-run totals and their triggers). */
+const UNDO_TOTALS = ['messages_totals_insert', 'messages_totals_status', 'messages_totals_sent_old', 'messages_totals_sent_new', 'messages_totals_delivered',
+  'messages_totals_delete', 'attempts_totals_delete'].map((t) => `DROP TRIGGER ${t};`).join(' ') + ' DROP TABLE run_status_totals; DROP TABLE run_sent_totals; DROP TABLE run_seconds;';
+
 const sent = (row: number, id: string) => ({
   row, status: 'sent' as const, messageId: id, fromNumber: '+18445550001', parts: 1, cost: '0.0040', currency: 'USD', at: 2,
 });
@@ -343,7 +347,7 @@ describe('the message-id lookup (message_ids)', () => {
     // A version-4 ledger: the old unique index, no message_ids, one sent row and one attempt.
     withLedgerSql(file, (old) => {
       old.exec(`${DROP_MIGRATION_11} ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
-      DROP TABLE message_ids; DROP TABLE message_index; DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage;
+      DROP TABLE message_ids; DROP TABLE message_index; DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage; ${UNDO_TOTALS}
       CREATE UNIQUE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
       UPDATE messages SET status = 'sent', message_id = 'm-old' WHERE row = 2;
       INSERT INTO attempts (rid, row, attempt, started_at, outcome) VALUES (${rid}, 2, 1, 1, 'accepted');
@@ -407,7 +411,7 @@ describe('campaign memory (campaign_memory)', () => {
     ledger.close();
     withLedgerSql(file, (old) => {
       old.exec(`${DROP_MIGRATION_11} ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
-        DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage;`);
+        DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage; ${UNDO_TOTALS}`);
       old.pragma('user_version = 7');
     });
     ledger = new Ledger(file);

@@ -1,0 +1,132 @@
+/**
+ * Issue 17 target 5 and issue 16's "a page of a 10M-row run loads in under a second": a 10,000,000-row
+ * run with 9,999,000 rows done (bench/totals-setup.mjs builds it), read through the per-run totals the
+ * ledger's triggers keep. Measured from outside, each with its own process:
+ *   - `bulktext status <run>`: process spawn to exit;
+ *   - the dashboard's run page, first load: the HTTP GET against a fresh `bulktext dashboard` (its view
+ *     built from nothing), then the runs list and the run page again;
+ *   - `bulktext resume`: spawn to the first accept at the simulator (its own process), and its closing
+ *     status: the simulator's last accept to the process's exit.
+ * BENCH_TOTALS_ROWS (default 10,000,000) sets the size; BENCH_TOTALS_KEEP=1 keeps and reuses the ledger.
+ */
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jobFile, OUT, recipientsCsv } from './lib/gen.mjs';
+import { freshDb, removeDb } from './lib/ledger-files.mjs';
+import { bulktext, expectExit, nodeScript } from './lib/proc.mjs';
+import { fmt, fmtSummary, summarize } from './lib/stats.mjs';
+
+const SETUP = fileURLToPath(new URL('./totals-setup.mjs', import.meta.url));
+const PENDING = 1000;
+
+/** Starts `bulktext dashboard` on a free port; resolves with its URL and a stop function. */
+async function startDashboard(db) {
+  let child;
+  const exited = bulktext(['dashboard', '--port', '0', '--db', db], { onSpawn: (c) => (child = c) });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /dashboard on (http:\/\/[^/\s]+)\//.exec(out);
+      if (m !== null) resolve(m[1]);
+    });
+    exited.then((r) => reject(new Error(`dashboard exited ${r.code}: ${r.stderr}`)), reject);
+  });
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+/** Seconds a GET takes, body included; throws unless it answers 200. */
+async function timedGet(url) {
+  const t0 = performance.now();
+  const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${body.slice(0, 200)}`);
+  return { seconds: (performance.now() - t0) / 1000, body };
+}
+
+export async function totals(ctx) {
+  const rows = Number(process.env.BENCH_TOTALS_ROWS ?? 10_000_000);
+  const csv = await recipientsCsv(PENDING);
+  const job = jobFile('totals', { source: csv, from: ['+12125550001'], rate: { messages_per_second: 1_000_000, per_sender_per_second: 1_000_000, max_concurrent: 64 } });
+  // BENCH_TOTALS_KEEP=1 keeps the built ledger (and its run id beside it) for the next invocation to reuse.
+  const keep = process.env.BENCH_TOTALS_KEEP === '1';
+  const pristine = path.join(OUT, `totals-pristine-${rows}.db`);
+  const built = `${pristine}.json`;
+  const setupStart = performance.now();
+  if (!keep || !existsSync(built)) {
+    removeDb(pristine);
+    const setup = expectExit(await nodeScript(SETUP, [job, pristine, String(rows)], { nodeArgs: ['--max-old-space-size=512'] }), [0], 'totals setup');
+    writeFileSync(built, setup.stdout);
+  }
+  const { runId, pending, counts, exact } = JSON.parse(readFileSync(built, 'utf8').trim());
+  if (pending !== PENDING || counts.total !== rows) throw new Error(`totals setup: ${JSON.stringify(counts)}`);
+  if (!exact) throw new Error('totals setup: the kept totals differ from a count of the rows');
+  if (existsSync(`${pristine}-wal`) && statSync(`${pristine}-wal`).size > 0) throw new Error('totals setup left a WAL behind; the copy would be incomplete');
+  const sizeGb = statSync(pristine).size / 1e9;
+  ctx.log(`  ledger with ${fmt(rows - PENDING)} of ${fmt(rows)} rows done ready in ${fmt((performance.now() - setupStart) / 1000, 0)} s (${fmt(sizeGb, 2)} GB)`);
+
+  const status = [];
+  const page = { first: [], list: [], again: [] };
+  const resume = [];
+  for (let i = 0; i < ctx.reps; i++) {
+    const s = expectExit(await bulktext(['status', runId, '--db', pristine]), [0, 3], 'bulktext status');
+    if (!s.stdout.includes(runId)) throw new Error(`status printed: ${s.stdout}${s.stderr}`);
+    status.push(s.wallMs / 1000);
+    ctx.log(`  status ${fmt(status.at(-1), 3)} s`);
+
+    const dash = await startDashboard(pristine);
+    try {
+      const first = await timedGet(`${dash.url}/runs/${encodeURIComponent(runId)}`);
+      if (!first.body.includes(runId)) throw new Error('the run page does not name its run');
+      page.first.push(first.seconds);
+      page.list.push((await timedGet(`${dash.url}/`)).seconds);
+      page.again.push((await timedGet(`${dash.url}/runs/${encodeURIComponent(runId)}`)).seconds);
+    } finally {
+      await dash.stop();
+    }
+    ctx.log(`  dashboard run page, first load ${fmt(page.first.at(-1), 3)} s`);
+
+    const db = freshDb('totals');
+    copyFileSync(pristine, db);
+    await ctx.sim.reset();
+    const r = expectExit(await bulktext(['resume', runId, '--db', db, '--quiet', '--json'], { sim: ctx.sim }), [0, 3], 'bulktext resume');
+    const w = await ctx.sim.summary();
+    const closing = JSON.parse(r.stdout.trim().split('\n').pop());
+    removeDb(db);
+    if (w.accepted !== PENDING || closing.counts.pending !== 0) throw new Error(`resume sent ${w.accepted} messages, left ${closing.counts.pending} pending`);
+    const exitAt = r.spawnedAt + r.wallMs;
+    resume.push({ firstSendSeconds: (w.firstAt - r.spawnedAt) / 1000, closingSeconds: (exitAt - w.lastAt) / 1000, wallSeconds: r.wallMs / 1000 });
+    ctx.log(`  resume: first send ${fmt(resume.at(-1).firstSendSeconds, 3)} s after spawn, last send to exit ${fmt(resume.at(-1).closingSeconds, 3)} s`);
+  }
+  if (!keep) {
+    removeDb(pristine);
+    rmSync(built, { force: true });
+  }
+  const st = summarize(status);
+  const first = summarize(page.first);
+  const firstSend = summarize(resume.map((r) => r.firstSendSeconds));
+  const closing = summarize(resume.map((r) => r.closingSeconds));
+  const pass = st.max < 1 && first.max < 1 && firstSend.max <= 1 && closing.max < 1;
+  return {
+    id: 'totals',
+    title: 'Totals at 10M rows (issue 17 target 5, dashboard page)',
+    target: `${fmt(rows)}-row run, ${fmt(rows - PENDING)} done: status, the dashboard's run page (first load), resume's first send and its closing status each under 1 s`,
+    pass,
+    figure: `status ${fmt(st.median, 2)} s, run page ${fmt(first.median, 2)} s, resume first send ${fmt(firstSend.median, 2)} s, closing ${fmt(closing.median, 2)} s`,
+    lines: [
+      `ledger: ${fmt(rows)} rows, ${fmt(sizeGb, 2)} GB; the totals kept by the triggers equal a count of the rows`,
+      `\`bulktext status\`, process spawn → exit: ${fmtSummary(st, 3, ' s')}`,
+      `dashboard run page, first load (HTTP GET, fresh \`bulktext dashboard\`): ${fmtSummary(first, 3, ' s')}; runs list then ${fmtSummary(summarize(page.list), 3, ' s')}; run page again ${fmtSummary(summarize(page.again), 3, ' s')}`,
+      `\`bulktext resume\`, spawn → first accept at the simulator: ${fmtSummary(firstSend, 3, ' s')}`,
+      `\`bulktext resume\`, last accept → process exit (closing status included): ${fmtSummary(closing, 3, ' s')}; whole resume (${fmt(PENDING)} rows): ${fmtSummary(summarize(resume.map((r) => r.wallSeconds)), 2, ' s')}`,
+    ],
+    data: { status, page, resume },
+  };
+}
