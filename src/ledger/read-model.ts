@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import type { Ledger } from './ledger.js';
 import type { RowStatus } from './states.js';
 import { perLedger } from './per-ledger.js';
+import { senderOf } from './message-text.js';
 
 /** Rows that failed at send time (`failed`, or `unknown` when in doubt), or after it (a failed receipt). */
 export interface FailureGroup {
@@ -89,7 +90,7 @@ export class ReadModel {
        WHERE id > ? AND rid = ? GROUP BY 1 ORDER BY 1`,
     );
     this.#attemptsWithSender = db.prepare(
-      `SELECT a.id, a.started_at AS startedAt, m.sender FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row
+      `SELECT a.id, a.started_at AS startedAt, ${senderOf('m')} AS sender FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row
        WHERE a.id > ? AND a.rid = ? ORDER BY a.id LIMIT ?`,
     );
     this.#deliveredSince = db.prepare(

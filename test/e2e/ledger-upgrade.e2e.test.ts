@@ -1,0 +1,72 @@
+/**
+ * A ledger written before migration 12 (texts and senders stored in full) with a run killed half-way:
+ * the new bulktext migrates it on open and `resume` sends the rest with the texts the old rows hold.
+ */
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
+import { cliEnv, runCli, startCli } from '../helpers/cli.js';
+import { writeCampaign } from '../helpers/campaign-files.js';
+import { fastSim, runIdFrom, textedTwice } from '../helpers/e2e-run.js';
+import { tempDir } from '../helpers/temp.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let sim: InProcessSimulator | undefined;
+beforeEach(() => {
+  tmp = tempDir('bulktext-e2e-');
+});
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+  tmp.cleanup();
+});
+
+/** The migration that stores texts short; the ledger is taken back to the version before it. */
+const SHORT_TEXTS = 12;
+
+describe('a ledger from before short texts', () => {
+  it('migrates on open and resumes a half-sent run with the texts and senders its rows hold', { timeout: 60_000 }, async () => {
+    sim = await startSimulator({ apiKey: 'k', ...fastSim });
+    const { job, numbers } = writeCampaign(tmp.dir, { rows: 600, rate: 300, maxConcurrent: 8 });
+    const db = path.join(tmp.dir, 'l.db');
+    const env = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url });
+
+    const cli = startCli(['run', job, '--db', db, '--quiet'], { env });
+    const deadline = Date.now() + 20_000;
+    while (sim.messages.count() < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    cli.child.kill('SIGKILL');
+    const killed = await cli.done;
+    const runId = runIdFrom(killed.stderr);
+    expect(sim.messages.count()).toBeLessThan(600);
+
+    // Rewrite the run as the previous schema held it: every text whole, no vars column, no run_texts.
+    const old = new Database(db);
+    const rewritten = old.prepare(`UPDATE messages SET text = 'Hi ' || vars || ', this is a test.', vars = NULL WHERE vars IS NOT NULL`).run().changes;
+    expect(rewritten).toBe(600);
+    old.exec(`ALTER TABLE messages DROP COLUMN vars; DROP TABLE run_texts;`);
+    old.pragma(`user_version = ${SHORT_TEXTS - 1}`);
+    old.close();
+
+    const resumed = await runCli(['resume', runId, '--db', db, '--quiet', '--json'], { env });
+    expect([0, 3]).toContain(resumed.code);
+    const status = JSON.parse(resumed.stdout);
+    expect(status.state).toBe('completed');
+    expect(status.counts.sent + status.counts.unknown).toBe(600);
+    expect(textedTwice(sim, numbers)).toEqual([]);
+
+    const ledger = new Database(db, { readonly: true });
+    expect(ledger.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(SHORT_TEXTS);
+    const rows = ledger.prepare(`SELECT row, to_number AS "to", sender, status FROM messages ORDER BY row`).all() as { row: number; to: string; sender: string; status: string }[];
+    ledger.close();
+    for (const row of rows) {
+      const got = sim.messages.byRecipient(row.to);
+      if (row.status === 'unknown') expect(got.length).toBeLessThanOrEqual(1);
+      else expect(got).toHaveLength(1);
+      for (const m of got) {
+        expect(m.text).toBe(`Hi Person${row.row}, this is a test.`);
+        expect(m.from.phone_number).toBe(row.sender);
+      }
+    }
+  });
+});
