@@ -1,7 +1,7 @@
 /**
  * Ingested rows → the ledger's message columns: `pending` rows pinned to their sender, `skipped` rows
  * with their reason. A sendable row of a job with a text template is stored short (ledger/message-text.ts):
- * its template values instead of its text, and '' for the run's own sender.
+ * its template values instead of its text, and '' for the run's own sender; no row stores its encoding.
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { parseTemplate } from '../ingest/template.js';
@@ -40,7 +40,8 @@ export function columnsOfIngested(spec: JobSpec, batch: readonly IngestedRow[], 
       vars,
       subject: r.subject,
       parts: r.parts,
-      encoding: r.encoding,
+      // Nothing reads it back, and the text gives it again (countSegments): 5 bytes a row not stored.
+      encoding: null,
       tz: r.zone ?? null,
       status: skip === undefined ? 'pending' : 'skipped',
       errorCode: skip === undefined ? null : skip.reason,
