@@ -4,40 +4,23 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
-import { cliEnv, runCli, startCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { cliEnv, runCli } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
-import { fastSim, runIdFrom, textedTwice } from '../helpers/e2e-run.js';
-import { tempDir } from '../helpers/temp.js';
+import { fastSim, killAfterAccepts, textedTwice, useE2eEnv } from '../helpers/e2e-run.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let sim: InProcessSimulator | undefined;
-beforeEach(() => {
-  tmp = tempDir('bulktext-e2e-');
-});
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-  tmp.cleanup();
-});
+const e2e = useE2eEnv('bulktext-e2e-');
 
 /** The migration that stores texts short; the ledger is taken back to the version before it. */
 const SHORT_TEXTS = 12;
 
 describe('a ledger from before short texts', () => {
   it('migrates on open and resumes a half-sent run with the texts and senders its rows hold', { timeout: 60_000 }, async () => {
-    sim = await startSimulator({ apiKey: 'k', ...fastSim });
-    const { job, numbers } = writeCampaign(tmp.dir, { rows: 600, rate: 300, maxConcurrent: 8 });
-    const db = path.join(tmp.dir, 'l.db');
+    const sim = await e2e.start({ apiKey: 'k', ...fastSim });
+    const { job, numbers } = writeCampaign(e2e.dir, { rows: 600, rate: 300, maxConcurrent: 8 });
+    const db = path.join(e2e.dir, 'l.db');
     const env = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url });
-
-    const cli = startCli(['run', job, '--db', db, '--quiet'], { env });
-    const deadline = Date.now() + 20_000;
-    while (sim.messages.count() < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    cli.child.kill('SIGKILL');
-    const killed = await cli.done;
-    const runId = runIdFrom(killed.stderr);
+    const { runId } = await killAfterAccepts(sim, ['run', job, '--db', db, '--quiet'], env, 150);
     expect(sim.messages.count()).toBeLessThan(600);
 
     // Rewrite the run as the previous schema held it: every text whole, no vars column, no run_texts.
