@@ -8,7 +8,7 @@
  * - rerun:  `startRun` of the job again after a first run texted every row (recorded as sent through the
  *           ledger's own commits, not timed): every sendable row is looked up in campaign memory and skipped
  *           as already_sent — the worst case of the lookups.
- * Prints one JSON line: { ms, rows }.
+ * Prints one JSON line: { ms, rows, runId } (runId: the run `start` created).
  */
 import { startRun } from '../dist/campaign/start-run.js';
 import { columnsOfIngested } from '../dist/campaign/ingested-columns.js';
@@ -20,12 +20,14 @@ const [mode, jobPath, dbPath] = process.argv.slice(2);
 const spec = await loadJobSpec(jobPath);
 let ms;
 let rows = 0;
+let runId;
 if (mode === 'start') {
   const ledger = new Ledger(dbPath);
   const t0 = performance.now();
   const { run } = await startRun(ledger, spec, { sandbox: false });
   ms = performance.now() - t0;
   rows = run.total;
+  runId = run.runId;
   ledger.close();
 } else if (mode === 'rerun') {
   const ledger = new Ledger(dbPath);
@@ -79,4 +81,4 @@ if (mode === 'start') {
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
-process.stdout.write(`${JSON.stringify({ ms, rows })}\n`);
+process.stdout.write(`${JSON.stringify({ ms, rows, runId })}\n`);

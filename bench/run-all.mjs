@@ -17,11 +17,12 @@ import { startSimProcess } from './lib/sim.mjs';
 import { memory } from './memory.mjs';
 import { rate } from './rate.mjs';
 import { resume } from './resume.mjs';
+import { scale10m } from './scale10m.mjs';
 import { sdk } from './sdk.mjs';
 import { throughput } from './throughput.mjs';
 import { totals } from './totals.mjs';
 
-const all = { throughput, sdk, rate, memory, ingest, resume, crash, totals };
+const all = { throughput, sdk, rate, memory, ingest, resume, crash, totals, scale10m };
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in all));
 if (unknown.length > 0) {

@@ -81,6 +81,44 @@ export async function recipientsCsv(rows, seed = 1) {
   return file;
 }
 
+const VALID_NXX = Array.from({ length: 800 }, (_, i) => 200 + i).filter((n) => n % 100 !== 11 && n !== 555);
+const BAD_NUMBERS = ['12345', 'n/a', '', '+1 (000) 000-0000'];
+
+/** The k-th of up to ~8.6M distinct valid US numbers, scattered (distinct k, distinct number; k < `of`). */
+function scaledNumber(k, of) {
+  const i = (k * 5_000_011) % of; // a bijection on [0, of) when `of` has no factor but 2 and 5
+  const line = i % 10_000;
+  const q = Math.floor(i / 10_000);
+  const a = q % AREA_CODES.length;
+  const b = Math.floor(q / AREA_CODES.length);
+  return `+1${AREA_CODES[a]}${VALID_NXX[(b * 263 + a * 17 + line * 31) % VALID_NXX.length]}${String(line).padStart(4, '0')}`;
+}
+
+/**
+ * The scale benchmark's list (issue 17): `rows` rows (a multiple of 10), of which 8 in 10 are a new valid
+ * number, 1 in 10 a number an earlier row already had and 1 in 10 no valid number. Generated without a set
+ * of the numbers, so writing 10M rows takes no more memory than writing 1,000.
+ */
+export async function scaleCsv(rows, seed = 3) {
+  const file = path.join(OUT, `scale-${rows}-s${seed}.csv`);
+  if (existsSync(file)) return file;
+  const distinct = (rows / 10) * 8;
+  const rand = mulberry32(seed);
+  await writeLines(file, (function* () {
+    yield 'phone,first_name,order_id\n';
+    let made = 0;
+    for (let n = 1; n <= rows; n++) {
+      const kind = n % 10;
+      const phone =
+        kind === 3 ? BAD_NUMBERS[n % BAD_NUMBERS.length]
+        : kind === 7 ? written(scaledNumber(Math.floor(rand() * made), distinct), rand())
+        : written(scaledNumber(made++, distinct), rand());
+      yield `${phone},${FIRST[n % FIRST.length]},ORD-${100000 + n}\n`;
+    }
+  })());
+  return file;
+}
+
 /**
  * A CSV where `senders.length` long codes each get exactly `perSender` recipients under bulktext's
  * sticky sender choice (so every sender is busy for the whole run), interleaved round-robin.

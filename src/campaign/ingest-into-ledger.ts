@@ -10,6 +10,7 @@ import type { PlanTally } from '../plan/types.js';
 import { AppError } from '../shared/errors.js';
 import type { MemoryScope } from './campaign-memory.js';
 import { ingestInWorker } from './ingest-thread.js';
+import { runTextsOf } from './ingested-columns.js';
 import { loadSuppressedSet } from './suppressions.js';
 
 export async function ingestIntoLedger(
@@ -26,6 +27,9 @@ export async function ingestIntoLedger(
   },
 ): Promise<{ stats: IngestStats; estimate: PlanTally | undefined }> {
   const now = Date.now();
+  // What the worker's short rows stand for (ingested-columns.ts), written before the first of them.
+  const texts = runTextsOf(spec);
+  ledger.setRunTexts(rid, texts.literals ?? [], texts.sender);
   const result = await ingestInWorker(
     spec,
     {

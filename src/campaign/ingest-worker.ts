@@ -10,7 +10,7 @@ import { PlanAccumulator } from '../plan/compute-plan.js';
 import { CampaignMemoryReader } from '../ledger/campaign-memory.js';
 import { toErrorData } from '../shared/errors.js';
 import { alreadySentHook } from './campaign-memory.js';
-import { columnsOfIngested } from './ingested-columns.js';
+import { columnsOfIngested, runTextsOf } from './ingested-columns.js';
 import type { IngestWorkerAck, IngestWorkerMessage, IngestWorkerStart } from './ingest-worker-protocol.js';
 
 const port = parentPort;
@@ -30,6 +30,7 @@ const send = (m: IngestWorkerMessage, transfer: ArrayBuffer[] = []): void => por
 let reader: CampaignMemoryReader | undefined;
 try {
   const suppressed = new Set(suppressedNumbers);
+  const texts = runTextsOf(spec);
   const accumulator = estimate ? new PlanAccumulator(spec, { suppressedNumbers: suppressed }) : undefined;
   reader = memory === undefined ? undefined : new CampaignMemoryReader(memory.ledgerPath);
   const { batches, stats } = ingestRecipients(spec, {
@@ -37,7 +38,7 @@ try {
     ...(memory === undefined || reader === undefined ? {} : { alreadySent: alreadySentHook(memory, reader.alreadySent) }),
   });
   for await (const batch of batches) {
-    const columns = columnsOfIngested(spec, batch);
+    const columns = columnsOfIngested(spec, batch, texts);
     if (accumulator !== undefined) for (const r of batch) accumulator.add(r);
     while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
     credit--;

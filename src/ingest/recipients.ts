@@ -18,6 +18,7 @@ import { AppError, isAppError } from '../shared/errors.js';
 import { alphanumericRefusal } from '../shared/sender-forms.js';
 import { countSegments, MAX_PARTS } from '../telnyx/segments.js';
 import type { SegmentEncoding } from '../telnyx/segments.js';
+import { VARS_SEPARATOR } from '../ledger/message-text.js';
 import { NumberIndex } from './number-index.js';
 import { createPhoneNormalizer, e164Key, hasExtension } from './phone.js';
 import { openSource } from './read-source.js';
@@ -73,6 +74,11 @@ export interface IngestedRow {
   recipients: string[];
   /** Rendered text; null when the job has no text or the row was skipped before rendering. */
   text: string | null;
+  /**
+   * A sendable row's text as the values its template placed, joined by U+001F (the ledger stores this
+   * instead of the text; ledger/message-text.ts renders it back with the template's literals).
+   */
+  vars?: string;
   /** Rendered subject, if the job has one. */
   subject: string | null;
   /** Parts as Telnyx bills them: countSegments for SMS, 1 for MMS, 0 when skipped before counting. */
@@ -430,6 +436,8 @@ async function* run(
       else singles.add(key, rec.row);
       sendable++;
       const row: IngestedRow = { row: rec.row, line: rec.line, to, recipients, text, subject, parts, encoding };
+      const vars = plan.text === null ? undefined : plan.text.placed(values, VARS_SEPARATOR);
+      if (vars !== undefined) row.vars = vars;
       if (ucs2Trigger !== undefined) row.ucs2Trigger = ucs2Trigger;
       if (zone !== undefined) row.zone = zone;
       if (nonAscii) row.nonAsciiDigits = true;

@@ -38,6 +38,11 @@ export interface BoundTemplate {
   render(values: ReadonlyArray<string | undefined>): string | null;
   /** The referenced fields that are missing or blank in `values` (for the skip detail). */
   missing(values: ReadonlyArray<string | undefined>): string[];
+  /**
+   * What `render` placed between the literals, joined by `separator`: with the literals it gives the
+   * text back (how the ledger stores a templated text). Undefined when a value holds the separator.
+   */
+  placed(values: ReadonlyArray<string | undefined>, separator: string): string | undefined;
 }
 
 function isBlank(value: string | undefined): boolean {
@@ -58,7 +63,7 @@ export function bindTemplate(template: Template, fieldOrder: readonly string[]):
   const { literals } = template;
   if (positions.length === 0) {
     const text = literals[0]!;
-    return { render: () => text, missing: () => [] };
+    return { render: () => text, missing: () => [], placed: () => '' };
   }
   return {
     render(values) {
@@ -67,6 +72,15 @@ export function bindTemplate(template: Template, fieldOrder: readonly string[]):
         const value = values[positions[i]!];
         if (isBlank(value)) return null;
         out += value + literals[i + 1]!;
+      }
+      return out;
+    },
+    placed(values, separator) {
+      let out = '';
+      for (let i = 0; i < positions.length; i++) {
+        const value = values[positions[i]!] ?? '';
+        if (value.includes(separator)) return undefined;
+        out = i === 0 ? value : out + separator + value;
       }
       return out;
     },

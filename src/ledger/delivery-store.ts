@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';
 import type { RowStatus } from './states.js';
 import { perLedger } from './per-ledger.js';
+import { senderOf, textOf } from './message-text.js';
 
 /** Statuses after which Telnyx reports nothing more for a message. */
 export const finalDeliveryStatuses = ['delivered', 'delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired'] as const;
@@ -159,7 +160,7 @@ export class DeliveryStore {
     );
     // Served by the partial index messages_unknown_to.
     this.#unknownByTo = db.prepare(
-      `SELECT m.rid, m.row, r.run_id AS runId, m.to_number AS "to", m.sender, m.text, m.sending_at AS sendingAt
+      `SELECT m.rid, m.row, r.run_id AS runId, m.to_number AS "to", ${senderOf('m')} AS sender, ${textOf('m')} AS text, m.sending_at AS sendingAt
        FROM messages m JOIN runs r ON r.rid = m.rid WHERE m.to_number = ? AND m.status = 'unknown' ORDER BY m.rid, m.row`,
     );
     this.#anyUnknown = db.prepare(`SELECT 1 FROM messages WHERE status = 'unknown' LIMIT 1`).pluck();

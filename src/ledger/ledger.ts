@@ -18,6 +18,7 @@ import { migrations, templateOf } from './migrations.js';
 import { rowStatuses, runSourcesOf, sourcesOf, type RowStatus, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
+import { registerMessageText, senderOf, textOf } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
 export type { EarlierSend, MemoryWindow };
@@ -167,16 +168,16 @@ function toRun(r: RunRow): RunRecord {
   };
 }
 
-/** Rows per multi-row INSERT during ingest (14 parameters each, far under SQLite's 32,766). */
+/** Rows per multi-row INSERT during ingest (15 parameters each, far under SQLite's 32,766). */
 const INSERT_CHUNK = 50;
 
 /** What `message()` and `messages()` read of a row, as MessageRecord names it. */
-const MESSAGE_COLUMNS = `row, line, to_number AS "to", sender, from_number AS fromNumber, text, status, message_id AS messageId, parts,
+const MESSAGE_COLUMNS = `row, line, to_number AS "to", ${senderOf('messages')} AS sender, from_number AS fromNumber, ${textOf('messages')} AS text, status, message_id AS messageId, parts,
   cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt,
   delivery_status AS deliveryStatus, delivery_error_code AS deliveryErrorCode, delivered_at AS deliveredAt`;
 
 /** What the dispatcher needs of a row to send it (PendingMessage). */
-const PENDING_COLUMNS = 'row, to_number AS "to", sender, text, subject, parts, attempts, tz';
+const PENDING_COLUMNS = `row, to_number AS "to", ${senderOf('messages')} AS sender, ${textOf('messages')} AS text, subject, parts, attempts, tz`;
 
 /** Campaign memory keeps each number's latest send (a window looks back from now). */
 const REMEMBER_LATEST = 'ON CONFLICT (cid, number) DO UPDATE SET at = excluded.at, rid = excluded.rid WHERE excluded.at > campaign_memory.at';
@@ -249,6 +250,7 @@ export class Ledger {
       throw new AppError('ERR_LEDGER_SCHEMA', `cannot open ledger ${path}: ${(err as Error).message}`, { cause: err });
     }
     this.db = db;
+    registerMessageText(db);
     this.#durability = new WalDurability(db, path, !this.readonly);
     this.#wal = this.#durability.wal;
 
@@ -259,8 +261,8 @@ export class Ledger {
          @testTo, @ownerPid, @ownerHost, @cid)`,
     );
     this.#insertMessage = this.db.prepare(
-      `INSERT INTO messages (rid, row, line, to_number, sender, text, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (rid, row, line, to_number, sender, text, vars, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // One statement per source state, so a send commit knows what each mark moved from and counts the
     // marks itself (migration 10: the totals trigger leaves moves that start an attempt to it).
@@ -311,10 +313,10 @@ export class Ledger {
     );
     // Ingest inserts INSERT_CHUNK rows per statement: one bind-and-step per chunk instead of per row.
     this.#insertMany = this.db.prepare(
-      `INSERT INTO messages (rid, row, line, to_number, sender, text, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
-       VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      `INSERT INTO messages (rid, row, line, to_number, sender, text, vars, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
+       VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     );
-    const params: unknown[] = new Array(INSERT_CHUNK * 14);
+    const params: unknown[] = new Array(INSERT_CHUNK * 15);
     this.#insertRows = this.db.transaction((rid: number, c: MessageColumns, now: number) => {
       let i = 0;
       for (; i + INSERT_CHUNK <= c.count; i += INSERT_CHUNK) {
@@ -326,6 +328,7 @@ export class Ledger {
           params[p++] = c.to[j];
           params[p++] = c.sender[j];
           params[p++] = c.text[j];
+          params[p++] = c.vars[j];
           params[p++] = c.subject[j];
           params[p++] = c.parts[j];
           params[p++] = c.encoding[j];
@@ -339,7 +342,7 @@ export class Ledger {
       }
       for (; i < c.count; i++) {
         this.#insertMessage.run(
-          rid, c.row[i], c.line[i], c.to[i], c.sender[i], c.text[i], c.subject[i], c.parts[i], c.encoding[i], c.tz[i], c.status[i],
+          rid, c.row[i], c.line[i], c.to[i], c.sender[i], c.text[i], c.vars[i], c.subject[i], c.parts[i], c.encoding[i], c.tz[i], c.status[i],
           c.errorCode[i], c.errorDetail[i], now,
         );
       }
@@ -648,7 +651,8 @@ export class Ledger {
       const attempts = this.db.prepare(`DELETE FROM attempts WHERE rid = ?`);
       const never = this.db.prepare(`DELETE FROM messages WHERE rid = ? AND status IN ('skipped', 'expired', 'failed')`);
       const strip = this.db.prepare(
-        `UPDATE messages SET text = NULL, subject = NULL, error_detail = NULL, delivery_error_detail = NULL WHERE rid = ? AND text IS NOT NULL`,
+        `UPDATE messages SET text = NULL, vars = NULL, subject = NULL, error_detail = NULL, delivery_error_detail = NULL
+         WHERE rid = ? AND (text IS NOT NULL OR vars IS NOT NULL)`,
       );
       const mark = this.db.prepare(`UPDATE runs SET pruned_at = ? WHERE rid = ?`);
       for (const rid of rids) {
@@ -699,12 +703,23 @@ export class Ledger {
       if (left > 0) throw new AppError('ERR_LEDGER_TRANSITION', `run ${rid} has rows past pending; refusing to delete it`);
       this.db.prepare(`DELETE FROM attempts WHERE rid = ?`).run(rid);
       this.db.prepare(`DELETE FROM messages WHERE rid = ?`).run(rid);
+      this.db.prepare(`DELETE FROM run_texts WHERE rid = ?`).run(rid);
       this.db.prepare(`DELETE FROM runs WHERE rid = ?`).run(rid);
     })();
   }
 
   setRunTotal(rid: number, total: number): void {
     this.db.prepare(`UPDATE runs SET total = ? WHERE rid = ?`).run(total, rid);
+  }
+
+  /**
+   * What a run's rows stored in short form stand for (message-text.ts): the template's literal pieces
+   * and the run's own sender (null: none). Set before ingest writes such rows.
+   */
+  setRunTexts(rid: number, literals: readonly string[], sender: string | null): void {
+    this.db
+      .prepare(`INSERT INTO run_texts (rid, literals, sender) VALUES (?, ?, ?) ON CONFLICT (rid) DO UPDATE SET literals = excluded.literals, sender = excluded.sender`)
+      .run(rid, JSON.stringify(literals), sender);
   }
 
   /** Inserts ingested rows in one transaction. */

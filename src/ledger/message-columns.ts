@@ -13,6 +13,8 @@ export interface MessageColumns {
   to: string[];
   sender: (string | null)[];
   text: (string | null)[];
+  /** A templated row's values in place of its text (see message-text.ts); null when `text` is stored. */
+  vars: (string | null)[];
   subject: (string | null)[];
   encoding: (string | null)[];
   /** The row's own IANA time zone (from `window.timezone_field`). */
@@ -32,6 +34,7 @@ export function createColumns(capacity: number): MessageColumns {
     to: [],
     sender: [],
     text: [],
+    vars: [],
     subject: [],
     encoding: [],
     tz: [],
@@ -49,6 +52,7 @@ export function pushRow(c: MessageColumns, r: NewMessageRow): void {
   c.to.push(r.to);
   c.sender.push(r.sender);
   c.text.push(r.text);
+  c.vars.push(r.vars ?? null);
   c.subject.push(r.subject);
   c.encoding.push(r.encoding);
   c.tz.push(r.tz ?? null);

@@ -458,4 +458,20 @@ export const migrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 12,
+    name: 'texts stored as their template values, senders once per run',
+    sql: `
+      -- A templated row's rendered text was most of its bytes (issue 17: 178 bytes a row before sending, at
+      -- 10M rows). A row now may keep only the values its template placed (vars, joined by U+001F) with
+      -- text NULL, and '' for the run's own sender; run_texts keeps the template's literal pieces and that
+      -- sender once. Rows written before keep their text and sender (ledger/message-text.ts reads both).
+      ALTER TABLE messages ADD COLUMN vars TEXT;
+      CREATE TABLE run_texts (
+        rid           INTEGER PRIMARY KEY,     -- runs.rid
+        literals      TEXT NOT NULL,           -- JSON array: the template's text around its {{fields}}
+        sender        TEXT                     -- what '' in messages.sender stands for (NULL: no run-wide sender)
+      );
+    `,
+  },
 ];

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';
 import type { RowStatus } from './states.js';
 import { perLedger } from './per-ledger.js';
+import { senderOf } from './message-text.js';
 
 /** Rows that failed at send time (`failed`, or `unknown` when in doubt), or after it (a failed receipt). */
 export interface FailureGroup {
@@ -90,7 +91,7 @@ export class ReadModel {
     this.#lastSecond = db.prepare(`SELECT max(second) FROM run_seconds WHERE rid = ? AND (wire > 0 OR delivered > 0)`).pluck();
     this.#lastAttempt = db.prepare(`SELECT coalesce(max(id), 0) FROM attempts`).pluck();
     this.#attemptsWithSender = db.prepare(
-      `SELECT a.id, a.started_at AS startedAt, m.sender FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row
+      `SELECT a.id, a.started_at AS startedAt, ${senderOf('m')} AS sender FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row
        WHERE a.id > ? AND a.rid = ? ORDER BY a.id LIMIT ?`,
     );
   }

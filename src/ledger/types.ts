@@ -5,6 +5,8 @@ export interface NewMessageRow {
   to: string;
   sender: string | null;
   text: string | null;
+  /** Instead of `text`: the values its template placed, joined by U+001F (ledger/message-text.ts). */
+  vars?: string | null;
   subject: string | null;
   parts: number;
   encoding: string | null;

@@ -8,7 +8,7 @@ import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simula
 import { cliEnv, repoRoot, runCli, startCli } from '../helpers/cli.js';
 import { writeCampaign } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
-import { fastSim, runIdFrom, statusOf, textedTwice } from '../helpers/e2e-run.js';
+import { fastSim, killAfterAccepts, runIdFrom, statusOf, textedTwice } from '../helpers/e2e-run.js';
 import { withLedgerSql } from '../helpers/ledger-sql.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -95,13 +95,8 @@ describe('bulktext against the simulator over HTTP', () => {
     const db = path.join(tmp.dir, 'l.db');
     const env = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url });
 
-    const cli = startCli(['run', job, '--db', db, '--quiet'], { env });
-    const deadline = Date.now() + 20_000;
-    while (sim.messages.count() < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    cli.child.kill('SIGKILL');
-    const killed = await cli.done;
+    const { killed, runId } = await killAfterAccepts(sim, ['run', job, '--db', db, '--quiet'], env, 150);
     expect(killed.signal).toBe('SIGKILL');
-    const runId = runIdFrom(killed.stderr);
     const acceptedAtKill = sim.messages.count();
     expect(acceptedAtKill).toBeGreaterThanOrEqual(150);
     expect(acceptedAtKill).toBeLessThan(600);

@@ -1,7 +1,7 @@
 /** What the end-to-end tests of runs share: a simulator too fast to throttle, a temp dir per test, and reading a run's outcome. */
 import { afterEach, beforeEach } from 'vitest';
 import { startSimulator, type InProcessSimulator, type SimulatorOptions } from '../../src/telnyx/simulator/index.js';
-import { runCli } from './cli.js';
+import { runCli, startCli } from './cli.js';
 import { tempDir } from './temp.js';
 
 /** Simulator rates far above any test's, no receipts: what a run sends is what its own limits allow. */
@@ -62,4 +62,17 @@ export function useE2eEnv(prefix: string): { readonly dir: string; readonly sim:
       return sim;
     },
   };
+}
+
+/**
+ * Spawns `bulktext <args>`, waits (at most 20 s) until the simulator has accepted `accepts` messages, and
+ * SIGKILLs it: a run killed mid-send. Resolves with the killed process's outcome and its run id.
+ */
+export async function killAfterAccepts(sim: InProcessSimulator, args: string[], env: NodeJS.ProcessEnv, accepts: number) {
+  const cli = startCli(args, { env });
+  const deadline = Date.now() + 20_000;
+  while (sim.messages.count() < accepts && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  cli.child.kill('SIGKILL');
+  const killed = await cli.done;
+  return { killed, runId: runIdFrom(killed.stderr) };
 }

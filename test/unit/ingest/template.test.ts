@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bindTemplate, parseTemplate } from '../../../src/ingest/template.js';
+import { renderVars, VARS_SEPARATOR } from '../../../src/ledger/message-text.js';
 
 describe('templates', () => {
   it('parses {{field}} and {{ field }} once, keeping other braces literal', () => {
@@ -20,5 +21,18 @@ describe('templates', () => {
 
   it('a template without fields renders as itself', () => {
     expect(bindTemplate(parseTemplate('Sale today'), []).render([])).toBe('Sale today');
+  });
+
+  it('what a render placed, with the literals, gives the text back (how the ledger stores it)', () => {
+    for (const source of ['Hi {{a}}, {{b}} and {{a}} again', '{{a}}{{b}}', 'Sale today ✨']) {
+      const t = parseTemplate(source);
+      const bound = bindTemplate(t, ['a', 'b']);
+      for (const values of [['Ann', 'Zoë 🎉'], ['y', 'x'], ['a,b', 'tab\there']]) {
+        const vars = bound.placed(values, VARS_SEPARATOR)!;
+        expect(renderVars(t.literals, vars)).toBe(bound.render(values));
+      }
+    }
+    // A value holding the separator cannot be stored this way: the caller keeps the whole text.
+    expect(bindTemplate(parseTemplate('{{a}}'), ['a']).placed([`x${VARS_SEPARATOR}y`], VARS_SEPARATOR)).toBeUndefined();
   });
 });

@@ -351,7 +351,8 @@ describe('the message-id lookup (message_ids)', () => {
       CREATE UNIQUE INDEX messages_message_id ON messages (message_id) WHERE message_id IS NOT NULL;
       UPDATE messages SET status = 'sent', message_id = 'm-old' WHERE row = 2;
       INSERT INTO attempts (rid, row, attempt, started_at, outcome) VALUES (${rid}, 2, 1, 1, 'accepted');
-      ALTER TABLE runs DROP COLUMN test_to; ALTER TABLE runs DROP COLUMN cancel_requested_at; ALTER TABLE runs DROP COLUMN pruned_at;`);
+      ALTER TABLE runs DROP COLUMN test_to; ALTER TABLE runs DROP COLUMN cancel_requested_at; ALTER TABLE runs DROP COLUMN pruned_at;
+      ALTER TABLE messages DROP COLUMN vars; DROP TABLE run_texts;`);
       old.pragma('user_version = 4');
     });
     ledger = new Ledger(file);
@@ -411,7 +412,8 @@ describe('campaign memory (campaign_memory)', () => {
     ledger.close();
     withLedgerSql(file, (old) => {
       old.exec(`${DROP_MIGRATION_11} ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
-        DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage; ${UNDO_TOTALS}`);
+        DROP TABLE limit_holders; DROP TABLE limit_shares; DROP TABLE limit_usage; ${UNDO_TOTALS}
+        ALTER TABLE messages DROP COLUMN vars; DROP TABLE run_texts;`);
       old.pragma('user_version = 7');
     });
     ledger = new Ledger(file);
