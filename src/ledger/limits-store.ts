@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Ledger } from './ledger.js';
-import { expired, FENCE_MS, settleShare, SLACK_MS, type ShareRow } from './limit-shares.js';
+import { expired, FENCE_MS, lowered, settleShare, SLACK_MS, type ShareRow } from './limit-shares.js';
 
 export interface LimitClaim {
   key: string;
@@ -89,8 +89,12 @@ export class SqliteLimitsStore implements LimitsStore {
     );
     const forget = db.prepare(`DELETE FROM limit_shares WHERE key = ? AND holder = ?`);
     const forgetHolders = db.prepare(`DELETE FROM limit_holders WHERE alive_until < ?`);
-    const mine = db.prepare(`SELECT key, share, window_ms FROM limit_shares WHERE holder = ?`);
-    const lower = db.prepare(`UPDATE limit_shares SET demand = 0, share = 0, peak = max(peak, share), peak_until = ? WHERE key = ? AND holder = ?`);
+    const mine = db.prepare(
+      `SELECT s.key, s.holder, s.capacity, s.window_ms, s.demand, s.share, s.peak, s.peak_until, h.alive_until
+         FROM limit_shares s LEFT JOIN limit_holders h ON h.holder = s.holder
+        WHERE s.holder = ?`,
+    );
+    const lower = db.prepare(`UPDATE limit_shares SET demand = 0, share = 0, peak = ?, peak_until = ? WHERE key = ? AND holder = ?`);
     const setAlive = db.prepare(`UPDATE limit_holders SET alive_until = ? WHERE holder = ?`);
 
     this.#sync = db.transaction((holder: string, claims: readonly LimitClaim[], now: number) => {
@@ -125,11 +129,13 @@ export class SqliteLimitsStore implements LimitsStore {
       return out;
     });
     this.#leave = db.transaction((holder: string, now: number) => {
-      for (const r of mine.all(holder) as { key: string; share: number; window_ms: number }[]) {
-        lower.run(now + r.window_ms + SLACK_MS, r.key, holder);
+      for (const r of mine.all(holder) as Row[]) {
+        const left = lowered(toShare(r), 0, now);
+        lower.run(left.peak, left.peakUntil, r.key, holder);
       }
-      // Nothing more is written by this holder: the others need not wait for its fence.
-      setAlive.run(now, holder);
+      // Nothing more is written by this holder: the others need not wait for its fence, only for its
+      // last sends to leave the window (its row is kept until then: SLACK_MS past a window from now).
+      setAlive.run(now + SLACK_MS, holder);
     });
     this.#used = db.prepare(`SELECT used FROM limit_usage WHERE key = ? AND day = ?`).pluck();
     this.#addUsed = db.prepare(
