@@ -101,6 +101,11 @@ export function limitModel(spec: JobSpec, account: AccountSpec | undefined, mms:
   return { account: accountLimit, runCeiling, jobPerSender, countParts: spec.rate.count_parts, spendDay: spendCap(spec, account), sender };
 }
 
+/** Refuses (exit 2) a job a daily spend cap could not count, before anything is created or sent. */
+export function checkSpendCap(spec: JobSpec, account: AccountSpec | undefined): void {
+  spendCap(spec, account);
+}
+
 /** The spend cap, if the account file sets one; a job under it must say what a message costs (in USD). */
 function spendCap(spec: JobSpec, account: AccountSpec | undefined): DailyCap | undefined {
   const cap = account?.limits.daily_spend_usd;
