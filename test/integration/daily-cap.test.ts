@@ -10,6 +10,8 @@ import { executeRun } from '../../src/campaign/execute-run.js';
 import { planJob } from '../../src/api/plan.js';
 import { prepareResume } from '../../src/campaign/resume-run.js';
 import { startRun } from '../../src/campaign/start-run.js';
+import type { AccountSpec } from '../../src/config/account-spec.js';
+import type { JobSpec } from '../../src/config/job-spec.js';
 import { loadAccountSpec } from '../../src/config/load-account-spec.js';
 import { loadJobSpec } from '../../src/config/load-job-spec.js';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -37,6 +39,30 @@ afterEach(async () => {
 const DAY1 = Date.UTC(2026, 11, 7, 23, 0, 0);
 const DAY2 = Date.UTC(2026, 11, 8, 0, 0, 30);
 
+/** An injected wall clock set to `start` that runs (the processes' shares of the limits are settled in time); `set` moves it. */
+function runningClock(start: number) {
+  let base = start;
+  let since = Date.now();
+  return {
+    now: () => base + (Date.now() - since),
+    set(at: number) {
+      base = at;
+      since = Date.now();
+    },
+  };
+}
+
+/** Starts a run of an 8-row job on the clock's day and sends what the day's cap allows: 5 sent, 3 deferred. */
+async function firstDay(spec: JobSpec, clock: { now: () => number }, url: string, account: AccountSpec | undefined, log: readonly Arrival[]) {
+  const { run } = await startRun(ledger, spec, { sandbox: false, now: clock.now });
+  const events: { type: string; reason?: string }[] = [];
+  const first = await executeRun(ledger, run, spec, { apiKey: 'k', baseUrl: url, wait: false, now: clock.now, account, onEvent: (e) => events.push(e) });
+  expect(first.summary.stop).toBe('deferred');
+  expect(ledger.counts(run.rid)).toMatchObject({ sent: 5, deferred: 3, failed: 0, pending: 0 });
+  expect(log).toHaveLength(5);
+  return { run, events };
+}
+
 describe('a brand daily cap', () => {
   it('defers what is over the cap to the next UTC day, and a resume that day sends it', async () => {
     const accountFile = path.join(tmp.dir, 'account.yaml');
@@ -46,15 +72,9 @@ describe('a brand daily cap', () => {
     );
     const account = await loadAccountSpec(accountFile, {}, tmp.dir);
     const spec = await loadJobSpec(writeJob(tmp.dir, 'capped', 8, '415', '+14155550101'));
-    let clock = DAY1;
-    const now = () => clock;
-    const { run } = await startRun(ledger, spec, { sandbox: false, now });
-    const events: { type: string; reason?: string }[] = [];
-
-    const first = await executeRun(ledger, run, spec, { apiKey: 'k', baseUrl, wait: false, now, account, onEvent: (e) => events.push(e) });
-    expect(first.summary.stop).toBe('deferred');
-    expect(ledger.counts(run.rid)).toMatchObject({ sent: 5, deferred: 3, failed: 0, pending: 0 });
-    expect(arrivals).toHaveLength(5);
+    const clock = runningClock(DAY1);
+    const now = clock.now;
+    const { run, events } = await firstDay(spec, clock, baseUrl, account, arrivals);
     const store = new SqliteLimitsStore(ledger);
     expect(store.dailyUsed('brand:acme', '2026-12-07')).toBe(5);
     const deferred = [...ledger.messages(run.rid)].filter((r) => r.status === 'deferred');
@@ -70,7 +90,7 @@ describe('a brand daily cap', () => {
     expect(arrivals).toHaveLength(5);
 
     // The next UTC day the cap has reset: the resume sends the deferred rows.
-    clock = DAY2;
+    clock.set(DAY2);
     const prepared = await prepareResume(ledger, run.runId);
     const resumed = await executeRun(ledger, prepared.run, prepared.spec, { apiKey: 'k', baseUrl, wait: false, now, account });
     expect(resumed.state).toBe('completed');
@@ -89,18 +109,10 @@ describe('a brand daily cap', () => {
     const account = await loadAccountSpec(accountFile, {}, tmp.dir);
     const pricing = 'pricing:\n  per_part: "0.0040"\n';
     const spec = await loadJobSpec(writeJob(tmp.dir, 'spend', 8, '415', '+18445550001', pricing));
-    // The injected clock runs (the processes' shares of the limits are settled in time), from DAY1.
-    let clock = DAY1;
-    let since = Date.now();
-    const now = () => clock + (Date.now() - since);
-    const { run } = await startRun(ledger, spec, { sandbox: false, now });
-    const events: { type: string; reason?: string }[] = [];
-
+    const clock = runningClock(DAY1);
+    const now = clock.now;
     // 0.02 USD holds five estimates of 0.0040: five go, three wait for the next UTC day.
-    const first = await executeRun(ledger, run, spec, { apiKey: 'k', baseUrl, wait: false, now, account, onEvent: (e) => events.push(e) });
-    expect(first.summary.stop).toBe('deferred');
-    expect(ledger.counts(run.rid)).toMatchObject({ sent: 5, deferred: 3, failed: 0, pending: 0 });
-    expect(arrivals).toHaveLength(5);
+    const { run, events } = await firstDay(spec, clock, baseUrl, account, arrivals);
     const reason = "the account's daily cap on spend of 0.02 USD is used up for 2026-12-07 (UTC); resets 00:00 UTC";
     expect([...ledger.messages(run.rid)].filter((r) => r.status === 'deferred').map((r) => r.errorDetail)).toEqual([reason, reason, reason]);
     expect(events.some((e) => e.type === 'deferred' && e.reason === reason)).toBe(true);
@@ -116,8 +128,7 @@ describe('a brand daily cap', () => {
     expect(store.dailyUsed('spend:USD', '2026-12-07')).toBe(14_000);
 
     // The next UTC day the cap has reset: the resume sends the deferred rows.
-    clock = DAY2;
-    since = Date.now();
+    clock.set(DAY2);
     const prepared = await prepareResume(ledger, run.runId);
     const resumed = await executeRun(ledger, prepared.run, prepared.spec, { apiKey: 'k', baseUrl, wait: false, now, account });
     expect(resumed.state).toBe('completed');
