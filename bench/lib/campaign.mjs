@@ -11,12 +11,13 @@ export const FROM = '+12125550001';
 export const CONCURRENCY = 64;
 export const UNLIMITED_RATE = { messages_per_second: 1_000_000, per_sender_per_second: 1_000_000, max_concurrent: CONCURRENCY };
 
-export async function runCampaign(sim, rows, tag) {
+/** `args`: more `run` options (e.g. `--account FILE`). */
+export async function runCampaign(sim, rows, tag, args = []) {
   const csv = await recipientsCsv(rows);
   const job = jobFile(`campaign-${rows}`, { source: csv, from: [FROM], rate: UNLIMITED_RATE });
   const db = freshDb(`campaign-${tag}`);
   await sim.reset();
-  const r = expectExit(await bulktext(['run', job, '--db', db, '--quiet', '--json'], { sim }), [0], `bulktext run (${rows} rows)`);
+  const r = expectExit(await bulktext(['run', job, '--db', db, '--quiet', '--json', ...args], { sim }), [0], `bulktext run (${rows} rows)`);
   const w = await sim.window();
   const status = JSON.parse(r.stdout.trim().split('\n').pop());
   removeDb(db);

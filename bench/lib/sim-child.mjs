@@ -77,6 +77,20 @@ const handlers = {
     }
     return counts;
   },
+  /** Per sender: first and last accept (ms after the first accept of all) and accepts per whole second. */
+  senderTimeline: async () => {
+    const all = acceptedInOrder();
+    const t0 = all[0]?.at ?? 0;
+    const out = {};
+    for (const { record, at } of all) {
+      const s = (out[record.from] ??= { first: at - t0, last: 0, perSecond: [] });
+      s.last = at - t0;
+      const b = Math.floor((at - t0) / 1000);
+      while (s.perSecond.length <= b) s.perSecond.push(0);
+      s.perSecond[b]++;
+    }
+    return out;
+  },
   /** Per sender: the closest two consecutive accepts; plus the aggregate rate. */
   senderGaps: async () => {
     const last = new Map();

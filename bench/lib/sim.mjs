@@ -48,6 +48,7 @@ export async function startSimProcess(options = {}) {
     summary: () => ask('summary'),
     window: (windowMs = 1000) => ask('window', { windowMs }),
     senderGaps: () => ask('senderGaps'),
+    senderTimeline: () => ask('senderTimeline'),
     buckets: () => ask('buckets'),
     recipientCounts: (recipients) => ask('recipientCounts', { recipients }),
     close: () =>

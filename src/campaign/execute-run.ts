@@ -14,6 +14,7 @@ import { cleanupAfter, ledgerStorageError } from '../ledger/storage-error.js';
 import { currentProcess } from '../shared/process-probe.js';
 import { createAdmission } from './admission.js';
 import { withDailyCaps } from './daily-caps.js';
+import { messagePrice } from './spend-estimate.js';
 import type { AccountSpec } from '../config/account-spec.js';
 import { limitModel } from '../config/limit-model.js';
 import { isMmsJob } from '../ingest/recipients.js';
@@ -112,9 +113,11 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     limits.start();
     const units = (m: { parts: number }) => (model.countParts ? Math.max(1, m.parts) : 1);
     const base = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
-    // Only 10DLC senders with a brand have a daily cap; other runs skip the per-row day check.
-    const capped = spec.sender.from.some((f) => model.sender(f).brandDay !== undefined);
-    const daily = capped ? withDailyCaps(base, limits, units, options.wait ?? true) : undefined;
+    // Only 10DLC senders with a brand, and accounts with a spend cap, have a daily cap; other runs skip
+    // the per-row day check.
+    const capped = model.spendDay !== undefined || spec.sender.from.some((f) => model.sender(f).brandDay !== undefined);
+    const price = model.spendDay === undefined || spec.pricing === undefined ? undefined : messagePrice(spec.pricing, isMmsJob(spec));
+    const daily = capped ? withDailyCaps(base, limits, units, options.wait ?? true, price) : undefined;
     const admission = daily ?? base;
     const dispatcher = new Dispatcher({
       ledger: {
@@ -126,6 +129,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
         nextDeferral: () => ledger.nextDeferral(run.rid),
         commit: (b) => {
           ledger.commit(run.rid, b);
+          daily?.settled(b.outcomes, now());
           // Telnyx refused a number because its owner replied STOP: no run texts it again.
           for (const o of b.outcomes) {
             if (o.status === 'failed' && o.errorCode === TelnyxCode.blockedStop) {
@@ -148,10 +152,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       retry: { attempts: spec.retry.attempts, minDelayMs: spec.retry.min_delay_ms, maxDelayMs: spec.retry.max_delay_ms },
       senderCount: senderCount(spec.sender),
       signal,
-      onEvent: (e) => {
-        if (e.type === 'outcome') daily?.settled(e.row);
-        options.onEvent?.(e);
-      },
+      ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
       now,
       endpoint: options.endpoint ?? `TELNYX_BASE_URL ${options.baseUrl}`,
     });

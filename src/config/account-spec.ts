@@ -12,6 +12,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { describeIssues } from './job-spec.js';
+import { priceSchema } from './pricing-spec.js';
 
 export type SenderType = 'long_code' | 'toll_free' | 'short_code' | 'alphanumeric';
 
@@ -56,6 +57,11 @@ export const accountSpecSchema = z
         sms_per_second: positive.default(DEFAULT_ACCOUNT_RATE.sms),
         /** Account-wide MMS per second. @default 15 */
         mms_per_second: positive.default(DEFAULT_ACCOUNT_RATE.mms),
+        /**
+         * What the account may spend per UTC day, in USD (a decimal such as "25.00"), counted in the
+         * ledger; past it rows are deferred to the next UTC day. Needs the job's `pricing` block. @default none
+         */
+        daily_spend_usd: priceSchema.optional(),
       })
       .default({ sms_per_second: DEFAULT_ACCOUNT_RATE.sms, mms_per_second: DEFAULT_ACCOUNT_RATE.mms }),
     senders: z.array(senderEntrySchema).default([]),
@@ -102,7 +108,7 @@ export interface AccountSender {
 export interface AccountSpec {
   /** Absolute path of the file (for messages). */
   file: string;
-  limits: { sms_per_second: number; mms_per_second: number };
+  limits: { sms_per_second: number; mms_per_second: number; daily_spend_usd?: string | undefined };
   senders: ReadonlyMap<string, AccountSender>;
   campaigns: Readonly<Record<string, { per_minute: number; brand?: string | undefined }>>;
   brands: Readonly<Record<string, { daily_cap: number }>>;

@@ -12,6 +12,7 @@ import type { AccountSpec, SenderType } from './account-spec.js';
 import { inferSenderType, senderCountry } from './account-spec.js';
 import type { JobSpec } from './job-spec.js';
 import { AppError } from '../shared/errors.js';
+import { toMicros } from '../shared/micros.js';
 
 export interface SharedLimit {
   /** Shared across processes under this key (the ledger's limits store). */
@@ -50,6 +51,8 @@ export interface LimitModel {
   jobPerSender: number | undefined;
   /** Counts segments (true) or messages against every limit. */
   countParts: boolean;
+  /** The account's daily spend cap, in micro-dollars per UTC day (account file `limits.daily_spend_usd`). */
+  spendDay: DailyCap | undefined;
   sender(id: string): SenderLimits;
 }
 
@@ -95,7 +98,26 @@ export function limitModel(spec: JobSpec, account: AccountSpec | undefined, mms:
     cache.set(id, s);
     return s;
   };
-  return { account: accountLimit, runCeiling, jobPerSender, countParts: spec.rate.count_parts, sender };
+  return { account: accountLimit, runCeiling, jobPerSender, countParts: spec.rate.count_parts, spendDay: spendCap(spec, account), sender };
+}
+
+/** Refuses (exit 2) a job a daily spend cap could not count, before anything is created or sent. */
+export function checkSpendCap(spec: JobSpec, account: AccountSpec | undefined): void {
+  spendCap(spec, account);
+}
+
+/** The spend cap, if the account file sets one; a job under it must say what a message costs (in USD). */
+function spendCap(spec: JobSpec, account: AccountSpec | undefined): DailyCap | undefined {
+  const cap = account?.limits.daily_spend_usd;
+  if (cap === undefined || account === undefined) return undefined;
+  // Telnyx's answer often has no cost yet when the row must be counted (before its request is written).
+  if (spec.pricing === undefined || spec.pricing.currency !== 'USD') {
+    throw new AppError(
+      'ERR_JOB_SPEC_INVALID',
+      `${account.file} caps the daily spend at ${cap} USD: job ${spec.name} needs a pricing block in USD (pricing.per_part, and countries or mms_per_message as needed) to count what each message costs before Telnyx says`,
+    );
+  }
+  return { key: 'spend:USD', cap: toMicros(cap), source: 'account file limits.daily_spend_usd' };
 }
 
 function senderLimits(id: string, spec: JobSpec, account: AccountSpec | undefined, jobPerSender: number | undefined): SenderLimits {

@@ -12,6 +12,7 @@ import type { DailyCap, LimitModel, SharedLimit } from '../config/limit-model.js
 import type { LimitClaim, LimitsStore } from '../ledger/limits-store.js';
 import { FENCE_MS } from '../ledger/limit-shares.js';
 import { RateGate } from './rate-gate.js';
+import { formatMicros } from '../shared/micros.js';
 
 /** How often the shares are settled with the other processes. */
 export const SYNC_MS = 50;
@@ -106,12 +107,58 @@ export class SharedLimits implements LimitGates {
   }
 
   /**
-   * Takes `units` of each daily cap the sender's rows count against, for the UTC day of `at`. False
-   * (with when the cap resets) when the day's cap is used up: the row waits for tomorrow.
+   * Takes what a row counts against each daily cap for the UTC day of `at`: `units` of its sender's
+   * brand cap, `micros` (its estimated price) of the account's spend cap. False (with when the caps
+   * reset) when a cap has no room left today: the row waits for tomorrow, and takes nothing.
    */
-  takeDay(sender: string, units: number, at: number): DayDecision {
-    const cap = this.#o.model.sender(sender).brandDay;
-    if (cap === undefined) return { ok: true };
+  takeDay(sender: string, units: number, at: number, micros = 0): DayDecision {
+    const taken: [DailyCap, number][] = [];
+    const wanted: [DailyCap | undefined, number][] = [
+      [this.#o.model.spendDay, micros],
+      [this.#o.model.sender(sender).brandDay, units],
+    ];
+    for (const [cap, amount] of wanted) {
+      if (cap === undefined || amount <= 0) continue;
+      if (!this.#take(cap, amount, at)) {
+        for (const [c, a] of taken) this.#giveBack(c, a, at);
+        return { ok: false, until: nextUtcDay(at), reason: capReason(cap, utcDay(at)) };
+      }
+      taken.push([cap, amount]);
+    }
+    return { ok: true };
+  }
+
+  /**
+   * Telnyx's answer said what a message cost: the day's spend counts that instead of the estimate
+   * (`micros`: actual − estimated, summed over a commit's rows; one ledger write).
+   */
+  correctSpend(at: number, micros: number): void {
+    const cap = this.#o.model.spendDay;
+    if (cap === undefined || micros === 0) return;
+    if (micros < 0) this.#giveBack(cap, -micros, at);
+    else this.#o.store.takeDaily(cap.key, utcDay(at), Number.MAX_SAFE_INTEGER, micros);
+  }
+
+  #take(cap: DailyCap, amount: number, at: number): boolean {
+    const pool = this.#pool(cap, at);
+    if (pool.units < amount) {
+      // In batches (about 50 rows' worth, at most 1 % of the cap), so the ledger is written once per
+      // batch, not per message; small enough that a process ending early leaves little unused (it gives
+      // the rest back on close).
+      const want = amount - pool.units + Math.max(0, Math.min(49 * amount, Math.ceil(cap.cap / 100) - amount));
+      pool.units += this.#o.store.takeDaily(cap.key, pool.day, cap.cap, want);
+      if (pool.units < amount) return false;
+    }
+    pool.units -= amount;
+    return true;
+  }
+
+  /** Units taken and not used (a row deferred by another cap, or a message that cost less) go back to the pool. */
+  #giveBack(cap: DailyCap, amount: number, at: number): void {
+    this.#pool(cap, at).units += amount;
+  }
+
+  #pool(cap: DailyCap, at: number): { day: string; units: number } {
     const day = utcDay(at);
     let pool = this.#dayPool.get(cap.key);
     if (pool === undefined || pool.day !== day) {
@@ -119,15 +166,7 @@ export class SharedLimits implements LimitGates {
       pool = { day, units: 0 };
       this.#dayPool.set(cap.key, pool);
     }
-    if (pool.units < units) {
-      // In batches, so the ledger is written once per batch, not per message; small enough that a
-      // process ending early leaves little unused (it gives the rest back on close).
-      const want = units - pool.units + Math.max(0, Math.min(50, Math.ceil(cap.cap / 100)) - 1);
-      pool.units += this.#o.store.takeDaily(cap.key, day, cap.cap, want);
-      if (pool.units < units) return { ok: false, until: nextUtcDay(at), reason: capReason(cap, day) };
-    }
-    pool.units -= units;
-    return { ok: true };
+    return pool;
   }
 
   /** Starts settling shares with the other processes (every SYNC_MS). */
@@ -199,6 +238,10 @@ export function nextUtcDay(at: number): number {
 }
 
 function capReason(cap: DailyCap, day: string): string {
-  const what = cap.key.startsWith('brand:') ? `brand ${cap.key.slice('brand:'.length)}'s daily cap` : `daily cap ${cap.key}`;
-  return `${what} of ${cap.cap} is used up for ${day} (UTC); resets 00:00 UTC`;
+  const what = cap.key.startsWith('brand:')
+    ? `brand ${cap.key.slice('brand:'.length)}'s daily cap of ${cap.cap}`
+    : cap.key === 'spend:USD'
+      ? `the account's daily cap on spend of ${formatMicros(cap.cap)} USD`
+      : `daily cap ${cap.key} of ${cap.cap}`;
+  return `${what} is used up for ${day} (UTC); resets 00:00 UTC`;
 }

@@ -9,7 +9,10 @@
  *   pace still counts in windows that overlap: all of it for SLACK_MS, then less and less over one window
  *   (`peak` until `peakUntil`), as its old, evenly paced sends leave the window. So a process joining a
  *   per-minute limit another one is using gets its share a little at a time, not after a whole minute.
- * - A holder raises its share only into room nobody reserves.
+ *   A process that leaves lowers its shares to nothing the same way, so the others take its share over
+ *   as its last sends leave the window.
+ * - A holder raises its share only into room nobody reserves, counting that what it sends at the new
+ *   share enters the window over one window while the others' old reservations leave it.
  * - A holder that stops syncing (killed) fences itself off after FENCE_MS (it stops writing), and is
  *   treated as reserving its share until FENCE_MS + SLACK_MS + one window after its last sync; then
  *   the others take its share back (within 2 s for a per-second limit).
@@ -38,11 +41,27 @@ export interface ShareRow {
   aliveUntil: number;
 }
 
-/** What a row keeps from the others at `now`; 0 once a dead holder's last window has passed. */
+/**
+ * What a row keeps from the others at `now`: its share, plus what its old pace still counts in the
+ * window after it lowered (shrinking). A dead holder keeps that until a window after its fence (it may
+ * have sent at its share up to the fence), then nothing; one that left (`leave`) lowered its share to
+ * nothing, so what it keeps shrinks to nothing by then.
+ */
 export function reserved(row: ShareRow, now: number): number {
-  if (row.aliveUntil <= now) return now < row.aliveUntil + row.windowMs ? Math.max(row.share, row.peak) : 0;
+  if (row.aliveUntil + row.windowMs <= now) return 0;
   if (now >= row.peakUntil || row.peak <= row.share) return row.share;
   return row.share + (row.peak - row.share) * Math.min(1, (row.peakUntil - now) / row.windowMs);
+}
+
+/**
+ * A holder lowering its share to `share` at `now`: it keeps what it reserves now, shrinking to `share`
+ * over the next window. What it reserves now, not its highest share ever: a holder lowering again
+ * while the last lowering still shrinks (each process that joins lowers the others) would otherwise
+ * keep its first, highest pace reserved for as long as processes keep joining, and the newcomers find
+ * no room. Safe: what an evenly paced holder has in any later window is at most that shrinking figure.
+ */
+export function lowered(row: ShareRow, share: number, now: number): ShareRow {
+  return { ...row, share, peak: reserved(row, now), peakUntil: now + row.windowMs + SLACK_MS };
 }
 
 /** Whether a row can be forgotten: its holder is dead and its last window has passed. */
@@ -51,6 +70,8 @@ export function expired(row: ShareRow, now: number): boolean {
 }
 
 const EPS = 1e-9;
+/** Just before a step in a reservation (far below what a share can be paced at). */
+const STEP_MS = 1e-3;
 
 /** The share each live holder that wants some should have (water-filled, whole units when several). */
 export function fairShares(rows: readonly ShareRow[], capacity: number, now: number): Map<string, number> {
@@ -97,16 +118,43 @@ export function settleShare(rows: readonly ShareRow[], me: ShareRow, now: number
   const capacity = Math.min(me.capacity, ...live.filter((r) => r.aliveUntil > now).map((r) => r.capacity));
   const several = live.some((r) => r.holder !== me.holder && r.aliveUntil > now && r.demand > 0);
   const target = fairShares(live, capacity, now).get(me.holder) ?? 0;
-  if (target < me.share - EPS) {
-    const stillPeak = now < me.peakUntil ? me.peak : 0;
-    return { ...me, share: target, peak: Math.max(stillPeak, me.share), peakUntil: now + me.windowMs + SLACK_MS };
-  }
+  if (target < me.share - EPS) return lowered(me, target, now);
   if (target > me.share + EPS) {
-    let room = capacity;
-    for (const r of live) if (r.holder !== me.holder) room -= reserved(r, now);
-    const roomUnits = several ? Math.floor(room + EPS) : room;
-    const next = Math.max(me.share, Math.min(target, roomUnits));
+    const others = live.filter((r) => r.holder !== me.holder);
+    const room = roomToRaise(others, me, capacity, now);
+    const next = Math.max(me.share, Math.min(target, several ? Math.floor(room + EPS) : room));
     if (next > me.share + EPS) return { ...me, share: next };
   }
   return me;
+}
+
+/**
+ * The highest share this holder can raise to now. What it sends at a raised share enters the window
+ * a little at a time: a window ending `x` ms from now holds at most its old reservation plus
+ * (new − old) × x / window of it. So it may raise as far as the others' reservations, shrinking as
+ * their old sends leave the window, leave room at every instant of the coming window — not only as far
+ * as the room left now. (Taking only today's room made a newcomer ramp up over a whole window while
+ * the others' old pace ran out, and a window's worth of capacity went unused each time a process
+ * joined or left.) Reservations are piecewise linear, so checking where they bend is enough.
+ */
+function roomToRaise(others: readonly ShareRow[], me: ShareRow, capacity: number, now: number): number {
+  const windowMs = me.windowMs;
+  const bends = new Set([now, now + windowMs]);
+  for (const r of others) {
+    for (const t of [r.peakUntil - r.windowMs, r.peakUntil, r.aliveUntil, r.aliveUntil + r.windowMs]) if (t > now && t < now + windowMs) bends.add(t);
+  }
+  // A dead holder's reservation ends with a step: check just before each bend too.
+  for (const t of [...bends]) if (t > now) bends.add(t - STEP_MS);
+  let most = Infinity;
+  for (const t of bends) {
+    let free = capacity - reserved(me, t);
+    for (const r of others) free -= reserved(r, t);
+    const entered = (t - now) / windowMs;
+    if (entered <= 0) {
+      if (free < -EPS) return me.share;
+      continue;
+    }
+    most = Math.min(most, me.share + Math.max(0, free) / entered);
+  }
+  return most;
 }

@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';
-import { expired, FENCE_MS, settleShare, SLACK_MS, type ShareRow } from './limit-shares.js';
+import { expired, FENCE_MS, lowered, settleShare, SLACK_MS, type ShareRow } from './limit-shares.js';
 
 export interface LimitClaim {
   key: string;
@@ -77,10 +77,12 @@ export class SqliteLimitsStore implements LimitsStore {
     const heartbeat = db.prepare(
       `INSERT INTO limit_holders (holder, alive_until) VALUES (?, ?) ON CONFLICT (holder) DO UPDATE SET alive_until = excluded.alive_until`,
     );
+    // Every row of every limit claimed, in one statement: a process sending from 500 numbers claims 500
+    // limits, and a statement per limit made each sync cost ~6 ms of the event loop (~4 ms this way), 20 times a second.
     const rowsFor = db.prepare(
       `SELECT s.key, s.holder, s.capacity, s.window_ms, s.demand, s.share, s.peak, s.peak_until, h.alive_until
          FROM limit_shares s LEFT JOIN limit_holders h ON h.holder = s.holder
-        WHERE s.key = ?`,
+        WHERE s.key IN (SELECT value FROM json_each(?))`,
     );
     const upsert = db.prepare(
       `INSERT INTO limit_shares (key, holder, capacity, window_ms, demand, share, peak, peak_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -89,16 +91,26 @@ export class SqliteLimitsStore implements LimitsStore {
     );
     const forget = db.prepare(`DELETE FROM limit_shares WHERE key = ? AND holder = ?`);
     const forgetHolders = db.prepare(`DELETE FROM limit_holders WHERE alive_until < ?`);
-    const mine = db.prepare(`SELECT key, share, window_ms FROM limit_shares WHERE holder = ?`);
-    const lower = db.prepare(`UPDATE limit_shares SET demand = 0, share = 0, peak = max(peak, share), peak_until = ? WHERE key = ? AND holder = ?`);
+    const mine = db.prepare(
+      `SELECT s.key, s.holder, s.capacity, s.window_ms, s.demand, s.share, s.peak, s.peak_until, h.alive_until
+         FROM limit_shares s LEFT JOIN limit_holders h ON h.holder = s.holder
+        WHERE s.holder = ?`,
+    );
+    const lower = db.prepare(`UPDATE limit_shares SET demand = 0, share = 0, peak = ?, peak_until = ? WHERE key = ? AND holder = ?`);
     const setAlive = db.prepare(`UPDATE limit_holders SET alive_until = ? WHERE holder = ?`);
 
     this.#sync = db.transaction((holder: string, claims: readonly LimitClaim[], now: number) => {
       const aliveUntil = now + FENCE_MS + SLACK_MS;
       heartbeat.run(holder, aliveUntil);
       const out = new Map<string, number>();
+      const byKey = new Map<string, { key: string; row: ShareRow }[]>();
+      for (const r of rowsFor.all(JSON.stringify(claims.map((c) => c.key))) as Row[]) {
+        let list = byKey.get(r.key);
+        if (list === undefined) byKey.set(r.key, (list = []));
+        list.push({ key: r.key, row: toShare(r) });
+      }
       for (const c of claims) {
-        const rows = (rowsFor.all(c.key) as Row[]).map((r) => ({ key: r.key, row: toShare(r) }));
+        const rows = byKey.get(c.key) ?? [];
         let me: ShareRow = { holder, capacity: c.capacity, windowMs: c.windowMs, demand: c.demand, share: 0, peak: 0, peakUntil: 0, aliveUntil };
         const others: ShareRow[] = [];
         for (const { row } of rows) {
@@ -125,11 +137,13 @@ export class SqliteLimitsStore implements LimitsStore {
       return out;
     });
     this.#leave = db.transaction((holder: string, now: number) => {
-      for (const r of mine.all(holder) as { key: string; share: number; window_ms: number }[]) {
-        lower.run(now + r.window_ms + SLACK_MS, r.key, holder);
+      for (const r of mine.all(holder) as Row[]) {
+        const left = lowered(toShare(r), 0, now);
+        lower.run(left.peak, left.peakUntil, r.key, holder);
       }
-      // Nothing more is written by this holder: the others need not wait for its fence.
-      setAlive.run(now, holder);
+      // Nothing more is written by this holder: the others need not wait for its fence, only for its
+      // last sends to leave the window (its row is kept until then: SLACK_MS past a window from now).
+      setAlive.run(now + SLACK_MS, holder);
     });
     this.#used = db.prepare(`SELECT used FROM limit_usage WHERE key = ? AND day = ?`).pluck();
     this.#addUsed = db.prepare(

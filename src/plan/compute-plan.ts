@@ -301,7 +301,8 @@ export class PlanAccumulator {
     }
     const account = this.#account;
     const model = limitModel(this.#spec, account, this.#mms);
-    const limits = limitPlan(model, this.#loads, this.#units, account?.file ?? null);
+    const cost = this.#cost();
+    const limits = limitPlan(model, this.#loads, this.#units, account?.file ?? null, { amount: cost.amount, rows: this.#sendable });
     // The run paces each sender at its own limit (by type, or the account file's): the busiest one by that measure decides.
     const busiest = limits.lines.find((l) => l.limit === 'sender');
     const duration = estimateDuration(
@@ -344,7 +345,7 @@ export class PlanAccumulator {
         ucs2_triggers: this.#topTriggers(),
         ucs2_examples: this.#ucs2Examples,
       },
-      cost: this.#cost(),
+      cost,
       estimated_seconds: duration.estimated_seconds,
       duration,
       limits,

@@ -133,7 +133,7 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
   out.push(`  ${d.note}`, '');
 
   const lp = plan.limits;
-  const paceName: Record<string, string> = { account: 'account', sender: 'sender', campaign_minute: 'campaign minute', brand_day: 'brand day' };
+  const paceName: Record<string, string> = { account: 'account', sender: 'sender', campaign_minute: 'campaign minute', brand_day: 'brand day', spend_day: 'daily spend cap' };
   out.push(head('Limits', lp.account_file === null ? 'no account file: the job stands for the account' : `account file ${rel(lp.account_file)}`));
   for (const l of lp.lines) {
     const what = l.limit === 'account' ? 'account' : l.limit === 'sender' ? `busiest sender ${l.key.slice('sender:'.length) || '(profile)'}` : `campaign ${l.key.slice('campaign:'.length)}`;
@@ -143,6 +143,13 @@ export function describePlan(plan: Plan, options: { jobFile?: string; cwd?: stri
     out.push(
       `  brand ${b.brand}: ${n(b.cap)} a day: ${n(b.units)} ${unit} over ${plural(b.days, 'UTC day')}` +
         `${b.deferred_rows > 0 ? `; ~${n(b.deferred_rows)} rows deferred past the first day` : ''}${lp.pace === 'brand_day' && b.days > 1 ? '  ← sets the pace' : ''}`,
+    );
+  }
+  const sp = lp.spend;
+  if (sp !== null) {
+    out.push(
+      `  spend: ${sp.cap} USD a day (${sp.source}): estimated ${sp.estimate} USD over ${plural(sp.days, 'UTC day')}` +
+        `${sp.deferred_rows > 0 ? `; ~${n(sp.deferred_rows)} rows deferred past the first day` : ''}${lp.pace === 'spend_day' ? '  ← sets the pace' : ''}`,
     );
   }
   out.push(`  pace set by: ${paceName[lp.pace]}`, '');

@@ -7,8 +7,9 @@
 import type { LimitModel } from '../config/limit-model.js';
 import { RATE_SAFETY } from '../dispatch/rate-gate.js';
 import type { SenderLoad } from './throughput.js';
+import { formatMicros, toMicros } from '../shared/micros.js';
 
-export type PaceSetter = 'account' | 'sender' | 'campaign_minute' | 'brand_day';
+export type PaceSetter = 'account' | 'sender' | 'campaign_minute' | 'brand_day' | 'spend_day';
 
 export interface LimitLine {
   limit: PaceSetter;
@@ -32,16 +33,36 @@ export interface BrandDays {
   deferred_rows: number;
 }
 
+/** The account's daily spend cap against the campaign's estimated cost (the job's pricing, USD). */
+export interface SpendDays {
+  /** USD per UTC day, as the account file says it. */
+  cap: string;
+  source: string;
+  /** The plan's cost estimate (USD). */
+  estimate: string;
+  days: number;
+  /** Rows left for later days on the first one (in proportion to the estimate). */
+  deferred_rows: number;
+}
+
 export interface LimitPlan {
   account_file: string | null;
   pace: PaceSetter;
   lines: LimitLine[];
   brands: BrandDays[];
+  spend: SpendDays | null;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-export function limitPlan(model: LimitModel, loads: ReadonlyMap<string, SenderLoad>, totalUnits: number, accountFile: string | null): LimitPlan {
+/** `cost`: the plan's estimate of the campaign (USD, the job's pricing) and the rows it covers, for the spend cap. */
+export function limitPlan(
+  model: LimitModel,
+  loads: ReadonlyMap<string, SenderLoad>,
+  totalUnits: number,
+  accountFile: string | null,
+  cost?: { amount: string | null; rows: number },
+): LimitPlan {
   const lines: LimitLine[] = [];
   const runRate = model.runCeiling;
   lines.push({
@@ -101,5 +122,21 @@ export function limitPlan(model: LimitModel, loads: ReadonlyMap<string, SenderLo
   let longest = -1;
   for (const l of lines) if (l.seconds > longest) [pace, longest] = [l.limit, l.seconds];
   if (brandDays.some((b) => b.days > 1)) pace = 'brand_day';
-  return { account_file: accountFile, pace, lines, brands: brandDays };
+  const spend = spendDays(model, cost);
+  if (spend !== null && spend.days > 1 && !brandDays.some((b) => b.days >= spend.days)) pace = 'spend_day';
+  return { account_file: accountFile, pace, lines, brands: brandDays, spend };
+}
+
+function spendDays(model: LimitModel, cost: { amount: string | null; rows: number } | undefined): SpendDays | null {
+  const cap = model.spendDay;
+  if (cap === undefined || cost?.amount === undefined || cost.amount === null) return null;
+  const estimate = toMicros(cost.amount);
+  const over = Math.max(0, estimate - cap.cap);
+  return {
+    cap: formatMicros(cap.cap),
+    source: cap.source,
+    estimate: cost.amount,
+    days: Math.max(1, Math.ceil(estimate / cap.cap)),
+    deferred_rows: over === 0 ? 0 : Math.ceil((cost.rows * over) / estimate),
+  };
 }

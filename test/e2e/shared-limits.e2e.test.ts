@@ -1,8 +1,9 @@
 /**
- * Telnyx's limits shared by several `run` processes on one ledger, seen where Telnyx would count them:
- * a logging server on 127.0.0.1 that records each request's arrival.
+ * Telnyx's limits shared by several `run` processes (and a `schedule` slot) on one ledger, seen where
+ * Telnyx would count them: a logging server on 127.0.0.1 that records each request's arrival, or the
+ * simulator's accept timestamps.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cliEnv, runCli, startCli } from '../helpers/cli.js';
@@ -10,6 +11,8 @@ import { fullestWindow, startLoggingServer, writeJob, type Arrival } from '../he
 import { tempDir } from '../helpers/temp.js';
 import type { ScriptedServer } from '../integration/client-scripted-server.js';
 import { Ledger } from '../../src/ledger/ledger.js';
+import { startSimulator } from '../../src/telnyx/simulator/index.js';
+import { fastSim } from '../helpers/e2e-run.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let server: ScriptedServer;
@@ -104,6 +107,61 @@ describe('limits shared by every process on one ledger', () => {
     expect(after).toBeGreaterThanOrEqual(14);
     expect(fullestWindow(times('+18445550001'))).toBeLessThanOrEqual(10);
   }, 90_000);
+});
+
+describe('a run and a scheduler slot on one ledger', () => {
+  it('a slot firing during a manual run from the same number: together they hold its limit, each row sent once', async () => {
+    const acc = account('senders:\n  - id: "+18445550001"\n    per_second: 10\n');
+    const db = ledgerFile();
+    const manual = run(writeJob(tmp.dir, 'manual', 60, '415', '+18445550001'), acc, db);
+    // A slot every second; its job remembers the numbers it texted (30 days), so later slots send nothing.
+    const jobs = path.join(tmp.dir, 'jobs');
+    mkdirSync(jobs);
+    writeJob(jobs, 'slotted', 40, '212', '+18445550001', 'schedule:\n  cron: "* * * * * *"\n  timezone: UTC\ndedupe:\n  window: 30d\n');
+    const daemon = startCli(['schedule', '--jobs', jobs, '--db', db, '--account', acc], { env: env(), timeoutMs: 90_000 });
+    try {
+      const slotted = () => arrivals.filter((a) => a.to.startsWith('+1212')).length;
+      for (let i = 0; i < 1200 && slotted() < 40; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(slotted()).toBe(40);
+      const r = await manual.done;
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).counts.sent).toBe(60);
+    } finally {
+      daemon.child.kill('SIGTERM');
+      await daemon.done;
+    }
+    expect(arrivals).toHaveLength(100);
+    expect(new Set(arrivals.map((a) => a.to)).size).toBe(100);
+    // The two overlapped: the slot's sends began before the manual run's ended.
+    const slot = arrivals.filter((a) => a.to.startsWith('+1212')).map((a) => a.at);
+    expect(Math.min(...slot)).toBeLessThan(Math.max(...arrivals.filter((a) => a.to.startsWith('+1415')).map((a) => a.at)));
+    expect(fullestWindow(times('+18445550001'))).toBeLessThanOrEqual(10);
+  }, 120_000);
+});
+
+describe('a 40318 storm under shared limits', () => {
+  it('two runs on one ledger fill a sender queue Telnyx drains at 6/s: every row ends sent, and no window holds more than the limit', async () => {
+    // Telnyx drains the toll-free number at 6/s with a 3 s queue; the account file allows it 20/s, so the
+    // two runs together fill the queue within a second and are refused with 40318 until they slow down.
+    const sim = await startSimulator({ apiKey: 'k', ...fastSim, senderRates: { tollFree: 6 }, queueSeconds: 3 });
+    try {
+      const acc = account('senders:\n  - id: "+18445550001"\n    per_second: 20\n');
+      const db = ledgerFile();
+      const simEnv = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url });
+      const start = (name: string, area: string) =>
+        startCli(['run', writeJob(tmp.dir, name, 60, area, '+18445550001'), '--db', db, '--account', acc, '--quiet', '--json'], { env: simEnv, timeoutMs: 110_000 });
+      const results = await Promise.all([start('storm-a', '415'), start('storm-b', '212')].map((p) => p.done));
+      expect(results.map((r) => r.code)).toEqual([0, 0]);
+      for (const r of results) expect(JSON.parse(r.stdout)).toMatchObject({ state: 'completed', counts: { sent: 60, failed: 0, unknown: 0, pending: 0 } });
+      const stats = await sim.stats();
+      expect(stats.rejected['40318']).toBeGreaterThan(2);
+      expect(sim.messages.count()).toBe(120);
+      expect(Object.values(stats.byRecipient ?? {}).every((n) => n === 1)).toBe(true);
+      expect(fullestWindow(stats.acceptedTimestamps ?? [])).toBeLessThanOrEqual(20);
+    } finally {
+      await sim.close();
+    }
+  }, 120_000);
 });
 
 describe('the account file', () => {

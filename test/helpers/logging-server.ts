@@ -17,12 +17,14 @@ export interface Arrival {
 
 const example = specExample('OutboundMessagePayload') as Record<string, unknown>;
 
-export async function startLoggingServer(): Promise<{ server: ScriptedServer; arrivals: Arrival[]; baseUrl: string }> {
+/** `cost`: what every answer says the message cost (USD); null by default, as Telnyx often answers at send. */
+export async function startLoggingServer(options: { cost?: string } = {}): Promise<{ server: ScriptedServer; arrivals: Arrival[]; baseUrl: string }> {
   const arrivals: Arrival[] = [];
   const server = await startScriptedServer((req, res) => {
     const body = JSON.parse(req.body) as { from: string; to: string };
     arrivals.push({ at: performance.timeOrigin + performance.now(), from: body.from, to: body.to });
-    reply(res, 200, { data: { ...example, id: randomUUID(), parts: 1, cost: null } });
+    const cost = options.cost === undefined ? null : { amount: options.cost, currency: 'USD' };
+    reply(res, 200, { data: { ...example, id: randomUUID(), parts: 1, cost } });
   });
   return { server, arrivals, baseUrl: `${server.origin}/v2` };
 }

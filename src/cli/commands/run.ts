@@ -7,7 +7,7 @@ import type { JobSpec } from '../../config/job-spec.js';
 import { createPhoneNormalizer, describeSkipped } from '../../ingest/index.js';
 import type { PlanTally } from '../../plan/index.js';
 import { loadAccountSpec } from '../../config/load-account-spec.js';
-import { resolveSenders } from '../../config/limit-model.js';
+import { checkSpendCap, resolveSenders } from '../../config/limit-model.js';
 import { AppError } from '../../shared/errors.js';
 import { confirmSend, shouldAsk, summaryOf, type SendSummary } from '../confirm.js';
 import { hintFor } from '../hints.js';
@@ -71,6 +71,7 @@ function sendSummary(estimate: PlanTally, o: { canary?: number | undefined; test
 export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   const account = await loadAccountSpec(o.account, io.env, io.cwd);
   const spec = resolveSenders(await loadJobSpec(path.resolve(io.cwd, o.jobFile)), account);
+  checkSpendCap(spec, account);
   if (o.canary !== undefined && (!Number.isInteger(o.canary) || o.canary < 1)) throw new AppError('ERR_USAGE', '--canary needs a whole number of rows ≥ 1');
   const testTo = o.testTo === undefined ? undefined : parseTestTo(o.testTo, spec);
   // Check the key before touching the ledger: a run that cannot send should leave nothing behind.

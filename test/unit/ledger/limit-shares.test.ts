@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fairShares, reserved, settleShare, SLACK_MS, type ShareRow } from '../../../src/ledger/limit-shares.js';
+import { fairShares, lowered, reserved, settleShare, SLACK_MS, type ShareRow } from '../../../src/ledger/limit-shares.js';
 
 const row = (holder: string, o: Partial<ShareRow> = {}): ShareRow => ({
   holder, capacity: 10, windowMs: 1000, demand: 10, share: 0, peak: 0, peakUntil: 0, aliveUntil: 10_000, ...o,
@@ -21,10 +21,15 @@ describe('how processes divide a limit', () => {
     const b = row('b');
     const lowered = settleShare([a, b], a, 1000);
     expect(lowered).toMatchObject({ share: 5, peak: 10, peakUntil: 1000 + 1000 + SLACK_MS });
-    // b may not take 5 yet: a's old pace still fills the window.
+    // b may not take 5 while a's old pace fills the window (the slack) ...
     expect(settleShare([lowered, b], b, 1000).share).toBe(0);
-    expect(settleShare([lowered, b], b, 1600).share).toBe(2);
+    expect(settleShare([lowered, b], b, 1050).share).toBe(0);
+    // ... then at once: b's sends enter the window no faster than a's old ones leave it.
+    expect(settleShare([lowered, b], b, 1100).share).toBe(5);
     expect(settleShare([lowered, b], b, 2100).share).toBe(5);
+    // At every instant of the coming window, a's shrinking reservation and what b's new share can have
+    // put in the window together stay within the capacity.
+    for (let t = 1100; t <= 2200; t += 10) expect(reserved(lowered, t) + 5 * Math.min(1, (t - 1100) / 1000)).toBeLessThanOrEqual(10 + 1e-9);
     expect(reserved(lowered, 1000) + reserved(b, 1000)).toBeLessThanOrEqual(10);
   });
 
@@ -33,5 +38,35 @@ describe('how processes divide a limit', () => {
     const b = row('b');
     expect(settleShare([dead, b], b, 1500).share).toBe(0);
     expect(settleShare([dead, b], b, 2000).share).toBe(10);
+  });
+
+  it('lowering again keeps what it reserves now, not its first pace: newcomers find room while others join', () => {
+    const a = row('a', { share: 10 });
+    const once = lowered(a, 5, 1000);
+    // Half a window after the first lowering (past the slack) a's old pace counts for less ...
+    expect(reserved(once, 1600)).toBeCloseTo(7.5, 6);
+    // ... and a third process joining lowers it again, from there, not from 10.
+    const twice = lowered(once, 3, 1600);
+    expect(twice).toMatchObject({ share: 3, peak: 7.5, peakUntil: 1600 + 1000 + SLACK_MS });
+    // What an evenly paced a can still have in the window never exceeds what it keeps: at 10/s until
+    // 1000, 5/s until 1600, 3/s after, the window ending at t holds (sent in [t - 1000, t]).
+    const sent = (t: number) => {
+      const rate = (x: number) => (x < 1000 ? 10 : x < 1600 ? 5 : 3);
+      let units = 0;
+      for (let x = t - 1000; x < t; x += 1) units += rate(x) / 1000;
+      return units;
+    };
+    for (let t = 1600; t <= 3000; t += 50) expect(sent(t)).toBeLessThanOrEqual(reserved(twice, t) + 1e-6);
+  });
+
+  it('a holder that left keeps only what its last sends still count, shrinking; then it is forgotten', () => {
+    const left = { ...lowered(row('a', { share: 10 }), 0, 1000), demand: 0, aliveUntil: 1000 + SLACK_MS };
+    const b = row('b');
+    expect(settleShare([left, b], b, 1000).share).toBe(0);
+    expect(settleShare([left, b], b, 1100).share).toBeCloseTo(10, 3);
+    expect(settleShare([left, b], b, 1600).share).toBe(10);
+    // A holder killed while holding a share keeps it all until a window after its fence.
+    const killed = row('a', { share: 10, aliveUntil: 1000 });
+    expect(settleShare([killed, b], b, 1600).share).toBe(0);
   });
 });
