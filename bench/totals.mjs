@@ -19,6 +19,7 @@ import { fmt, fmtSummary, summarize } from './lib/stats.mjs';
 
 const SETUP = fileURLToPath(new URL('./totals-setup.mjs', import.meta.url));
 const PENDING = 1000;
+const REFERENCE_ROWS = 10_000;
 
 /** Starts `bulktext dashboard` on a free port; resolves with its URL and a stop function. */
 async function startDashboard(db) {
@@ -51,12 +52,10 @@ async function timedGet(url) {
   return { seconds: (performance.now() - t0) / 1000, body };
 }
 
-export async function totals(ctx) {
-  const rows = Number(process.env.BENCH_TOTALS_ROWS ?? 10_000_000);
+/** A ledger of `rows` rows with the last PENDING pending (kept between invocations with `keep`). */
+async function ledgerOf(ctx, rows, keep) {
   const csv = await recipientsCsv(PENDING);
   const job = jobFile('totals', { source: csv, from: ['+12125550001'], rate: { messages_per_second: 1_000_000, per_sender_per_second: 1_000_000, max_concurrent: 64 } });
-  // BENCH_TOTALS_KEEP=1 keeps the built ledger (and its run id beside it) for the next invocation to reuse.
-  const keep = process.env.BENCH_TOTALS_KEEP === '1';
   const pristine = path.join(OUT, `totals-pristine-${rows}.db`);
   const built = `${pristine}.json`;
   const setupStart = performance.now();
@@ -71,62 +70,92 @@ export async function totals(ctx) {
   if (existsSync(`${pristine}-wal`) && statSync(`${pristine}-wal`).size > 0) throw new Error('totals setup left a WAL behind; the copy would be incomplete');
   const sizeGb = statSync(pristine).size / 1e9;
   ctx.log(`  ledger with ${fmt(rows - PENDING)} of ${fmt(rows)} rows done ready in ${fmt((performance.now() - setupStart) / 1000, 0)} s (${fmt(sizeGb, 2)} GB)`);
+  return {
+    rows, runId, pristine, sizeGb,
+    status: [], statusCpu: [], page: { first: [], list: [], again: [] }, resume: [],
+    remove: () => {
+      removeDb(pristine);
+      rmSync(built, { force: true });
+    },
+  };
+}
 
-  const status = [];
-  const page = { first: [], list: [], again: [] };
-  const resume = [];
+/** One round of every measurement on ledger `l`. */
+async function measure(ctx, l) {
+  const { runId, pristine } = l;
+  const s = expectExit(await bulktext(['status', runId, '--db', pristine]), [0, 3], 'bulktext status');
+  if (!s.stdout.includes(runId)) throw new Error(`status printed: ${s.stdout}${s.stderr}`);
+  l.status.push(s.wallMs / 1000);
+  l.statusCpu.push(s.cpuMs / 1000);
+
+  const dash = await startDashboard(pristine);
+  try {
+    const first = await timedGet(`${dash.url}/runs/${encodeURIComponent(runId)}`);
+    if (!first.body.includes(runId)) throw new Error('the run page does not name its run');
+    l.page.first.push(first.seconds);
+    l.page.list.push((await timedGet(`${dash.url}/`)).seconds);
+    l.page.again.push((await timedGet(`${dash.url}/runs/${encodeURIComponent(runId)}`)).seconds);
+  } finally {
+    await dash.stop();
+  }
+
+  const db = freshDb('totals');
+  copyFileSync(pristine, db);
+  await ctx.sim.reset();
+  const r = expectExit(await bulktext(['resume', runId, '--db', db, '--quiet', '--json'], { sim: ctx.sim }), [0, 3], 'bulktext resume');
+  const w = await ctx.sim.summary();
+  const closing = JSON.parse(r.stdout.trim().split('\n').pop());
+  removeDb(db);
+  if (w.accepted !== PENDING || closing.counts.pending !== 0) throw new Error(`resume sent ${w.accepted} messages, left ${closing.counts.pending} pending`);
+  const exitAt = r.spawnedAt + r.wallMs;
+  l.resume.push({ firstSendSeconds: (w.firstAt - r.spawnedAt) / 1000, closingSeconds: (exitAt - w.lastAt) / 1000, wallSeconds: r.wallMs / 1000 });
+  ctx.log(
+    `  ${fmt(l.rows)} rows: status ${fmt(l.status.at(-1), 3)} s (CPU ${fmt(l.statusCpu.at(-1), 3)} s), run page first load ${fmt(l.page.first.at(-1), 3)} s, ` +
+      `resume first send ${fmt(l.resume.at(-1).firstSendSeconds, 3)} s, last send to exit ${fmt(l.resume.at(-1).closingSeconds, 3)} s`,
+  );
+}
+
+const figures = (l) => ({
+  status: summarize(l.status),
+  statusCpu: summarize(l.statusCpu),
+  first: summarize(l.page.first),
+  firstSend: summarize(l.resume.map((r) => r.firstSendSeconds)),
+  closing: summarize(l.resume.map((r) => r.closingSeconds)),
+});
+
+export async function totals(ctx) {
+  const rows = Number(process.env.BENCH_TOTALS_ROWS ?? 10_000_000);
+  // BENCH_TOTALS_KEEP=1 keeps the built ledgers (and their run ids beside them) for the next invocation to reuse.
+  const keep = process.env.BENCH_TOTALS_KEEP === '1';
+  const big = await ledgerOf(ctx, rows, keep);
+  // The same measurements on a 10,000-row ledger of the same shape, alternated with the big one: what the
+  // commands cost on this machine at this moment whatever the run's size (process start, loading modules).
+  const small = await ledgerOf(ctx, REFERENCE_ROWS, keep);
   for (let i = 0; i < ctx.reps; i++) {
-    const s = expectExit(await bulktext(['status', runId, '--db', pristine]), [0, 3], 'bulktext status');
-    if (!s.stdout.includes(runId)) throw new Error(`status printed: ${s.stdout}${s.stderr}`);
-    status.push(s.wallMs / 1000);
-    ctx.log(`  status ${fmt(status.at(-1), 3)} s`);
-
-    const dash = await startDashboard(pristine);
-    try {
-      const first = await timedGet(`${dash.url}/runs/${encodeURIComponent(runId)}`);
-      if (!first.body.includes(runId)) throw new Error('the run page does not name its run');
-      page.first.push(first.seconds);
-      page.list.push((await timedGet(`${dash.url}/`)).seconds);
-      page.again.push((await timedGet(`${dash.url}/runs/${encodeURIComponent(runId)}`)).seconds);
-    } finally {
-      await dash.stop();
-    }
-    ctx.log(`  dashboard run page, first load ${fmt(page.first.at(-1), 3)} s`);
-
-    const db = freshDb('totals');
-    copyFileSync(pristine, db);
-    await ctx.sim.reset();
-    const r = expectExit(await bulktext(['resume', runId, '--db', db, '--quiet', '--json'], { sim: ctx.sim }), [0, 3], 'bulktext resume');
-    const w = await ctx.sim.summary();
-    const closing = JSON.parse(r.stdout.trim().split('\n').pop());
-    removeDb(db);
-    if (w.accepted !== PENDING || closing.counts.pending !== 0) throw new Error(`resume sent ${w.accepted} messages, left ${closing.counts.pending} pending`);
-    const exitAt = r.spawnedAt + r.wallMs;
-    resume.push({ firstSendSeconds: (w.firstAt - r.spawnedAt) / 1000, closingSeconds: (exitAt - w.lastAt) / 1000, wallSeconds: r.wallMs / 1000 });
-    ctx.log(`  resume: first send ${fmt(resume.at(-1).firstSendSeconds, 3)} s after spawn, last send to exit ${fmt(resume.at(-1).closingSeconds, 3)} s`);
+    await measure(ctx, big);
+    await measure(ctx, small);
   }
   if (!keep) {
-    removeDb(pristine);
-    rmSync(built, { force: true });
+    big.remove();
+    small.remove();
   }
-  const st = summarize(status);
-  const first = summarize(page.first);
-  const firstSend = summarize(resume.map((r) => r.firstSendSeconds));
-  const closing = summarize(resume.map((r) => r.closingSeconds));
-  const pass = st.max < 1 && first.max < 1 && firstSend.max <= 1 && closing.max < 1;
+  const b = figures(big);
+  const r = figures(small);
+  const pass = b.status.max < 1 && b.first.max < 1 && b.firstSend.max <= 1 && b.closing.max < 1;
+  const vs = (x, y) => `${fmtSummary(x, 3, ' s')} (${fmt(REFERENCE_ROWS)} rows: ${fmtSummary(y, 3, ' s')})`;
   return {
     id: 'totals',
     title: 'Totals at 10M rows (issue 17 target 5, dashboard page)',
     target: `${fmt(rows)}-row run, ${fmt(rows - PENDING)} done: status, the dashboard's run page (first load), resume's first send and its closing status each under 1 s`,
     pass,
-    figure: `status ${fmt(st.median, 2)} s, run page ${fmt(first.median, 2)} s, resume first send ${fmt(firstSend.median, 2)} s, closing ${fmt(closing.median, 2)} s`,
+    figure: `status ${fmt(b.status.median, 2)} s, run page ${fmt(b.first.median, 2)} s, resume first send ${fmt(b.firstSend.median, 2)} s, closing ${fmt(b.closing.median, 2)} s`,
     lines: [
-      `ledger: ${fmt(rows)} rows, ${fmt(sizeGb, 2)} GB; the totals kept by the triggers equal a count of the rows`,
-      `\`bulktext status\`, process spawn → exit: ${fmtSummary(st, 3, ' s')}`,
-      `dashboard run page, first load (HTTP GET, fresh \`bulktext dashboard\`): ${fmtSummary(first, 3, ' s')}; runs list then ${fmtSummary(summarize(page.list), 3, ' s')}; run page again ${fmtSummary(summarize(page.again), 3, ' s')}`,
-      `\`bulktext resume\`, spawn → first accept at the simulator: ${fmtSummary(firstSend, 3, ' s')}`,
-      `\`bulktext resume\`, last accept → process exit (closing status included): ${fmtSummary(closing, 3, ' s')}; whole resume (${fmt(PENDING)} rows): ${fmtSummary(summarize(resume.map((r) => r.wallSeconds)), 2, ' s')}`,
+      `ledger: ${fmt(rows)} rows, ${fmt(big.sizeGb, 2)} GB; the totals kept by the triggers equal a count of the rows. In brackets: the same on a ${fmt(REFERENCE_ROWS)}-row ledger, alternated`,
+      `\`bulktext status\`, process spawn → exit: ${vs(b.status, r.status)}; its CPU time ${vs(b.statusCpu, r.statusCpu)}`,
+      `dashboard run page, first load (HTTP GET, fresh \`bulktext dashboard\`): ${vs(b.first, r.first)}; runs list then ${fmtSummary(summarize(big.page.list), 3, ' s')}; run page again ${fmtSummary(summarize(big.page.again), 3, ' s')}`,
+      `\`bulktext resume\`, spawn → first accept at the simulator: ${vs(b.firstSend, r.firstSend)}`,
+      `\`bulktext resume\`, last accept → process exit (closing status included): ${vs(b.closing, r.closing)}`,
     ],
-    data: { status, page, resume },
+    data: { big: { status: big.status, statusCpu: big.statusCpu, page: big.page, resume: big.resume }, small: { status: small.status, statusCpu: small.statusCpu, page: small.page, resume: small.resume } },
   };
 }

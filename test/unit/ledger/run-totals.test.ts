@@ -115,6 +115,19 @@ describe('per-run totals', () => {
     sent(b, [1, 2, 3], T0 + 1500);
     expectExact(runs, 'send outcomes');
 
+    // Send marks the commit counts itself: a deferred row whose window opened, and a re-queued row with a code.
+    sending(a, [23], T0 + 3400);
+    ledger.commit(a, { sending: [], outcomes: [{ row: 23, status: 'pending', errorCode: '429', errorDetail: 'throttled', at: T0 + 3500 }], attempts: [refused(23, T0 + 3400, 429, 'throttled')] });
+    expectExact(runs, 're-queued with a code');
+    ledger.commit(a, { sending: [{ row: 15, at: T0 + 3600 }, { row: 23, at: T0 + 3600 }, { row: 24, at: T0 + 3600 }], outcomes: [], attempts: [] });
+    expectExact(runs, 'send marks from deferred, re-queued and pending rows');
+    ledger.commit(a, {
+      sending: [],
+      outcomes: [15, 23, 24].map((r) => ({ row: r, status: 'sent' as const, messageId: `m${a}-${r}`, fromNumber: null, parts: null, cost: '0.0040', currency: 'USD', at: T0 + 3700 })),
+      attempts: [15, 23, 24].map((r) => ({ ...accepted(r, T0 + 3600), detail: `m${a}-${r}` })),
+    });
+    expectExact(runs, 'sent after those marks');
+
     // A process died with rows on the wire: they become unknown.
     sending(a, [18, 19], T0 + 4000);
     expect(ledger.markInFlightUnknown(a, T0 + 5000)).toBe(2);
