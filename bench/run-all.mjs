@@ -16,11 +16,13 @@ import { writeReport } from './lib/report.mjs';
 import { startSimProcess } from './lib/sim.mjs';
 import { memory } from './memory.mjs';
 import { rate } from './rate.mjs';
+import { report } from './report.mjs';
 import { resume } from './resume.mjs';
+import { sandbox } from './sandbox.mjs';
 import { sdk } from './sdk.mjs';
 import { throughput } from './throughput.mjs';
 
-const all = { throughput, sdk, rate, memory, ingest, resume, crash };
+const all = { throughput, sdk, rate, memory, ingest, resume, crash, report, sandbox };
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in all));
 if (unknown.length > 0) {
