@@ -23,13 +23,11 @@ export async function startSandbox(ledger: Ledger, options: SimulatorOptions, on
   // it hands them to this thread in batches instead. As two signed HTTP requests per message to a receiver
   // on this thread, they took the sends' thread from them: a 100k-row sandbox run sent at a fifth of the
   // rate of the same run against a simulator in its own process, and the receipts kept coming for minutes after.
+  // A receipt that comes before its send's answer is committed waits (unapplied) for the intake's next pass.
   const receiver = startReceiptIntake({ ledger, onLog });
-  // Receipts a second late, as Telnyx's come: one that falls due before its send's answer is committed
-  // finds no row for its message id and must wait to be applied again, at twice the cost.
-  const webhooks = { delayMs: 1000, ...options.webhooks };
   let simulator: SimulatorHandle;
   try {
-    simulator = await startSimulatorWorker({ ...options, webhooks }, (bodies) => receiver.apply(bodies));
+    simulator = await startSimulatorWorker(options, (bodies) => receiver.apply(bodies));
   } catch (err) {
     await receiver.close();
     throw err;
