@@ -33,6 +33,8 @@ const benchmarks = {
   'shared-rate': () => import('./shared-rate.mjs').then((m) => m.sharedRate),
   totals: () => import('./totals.mjs').then((m) => m.totals),
   scale10m: () => import('./scale10m.mjs').then((m) => m.scale10m),
+  report: () => import('./report.mjs').then((m) => m.report),
+  sandbox: () => import('./sandbox.mjs').then((m) => m.sandbox),
 };
 
 // `--report`: rebuild BENCHMARKS.md from bench/results/ without running anything.

@@ -25,7 +25,7 @@ function readProbe(file) {
  * Runs `bulktext <args>` against the simulator at `sim.url`. Resolves with exit code, stdout, stderr,
  * wall time, spawn epoch ms and peak RSS in MB. `onSpawn(child)` lets a caller kill it.
  */
-export function bulktext(args, { sim, env = {}, onSpawn, nodeArgs = [] } = {}) {
+export function bulktext(args, { sim, env = {}, onSpawn, nodeArgs = [], discardStdout = false } = {}) {
   const hwmFile = path.join(OUT, `hwm-${process.pid}-${++counter}.txt`);
   rmSync(hwmFile, { force: true });
   const spawnedAt = performance.timeOrigin + performance.now();
@@ -41,7 +41,12 @@ export function bulktext(args, { sim, env = {}, onSpawn, nodeArgs = [] } = {}) {
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
+  // discardStdout: read and drop it (a 10M-row report is gigabytes), counting its bytes.
+  let stdoutBytes = 0;
+  child.stdout.on('data', (d) => {
+    stdoutBytes += d.length;
+    if (!discardStdout) stdout += d;
+  });
   child.stderr.on('data', (d) => (stderr += d));
   onSpawn?.(child);
   return new Promise((resolve, reject) => {
@@ -49,7 +54,7 @@ export function bulktext(args, { sim, env = {}, onSpawn, nodeArgs = [] } = {}) {
     child.once('close', (code, signal) => {
       const wallMs = performance.now() - t0;
       const { peakMb, cpuMs } = readProbe(hwmFile);
-      resolve({ code, signal, stdout, stderr, wallMs, spawnedAt, peakMb, cpuMs, pid: child.pid });
+      resolve({ code, signal, stdout, stdoutBytes, stderr, wallMs, spawnedAt, peakMb, cpuMs, pid: child.pid });
     });
   });
 }

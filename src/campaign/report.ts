@@ -4,6 +4,7 @@
  * row status the same way.
  */
 import type { Ledger, MessageRecord } from '../ledger/ledger.js';
+import { reportCsvLines } from '../ledger/report-lines.js';
 import { rowStatuses, type RowStatus } from '../ledger/states.js';
 import { AppError } from '../shared/errors.js';
 
@@ -87,17 +88,21 @@ export interface ReportChunkOptions {
 /** The report of one run in chunks of about `rowsPerChunk` rows each. CSV cells are spreadsheet-safe unless `raw`. */
 export function* reportChunks(ledger: Ledger, rid: number, format: ReportFormat, options: ReportChunkOptions = {}): Generator<string> {
   const { statuses, rowsPerChunk = 1000 } = options;
-  const cell = options.raw === true ? asStored : spreadsheetSafe;
   let buffer: string[] = [];
   let first = true;
   yield format === 'csv' ? `${reportColumns.join(',')}\n` : '[';
-  for (const m of ledger.messages(rid, statuses)) {
-    const row = reportRow(m);
-    if (format === 'csv') buffer.push(`${reportColumns.map((c) => csvField(cell(c, row[c]))).join(',')}\n`);
-    else {
-      buffer.push(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
-      first = false;
-    }
+  // CSV lines come finished from the ledger (these rules, in SQL: see csvLine for the reference).
+  const lines =
+    format === 'csv'
+      ? reportCsvLines(ledger, rid, { statuses, guard: options.raw !== true, phoneIsData: (v) => E164_LIST.test(v) })
+      : (function* () {
+          for (const m of ledger.messages(rid, statuses)) {
+            yield `${first ? '\n' : ',\n'}${JSON.stringify(reportRow(m))}`;
+            first = false;
+          }
+        })();
+  for (const line of lines) {
+    buffer.push(line);
     if (buffer.length >= rowsPerChunk) {
       yield buffer.join('');
       buffer = [];
@@ -105,4 +110,14 @@ export function* reportChunks(ledger: Ledger, rid: number, format: ReportFormat,
   }
   buffer.push(format === 'csv' ? '' : first ? ']\n' : '\n]\n');
   yield buffer.join('');
+}
+
+/**
+ * One row's CSV line, in JS: the reference the ledger's SQL lines are tested against, and what a
+ * caller with a MessageRecord in hand uses.
+ */
+export function csvLine(m: MessageRecord, raw = false): string {
+  const row = reportRow(m);
+  const cell = raw ? asStored : spreadsheetSafe;
+  return `${reportColumns.map((c) => csvField(cell(c, row[c]))).join(',')}\n`;
 }

@@ -1,44 +1,43 @@
 /**
- * The sandbox ends like a real run: its simulator's receipts go to a webhook receiver on the run's own
- * ledger, and the run waits for them, so a sandbox run (from `run`, `resume` or the scheduler) ends with
- * every delivery status, as the real API's receipts would leave it.
+ * The sandbox ends like a real run: its simulator's receipts are stored and applied on the run's own
+ * ledger as a receiver would, and the run waits for them, so a sandbox run (from `run`, `resume` or the
+ * scheduler) ends with every delivery status, as the real API's receipts would leave it.
  */
 import type { Ledger } from '../ledger/ledger.js';
 import { sleepUnlessAborted } from '../shared/clock.js';
 import { startSimulatorWorker, type SimulatorHandle, type SimulatorOptions } from '../telnyx/simulator/index.js';
-import { startWebhookReceiver, type ReceiverLog, type WebhookReceiver } from '../webhooks/receiver.js';
+import { startReceiptIntake, type ReceiptIntake } from '../webhooks/receipt-intake.js';
+import type { ReceiverLog } from '../webhooks/receiver.js';
 import { deliveryCounts } from './delivery-report.js';
 
 export interface Sandbox {
   /** The simulator's API base URL. */
   baseUrl: string;
-  receiver: WebhookReceiver;
+  receiver: ReceiptIntake;
   close(): Promise<void>;
 }
 
-/** Starts a simulator (in a worker thread) whose receipts go to a receiver on `ledger`. */
+/** Starts a simulator (in a worker thread) whose receipts are applied to `ledger`. */
 export async function startSandbox(ledger: Ledger, options: SimulatorOptions, onLog?: (entry: ReceiverLog) => void): Promise<Sandbox> {
-  // The receiver shares the run's main thread with the sends: under load its answers can take longer than
-  // Telnyx's 2 s, and a simulator that gave up after 3 such tries dropped the receipt for good (a 100k-row
-  // run ended with 27k rows awaiting). The sandbox waits and retries longer, so every receipt arrives.
-  const webhooks = { timeoutMs: 60_000, triesPerUrl: 10, ...options.webhooks };
-  const simulator: SimulatorHandle = await startSimulatorWorker({ ...options, webhooks });
-  let receiver: WebhookReceiver;
+  // Sealed: the simulator posts no receipt anywhere, whatever a job's webhook_url says (a real address);
+  // it hands them to this thread in batches instead. As two signed HTTP requests per message to a receiver
+  // on this thread, they took the sends' thread from them: a 100k-row sandbox run sent at a fifth of the
+  // rate of the same run against a simulator in its own process, and the receipts kept coming for minutes after.
+  // A receipt that comes before its send's answer is committed waits (unapplied) for the intake's next pass.
+  const receiver = startReceiptIntake({ ledger, onLog });
+  let simulator: SimulatorHandle;
   try {
-    // The simulator's receipts need no fsync each (see `durable`): a sandbox run's speed is the run's own.
-    receiver = await startWebhookReceiver({ ledger, publicKey: simulator.publicKey, port: 0, durable: false, ...(onLog === undefined ? {} : { onLog }) });
-    // Sealed: receipts go to this receiver and nowhere else, whatever a job's webhook_url says (a real address).
-    await simulator.configure({ webhooks: { onlyUrl: receiver.url } });
+    simulator = await startSimulatorWorker(options, (bodies) => receiver.apply(bodies));
   } catch (err) {
-    await simulator.close();
+    await receiver.close();
     throw err;
   }
   return {
     baseUrl: simulator.url,
     receiver,
     close: async () => {
-      await receiver.close();
       await simulator.close();
+      await receiver.close();
     },
   };
 }

@@ -12,7 +12,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deliveryStoreFor } from '../ledger/delivery-store.js';
+import { deliveryStoreFor, type DeliveryStore } from '../ledger/delivery-store.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { AppError } from '../shared/errors.js';
 import {
@@ -20,6 +20,7 @@ import {
   receiveEvent,
   retryWaitingEvents,
   type EventOutcome,
+  type IncomingEvent,
   type ReceiveResult,
   type RetriedEvent,
 } from './apply-event.js';
@@ -69,6 +70,39 @@ export interface WebhookReceiver {
 }
 
 export const defaultMaxBodyBytes = 256 * 1024;
+
+/** The log entry of an event stored (or found stored already). */
+export function eventLog(event: IncomingEvent, result: ReceiveResult): ReceiverLog {
+  return { type: 'event', eventId: event.eventId, eventType: event.eventType, duplicate: result.duplicate, outcome: result.duplicate ? undefined : result.outcome };
+}
+
+/**
+ * Re-applies waiting events every `intervalMs` (0: only when `retryWaiting` is called), logging each
+ * one applied. `pass` runs each pass (all of its events' transactions) and returns what it returns: the
+ * receipt intake makes it one transaction without an fsync. @default intervalMs 2000
+ */
+export function retryWaitingOften(
+  store: DeliveryStore,
+  now: () => number,
+  log: (entry: ReceiverLog) => void,
+  intervalMs = 2000,
+  pass: (retry: () => RetriedEvent[]) => RetriedEvent[] = (retry) => retry(),
+): { retryWaiting: () => number; stop: () => void } {
+  function retryWaiting(): number {
+    let retried: RetriedEvent[];
+    try {
+      retried = pass(() => retryWaitingEvents(store, now()));
+    } catch (err) {
+      log({ type: 'error', detail: `re-applying waiting events failed: ${(err as Error).message}` });
+      return 0;
+    }
+    for (const r of retried) log({ type: 'retried', eventId: r.eventId, eventType: r.eventType, outcome: r.outcome });
+    return retried.length;
+  }
+  const timer = intervalMs > 0 ? setInterval(retryWaiting, intervalMs) : undefined;
+  timer?.unref();
+  return { retryWaiting, stop: () => clearInterval(timer) };
+}
 
 function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...extra });
@@ -121,13 +155,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       return;
     }
     send(res, 200, '{"ok":true}');
-    log({
-      type: 'event',
-      eventId: parsed.event.eventId,
-      eventType: parsed.event.eventType,
-      duplicate: result.duplicate,
-      outcome: result.duplicate ? undefined : result.outcome,
-    });
+    log(eventLog(parsed.event, result));
   }
 
   const server = http.createServer((req, res) => {
@@ -186,21 +214,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     throw new AppError('ERR_USAGE', `the webhook receiver cannot listen on ${host}:${options.port ?? 0}: ${(err as Error).message}`, { cause: err });
   });
 
-  function retryWaiting(): number {
-    let retried: RetriedEvent[];
-    try {
-      retried = retryWaitingEvents(store, now());
-    } catch (err) {
-      log({ type: 'error', detail: `re-applying waiting events failed: ${(err as Error).message}` });
-      return 0;
-    }
-    for (const r of retried) log({ type: 'retried', eventId: r.eventId, eventType: r.eventType, outcome: r.outcome });
-    return retried.length;
-  }
-
-  const interval = options.retryIntervalMs ?? 2000;
-  const timer = interval > 0 ? setInterval(retryWaiting, interval) : undefined;
-  timer?.unref();
+  const { retryWaiting, stop } = retryWaitingOften(store, now, log, options.retryIntervalMs);
 
   const { port, address: bound } = server.address() as AddressInfo;
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
@@ -212,7 +226,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     retryWaiting,
     close: () => {
       closing ??= (async () => {
-        if (timer !== undefined) clearInterval(timer);
+        stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         // Requests in flight finish (each is one synchronous transaction); then the rest are cut.

@@ -50,6 +50,42 @@ describe('startSimulatorWorker', () => {
     await expect(sim.stats()).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
   });
 
+  it('hands its receipts to the parent in batches, in the order they fall due, and posts none (the sandbox)', async () => {
+    const hooks = await startReceiver();
+    const bodies: string[] = [];
+    const batches: number[] = [];
+    const sim = await startSimulatorWorker({ seed: 4, lifecycle: { sendingMs: 10, deliveryMs: 20 }, webhooks: { defaultWebhookUrl: hooks.url } }, (batch) => {
+      batches.push(batch.length);
+      bodies.push(...batch);
+    });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        // A message's own webhook_url (a real address in a job) is ignored too.
+        const r = await call(sim.origin, 'POST', '/v2/messages/long_code', { from: LONG, to: `+1312555010${i}`, text: 'x', webhook_url: hooks.url });
+        expect(r.status).toBe(200);
+        ids.push(r.json.data.id as string);
+      }
+      const deadline = Date.now() + 5000;
+      while (bodies.length < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      const events = bodies.map((b) => (JSON.parse(b) as { data: { event_type: string; payload: { id: string; to: Array<{ status: string }> } } }).data);
+      expect(events).toHaveLength(6);
+      for (const id of ids) {
+        const mine = events.filter((e) => e.payload.id === id);
+        expect(mine.map((e) => e.event_type)).toEqual(['message.sent', 'message.finalized']);
+        expect(mine[1]!.payload.to[0]!.status).toBe('delivered');
+      }
+      expect(batches.every((n) => n >= 1)).toBe(true);
+      expect((await sim.stats()).webhooks).toMatchObject({ delivered: 6, pending: 0 });
+      // Nothing went over HTTP.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(hooks.received).toHaveLength(0);
+    } finally {
+      await sim.close();
+      await hooks.close();
+    }
+  });
+
   it('rejects bad options before starting a thread, and reports a scenario error from the thread', async () => {
     await expect(startSimulatorWorker({ queueSeconds: -1 })).rejects.toMatchObject({ code: 'ERR_USAGE' });
     await expect(startSimulatorWorker({ scenario: '/nonexistent/scenario.json' })).rejects.toMatchObject({

@@ -28,7 +28,7 @@ import { renderMessage, type OutboundMessagePayload } from './render.js';
 import { MessageStore, type SimRecord } from './store.js';
 import { telnyxError } from './telnyx-errors.js';
 import { validateSend, type SendEndpoint } from './validate.js';
-import { WebhookDispatcher, type WebhookCounts } from './webhooks.js';
+import { WebhookDispatcher, type ReceiptSink, type WebhookCounts } from './webhooks.js';
 
 export type SendResult =
   | { ok: true; record: SimRecord }
@@ -108,7 +108,8 @@ export class SimulatorEngine {
   #interned = new Map<string, string>();
   #costStrings = new Map<number, string>();
 
-  constructor(options: SimulatorOptions) {
+  /** @param receipts takes every receipt in place of posting it (see ReceiptSink) */
+  constructor(options: SimulatorOptions, receipts?: ReceiptSink) {
     this.seed = options.seed ?? randomSeed();
     this.#rng = createRng(this.seed);
     this.#config = resolveConfig(options);
@@ -123,6 +124,7 @@ export class SimulatorEngine {
       config: () => this.#config,
       rng: createRng(this.seed ^ 0x2545f491),
       organizationId: this.organizationId,
+      sink: receipts,
     });
   }
 

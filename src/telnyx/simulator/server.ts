@@ -14,7 +14,7 @@ import { resolveScenario } from './scenario.js';
 import type { SimRecord } from './store.js';
 import { telnyxError } from './telnyx-errors.js';
 import type { SendEndpoint } from './validate.js';
-import type { WebhookDelivery } from './webhooks.js';
+import type { ReceiptSink, WebhookDelivery } from './webhooks.js';
 
 /** What both the in-process and the worker simulator offer. */
 export interface SimulatorHandle {
@@ -101,12 +101,13 @@ function readBody(req: IncomingMessage, done: (body: string | undefined) => void
 }
 
 /**
- * Starts the simulator in this thread.
+ * Starts the simulator in this thread. With `receipts`, every delivery receipt goes to that function
+ * and none is posted (see ReceiptSink).
  * @throws AppError ERR_USAGE for invalid options or an unreadable scenario file
  */
-export async function startSimulator(options: SimulatorOptions = {}): Promise<InProcessSimulator> {
+export async function startSimulator(options: SimulatorOptions = {}, receipts?: ReceiptSink): Promise<InProcessSimulator> {
   const resolved = await resolveScenario(parseSimulatorOptions(options));
-  const engine = new SimulatorEngine(resolved);
+  const engine = new SimulatorEngine(resolved, receipts);
   const apiKey = resolved.apiKey;
   const hung = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();

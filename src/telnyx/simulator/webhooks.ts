@@ -6,6 +6,9 @@
  * Every event and every retry waits in one min-heap behind one timer, and at most `concurrency`
  * deliveries are in flight, over a bounded undici Agent: the API path only pushes onto the heap,
  * so a slow or dead receiver never slows sends down.
+ *
+ * With a `sink` (the sandbox's simulator in its worker thread), an event due is handed to the sink as
+ * its JSON body instead, whatever URL the message named: nothing is posted anywhere.
  */
 import { sign, type KeyObject } from 'node:crypto';
 import { Agent, request } from 'undici';
@@ -16,6 +19,13 @@ import { renderMessage } from './render.js';
 import type { SimRecord } from './store.js';
 
 export type WebhookEventType = 'message.sent' | 'message.finalized';
+
+/**
+ * Takes an event's body when it is due, in place of an HTTP delivery. The sandbox's receipts came back
+ * to the run's own thread as two signed HTTP requests per message, and verifying, answering and
+ * committing them one by one cost that thread more than the sends did; a sink lets them cross in batches.
+ */
+export type ReceiptSink = (body: string) => void;
 
 /** One delivery attempt, as `webhookDeliveries()` reports it. */
 export interface WebhookDelivery {
@@ -82,12 +92,14 @@ export class WebhookDispatcher {
   #log: WebhookDelivery[] = [];
   #counts = { scheduled: 0, attempts: 0, delivered: 0, failedAttempts: 0, abandoned: 0 };
   #idleWaiters: Array<() => void> = [];
+  readonly #sink: ReceiptSink | undefined;
 
-  constructor(options: { privateKey: KeyObject; config: () => SimConfig; rng: Rng; organizationId: string }) {
+  constructor(options: { privateKey: KeyObject; config: () => SimConfig; rng: Rng; organizationId: string; sink?: ReceiptSink | undefined }) {
     this.#privateKey = options.privateKey;
     this.#config = options.config;
     this.#rng = options.rng;
     this.#organizationId = options.organizationId;
+    this.#sink = options.sink;
   }
 
   /** Schedules the two events of an accepted message, if it has somewhere to send them. */
@@ -96,7 +108,7 @@ export class WebhookDispatcher {
     const w = config.webhooks;
     if (!w.enabled || this.#closed) return;
     const urls = [primaryUrl, failoverUrl].filter((u): u is string => u !== undefined);
-    if (urls.length === 0) return;
+    if (urls.length === 0 && this.#sink === undefined) return;
     let sentDue = record.sentAt + w.delayMs;
     let finalDue = record.finalAt + w.delayMs;
     if (w.outOfOrderProbability > 0 && this.#flip(w.outOfOrderProbability)) {
@@ -201,6 +213,10 @@ export class WebhookDispatcher {
   }
 
   #pump(): void {
+    if (this.#sink !== undefined) {
+      this.#handToSink(this.#sink);
+      return;
+    }
     const limit = this.#config().webhooks.concurrency;
     while (this.#inFlight < limit && this.#readyHead < this.#ready.length) {
       const item = this.#ready[this.#readyHead]!;
@@ -218,10 +234,19 @@ export class WebhookDispatcher {
     }
   }
 
-  async #attempt(item: Pending): Promise<void> {
-    const w = this.#config().webhooks;
-    const url = item.urls[Math.min(item.urls.length - 1, Math.floor(item.tryIndex / w.triesPerUrl))]!;
-    const attempt = item.tryIndex + 1;
+  /** Every event due, to the sink at once: a hand-over cannot fail, so there is nothing to retry. */
+  #handToSink(sink: ReceiptSink): void {
+    for (; this.#readyHead < this.#ready.length; this.#readyHead++) {
+      const item = this.#ready[this.#readyHead]!;
+      sink(this.#body(item, 'sandbox', 1));
+      this.#counts.attempts++;
+      this.#counts.delivered++;
+    }
+    this.#ready.length = 0;
+    this.#readyHead = 0;
+  }
+
+  #body(item: Pending, url: string, attempt: number): string {
     const envelope = {
       data: {
         event_type: item.eventType,
@@ -232,7 +257,14 @@ export class WebhookDispatcher {
       },
       meta: { attempt, delivered_to: url },
     };
-    const body = JSON.stringify(envelope);
+    return JSON.stringify(envelope);
+  }
+
+  async #attempt(item: Pending): Promise<void> {
+    const w = this.#config().webhooks;
+    const url = item.urls[Math.min(item.urls.length - 1, Math.floor(item.tryIndex / w.triesPerUrl))]!;
+    const attempt = item.tryIndex + 1;
+    const body = this.#body(item, url, attempt);
     const timestamp = String(Math.floor(Date.now() / 1000));
     const signature = sign(null, Buffer.from(`${timestamp}|${body}`), this.#privateKey).toString('base64');
     let status: number | undefined;

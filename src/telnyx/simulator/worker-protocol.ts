@@ -5,6 +5,8 @@ import type { SimulatorConfigPatch, SimulatorOptions } from './options.js';
 
 export interface WorkerStart {
   options: SimulatorOptions;
+  /** Hand receipts to the parent (`receipts` replies) instead of posting them. */
+  receiptsToParent?: boolean;
 }
 
 export type WorkerRequest =
@@ -16,5 +18,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: 'ready'; url: string; origin: string; port: number; publicKey: string }
   | { type: 'failed'; error: ErrorData }
+  /** Receipt bodies (JSON event envelopes) that fell due, oldest first. */
+  | { type: 'receipts'; bodies: string[] }
   | { type: 'reply'; id: number; ok: true; value: unknown }
   | { type: 'reply'; id: number; ok: false; error: ErrorData };

@@ -15,12 +15,13 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (value: unknown) => void; reject: (err: unknown) => void };
 
 /**
- * Starts the simulator in a worker thread.
+ * Starts the simulator in a worker thread. With `onReceipts`, its delivery receipts come to this thread
+ * in batches of JSON bodies, in the order they fell due, and none is posted anywhere.
  * @throws AppError ERR_USAGE for invalid options, a bad scenario file or a port in use
  */
-export async function startSimulatorWorker(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
+export async function startSimulatorWorker(options: SimulatorOptions = {}, onReceipts?: (bodies: string[]) => void): Promise<SimulatorHandle> {
   // Validate here too, so a bad option fails in the caller's stack with the same message.
-  const start: WorkerStart = { options: parseSimulatorOptions(options) };
+  const start: WorkerStart = { options: parseSimulatorOptions(options), receiptsToParent: onReceipts !== undefined };
   const worker = spawnWorker(import.meta.url, './worker-entry', { workerData: start });
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -55,6 +56,7 @@ export async function startSimulatorWorker(options: SimulatorOptions = {}): Prom
   });
 
   worker.on('message', (msg: WorkerReply) => {
+    if (msg.type === 'receipts') onReceipts?.(msg.bodies);
     if (msg.type !== 'reply') return;
     const call = pending.get(msg.id);
     if (call === undefined) return;
