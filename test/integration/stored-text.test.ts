@@ -10,6 +10,7 @@ import { startRun } from '../../src/campaign/start-run.js';
 import { loadJobSpec } from '../../src/config/load-job-spec.js';
 import { deliveryStoreFor } from '../../src/ledger/delivery-store.js';
 import { Ledger } from '../../src/ledger/ledger.js';
+import { reportCsvLines } from '../../src/ledger/report-lines.js';
 import { validNumbers } from '../helpers/campaign-files.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -66,6 +67,10 @@ describe('texts and senders stored short', () => {
         const invalid = all.find((m) => m.row === NAMES.length + 1)!;
         expect(invalid).toMatchObject({ status: 'skipped', text: null, sender: null });
         expect([...ledger.messages(rid, ['pending'])].map((m) => m.text)).toEqual(expected.map((e) => e.text));
+
+        // The CSV report's lines are built in SQL: a row not sent yet shows the sender it is pinned to.
+        const lines = [...reportCsvLines(ledger, rid, { statuses: ['pending'], guard: true, phoneIsData: () => false })];
+        expect(lines.map((l) => { const cells = l.split(','); return [cells[0], cells[3]]; })).toEqual(expected.map((e) => [String(e.row), e.sender]));
 
         // An in-doubt row, as webhooks and reconcile look it up by destination.
         ledger.commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [] });
