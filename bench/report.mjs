@@ -64,7 +64,7 @@ export async function report(ctx) {
   const worstPeak = Math.max(...Object.values(results).flat().map((r) => r.peakMb));
   return {
     id: 'report',
-    title: '17.6 Report at 10M',
+    title: '11. Report at 10M (issue 17 target 6)',
     target: '`report --format csv` of a 10M-row run ≥ 500,000 rows/s in ≤ 150 MB peak RSS, to --out and to a pipe',
     pass: rows >= 10_000_000 && worstRate >= 500_000 && worstPeak <= 150,
     figure: `${fmt(worstRate)} rows/s, ${fmt(worstPeak)} MB (worst of ${Object.keys(kinds).length * ctx.reps} runs, ${fmt(rows)} rows)`,

@@ -49,7 +49,7 @@ export async function sandbox(ctx) {
   const peak = summarize(pairs.map((p) => p.sandbox.peakMb));
   return {
     id: 'sandbox',
-    title: '17.7 The sandbox',
+    title: '12. The sandbox (issue 17 target 7)',
     target: '100k-row `run --sandbox` ≤ 300 MB peak RSS and ≥ 50 % of the msg/s of the same run against the simulator in its own process',
     pass: peak.max <= 300 && ratio.min >= 0.5,
     figure: `${fmt(ratio.median * 100)} % of the msg/s (worst ${fmt(ratio.min * 100)} %), peak RSS ${fmt(peak.max)} MB`,

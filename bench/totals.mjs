@@ -145,7 +145,7 @@ export async function totals(ctx) {
   const vs = (x, y) => `${fmtSummary(x, 3, ' s')} (${fmt(REFERENCE_ROWS)} rows: ${fmtSummary(y, 3, ' s')})`;
   return {
     id: 'totals',
-    title: 'Totals at 10M rows (issue 17 target 5, dashboard page)',
+    title: '10. Totals at 10M rows (issue 17 target 5, the dashboard page)',
     target: `${fmt(rows)}-row run, ${fmt(rows - PENDING)} done: status, the dashboard's run page (first load), resume's first send and its closing status each under 1 s`,
     pass,
     figure: `status ${fmt(b.status.median, 2)} s, run page ${fmt(b.first.median, 2)} s, resume first send ${fmt(b.firstSend.median, 2)} s, closing ${fmt(b.closing.median, 2)} s`,
