@@ -31,8 +31,8 @@ const benchmarks = {
   resume: () => import('./resume.mjs').then((m) => m.resume),
   crash: () => import('./crash.mjs').then((m) => m.crash),
   'shared-rate': () => import('./shared-rate.mjs').then((m) => m.sharedRate),
-  totals: () => import('./totals.mjs').then((m) => m.totals),
   scale10m: () => import('./scale10m.mjs').then((m) => m.scale10m),
+  totals: () => import('./totals.mjs').then((m) => m.totals),
   report: () => import('./report.mjs').then((m) => m.report),
   sandbox: () => import('./sandbox.mjs').then((m) => m.sandbox),
 };

@@ -18,7 +18,7 @@ import { migrations, templateOf } from './migrations.js';
 import { rowStatuses, runSourcesOf, sourcesOf, type RowStatus, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
-import { registerMessageText, senderOf, textOf } from './message-text.js';
+import { registerMessageText, restoreRow, type StoredTexts } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
 export type { EarlierSend, MemoryWindow };
@@ -172,12 +172,13 @@ function toRun(r: RunRow): RunRecord {
 const INSERT_CHUNK = 50;
 
 /** What `message()` and `messages()` read of a row, as MessageRecord names it. */
-const MESSAGE_COLUMNS = `row, line, to_number AS "to", ${senderOf('messages')} AS sender, from_number AS fromNumber, ${textOf('messages')} AS text, status, message_id AS messageId, parts,
+// Text and sender as stored: restoreRow puts a short row's back (message-text.ts), cheaper in JS than in SQL.
+const MESSAGE_COLUMNS = `row, line, to_number AS "to", sender, from_number AS fromNumber, text, vars, status, message_id AS messageId, parts,
   cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt,
   delivery_status AS deliveryStatus, delivery_error_code AS deliveryErrorCode, delivered_at AS deliveredAt`;
 
 /** What the dispatcher needs of a row to send it (PendingMessage). */
-const PENDING_COLUMNS = `row, to_number AS "to", ${senderOf('messages')} AS sender, ${textOf('messages')} AS text, subject, parts, attempts, tz`;
+const PENDING_COLUMNS = 'row, to_number AS "to", sender, text, vars, subject, parts, attempts, tz';
 
 /** Campaign memory keeps each number's latest send (a window looks back from now). */
 const REMEMBER_LATEST = 'ON CONFLICT (cid, number) DO UPDATE SET at = excluded.at, rid = excluded.rid WHERE excluded.at > campaign_memory.at';
@@ -222,6 +223,8 @@ export class Ledger {
   #markExpired;
   #nextDue;
   #alreadySent: ReturnType<typeof alreadySentQuery> | undefined;
+  /** run_texts by rid, read once (before a statement iterates: the connection cannot run two at once). */
+  readonly #runTexts = new Map<number, StoredTexts | null>();
 
   static {
     connectionOf = (ledger) => ledger.db;
@@ -704,6 +707,7 @@ export class Ledger {
       this.db.prepare(`DELETE FROM attempts WHERE rid = ?`).run(rid);
       this.db.prepare(`DELETE FROM messages WHERE rid = ?`).run(rid);
       this.db.prepare(`DELETE FROM run_texts WHERE rid = ?`).run(rid);
+      this.#runTexts.delete(rid);
       this.db.prepare(`DELETE FROM runs WHERE rid = ?`).run(rid);
     })();
   }
@@ -720,6 +724,23 @@ export class Ledger {
     this.db
       .prepare(`INSERT INTO run_texts (rid, literals, sender) VALUES (?, ?, ?) ON CONFLICT (rid) DO UPDATE SET literals = excluded.literals, sender = excluded.sender`)
       .run(rid, JSON.stringify(literals), sender);
+    this.#runTexts.delete(rid);
+  }
+
+  #textsOf(rid: number): StoredTexts | null {
+    let texts = this.#runTexts.get(rid);
+    if (texts === undefined) {
+      const r = this.db.prepare(`SELECT literals, sender FROM run_texts WHERE rid = ?`).get(rid) as { literals: string; sender: string | null } | undefined;
+      texts = r === undefined ? null : { literals: JSON.parse(r.literals) as string[], sender: r.sender };
+      this.#runTexts.set(rid, texts);
+    }
+    return texts;
+  }
+
+  #restored<T extends PendingMessage | MessageRecord>(rid: number, rows: T[]): T[] {
+    const texts = this.#textsOf(rid);
+    for (const r of rows) restoreRow(r, texts);
+    return rows;
   }
 
   /** Inserts ingested rows in one transaction. */
@@ -738,12 +759,12 @@ export class Ledger {
 
   /** The next pending rows after `afterRow`, in row order (served by the (rid, status, row) index). */
   nextPending(rid: number, afterRow: number, limit: number): PendingMessage[] {
-    return this.#nextPending.all(rid, afterRow, limit) as PendingMessage[];
+    return this.#restored(rid, this.#nextPending.all(rid, afterRow, limit) as PendingMessage[]);
   }
 
   /** Deferred rows whose window has opened by `now`, earliest first. */
   nextDue(rid: number, now: number, limit: number): PendingMessage[] {
-    return this.#nextDue.all(rid, now, limit) as PendingMessage[];
+    return this.#restored(rid, this.#nextDue.all(rid, now, limit) as PendingMessage[]);
   }
 
   /** When the earliest deferred row may go (undefined when none is deferred). */
@@ -882,7 +903,7 @@ export class Ledger {
   *messages(rid: number, statuses?: readonly RowStatus[]): IterableIterator<MessageRecord> {
     if (statuses === undefined) {
       const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? ORDER BY row`);
-      yield* stmt.iterate(rid) as IterableIterator<MessageRecord>;
+      yield* this.#restoring(rid, stmt.iterate(rid) as IterableIterator<MessageRecord>);
       return;
     }
     // INDEXED BY: left to itself SQLite walks the run's every row by primary key (1.4 s at a million rows to
@@ -890,7 +911,15 @@ export class Ledger {
     const stmt = this.db.prepare(
       `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY messages_status WHERE rid = ? AND status IN (SELECT value FROM json_each(?)) ORDER BY row`,
     );
-    yield* stmt.iterate(rid, JSON.stringify(statuses)) as IterableIterator<MessageRecord>;
+    yield* this.#restoring(rid, stmt.iterate(rid, JSON.stringify(statuses)) as IterableIterator<MessageRecord>);
+  }
+
+  *#restoring(rid: number, rows: IterableIterator<MessageRecord>): IterableIterator<MessageRecord> {
+    const texts = this.#textsOf(rid);
+    for (const m of rows) {
+      restoreRow(m, texts);
+      yield m;
+    }
   }
 
   /**
@@ -912,7 +941,9 @@ export class Ledger {
 
   message(rid: number, row: number): MessageRecord | undefined {
     this.#message ??= this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? AND row = ?`);
-    return this.#message.get(rid, row) as MessageRecord | undefined;
+    const m = this.#message.get(rid, row) as MessageRecord | undefined;
+    if (m !== undefined) restoreRow(m, this.#textsOf(rid));
+    return m;
   }
 
   attempts(rid: number, row: number): AttemptRecord[] {

@@ -4,7 +4,8 @@
  * text and sender in full made them more than half of a row's bytes. So a row may instead hold only the
  * values its template placed (`vars`, joined by U+001F, which ingest refuses in any value) and an empty
  * sender; the run's template pieces and sender are kept once in `run_texts` (migration 12). Every read
- * of a row's text or sender goes through `textOf` / `senderOf`, so readers get what was rendered.
+ * of a row's text or sender puts them back (`restoreRow` in the Ledger's readers, cheaper in JS than a SQL
+ * function; `textOf` / `senderOf` in SQL that spans runs), so readers get what was rendered.
  */
 import type Database from 'better-sqlite3';
 
@@ -17,6 +18,24 @@ export function renderVars(literals: readonly string[], vars: string): string {
   let out = literals[0] ?? '';
   for (let i = 1; i < literals.length; i++) out += (values[i - 1] ?? '') + literals[i]!;
   return out;
+}
+
+/** What a run's short rows stand for (table run_texts). */
+export interface StoredTexts {
+  literals: readonly string[];
+  /** What '' in a row's sender stands for; null when the run has no one sender. */
+  sender: string | null;
+}
+
+/**
+ * Puts back the text and sender of a row read as stored (`text`, `vars`, `sender` columns), in place.
+ * `vars` is then undefined, so the row reads as it did before texts were stored short.
+ */
+export function restoreRow(row: { text: string | null; sender: string | null }, texts: StoredTexts | null): void {
+  const r = row as { text: string | null; sender: string | null; vars?: string | null | undefined };
+  if (r.text === null && r.vars != null && texts !== null) r.text = renderVars(texts.literals, r.vars);
+  r.vars = undefined;
+  if (r.sender === '' && texts !== null && texts.sender !== null) r.sender = texts.sender;
 }
 
 /** SQL for a row's text: stored whole, or rendered from its run's template pieces. */
