@@ -194,6 +194,8 @@ export class RateGate {
   /**
    * Caps the gate at this process's share of a limit other processes use too (dispatch/shared-limits.ts),
    * in units per second; 0 holds every permit back until a share comes. The ceiling still applies.
+   * `hold`: after a lowering, what the window may still hold (the old pace's sends, fading), so the
+   * process paces at its new share at once instead of waiting for them to leave.
    */
   setShare(ratePerSecond: number, hold?: WindowHold): void {
     if (!(ratePerSecond >= 0)) throw new RangeError(`share must not be negative, got ${ratePerSecond}`);
