@@ -111,6 +111,18 @@ export interface RateGateOptions {
   now?: () => number;
 }
 
+/**
+ * What the window may still hold after a lowered share (dispatch/shared-limits.ts): this process's old
+ * pace's sends, which the other processes are still told it reserves (ledger/limit-shares.ts).
+ */
+export interface WindowHold {
+  /** Units per second's worth the window may hold for `heldMs` from now ... */
+  ratePerSecond: number;
+  heldMs: number;
+  /** ... then less, falling linearly to the share over `fadeMs`. */
+  fadeMs: number;
+}
+
 /** The permit of a gate without a sliding log (over LOG_LIMIT/s): nothing to check or record at the wire. */
 const unloggedPermit: Permit = { wireWait: () => 0, sent() {}, done() {}, release() {} };
 
@@ -138,7 +150,9 @@ export class RateGate {
   #ticking = false;
   #outstanding = false; // exclusive: a permit is out
   #log: Float64Array | null = null; // answer times of the units answered within the window, oldest first (ring)
-  #logSize = 0; // the ceiling's worth of units in one window
+  #logSize = 0; // the ring's length: the ceiling's worth of units in one window, or a hold's
+  #logCap = 0; // what the window may hold: the ceiling's (or the share's) worth of units
+  #hold: { peak: number; from: number; to: number } | undefined = undefined; // units; absolute times
   #logHead = 0;
   #logCount = 0;
   #inFlight = 0; // units written and not yet answered
@@ -180,11 +194,21 @@ export class RateGate {
   /**
    * Caps the gate at this process's share of a limit other processes use too (dispatch/shared-limits.ts),
    * in units per second; 0 holds every permit back until a share comes. The ceiling still applies.
+   * `hold`: after a lowering, what the window may still hold (the old pace's sends, fading), so the
+   * process paces at its new share at once instead of waiting for them to leave.
    */
-  setShare(ratePerSecond: number): void {
+  setShare(ratePerSecond: number, hold?: WindowHold): void {
     if (!(ratePerSecond >= 0)) throw new RangeError(`share must not be negative, got ${ratePerSecond}`);
-    if (ratePerSecond === this.#share) return;
+    if (ratePerSecond === this.#share && hold === undefined && this.#hold === undefined) return;
     this.#share = ratePerSecond;
+    // The bucket paces at the share at once; the window guard lets the window keep, fading, what this
+    // process still reserves from the others, so lowering does not stall it (ledger/limit-shares.ts).
+    if (hold === undefined) this.#hold = undefined;
+    else {
+      const now = this.#now();
+      const from = now + hold.heldMs;
+      this.#hold = { peak: hold.ratePerSecond * (this.#windowMs / 1000), from, to: from + hold.fadeMs };
+    }
     this.#apply();
   }
 
@@ -200,10 +224,16 @@ export class RateGate {
     this.#capacity = this.exclusive ? 1 : Math.max(1, Math.floor(effective * BURST)) + this.#rate * SLACK_MS;
     // The epsilon keeps a share of k units per window from flooring to k - 1 through k * 1000 / window.
     const logUnits = Math.floor(effective * (this.#windowMs / 1000) + 1e-9);
-    if (!this.exclusive && logUnits >= 1 && logUnits <= LOG_LIMIT) {
-      if (this.#log === null || this.#log.length !== logUnits) this.#resizeLog(logUnits);
+    // While a hold fades the ring never shrinks: forgetting a unit still in the window would let the
+    // fading cap count fewer than are there.
+    const held = this.#hold === undefined ? 0 : Math.max(this.#log?.length ?? 0, this.#capAt(this.#now()));
+    const ring = Math.max(logUnits, held);
+    if (!this.exclusive && logUnits >= 1 && ring <= LOG_LIMIT) {
+      if (this.#log === null || this.#log.length !== ring) this.#resizeLog(ring);
+      this.#logCap = logUnits;
     } else {
       this.#log = null;
+      this.#logCap = 0;
     }
     this.#schedule();
   }
@@ -376,16 +406,53 @@ export class RateGate {
       this.#logHead = (this.#logHead + 1) % this.#logSize;
       this.#logCount--;
     }
-    const excess = this.#inFlight + this.#logCount + units - this.#logSize;
+    if (this.#hold !== undefined) {
+      if (now < this.#hold.to) return this.#fitsHold(units, now, span) ? 0 : IN_FLIGHT_POLL_MS;
+      this.#hold = undefined;
+    }
+    const excess = this.#inFlight + this.#logCount + units - this.#logCap;
     if (excess <= 0) return 0;
     // Only answers still to come can make room: look again shortly.
     if (excess > this.#logCount) return IN_FLIGHT_POLL_MS;
     return log[(this.#logHead + excess - 1) % this.#logSize]! + span - now;
   }
 
+  /** Units the window may hold at `t`: a hold's, fading linearly to the share's, then the share's. */
+  #capAt(t: number): number {
+    const h = this.#hold;
+    const cap = Math.min(this.#ceiling, this.#share) * (this.#windowMs / 1000);
+    if (h === undefined || t >= h.to) return Math.floor(cap + 1e-9);
+    const peak = Math.min(this.#ceiling * (this.#windowMs / 1000), h.peak);
+    const left = t <= h.from ? 1 : (h.to - t) / (h.to - h.from);
+    return Math.floor(Math.max(cap, cap + (peak - cap) * left) + 1e-9);
+  }
+
+  /**
+   * While a hold fades: whether `units` more fit at every moment until it has faded, each unit counted
+   * until it leaves the window (answered ones at answer + span, those in flight never) against what the
+   * window may hold then. The cap falls while units are still to leave, so checking now alone is not
+   * enough. Linear in the log, and only for a window after a lowering; a long log is checked in at most
+   * 1,024 steps, each counting a step's units until its last one leaves (stricter, never looser).
+   */
+  #fitsHold(units: number, now: number, span: number): boolean {
+    const log = this.#log!;
+    const to = this.#hold!.to;
+    const fixed = this.#inFlight + units;
+    const n = this.#logCount;
+    const step = Math.max(1, Math.ceil(n / 1024));
+    for (let k = 0; k <= n; k += step) {
+      // From when the k-th oldest unit leaves until the (k + step)-th does, at most n - k are left.
+      const last = k + step - 1;
+      const until = last < n ? log[(this.#logHead + last) % this.#logSize]! + span : Infinity;
+      if (fixed + n - k > this.#capAt(Math.max(now, Math.min(until, to)))) return false;
+      if (until >= to) return true;
+    }
+    return true;
+  }
+
   /** The units a message takes in the window: a message larger than the whole window counts as a full window. */
   #logged(units: number): number {
-    return Math.min(units, this.#logSize || units);
+    return Math.min(units, this.#logCap || units);
   }
 
   #logAnswered(units: number): void {

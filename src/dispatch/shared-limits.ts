@@ -10,7 +10,7 @@
  */
 import type { DailyCap, LimitModel, SharedLimit } from '../config/limit-model.js';
 import type { LimitClaim, LimitsStore } from '../ledger/limits-store.js';
-import { FENCE_MS } from '../ledger/limit-shares.js';
+import { FENCE_MS, windowHold, type ShareRow } from '../ledger/limit-shares.js';
 import { RateGate } from './rate-gate.js';
 import { formatMicros } from '../shared/micros.js';
 
@@ -211,7 +211,7 @@ export class SharedLimits implements LimitGates {
       const busy = t.gates.some((g) => g.waiting > 0 || g.idleMs < IDLE_MS);
       claims.push({ key: t.limit.key, windowMs: t.limit.windowMs, capacity: t.limit.capacity, demand: busy ? t.want : 0 });
     }
-    let shares: Map<string, number>;
+    let shares: Map<string, ShareRow>;
     try {
       shares = this.#o.store.sync(this.holder, claims, now);
     } catch (err) {
@@ -222,8 +222,14 @@ export class SharedLimits implements LimitGates {
     }
     this.#lastSync = now;
     for (const t of this.#tracked.values()) {
-      const share = shares.get(t.limit.key) ?? 0;
-      for (const g of t.gates) g.setShare((share * 1000) / t.limit.windowMs);
+      const row = shares.get(t.limit.key);
+      const perSecond = 1000 / t.limit.windowMs;
+      // A lowered share paces at once, while the window guard lets the window keep what this process
+      // still reserves (limit-shares.ts). Timed from now, not from before the transaction, and 1 ms
+      // ahead (the wall clock counts whole ms): the gate's hold must never outlast the reservation.
+      const w = row && windowHold(row, this.#o.now() + 1);
+      const hold = w && { ratePerSecond: w.peak * perSecond, heldMs: w.heldMs, fadeMs: w.fadeMs };
+      for (const g of t.gates) g.setShare((row?.share ?? 0) * perSecond, hold);
     }
   }
 }

@@ -3,7 +3,7 @@
  * inside its transaction (SQLite here; the contract a PostgreSQL store must keep too).
  *
  * Each process ("holder") paces itself at its `share` of a limit's capacity per window, with its own
- * sliding-window guard (dispatch/rate-gate.ts). The sum of what the holders *reserve* never exceeds the
+ * sliding-window guard (dispatch/rate-gate.ts) capped at what it reserves (`windowHold`). The sum of what the holders *reserve* never exceeds the
  * capacity, so no window at Telnyx sees more than the capacity:
  * - A holder lowers its share at once, but keeps the old figure reserved while what it sent at the old
  *   pace still counts in windows that overlap: all of it for SLACK_MS, then less and less over one window
@@ -62,6 +62,29 @@ export function reserved(row: ShareRow, now: number): number {
  */
 export function lowered(row: ShareRow, share: number, now: number): ShareRow {
   return { ...row, share, peak: reserved(row, now), peakUntil: now + row.windowMs + SLACK_MS };
+}
+
+/**
+ * What a holder's own window may hold after settling at `now`, for its sliding-window guard
+ * (dispatch/rate-gate.ts): what it reserves, not its share. A holder that lowered paces at its new share
+ * at once, but its window still holds the old pace's sends, as `reserved` counts them; a guard capped
+ * at the new share would stall it until they left (half a window when two processes split a limit)
+ * while the others may take only the new shares, and that much capacity went unused at every join.
+ * Capped at what it reserves, it never holds more than the others leave it. `undefined`: the share.
+ */
+export interface WindowHold {
+  /** Units per window the window may hold until `heldMs` from now ... */
+  peak: number;
+  heldMs: number;
+  /** ... then fewer, falling linearly to the share over `fadeMs` (as `reserved` falls). */
+  fadeMs: number;
+}
+
+export function windowHold(row: ShareRow, now: number): WindowHold | undefined {
+  if (now >= row.peakUntil || row.peak <= row.share) return undefined;
+  const fadeFrom = row.peakUntil - row.windowMs;
+  if (now <= fadeFrom) return { peak: row.peak, heldMs: fadeFrom - now, fadeMs: row.windowMs };
+  return { peak: reserved(row, now), heldMs: 0, fadeMs: row.peakUntil - now };
 }
 
 /** Whether a row can be forgotten: its holder is dead and its last window has passed. */

@@ -23,9 +23,10 @@ export interface LimitClaim {
 export interface LimitsStore {
   /**
    * One transaction: heartbeat `holder`, forget holders dead for longer than their windows, and settle
-   * this holder's share of each claimed limit. Returns the share (units per window) it may pace at now.
+   * this holder's share of each claimed limit. Returns its row per limit: the share (units per window)
+   * it may pace at now, and what it still reserves while a lowering fades (limit-shares.ts `windowHold`).
    */
-  sync(holder: string, claims: readonly LimitClaim[], now: number): Map<string, number>;
+  sync(holder: string, claims: readonly LimitClaim[], now: number): Map<string, ShareRow>;
   /** The holder stops: its shares drop to nothing, still reserved for a window (what it just sent counts). */
   leave(holder: string, now: number): void;
   /** Takes up to `want` units of a daily cap for `day` (YYYY-MM-DD, UTC); returns how many it got. */
@@ -61,7 +62,7 @@ const toShare = (r: Row): ShareRow => ({
 
 export class SqliteLimitsStore implements LimitsStore {
   readonly #db: Database.Database;
-  readonly #sync: Database.Transaction<(holder: string, claims: readonly LimitClaim[], now: number) => Map<string, number>>;
+  readonly #sync: Database.Transaction<(holder: string, claims: readonly LimitClaim[], now: number) => Map<string, ShareRow>>;
   readonly #leave: Database.Transaction<(holder: string, now: number) => void>;
   readonly #takeDaily: Database.Transaction<(key: string, day: string, cap: number, want: number) => number>;
   readonly #used: Database.Statement;
@@ -102,7 +103,7 @@ export class SqliteLimitsStore implements LimitsStore {
     this.#sync = db.transaction((holder: string, claims: readonly LimitClaim[], now: number) => {
       const aliveUntil = now + FENCE_MS + SLACK_MS;
       heartbeat.run(holder, aliveUntil);
-      const out = new Map<string, number>();
+      const out = new Map<string, ShareRow>();
       const byKey = new Map<string, { key: string; row: ShareRow }[]>();
       for (const r of rowsFor.all(JSON.stringify(claims.map((c) => c.key))) as Row[]) {
         let list = byKey.get(r.key);
@@ -130,7 +131,7 @@ export class SqliteLimitsStore implements LimitsStore {
         ) {
           upsert.run(c.key, holder, next.capacity, next.windowMs, next.demand, next.share, next.peak, next.peakUntil);
         }
-        out.set(c.key, next.share);
+        out.set(c.key, next);
       }
       // Holders gone for longer than any window (a minute) have no row left worth keeping.
       forgetHolders.run(now - 120_000);
@@ -157,7 +158,7 @@ export class SqliteLimitsStore implements LimitsStore {
     });
   }
 
-  sync(holder: string, claims: readonly LimitClaim[], now: number): Map<string, number> {
+  sync(holder: string, claims: readonly LimitClaim[], now: number): Map<string, ShareRow> {
     return this.#unsynced(() => this.#sync.immediate(holder, claims, now));
   }
 

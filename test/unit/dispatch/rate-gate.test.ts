@@ -150,5 +150,43 @@ describe('RateGate', () => {
     expect(fullestWindow(writes, 20)).toBeLessThanOrEqual(5);
     gate.close(new Error('done'));
   });
-});
 
+  describe('a lowered share (limits shared with other processes)', () => {
+    /** 500/s over 200 ms (100 a window), filled evenly; then lowered to 250/s; writes until `more` are written after. */
+    async function lowerAfterFull(hold: boolean, more: number) {
+      const gate = new RateGate({ ratePerSecond: 500, windowMs: 200 });
+      const writes: number[] = [];
+      const send = async () => {
+        const p = await gate.take();
+        await write(p);
+        writes.push(performance.now());
+        p.done();
+      };
+      while (writes.length < 100) await send();
+      const loweredAt = performance.now();
+      gate.setShare(250, hold ? { ratePerSecond: 500, heldMs: 0, fadeMs: 200 } : undefined);
+      for (let i = 0; i < more; i++) await send();
+      gate.close(new Error('done'));
+      return { writes, loweredAt, after: writes.slice(100) };
+    }
+
+    it('keeps pacing at the new share while its window holds what it still reserves, and never more', { timeout: 10_000 }, async () => {
+      const { writes, loweredAt, after } = await lowerAfterFull(true, 20);
+      // 20 at 250/s take ~80 ms: no stall while the old pace's sends leave the window.
+      expect(after.at(-1)! - loweredAt).toBeLessThan(150);
+      // Every window ending at a write after the lowering holds no more than the fading hold allows:
+      // 100 falling to 50 over 200 ms (what the ledger still counts this process as reserving).
+      for (const w of after) {
+        const held = writes.filter((x) => x > w - 200 && x <= w).length;
+        expect(held).toBeLessThanOrEqual(Math.floor(50 + 50 * Math.max(0, 1 - (w - loweredAt) / 200) + 1e-9));
+      }
+    });
+
+    it('without a hold, waits until the window holds no more than the new share', { timeout: 10_000 }, async () => {
+      const { writes, loweredAt, after } = await lowerAfterFull(false, 1);
+      // Half the window's sends must leave first: a stall of about half a window.
+      expect(after[0]! - loweredAt).toBeGreaterThan(60);
+      expect(writes.filter((x) => x > after[0]! - 200 && x <= after[0]!).length).toBeLessThanOrEqual(50);
+    });
+  });
+});

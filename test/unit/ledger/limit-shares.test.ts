@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fairShares, lowered, reserved, settleShare, SLACK_MS, type ShareRow } from '../../../src/ledger/limit-shares.js';
+import { fairShares, lowered, reserved, settleShare, SLACK_MS, windowHold, type ShareRow } from '../../../src/ledger/limit-shares.js';
 
 const row = (holder: string, o: Partial<ShareRow> = {}): ShareRow => ({
   holder, capacity: 10, windowMs: 1000, demand: 10, share: 0, peak: 0, peakUntil: 0, aliveUntil: 10_000, ...o,
@@ -68,5 +68,41 @@ describe('how processes divide a limit', () => {
     // A holder killed while holding a share keeps it all until a window after its fence.
     const killed = row('a', { share: 10, aliveUntil: 1000 });
     expect(settleShare([killed, b], b, 1600).share).toBe(0);
+  });
+
+  it('a hand-over keeps the paces at the capacity: the lowered holder’s window keeps what it reserves, never more', () => {
+    // a paced alone at 10 a window; b joins, a lowers to 5 at 1000 and b takes 5 once a's old pace allows.
+    const a = lowered(row('a', { share: 10 }), 5, 1000);
+    const b = settleShare([a, row('b')], row('b'), 1000 + SLACK_MS);
+    expect(b.share).toBe(5);
+    // What a's window may hold, as its guard is told at each sync (every 50 ms): exactly its reservation.
+    const holdAt = (synced: number, t: number) => {
+      const h = windowHold(a, synced);
+      if (h === undefined) return a.share;
+      const from = synced + h.heldMs;
+      return t <= from ? h.peak : Math.max(a.share, h.peak - (h.peak - a.share) * Math.min(1, (t - from) / h.fadeMs));
+    };
+    // What a's window holds when it paces at its new share at once (10 a window until 1000, 5 after).
+    const sentA = (t: number) => {
+      let units = 0;
+      for (let x = t - 1000; x < t; x += 1) units += (x < 1000 ? 10 : 5) / 1000;
+      return units;
+    };
+    for (let synced = 1000; synced < 2200; synced += 50) {
+      for (let t = synced; t < synced + 50; t += 5) {
+        const allowed = holdAt(synced, t);
+        expect(allowed).toBeCloseTo(reserved(a, t), 9);
+        // a is never held back by its own guard: its window stays within what it may hold. (A guard
+        // capped at the new share, as before, would stall a until its old sends left: half a window.)
+        expect(sentA(t)).toBeLessThanOrEqual(allowed + 1e-6);
+        // So the paces sum to the capacity from when b takes its share ...
+        if (t >= 1000 + SLACK_MS) expect(a.share + b.share).toBe(10);
+        // ... and what both windows may hold never exceeds it: a's reservation, b's share entering.
+        expect(allowed + b.share * Math.min(1, (t - (1000 + SLACK_MS)) / 1000)).toBeLessThanOrEqual(10 + 1e-9);
+      }
+    }
+    expect(sentA(1500)).toBeGreaterThan(a.share); // the old cap would have stalled a here
+    expect(windowHold(a, 1000 + 1000 + SLACK_MS)).toBeUndefined();
+    expect(windowHold(row('a', { share: 5 }), 1000)).toBeUndefined();
   });
 });
