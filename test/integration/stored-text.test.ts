@@ -4,36 +4,28 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pickSender } from '../../src/campaign/senders.js';
 import { startRun } from '../../src/campaign/start-run.js';
 import { loadJobSpec } from '../../src/config/load-job-spec.js';
 import { deliveryStoreFor } from '../../src/ledger/delivery-store.js';
-import { Ledger } from '../../src/ledger/ledger.js';
 import { reportCsvLines } from '../../src/ledger/report-lines.js';
 import { validNumbers } from '../helpers/campaign-files.js';
-import { tempDir } from '../helpers/temp.js';
+import { useTempLedger } from '../helpers/ledger.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let ledger: Ledger;
-beforeEach(() => {
-  tmp = tempDir();
-  ledger = new Ledger(path.join(tmp.dir, 'l.db'));
-});
-afterEach(() => {
-  ledger.close();
-  tmp.cleanup();
-});
+const temp = useTempLedger();
+/** The temp ledger's folder: the test's CSV and job files go beside it. */
+const dir = () => path.dirname(temp.file);
 
 const NAMES = ['Ann', 'Zoë 🎉', 'Ünïcödé 中文', "O'Neil, Jr.", 'Lee\tKim'];
 const numbers = validNumbers(NAMES.length + 1);
 
 /** A job over a CSV of NAMES (plus an invalid number and a blank name); returns the loaded spec. */
 async function job(name: string, text: string, from: string[]) {
-  const csv = path.join(tmp.dir, `${name}.csv`);
+  const csv = path.join(dir(), `${name}.csv`);
   const lines = NAMES.map((n, i) => `${numbers[i]},"${n.replaceAll('"', '""')}",C-${i + 1}`);
   writeFileSync(csv, `phone,name,code\n${lines.join('\n')}\nnot-a-number,X,C-0\n${numbers[NAMES.length]},,C-9\n`);
-  const file = path.join(tmp.dir, `${name}.yaml`);
+  const file = path.join(dir(), `${name}.yaml`);
   writeFileSync(
     file,
     [`name: ${name}`, 'source:', `  path: ${name}.csv`, 'sender:', '  mode: long_code', `  from: ${JSON.stringify(from)}`, 'message:', `  text: ${JSON.stringify(text)}`].join('\n'),
@@ -51,6 +43,7 @@ describe('texts and senders stored short', () => {
   for (const from of [['+18445550001'], ['+18445550001', '+18445550002', '+18445550003']]) {
     for (const c of cases) {
       it(`${c.name} text, ${from.length} sender(s): every reader gets the rendered text and the pinned sender`, async () => {
+        const ledger = temp.ledger;
         const spec = await job(c.name, c.text, from);
         const { run } = await startRun(ledger, spec, { sandbox: false });
         const rid = run.rid;
