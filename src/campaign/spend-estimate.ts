@@ -5,23 +5,25 @@
  * cap (campaign/daily-caps.ts).
  */
 import type { JobSpec } from '../config/job-spec.js';
+import { unitPrice } from '../config/pricing-spec.js';
 import type { PendingMessage } from '../dispatch/ports.js';
 import { createCountryResolver } from '../plan/country.js';
 import { toMicros } from '../shared/micros.js';
 
 export function messagePrice(pricing: NonNullable<JobSpec['pricing']>, mms: boolean): (msg: PendingMessage) => number {
-  const perPart = toMicros(pricing.per_part);
-  const byCountry = new Map(Object.entries(pricing.countries ?? {}).map(([c, p]) => [c, toMicros(p)]));
-  const mmsPrice = pricing.mms_per_message === undefined ? undefined : toMicros(pricing.mms_per_message);
-  const countryOf = createCountryResolver([...byCountry.keys()]);
-  const partPrice = (to: string) => {
+  const kind = mms ? 'mms' : 'sms';
+  const countryOf = createCountryResolver(Object.keys(pricing.countries ?? {}));
+  // One price per priced country (and the default), converted once.
+  const byCountry = new Map<string | undefined, number>();
+  const price = (to: string) => {
     const country = countryOf(to);
-    return (country === undefined ? undefined : byCountry.get(country)) ?? perPart;
+    let micros = byCountry.get(country);
+    if (micros === undefined) byCountry.set(country, (micros = toMicros(unitPrice(pricing, country, kind))));
+    return micros;
   };
   return (msg) => {
-    if (!mms) return partPrice(msg.to) * Math.max(1, msg.parts);
+    if (!mms) return price(msg.to) * Math.max(1, msg.parts);
     // A group MMS goes to every participant (its `to` lists them), each billed.
-    const recipients = msg.to.split(',');
-    return recipients.reduce((sum, to) => sum + (mmsPrice ?? partPrice(to)), 0);
+    return msg.to.split(',').reduce((sum, to) => sum + price(to), 0);
   };
 }

@@ -63,3 +63,13 @@ export const pricingSchema = z.strictObject({
 });
 
 export type PricingSpec = z.output<typeof pricingSchema>;
+
+/**
+ * The price of one billable unit — an SMS segment, or an MMS to one recipient — for a recipient of
+ * `country` (undefined: a country the block does not price). `plan`'s estimate and the daily spend cap's
+ * count both apply this rule, so they can never disagree.
+ */
+export function unitPrice(pricing: PricingSpec, country: string | undefined, kind: 'sms' | 'mms'): string {
+  const perPart = (country === undefined ? undefined : pricing.countries?.[country]) ?? pricing.per_part;
+  return kind === 'mms' ? (pricing.mms_per_message ?? perPart) : perPart;
+}

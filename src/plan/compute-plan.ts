@@ -8,7 +8,7 @@
  * few examples of each kind.
  */
 import type { JobSpec } from '../config/job-spec.js';
-import type { PricingSpec } from '../config/pricing-spec.js';
+import { unitPrice, type PricingSpec } from '../config/pricing-spec.js';
 import { pickSender } from '../campaign/senders.js';
 import { ingestRecipients, isMmsJob, SKIP_REASONS, type IngestedRow, type IngestStats, type SkipReason } from '../ingest/index.js';
 import { AppError } from '../shared/errors.js';
@@ -221,8 +221,7 @@ export class PlanAccumulator {
     const lines: CostLine[] = [];
     for (const [key, count] of [...this.#billable].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const [kind, country] = key.split(' ') as ['sms_part' | 'mms', string];
-      const perPart = country === '*' ? pricing.per_part : (pricing.countries?.[country] ?? pricing.per_part);
-      const price = kind === 'mms' ? (pricing.mms_per_message ?? perPart) : perPart;
+      const price = unitPrice(pricing, country === '*' ? undefined : country, kind === 'mms' ? 'mms' : 'sms');
       lines.push({ country, kind, count, price, amount: sumCost([{ count, price }]) });
     }
     return {
