@@ -22,8 +22,8 @@ export interface DayTaker {
 }
 
 export interface DailyAdmission extends Admission {
-  /** A commit's outcomes: rows that are done forget that they were counted; spend is corrected (one write). */
-  settled(outcomes: readonly Outcome[], at: number): void;
+  /** A commit's outcomes: rows that are done forget that they were counted; spend is corrected on the day that counted them (one write a day). */
+  settled(outcomes: readonly Outcome[]): void;
 }
 
 export function withDailyCaps(
@@ -33,7 +33,8 @@ export function withDailyCaps(
   wait: boolean,
   price?: (msg: PendingMessage) => number,
 ): DailyAdmission {
-  const counted = new Map<number, { day: string; micros: number }>();
+  // `at`: when the row was counted, so a correction lands on the day that counted it, even after midnight.
+  const counted = new Map<number, { day: string; at: number; micros: number }>();
   return {
     wait: base?.wait ?? wait,
     ...(base?.deadline === undefined ? {} : { deadline: base.deadline }),
@@ -45,24 +46,30 @@ export function withDailyCaps(
       const micros = price?.(msg) ?? 0;
       const taken = caps.takeDay(msg.sender ?? '', units(msg), now, micros);
       if (!taken.ok) return { action: 'defer', until: taken.until, reason: taken.reason };
-      counted.set(msg.row, { day, micros });
+      counted.set(msg.row, { day, at: now, micros });
       return first;
     },
-    settled(outcomes: readonly Outcome[], at: number): void {
-      let correction = 0;
+    settled(outcomes: readonly Outcome[]): void {
+      // One correction per UTC day that counted these rows (almost always one).
+      const byDay = new Map<string, { at: number; micros: number }>();
       for (const o of outcomes) {
         if (o.status === 'pending') continue;
         const c = counted.get(o.row);
         if (c === undefined) continue;
         counted.delete(o.row);
+        let correction = 0;
         if (o.status === 'sent') {
-          if (o.cost !== null && (o.currency === null || o.currency === 'USD')) correction += toMicros(o.cost) - c.micros;
+          if (o.cost !== null && (o.currency === null || o.currency === 'USD')) correction = toMicros(o.cost) - c.micros;
         } else if (o.status !== 'unknown') {
           // Refused by Telnyx, or not sent after all (deferred, expired, skipped): nothing was spent.
-          correction -= c.micros;
+          correction = -c.micros;
         }
+        const day = byDay.get(c.day) ?? { at: c.at, micros: 0 };
+        day.micros += correction;
+        byDay.set(c.day, day);
       }
-      if (price !== undefined && correction !== 0) caps.correctSpend(at, correction);
+      if (price === undefined) return;
+      for (const { at, micros } of byDay.values()) if (micros !== 0) caps.correctSpend(at, micros);
     },
   };
 }

@@ -129,7 +129,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
         nextDeferral: () => ledger.nextDeferral(run.rid),
         commit: (b) => {
           ledger.commit(run.rid, b);
-          daily?.settled(b.outcomes, now());
+          daily?.settled(b.outcomes);
           // Telnyx refused a number because its owner replied STOP: no run texts it again.
           for (const o of b.outcomes) {
             if (o.status === 'failed' && o.errorCode === TelnyxCode.blockedStop) {
