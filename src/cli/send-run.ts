@@ -6,7 +6,7 @@ import type { JobSpec } from '../config/job-spec.js';
 import { runFailures, runStatus, skippedByReason, type FailureLine, type RunStatus } from '../campaign/status.js';
 import type { AccountSpec } from '../config/account-spec.js';
 import type { ReasonCount } from '../ledger/read-model.js';
-import { subtractDecimals } from '../plan/money.js';
+import { subtractDecimals } from '../shared/money.js';
 import type { CommandHint } from '../shared/command-line.js';
 import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
 import { sendPreparedRun, type SentRun } from '../api/send-prepared-run.js';

@@ -14,7 +14,7 @@ import { ingestRecipients, isMmsJob, SKIP_REASONS, type IngestedRow, type Ingest
 import { AppError } from '../shared/errors.js';
 import { countSegments, isGsm7 } from '../telnyx/segments.js';
 import { createCountryResolver, type CountryResolver } from './country.js';
-import { sumCost } from './money.js';
+import { sumCost } from '../shared/money.js';
 import { composePlanHash, ledgerSuppressionDigest, planSpecDigest, suppressionListDigest } from './plan-hash.js';
 import type { AccountSpec } from '../config/account-spec.js';
 import { limitModel } from '../config/limit-model.js';

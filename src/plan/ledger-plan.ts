@@ -7,7 +7,7 @@ import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { runPlanStoreOf } from '../ledger/run-plan-store.js';
 import { AppError } from '../shared/errors.js';
-import { subtractDecimals, sumCost } from './money.js';
+import { subtractDecimals, sumCost } from '../shared/money.js';
 import type { PlanTally } from './types.js';
 
 /** The ledger's opt-out numbers (table `suppressions`, E.164); empty without a ledger. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatUnits, parseDecimal, subtractDecimals, sumCost } from '../../../src/plan/money.js';
+import { formatUnits, parseDecimal, subtractDecimals, sumCost } from '../../../src/shared/money.js';
+import { formatMicros, toMicros } from '../../../src/shared/micros.js';
 
 describe('money', () => {
   it('parses and formats plain decimals', () => {
@@ -25,5 +26,24 @@ describe('money', () => {
   it('subtracts with the larger scale', () => {
     expect(subtractDecimals('1.2000', '1.25')).toBe('-0.0500');
     expect(subtractDecimals('0.0080', '0.0040')).toBe('0.0040');
+  });
+});
+
+describe('toMicros / formatMicros (the daily spend cap counts in millionths)', () => {
+  it('parses a plain decimal into millionths, rounding anything beyond the sixth place up', () => {
+    expect(toMicros('0.0040')).toBe(4_000);
+    expect(toMicros('25')).toBe(25_000_000);
+    expect(toMicros(' 1.5 ')).toBe(1_500_000);
+    expect(toMicros('0.0000001')).toBe(1);
+    expect(toMicros('0.0000010000')).toBe(1);
+    expect(toMicros('0.00000100001')).toBe(2);
+    expect(() => toMicros('-1')).toThrow(RangeError);
+    expect(() => toMicros('1e3')).toThrow(RangeError);
+  });
+
+  it('formats millionths with at least two places and no trailing zeros beyond them', () => {
+    expect(formatMicros(25_000_000)).toBe('25.00');
+    expect(formatMicros(4_000)).toBe('0.004');
+    expect(formatMicros(1_234_567)).toBe('1.234567');
   });
 });
