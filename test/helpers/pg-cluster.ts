@@ -25,13 +25,13 @@ export const installHint =
   'PostgreSQL server binaries (initdb, postgres) not found on PATH or in /usr/lib/postgresql/*/bin: the tests start a throwaway cluster. Install them: apt-get install postgresql (.ci/run does)';
 
 /** The folder holding initdb and postgres: PATH first, then the highest /usr/lib/postgresql/<version>/bin. */
-export function findPgBin(): string {
-  const onPath = (process.env.PATH ?? '').split(path.delimiter).filter((d) => d !== '');
-  const versions = existsSync('/usr/lib/postgresql')
-    ? readdirSync('/usr/lib/postgresql')
+export function findPgBin(searchPath = process.env.PATH ?? '', versionsRoot = '/usr/lib/postgresql'): string {
+  const onPath = searchPath.split(path.delimiter).filter((d) => d !== '');
+  const versions = existsSync(versionsRoot)
+    ? readdirSync(versionsRoot)
         .filter((v) => /^\d+(\.\d+)?$/.test(v))
         .sort((a, b) => Number(b) - Number(a))
-        .map((v) => path.join('/usr/lib/postgresql', v, 'bin'))
+        .map((v) => path.join(versionsRoot, v, 'bin'))
     : [];
   const found = [...onPath, ...versions].find((d) => existsSync(path.join(d, 'initdb')) && existsSync(path.join(d, 'postgres')));
   if (found === undefined) throw new Error(installHint);
