@@ -11,6 +11,7 @@ import { writeCampaign } from '../../helpers/campaign-files.js';
 import { cliEnv, runCli } from '../../helpers/cli.js';
 import { statusOf, useE2eEnv } from '../../helpers/e2e-run.js';
 import { createDatabase } from '../../helpers/pg-cluster.js';
+import { insertRun } from '../../integration/pg/pg-rows.js';
 
 const e2e = useE2eEnv('bulktext-migrate-');
 const password = 'pw-Secr3t';
@@ -66,11 +67,7 @@ describe('bulktext migrate-ledger', { timeout: 180_000 }, () => {
         expect(totals.rows.reduce((sum, t) => sum + Number(t.n), 0)).toBe(status.counts['total']);
       }
       // New ids continue after the moved ones.
-      const next = await pool.query<{ rid: string }>(
-        `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, state, started_at)
-         VALUES ('after-move', 'j', 'j.yaml', '{}', 'h', 'p', 's', 'ingesting', 0) RETURNING rid`,
-      );
-      expect(Number(next.rows[0]!.rid)).toBe(3);
+      expect(await insertRun(pool, 'after-move')).toBe(3);
       await pool.query(`DELETE FROM runs WHERE run_id = 'after-move'`);
 
       const again = await runCli(['migrate-ledger', '--from', db, '--to', url.toString()], { env: cliEnv(), timeoutMs: 60_000 });

@@ -6,6 +6,7 @@ import { copyMessages } from '../../../src/ledger/pg/copy-rows.js';
 import { migratePg } from '../../../src/ledger/pg/migrations.js';
 import type { NewMessageRow } from '../../../src/ledger/types.js';
 import { createDatabase } from '../../helpers/pg-cluster.js';
+import { insertRun } from './pg-rows.js';
 
 let pool: pg.Pool;
 beforeAll(async () => {
@@ -16,14 +17,7 @@ afterAll(async () => {
   await pool.end();
 });
 
-async function newRun(runId: string): Promise<number> {
-  const { rows } = await pool.query<{ rid: string }>(
-    `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, state, started_at)
-     VALUES ($1, 'job', 'job.yaml', '{}', 'h', 'in.csv', 's', 'ingesting', 0) RETURNING rid`,
-    [runId],
-  );
-  return Number(rows[0]!.rid);
-}
+const newRun = (runId: string) => insertRun(pool, runId);
 
 /** Row i of a synthetic list: every 7th skipped, every 5th templated (vars instead of text), odd characters in some. */
 function rowOf(i: number): NewMessageRow {

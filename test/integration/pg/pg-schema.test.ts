@@ -6,6 +6,7 @@ import { migratePg, pgMigrations } from '../../../src/ledger/pg/migrations.js';
 import { rowStatuses, runStates, runTransitions, slotStates, slotTransitions, transitions } from '../../../src/ledger/states.js';
 import { isAppError } from '../../../src/shared/errors.js';
 import { createDatabase } from '../../helpers/pg-cluster.js';
+import { insertRun } from './pg-rows.js';
 
 const pools: pg.Pool[] = [];
 async function pool(url: string): Promise<pg.Pool> {
@@ -81,14 +82,7 @@ describe('state machines enforced in SQL', () => {
     expect(await stored('slot_transitions')).toEqual(asRows(slotTransitions));
   });
 
-  async function newRun(runId: string): Promise<number> {
-    const { rows } = await db.query<{ rid: string }>(
-      `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, state, started_at)
-       VALUES ($1, 'job', 'job.yaml', '{}', 'h', 'in.csv', 's', 'ingesting', 0) RETURNING rid`,
-      [runId],
-    );
-    return Number(rows[0]!.rid);
-  }
+  const newRun = (runId: string) => insertRun(db, runId);
   const outcome = (q: Promise<unknown>) =>
     q.then(
       () => 'ok',
@@ -117,10 +111,7 @@ describe('state machines enforced in SQL', () => {
       const got = await outcome(db.query('UPDATE runs SET state = $2 WHERE rid = $1', [rid, to]));
       expect([from, to, got]).toEqual([from, to, runTransitions[from].includes(to) ? 'ok' : `illegal run move: run ${rid} is ${from} and cannot become ${to}`]);
     }
-    const inserted = await outcome(
-      db.query(`INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, state, started_at)
-                VALUES ('born-running', 'job', 'job.yaml', '{}', 'h', 'in.csv', 's', 'running', 0)`),
-    );
+    const inserted = await outcome(insertRun(db, 'born-running', 'running'));
     expect(inserted).toBe('illegal run state: a new run starts as ingesting, not running');
   });
 
@@ -139,11 +130,7 @@ describe('per-run totals kept by triggers', () => {
   it('equal a count of the rows after inserts, moves, receipts, attempts and deletes', async () => {
     const db = await pool(await createDatabase());
     await migratePg(db);
-    const { rows } = await db.query<{ rid: string }>(
-      `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, state, started_at)
-       VALUES ('t', 'job', 'job.yaml', '{}', 'h', 'in.csv', 's', 'ingesting', 0) RETURNING rid`,
-    );
-    const rid = rows[0]!.rid;
+    const rid = await insertRun(db, 't');
     await db.query(
       `INSERT INTO messages (rid, row, line, to_number, status, parts, updated_at)
        SELECT $1, g, g, '+1555' || g, CASE WHEN g % 10 = 0 THEN 'skipped' ELSE 'pending' END, 1 + g % 3, 0 FROM generate_series(1, 500) g`,
