@@ -78,6 +78,21 @@ describe('bulktext migrate-ledger', { timeout: 180_000 }, () => {
       const counts = await pool.query<{ n: string }>('SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM suppressions) AS n');
       expect(Number(counts.rows[0]!.n)).toBe(49);
       for (const out of [moved.stdout, moved.stderr, again.stdout, again.stderr]) expect(out).not.toContain(password);
+
+      // Two moves into one new database at once: one moves everything, the other waits for it and refuses.
+      const other = new URL(await createDatabase());
+      const both = await Promise.all(
+        [1, 2].map(() => runCli(['migrate-ledger', '--from', db, '--to', other.toString()], { env: cliEnv(), timeoutMs: 60_000 })),
+      );
+      expect(both.map((r) => r.code).sort()).toEqual([0, 2]);
+      expect(both.find((r) => r.code === 2)!.stderr).toMatch(/already holds 2 run\(s\).*nothing was written\n$/);
+      const twice = new pg.Pool({ connectionString: other.toString(), max: 1 });
+      try {
+        const n = await twice.query<{ runs: string; messages: string }>('SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM messages) AS messages');
+        expect(n.rows[0]).toEqual({ runs: '2', messages: '48' });
+      } finally {
+        await twice.end();
+      }
     } finally {
       source.close();
       await pool.end();
