@@ -7,14 +7,13 @@
  * Two things differ from SQLite on purpose:
  * - The per-run totals are kept by statement-level triggers over transition tables for every write,
  *   attempts included: with several workers there is no single send commit to count them, and COPY
- *   fires one trigger per statement, not per row. Keys are upserted in key order, so two workers' commits
- *   lock totals rows in the same order and cannot deadlock on them.
+ *   fires one trigger per statement, not per row. Each statement upserts its keys in key order, so two
+ *   workers' statements take the totals rows' locks in the same order. (Those rows are shared by every
+ *   worker on a run: the contention they cost is for the workers' design to measure.)
  * - The message state machine is enforced in SQL too (SQLite compiles it into each UPDATE's WHERE), so a
  *   worker on another host running other code cannot make an illegal move.
  */
-import { stateList, stateMachines, stateMachineSql } from './state-sql.js';
-
-const [messageMachine, runMachine, slotMachine] = stateMachines as [(typeof stateMachines)[0], (typeof stateMachines)[0], (typeof stateMachines)[0]];
+import { messageMachine, runMachine, slotMachine, stateList, stateMachines, stateMachineSql } from './state-sql.js';
 
 type Op = 'insert' | 'update' | 'delete';
 

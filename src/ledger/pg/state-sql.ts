@@ -19,27 +19,37 @@ export interface StateMachine {
   moves: Readonly<Record<string, readonly string[]>>;
 }
 
-export const stateMachines: readonly StateMachine[] = [
-  {
-    table: 'message_transitions',
-    target: 'messages',
-    column: 'status',
-    label: `'run ' || OLD.rid || ' row ' || OLD.row`,
-    noun: 'message',
-    states: rowStatuses,
-    moves: transitions,
-  },
-  { table: 'run_transitions', target: 'runs', column: 'state', label: `'run ' || OLD.rid`, noun: 'run', states: runStates, moves: runTransitions },
-  {
-    table: 'slot_transitions',
-    target: 'schedule_slots',
-    column: 'state',
-    label: `'job ' || OLD.job_name || ' slot ' || OLD.slot`,
-    noun: 'slot',
-    states: slotStates,
-    moves: slotTransitions,
-  },
-];
+export const messageMachine: StateMachine = {
+  table: 'message_transitions',
+  target: 'messages',
+  column: 'status',
+  label: `'run ' || OLD.rid || ' row ' || OLD.row`,
+  noun: 'message',
+  states: rowStatuses,
+  moves: transitions,
+};
+
+export const runMachine: StateMachine = {
+  table: 'run_transitions',
+  target: 'runs',
+  column: 'state',
+  label: `'run ' || OLD.rid`,
+  noun: 'run',
+  states: runStates,
+  moves: runTransitions,
+};
+
+export const slotMachine: StateMachine = {
+  table: 'slot_transitions',
+  target: 'schedule_slots',
+  column: 'state',
+  label: `'job ' || OLD.job_name || ' slot ' || OLD.slot`,
+  noun: 'slot',
+  states: slotStates,
+  moves: slotTransitions,
+};
+
+export const stateMachines: readonly StateMachine[] = [messageMachine, runMachine, slotMachine];
 
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
