@@ -76,6 +76,14 @@ export class LedgerExport {
     return (this.#db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number);
   }
 
+  /** Every table of the ledger (SQLite's own excluded) with its columns in order: what another backend must mirror. */
+  schema(): Record<string, string[]> {
+    const tables = this.#db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all() as string[];
+    return Object.fromEntries(
+      tables.map((t) => [t, this.#db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').pluck().all(t) as string[]]),
+    );
+  }
+
   /** How far the attempts log has been read into message_ids (message_index.last_attempt). */
   indexedUpTo(): number {
     const last = this.#db.prepare('SELECT last_attempt FROM message_index WHERE id = 1').pluck().get() as number | undefined;

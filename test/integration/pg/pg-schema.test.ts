@@ -1,11 +1,15 @@
 /** The PostgreSQL ledger's schema on a real cluster: migrations under the advisory lock, state machines in SQL, totals. */
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LedgerExport } from '../../../src/ledger/ledger-export.js';
+import { Ledger } from '../../../src/ledger/ledger.js';
 import { connectPg } from '../../../src/ledger/pg/connect.js';
 import { migratePg, pgMigrations } from '../../../src/ledger/pg/migrations.js';
 import { rowStatuses, runStates, runTransitions, slotStates, slotTransitions, transitions } from '../../../src/ledger/states.js';
 import { isAppError } from '../../../src/shared/errors.js';
 import { createDatabase } from '../../helpers/pg-cluster.js';
+import { tempDir } from '../../helpers/temp.js';
 import { insertRun } from './pg-rows.js';
 
 const pools: pg.Pool[] = [];
@@ -162,6 +166,39 @@ describe('per-run totals kept by triggers', () => {
                  SELECT started_at / 1000 AS second, 1 AS w, 0 AS d FROM attempts WHERE rid = $1
                  UNION ALL SELECT delivered_at / 1000, 0, 1 FROM messages WHERE rid = $1 AND delivered_at IS NOT NULL) t
                GROUP BY 1 ORDER BY 1`),
+    );
+  });
+});
+
+describe('schema 1 mirrors the SQLite ledger', () => {
+  it('has every table and column of a new SQLite ledger, plus workers and claims', async () => {
+    const tmp = tempDir('bulktext-pg-mirror-');
+    const file = path.join(tmp.dir, 'bulktext.db');
+    new Ledger(file).close();
+    const source = new LedgerExport(file);
+    let sqlite: Record<string, string[]>;
+    try {
+      sqlite = source.schema();
+    } finally {
+      source.close();
+      tmp.cleanup();
+    }
+    const db = await pool(await createDatabase());
+    await migratePg(db);
+    const { rows } = await db.query<{ t: string; c: string }>(
+      `SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`,
+    );
+    const postgres: Record<string, string[]> = {};
+    for (const r of rows) (postgres[r.t] ??= []).push(r.c);
+    // A SQLite migration that adds a table or column needs its PostgreSQL migration: this names what is missing.
+    const missing = Object.entries(sqlite).flatMap(([t, cols]) => cols.filter((c) => !postgres[t]?.includes(c)).map((c) => `${t}.${c}`));
+    expect(missing).toEqual([]);
+    const extra = Object.entries(postgres).flatMap(([t, cols]) => cols.filter((c) => !sqlite[t]?.includes(c)).map((c) => `${t}.${c}`));
+    expect(extra.sort()).toEqual(
+      [
+        'message_transitions.from_state', 'message_transitions.to_state', 'messages.claimed_by', 'schema_migrations.applied_at', 'schema_migrations.name',
+        'schema_migrations.version', 'workers.heartbeat_at', 'workers.host', 'workers.id', 'workers.lease_ms', 'workers.pid', 'workers.started_at',
+      ].sort(),
     );
   });
 });
