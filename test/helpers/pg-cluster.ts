@@ -141,9 +141,11 @@ export async function startPgCluster(): Promise<PgCluster> {
 
 /** A fresh, empty database in the run's cluster, as a postgres:// URL (one per test file, or per test). */
 export async function createDatabase(): Promise<string> {
-  const admin = inject('pgAdminUrl');
+  const admin = inject('pgAdminUrl') as string | undefined;
+  // Without the run's cluster, pg would fall back to localhost:5432: whatever server that is, not ours.
+  if (admin === undefined) throw new Error('no test cluster: vitest.config.ts must list test/helpers/pg-global-setup.ts in globalSetup');
   const name = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
   await client.connect();
   try {
     await client.query(`CREATE DATABASE ${name}`);
