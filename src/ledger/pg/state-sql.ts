@@ -19,35 +19,14 @@ export interface StateMachine {
   moves: Readonly<Record<string, readonly string[]>>;
 }
 
-export const messageMachine: StateMachine = {
-  table: 'message_transitions',
-  target: 'messages',
-  column: 'status',
-  label: `'run ' || OLD.rid || ' row ' || OLD.row`,
-  noun: 'message',
-  states: rowStatuses,
-  moves: transitions,
-};
+/** A machine whose transition table is `<noun>_transitions`. */
+function machine(noun: string, target: string, column: string, label: string, states: readonly string[], moves: StateMachine['moves']): StateMachine {
+  return { table: `${noun}_transitions`, target, column, label, noun, states, moves };
+}
 
-export const runMachine: StateMachine = {
-  table: 'run_transitions',
-  target: 'runs',
-  column: 'state',
-  label: `'run ' || OLD.rid`,
-  noun: 'run',
-  states: runStates,
-  moves: runTransitions,
-};
-
-export const slotMachine: StateMachine = {
-  table: 'slot_transitions',
-  target: 'schedule_slots',
-  column: 'state',
-  label: `'job ' || OLD.job_name || ' slot ' || OLD.slot`,
-  noun: 'slot',
-  states: slotStates,
-  moves: slotTransitions,
-};
+export const messageMachine = machine('message', 'messages', 'status', `'run ' || OLD.rid || ' row ' || OLD.row`, rowStatuses, transitions);
+export const runMachine = machine('run', 'runs', 'state', `'run ' || OLD.rid`, runStates, runTransitions);
+export const slotMachine = machine('slot', 'schedule_slots', 'state', `'job ' || OLD.job_name || ' slot ' || OLD.slot`, slotStates, slotTransitions);
 
 export const stateMachines: readonly StateMachine[] = [messageMachine, runMachine, slotMachine];
 
