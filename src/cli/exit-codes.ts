@@ -33,6 +33,8 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   // The ledger cannot be used (full disk, read-only, corrupt, not a ledger, too new) before anything was sent.
   ERR_LEDGER_UNUSABLE: ExitCode.usage,
   ERR_LEDGER_SCHEMA: ExitCode.usage,
+  // migrate-ledger into a PostgreSQL ledger that already holds runs: nothing was written.
+  ERR_LEDGER_NOT_EMPTY: ExitCode.usage,
   // Standard output or a --out file could not be written (a closed pipe is not an error: exit 0).
   ERR_OUTPUT: ExitCode.usage,
   ERR_INIT_EXISTS: ExitCode.usage,

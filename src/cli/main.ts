@@ -174,6 +174,15 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => finish((await import('./commands/prune.js')).pruneCommand({ before: a.before, keepCounts: a.keepCounts, db: a.db }, io)),
     )
     .command(
+      'migrate-ledger',
+      "move a SQLite ledger's runs, messages, attempts, receipts, campaign memory and suppressions into an empty PostgreSQL ledger",
+      (y) =>
+        y
+          .option('from', { type: 'string', describe: 'the SQLite ledger file (default: ./bulktext.db)' })
+          .option('to', { type: 'string', describe: 'the PostgreSQL ledger, postgres://user[:password]@host[:port]/database (default: $BULKTEXT_DB)' }),
+      async (a) => finish(await (await import('./commands/migrate-ledger.js')).migrateLedgerCommand({ from: a.from, to: a.to }, io)),
+    )
+    .command(
       'plan <job-file>',
       'what a run would send: rows, segments, cost, duration, warnings; sends nothing',
       (y) =>
