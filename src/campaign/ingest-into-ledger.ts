@@ -26,7 +26,6 @@ export async function ingestIntoLedger(
     signal?: AbortSignal;
   },
 ): Promise<{ stats: IngestStats; estimate: PlanTally | undefined }> {
-  const now = Date.now();
   // What the worker's short rows stand for (ingested-columns.ts), written before the first of them.
   const texts = runTextsOf(spec);
   ledger.setRunTexts(rid, texts.literals ?? [], texts.sender);
@@ -40,7 +39,7 @@ export async function ingestIntoLedger(
       memory: options.memory,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },
-    (columns) => ledger.insertColumns(rid, columns, now),
+    (columns) => ledger.insertColumns(rid, columns),
   );
   if (result.stats.sourceSha256 !== options.expectedSha256) {
     throw new AppError('ERR_SOURCE_CHANGED', `source ${spec.source.path} changed while it was being read; run again`);

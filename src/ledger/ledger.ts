@@ -18,6 +18,7 @@ import { migrations, templateOf } from './migrations.js';
 import { rowStatuses, runSourcesOf, sourcesOf, type RowStatus, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
+import { createMessageInsert } from './message-insert.js';
 import { registerMessageText, restoreRow, type StoredTexts } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
@@ -168,9 +169,6 @@ function toRun(r: RunRow): RunRecord {
   };
 }
 
-/** Rows per multi-row INSERT during ingest (15 parameters each, far under SQLite's 32,766). */
-const INSERT_CHUNK = 50;
-
 /** What `message()` and `messages()` read of a row, as MessageRecord names it. */
 // Text and sender as stored: restoreRow puts a short row's back (message-text.ts), cheaper in JS than in SQL.
 const MESSAGE_COLUMNS = `row, line, to_number AS "to", sender, from_number AS fromNumber, text, vars, status, message_id AS messageId, parts,
@@ -199,7 +197,6 @@ export class Ledger {
   /** Opened with `readonly` (see LedgerOptions). */
   readonly readonly: boolean;
   #insertRun;
-  #insertMessage;
   #markSending: [RowStatus, Database.Statement][];
   #addStatus;
   #addWire;
@@ -209,7 +206,6 @@ export class Ledger {
   #nextPending;
   #commitBatch;
   #insertRows;
-  #insertMany;
   #countStatus: Database.Statement | undefined;
   #cancelRequested: Database.Statement | undefined;
   #lastAttempt;
@@ -263,10 +259,6 @@ export class Ledger {
        VALUES (@runId, @jobName, @jobFile, @jobSpec, @specHash, @sourcePath, @sourceSha256, @sandbox, 'ingesting', @trigger, @slot, @startedAt,
          @testTo, @ownerPid, @ownerHost, @cid)`,
     );
-    this.#insertMessage = this.db.prepare(
-      `INSERT INTO messages (rid, row, line, to_number, sender, text, vars, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
     // One statement per source state, so a send commit knows what each mark moved from and counts the
     // marks itself (migration 10: the totals trigger leaves moves that start an attempt to it).
     const sendingFrom = (from: RowStatus) =>
@@ -314,42 +306,7 @@ export class Ledger {
       `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
        WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
     );
-    // Ingest inserts INSERT_CHUNK rows per statement: one bind-and-step per chunk instead of per row.
-    this.#insertMany = this.db.prepare(
-      `INSERT INTO messages (rid, row, line, to_number, sender, text, vars, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
-       VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    );
-    const params: unknown[] = new Array(INSERT_CHUNK * 15);
-    this.#insertRows = this.db.transaction((rid: number, c: MessageColumns, now: number) => {
-      let i = 0;
-      for (; i + INSERT_CHUNK <= c.count; i += INSERT_CHUNK) {
-        let p = 0;
-        for (let j = i; j < i + INSERT_CHUNK; j++) {
-          params[p++] = rid;
-          params[p++] = c.row[j];
-          params[p++] = c.line[j];
-          params[p++] = c.to[j];
-          params[p++] = c.sender[j];
-          params[p++] = c.text[j];
-          params[p++] = c.vars[j];
-          params[p++] = c.subject[j];
-          params[p++] = c.parts[j];
-          params[p++] = c.encoding[j];
-          params[p++] = c.tz[j];
-          params[p++] = c.status[j];
-          params[p++] = c.errorCode[j];
-          params[p++] = c.errorDetail[j];
-          params[p++] = now;
-        }
-        this.#insertMany.run(params);
-      }
-      for (; i < c.count; i++) {
-        this.#insertMessage.run(
-          rid, c.row[i], c.line[i], c.to[i], c.sender[i], c.text[i], c.vars[i], c.subject[i], c.parts[i], c.encoding[i], c.tz[i], c.status[i],
-          c.errorCode[i], c.errorDetail[i], now,
-        );
-      }
-    });
+    this.#insertRows = createMessageInsert(this.db);
     this.#commitBatch = this.db.transaction((rid: number, batch: WriteBatch) => {
       let sent = 0;
       for (const o of batch.outcomes) {
@@ -744,8 +701,8 @@ export class Ledger {
   }
 
   /** Inserts ingested rows in one transaction. */
-  insertRows(rid: number, rows: readonly NewMessageRow[], now = Date.now()): void {
-    this.insertColumns(rid, columnsOf(rows), now);
+  insertRows(rid: number, rows: readonly NewMessageRow[]): void {
+    this.insertColumns(rid, columnsOf(rows));
   }
 
   /**
@@ -753,8 +710,8 @@ export class Ledger {
    * that dies while ingesting is ingested again from scratch, and the commit that ends ingest
    * (`setRunTotal`, synchronous=FULL) makes every row before it durable with one fsync of the WAL.
    */
-  insertColumns(rid: number, columns: MessageColumns, now = Date.now()): void {
-    this.#unsynced(() => this.#insertRows(rid, columns, now));
+  insertColumns(rid: number, columns: MessageColumns): void {
+    this.#unsynced(() => this.#insertRows(rid, columns));
   }
 
   /** The next pending rows after `afterRow`, in row order (served by the (rid, status, row) index). */

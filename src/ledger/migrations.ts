@@ -19,6 +19,19 @@ export interface Migration {
 export const templateOf = (spec: string): string =>
   `json_array(json_extract(${spec}, '$.message.text'), json_extract(${spec}, '$.message.subject'), json_extract(${spec}, '$.message.media_urls'))`;
 
+/** The body of the totals trigger on each inserted row: migration 10 wrote it, migration 13 puts it under a WHEN. */
+const COUNT_INSERTED_ROW = `
+        INSERT INTO run_status_totals (rid, status, code, n) VALUES (NEW.rid, NEW.status, coalesce(NEW.error_code, ''), 1)
+          ON CONFLICT DO UPDATE SET n = n + 1;
+        INSERT INTO run_sent_totals (rid, delivery_status, code, price, currency, n, parts)
+          SELECT NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.delivery_error_code, ''), coalesce(NEW.final_cost, NEW.cost, ''),
+            coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts
+          WHERE NEW.status = 'sent'
+          ON CONFLICT DO UPDATE SET n = n + 1, parts = parts + excluded.parts;
+        INSERT INTO run_seconds (rid, second, wire, delivered) SELECT NEW.rid, NEW.delivered_at / 1000, 0, 1 WHERE NEW.delivered_at IS NOT NULL
+          ON CONFLICT DO UPDATE SET delivered = delivered + 1;
+`;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -356,17 +369,7 @@ export const migrations: readonly Migration[] = [
         GROUP BY rid, second;
 
       -- Decrements name the row that was counted (it exists); increments may create theirs.
-      CREATE TRIGGER messages_totals_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO run_status_totals (rid, status, code, n) VALUES (NEW.rid, NEW.status, coalesce(NEW.error_code, ''), 1)
-          ON CONFLICT DO UPDATE SET n = n + 1;
-        INSERT INTO run_sent_totals (rid, delivery_status, code, price, currency, n, parts)
-          SELECT NEW.rid, coalesce(NEW.delivery_status, ''), coalesce(NEW.delivery_error_code, ''), coalesce(NEW.final_cost, NEW.cost, ''),
-            coalesce(NEW.final_currency, NEW.currency, ''), 1, NEW.parts
-          WHERE NEW.status = 'sent'
-          ON CONFLICT DO UPDATE SET n = n + 1, parts = parts + excluded.parts;
-        INSERT INTO run_seconds (rid, second, wire, delivered) SELECT NEW.rid, NEW.delivered_at / 1000, 0, 1 WHERE NEW.delivered_at IS NOT NULL
-          ON CONFLICT DO UPDATE SET delivered = delivered + 1;
-      END;
+      CREATE TRIGGER messages_totals_insert AFTER INSERT ON messages BEGIN${COUNT_INSERTED_ROW}      END;
       -- A move that starts an attempt (attempts changes: pending or deferred -> sending) is a send mark:
       -- the send commit that writes it counts its marks in one statement per commit (Ledger.commit), so
       -- the send path pays for one trigger per message, not two. Every other move is counted here.
@@ -472,6 +475,25 @@ export const migrations: readonly Migration[] = [
         literals      TEXT NOT NULL,           -- JSON array: the template's text around its {{fields}}
         sender        TEXT                     -- what '' in messages.sender stands for (NULL: no run-wide sender)
       );
+    `,
+  },
+  {
+    version: 13,
+    name: 'ingest counts its own rows into the totals',
+    sql: `
+      -- The insert trigger of migration 10 upserted run_status_totals once per ingested row: a quarter of
+      -- ingest's ledger time (issue 17). Ingest (ledger/message-insert.ts) now counts a batch's rows by status
+      -- and code itself, one upsert per group, and switches the trigger off for its own inserts with a row
+      -- in this table, written and deleted inside its transaction: no other connection ever sees the row,
+      -- and a failed batch rolls it back with the rows. Every other insert is still counted by the trigger.
+      CREATE TABLE messages_insert_counted (
+        id            INTEGER PRIMARY KEY CHECK (id = 1)
+      );
+      DROP TRIGGER messages_totals_insert;
+      CREATE TRIGGER messages_totals_insert AFTER INSERT ON messages
+        WHEN NOT EXISTS (SELECT 1 FROM messages_insert_counted) BEGIN${COUNT_INSERTED_ROW}      END;
+      -- From here a row as ingested stores updated_at 0 (ledger/message-insert.ts INGESTED_AT): 6 bytes a
+      -- row less, and its run's started_at says when it was written. Every later write sets the real time.
     `,
   },
 ];

@@ -40,6 +40,20 @@ describe('template values that must not reach a phone', () => {
   });
 });
 
+describe('template values: each character class at its edges', () => {
+  it('refuses C0 controls but tab and line breaks, DEL, the C1 block and U+FFFD; takes what lies just outside them', async () => {
+    const values = ['Ab\u0008', 'Ab\u000b', 'Ab\u001f', 'Ab\u007f', 'Ab\u0080', 'Ab\u009f', 'Ab\ufffd', 'Ab\u0020', 'Ab\u007e', 'Ab\u00a0', 'Ab\ufffc', 'Ab\ufffe'];
+    const csv = HEADER + values.map((v, i) => `+1415555${String(201 + i).padStart(4, '0')},"${v}",A${i}\n`).join('');
+    const { rows } = await ingestAll(jobFor(dir, 'r.csv', Buffer.from(csv)));
+    expect(byReason(rows)).toEqual({ invalid_text: [1, 2, 3, 4, 5, 6, 7], sendable: [8, 9, 10, 11, 12] });
+    expect(rows.slice(0, 7).map((r) => r.skip!.detail.replace(/^line \d+: first_name /, ''))).toEqual([
+      'holds the control character U+0008', 'holds the control character U+000B', 'holds the control character U+001F',
+      'holds the control character U+007F', 'holds the control character U+0080', 'holds the control character U+009F',
+      'holds bytes that are not valid UTF-8',
+    ]);
+  });
+});
+
 describe('the header', () => {
   it('naming a column twice is a structural error naming it', async () => {
     const err = await ingestError(jobFor(dir, 'r.csv', 'phone,first_name,order_id,first_name\n+14155550101,A,1,B\n'));

@@ -198,6 +198,48 @@ describe('per-run totals', () => {
     expect(ledger.counts(d).total).toBe(0);
   });
 
+  it('equal a fresh count when ingest counts its own batches, and every other insert is still counted by the trigger', () => {
+    const a = createRun('a');
+    const b = createRun('b');
+    const skip = (n: number, code: string): NewMessageRow => ({ ...row(n, 'skipped'), errorCode: code, errorDetail: `${code}: row ${n}` });
+    // 123 rows: two full 50-row statements and 23 single inserts, pending and skipped under several codes.
+    const mixed = Array.from({ length: 123 }, (_, i) =>
+      i % 7 === 3 ? skip(i + 1, 'invalid_number') : i % 11 === 5 ? skip(i + 1, 'duplicate') : i % 13 === 0 ? skip(i + 1, 'already_sent') : row(i + 1));
+    ledger.insertRows(a, mixed.slice(0, 100));
+    ledger.insertRows(b, mixed.slice(0, 7));
+    ledger.insertRows(a, mixed.slice(100));
+    expectExact([a, b], 'batches');
+    expect(keptTotals(ledger, a).status['skipped|invalid_number']).toBe(mixed.filter((r) => r.errorCode === 'invalid_number').length);
+
+    // A batch that fails (its row 3 exists) writes nothing and counts nothing: the rows and the count roll back together.
+    expect(() => ledger.insertRows(b, [row(8), row(9), row(3)])).toThrow(/UNIQUE/);
+    expect(ledger.counts(b).total).toBe(7);
+    expectExact([a, b], 'failed batch');
+
+    // Inserts by anyone else (another connection, a script) are counted by the trigger: ingest leaves it on.
+    withLedgerSql(ledger.path, (sql) => {
+      expect(sql.value(`SELECT count(*) FROM messages_insert_counted`)).toBe(0);
+      sql.run(`INSERT INTO messages (rid, row, line, to_number, status, error_code, parts, updated_at) VALUES (?, 500, 501, '+14155550500', 'skipped', 'manual', 1, 1)`, b);
+      sql.run(
+        `INSERT INTO messages (rid, row, line, to_number, status, parts, cost, currency, delivery_status, delivered_at, updated_at)
+         VALUES (?, 501, 502, '+14155550501', 'sent', 2, '0.0040', 'USD', 'delivered', ?, 1)`,
+        b, T0 + 5000,
+      );
+    });
+    expectExact([a, b], 'other inserts');
+    expect(keptTotals(ledger, b).status).toMatchObject({ 'skipped|manual': 1, 'sent|': 1 });
+
+    // Rows as ingested store no time of their own (updated_at 0, see message-insert.ts); a write to a row sets it.
+    sent(b, [2], T0 + 6000);
+    withLedgerSql(ledger.path, (sql) => {
+      expect(sql.all(`SELECT row, updated_at AS at FROM messages WHERE rid = ? AND row IN (2, 3) ORDER BY row`, b)).toEqual([
+        { row: 2, at: T0 + 6000 },
+        { row: 3, at: 0 },
+      ]);
+    });
+    expectExact([a, b], 'sent after ingest');
+  });
+
   it('are back-filled for a ledger written before they existed', () => {
     ledger.close();
     const file = path.join(tmp.dir, 'old.db');
