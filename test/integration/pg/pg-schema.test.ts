@@ -191,7 +191,12 @@ describe('schema 1 mirrors the SQLite ledger', () => {
     const postgres: Record<string, string[]> = {};
     for (const r of rows) (postgres[r.t] ??= []).push(r.c);
     // A SQLite migration that adds a table or column needs its PostgreSQL migration: this names what is missing.
-    const missing = Object.entries(sqlite).flatMap(([t, cols]) => cols.filter((c) => !postgres[t]?.includes(c)).map((c) => `${t}.${c}`));
+    // Tables that are SQLite's own machinery, not data: ingest's switch for the per-row totals trigger
+    // (migration 13); PostgreSQL's statement-level triggers count a batch as one statement anyway.
+    const sqliteOnly = new Set(['messages_insert_counted']);
+    const missing = Object.entries(sqlite)
+      .filter(([t]) => !sqliteOnly.has(t))
+      .flatMap(([t, cols]) => cols.filter((c) => !postgres[t]?.includes(c)).map((c) => `${t}.${c}`));
     expect(missing).toEqual([]);
     const extra = Object.entries(postgres).flatMap(([t, cols]) => cols.filter((c) => !sqlite[t]?.includes(c)).map((c) => `${t}.${c}`));
     expect(extra.sort()).toEqual(
