@@ -1,7 +1,7 @@
 /**
  * Issue 14 — limits shared by several `run` processes on ONE ledger, measured at the simulator (its
  * accept timestamps), as rate.mjs measures one process:
- * - account ceilings of 50 and 500 msg/s (the account file's `limits.sms_per_second`) with 1, 2 and 4
+ * - account ceilings of 50 and 500 msg/s (the account file's `limits.sms_per_second`) with 1, 2, 4 and 8
  *   `run` processes started together, each sending its own rows from its own number: the fullest sliding
  *   1-s window of all accepts holds ≤ ceiling + 1 % and the aggregate average (first to last accept) is
  *   within 2 % of the ceiling;
@@ -26,7 +26,7 @@ const CEILINGS = [
   { ceiling: 50, seconds: 20 },
   { ceiling: 500, seconds: 10 },
 ];
-const PROCESSES = [1, 2, 4];
+const PROCESSES = [1, 2, 4, 8];
 const SENDERS = 1000;
 const PER_SENDER = 15;
 /** Far above anything this machine reaches: the limit under test is the only one that binds. */
@@ -56,7 +56,7 @@ async function ceilingRun(ctx, { ceiling, seconds }, processes) {
   const rows = Math.round((ceiling * seconds) / processes);
   const account = accountFile(
     `shared-${ceiling}`,
-    `limits:\n  sms_per_second: ${ceiling}\nsenders:\n${Array.from({ length: 4 }, (_, i) => `  - id: "${processSender(i)}"\n    per_second: ${OUT_OF_REACH}\n`).join('')}`,
+    `limits:\n  sms_per_second: ${ceiling}\nsenders:\n${Array.from({ length: Math.max(...PROCESSES) }, (_, i) => `  - id: "${processSender(i)}"\n    per_second: ${OUT_OF_REACH}\n`).join('')}`,
   );
   const jobs = [];
   for (let i = 0; i < processes; i++) {

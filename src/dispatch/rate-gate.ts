@@ -112,15 +112,18 @@ export interface RateGateOptions {
 }
 
 /**
- * What the window may still hold after a lowered share (dispatch/shared-limits.ts): this process's old
- * pace's sends, which the other processes are still told it reserves (ledger/limit-shares.ts).
+ * What the window may hold while a change of share settles (dispatch/shared-limits.ts): after a lowering,
+ * this process's old pace's sends, which the other processes are still told it reserves; after a raise,
+ * less than the new share, as the other processes are told it ramps in (ledger/limit-shares.ts).
  */
 export interface WindowHold {
   /** Units per second's worth the window may hold for `heldMs` from now ... */
   ratePerSecond: number;
   heldMs: number;
-  /** ... then less, falling linearly to the share over `fadeMs`. */
+  /** ... then less or more, moving linearly to the share over `fadeMs`. */
   fadeMs: number;
+  /** For the last `pacedMs` of `heldMs`, the bucket may pace at the held rate instead of the share. */
+  pacedMs?: number;
 }
 
 /** The permit of a gate without a sliding log (over LOG_LIMIT/s): nothing to check or record at the wire. */
@@ -142,6 +145,9 @@ export class RateGate {
   #ceiling = 0;
   #share = Infinity; // this process's share of a limit shared with others (units/s)
   #rate: number | undefined = undefined; // effective units per ms; 0 while the share is nothing
+  #heldRate = 0; // units per ms while a lowered share's old pace may still be kept (#heldFrom to #heldUntil)
+  #heldFrom = Infinity;
+  #heldUntil = -Infinity;
   #capacity = 1;
   #tokens: number;
   #lastRefill: number;
@@ -152,7 +158,7 @@ export class RateGate {
   #log: Float64Array | null = null; // answer times of the units answered within the window, oldest first (ring)
   #logSize = 0; // the ring's length: the ceiling's worth of units in one window, or a hold's
   #logCap = 0; // what the window may hold: the ceiling's (or the share's) worth of units
-  #hold: { peak: number; from: number; to: number } | undefined = undefined; // units; absolute times
+  #hold: { peak: number; from: number; to: number; pacedFrom: number } | undefined = undefined; // units; absolute times
   #logHead = 0;
   #logCount = 0;
   #inFlight = 0; // units written and not yet answered
@@ -195,25 +201,28 @@ export class RateGate {
    * Caps the gate at this process's share of a limit other processes use too (dispatch/shared-limits.ts),
    * in units per second; 0 holds every permit back until a share comes. The ceiling still applies.
    * `hold`: after a lowering, what the window may still hold (the old pace's sends, fading), so the
-   * process paces at its new share at once instead of waiting for them to leave.
+   * process paces at its new share at once instead of waiting for them to leave; after a raise, what it
+   * may hold yet (rising to the share), so it never holds more than the others leave it.
    */
   setShare(ratePerSecond: number, hold?: WindowHold): void {
     if (!(ratePerSecond >= 0)) throw new RangeError(`share must not be negative, got ${ratePerSecond}`);
     if (ratePerSecond === this.#share && hold === undefined && this.#hold === undefined) return;
     this.#share = ratePerSecond;
     // The bucket paces at the share at once; the window guard lets the window keep, fading, what this
-    // process still reserves from the others, so lowering does not stall it (ledger/limit-shares.ts).
+    // process still reserves from the others, so lowering does not stall it, and keeps a raise within
+    // the ramp the others count it at (ledger/limit-shares.ts).
     if (hold === undefined) this.#hold = undefined;
     else {
       const now = this.#now();
       const from = now + hold.heldMs;
-      this.#hold = { peak: hold.ratePerSecond * (this.#windowMs / 1000), from, to: from + hold.fadeMs };
+      this.#hold = { peak: hold.ratePerSecond * (this.#windowMs / 1000), from, to: from + hold.fadeMs, pacedFrom: from - (hold.pacedMs ?? 0) };
     }
     this.#apply();
   }
 
   #apply(): void {
     if (this.#rate !== undefined) this.#refill();
+    this.#heldUntil = -Infinity;
     const effective = Math.min(this.#ceiling, this.#share);
     if (effective <= 0) {
       // Paused: keep the sliding log as it is (what was sent still counts), grant nothing.
@@ -231,6 +240,16 @@ export class RateGate {
     if (!this.exclusive && logUnits >= 1 && ring <= LOG_LIMIT) {
       if (this.#log === null || this.#log.length !== ring) this.#resizeLog(ring);
       this.#logCap = logUnits;
+      // While the ledger says a lowered share's old pace may still be kept, keep pacing at it: the others
+      // may not use that room before the fade starts anyway, and the window guard still caps the window
+      // at the fade to come (#fitsHold). Pacing at the new share at once left the difference unused for
+      // SLACK_MS (ledger/limit-shares.ts) at every lowering.
+      const h = this.#hold;
+      if (h !== undefined && h.peak > logUnits && h.from > this.#now()) {
+        this.#heldRate = Math.max(this.#rate, (Math.min(this.#ceiling * (this.#windowMs / 1000), h.peak) * RATE_SAFETY) / this.#windowMs);
+        this.#heldFrom = h.pacedFrom;
+        this.#heldUntil = h.from;
+      }
     } else {
       this.#log = null;
       this.#logCap = 0;
@@ -299,7 +318,7 @@ export class RateGate {
       const head = this.#queue[this.#head]!;
       const need = Math.min(head.units, this.#capacity);
       this.#refill();
-      const rate = this.#rate!;
+      const rate = this.#lastRefill >= this.#heldFrom && this.#lastRefill < this.#heldUntil ? this.#heldRate : this.#rate!;
       if (rate === 0) {
         // No share right now: look again shortly (the share comes with the next sync).
         await new Promise((r) => setTimeout(r, PAUSED_POLL_MS));
@@ -389,7 +408,10 @@ export class RateGate {
     const now = this.#now();
     const elapsed = now - this.#lastRefill;
     this.#lastRefill = now;
-    if (elapsed > 0 && !this.#outstanding) this.#tokens = Math.min(this.#capacity, this.#tokens + elapsed * this.#rate!);
+    if (elapsed <= 0 || this.#outstanding) return;
+    // At the held pace until the hold's fade starts, then at the share's.
+    const held = Math.max(0, Math.min(now, this.#heldUntil) - Math.max(now - elapsed, this.#heldFrom));
+    this.#tokens = Math.min(this.#capacity, this.#tokens + elapsed * this.#rate! + held * (this.#heldRate - this.#rate!));
   }
 
   /**
@@ -417,22 +439,24 @@ export class RateGate {
     return log[(this.#logHead + excess - 1) % this.#logSize]! + span - now;
   }
 
-  /** Units the window may hold at `t`: a hold's, fading linearly to the share's, then the share's. */
+  /** Units the window may hold at `t`: a hold's, moving linearly to the share's, then the share's. */
   #capAt(t: number): number {
     const h = this.#hold;
     const cap = Math.min(this.#ceiling, this.#share) * (this.#windowMs / 1000);
     if (h === undefined || t >= h.to) return Math.floor(cap + 1e-9);
     const peak = Math.min(this.#ceiling * (this.#windowMs / 1000), h.peak);
     const left = t <= h.from ? 1 : (h.to - t) / (h.to - h.from);
-    return Math.floor(Math.max(cap, cap + (peak - cap) * left) + 1e-9);
+    return Math.floor(cap + (peak - cap) * left + 1e-9);
   }
 
   /**
-   * While a hold fades: whether `units` more fit at every moment until it has faded, each unit counted
-   * until it leaves the window (answered ones at answer + span, those in flight never) against what the
-   * window may hold then. The cap falls while units are still to leave, so checking now alone is not
-   * enough. Linear in the log, and only for a window after a lowering; a long log is checked in at most
-   * 1,024 steps, each counting a step's units until its last one leaves (stricter, never looser).
+   * While a hold lasts: whether `units` more fit at every moment until it ends, each unit counted until
+   * it leaves the window (answered ones at answer + span, those in flight never) against what the window
+   * may hold then. A fading cap falls while units are still to leave, so checking now alone is not
+   * enough; a ramping one (after a raise) is lowest now. Between two departures the cap is flat or
+   * linear, so both ends are checked. Linear in the log, and only for a window after a change of share;
+   * a long log is checked in at most 1,024 steps, each counting a step's units until its last one leaves
+   * (stricter, never looser).
    */
   #fitsHold(units: number, now: number, span: number): boolean {
     const log = this.#log!;
@@ -440,12 +464,15 @@ export class RateGate {
     const fixed = this.#inFlight + units;
     const n = this.#logCount;
     const step = Math.max(1, Math.ceil(n / 1024));
+    let from = now;
     for (let k = 0; k <= n; k += step) {
       // From when the k-th oldest unit leaves until the (k + step)-th does, at most n - k are left.
       const last = k + step - 1;
       const until = last < n ? log[(this.#logHead + last) % this.#logSize]! + span : Infinity;
-      if (fixed + n - k > this.#capAt(Math.max(now, Math.min(until, to)))) return false;
+      const cap = Math.min(this.#capAt(from), this.#capAt(Math.max(now, Math.min(until, to))));
+      if (fixed + n - k > cap) return false;
       if (until >= to) return true;
+      from = Math.max(now, until);
     }
     return true;
   }

@@ -224,11 +224,12 @@ export class SharedLimits implements LimitGates {
     for (const t of this.#tracked.values()) {
       const row = shares.get(t.limit.key);
       const perSecond = 1000 / t.limit.windowMs;
-      // A lowered share paces at once, while the window guard lets the window keep what this process
-      // still reserves (limit-shares.ts). Timed from now, not from before the transaction, and 1 ms
-      // ahead (the wall clock counts whole ms): the gate's hold must never outlast the reservation.
-      const w = row && windowHold(row, this.#o.now() + 1);
-      const hold = w && { ratePerSecond: w.peak * perSecond, heldMs: w.heldMs, fadeMs: w.fadeMs };
+      // A changed share paces at once, while the window guard caps the window at what this process
+      // reserves (limit-shares.ts). Timed from now, not from before the transaction: the gate's cap must
+      // never be above the reservation, so a fading one is read 1 ms ahead (the wall clock counts whole
+      // ms) and a ramping one as of now (the gate starts it a little later still).
+      const w = row && windowHold(row, this.#o.now() + (row.peak < row.share ? 0 : 1));
+      const hold = w && { ratePerSecond: w.peak * perSecond, heldMs: w.heldMs, fadeMs: w.fadeMs, pacedMs: w.pacedMs };
       for (const g of t.gates) g.setShare((row?.share ?? 0) * perSecond, hold);
     }
   }

@@ -97,7 +97,7 @@ export class SqliteLimitsStore implements LimitsStore {
          FROM limit_shares s LEFT JOIN limit_holders h ON h.holder = s.holder
         WHERE s.holder = ?`,
     );
-    const lower = db.prepare(`UPDATE limit_shares SET demand = 0, share = 0, peak = ?, peak_until = ? WHERE key = ? AND holder = ?`);
+    const lower = db.prepare(`UPDATE limit_shares SET demand = 0, share = ?, peak = ?, peak_until = ? WHERE key = ? AND holder = ?`);
     const setAlive = db.prepare(`UPDATE limit_holders SET alive_until = ? WHERE holder = ?`);
 
     this.#sync = db.transaction((holder: string, claims: readonly LimitClaim[], now: number) => {
@@ -139,8 +139,10 @@ export class SqliteLimitsStore implements LimitsStore {
     });
     this.#leave = db.transaction((holder: string, now: number) => {
       for (const r of mine.all(holder) as Row[]) {
+        // A fading or still-ramping row may keep its share's shape (limit-shares.ts `lowered`); the holder
+        // sends nothing more either way, and is forgotten a window after it left.
         const left = lowered(toShare(r), 0, now);
-        lower.run(left.peak, left.peakUntil, r.key, holder);
+        lower.run(left.share, left.peak, left.peakUntil, r.key, holder);
       }
       // Nothing more is written by this holder: the others need not wait for its fence, only for its
       // last sends to leave the window (its row is kept until then: SLACK_MS past a window from now).

@@ -189,4 +189,57 @@ describe('RateGate', () => {
       expect(writes.filter((x) => x > after[0]! - 200 && x <= after[0]!).length).toBeLessThanOrEqual(50);
     });
   });
+
+  describe('a raised share and a held old pace (limits shared with other processes)', () => {
+    async function writeAll(gate: RateGate, n: number): Promise<number[]> {
+      const writes: number[] = [];
+      await Promise.all(
+        Array.from({ length: n }, async () => {
+          const p = await gate.take();
+          await write(p);
+          writes.push(performance.now());
+          p.done();
+        }),
+      );
+      gate.close(new Error('done'));
+      return writes.sort((a, b) => a - b);
+    }
+
+    it('after a raise, the window never holds more than the ramp the other processes count it at', { timeout: 10_000 }, async () => {
+      const gate = new RateGate({ ratePerSecond: 1000, windowMs: 200 });
+      gate.setShare(0);
+      const raisedAt = performance.now();
+      // From nothing to 500/s (100 a window), ramping in over a window, as limit-shares.ts `raised` reserves it.
+      gate.setShare(500, { ratePerSecond: 0, heldMs: 0, fadeMs: 200 });
+      const writes = await writeAll(gate, 150);
+      expect(writes).toHaveLength(150);
+      for (const w of writes) {
+        const held = writes.filter((x) => x > w - 200 && x <= w).length;
+        expect(held).toBeLessThanOrEqual(Math.floor(100 * Math.min(1, (w - raisedAt) / 200) + 1e-9));
+      }
+    });
+
+    it('keeping the old pace while it is held never lets the window outgrow the fade that follows', { timeout: 10_000 }, async () => {
+      const gate = new RateGate({ ratePerSecond: 500, windowMs: 200 });
+      const before = await (async () => {
+        const writes: number[] = [];
+        while (writes.length < 100) {
+          const p = await gate.take();
+          await write(p);
+          writes.push(performance.now());
+          p.done();
+        }
+        return writes;
+      })();
+      const loweredAt = performance.now();
+      // Lowered to 250/s: 100 a window held for 40 ms (paced at the old 500/s meanwhile), then fading to 50.
+      gate.setShare(250, { ratePerSecond: 500, heldMs: 40, fadeMs: 200, pacedMs: 40 });
+      const after = await writeAll(gate, 60);
+      const writes = [...before, ...after];
+      for (const w of after) {
+        const held = writes.filter((x) => x > w - 200 && x <= w).length;
+        expect(held).toBeLessThanOrEqual(Math.floor(50 + 50 * Math.min(1, Math.max(0, 1 - (w - loweredAt - 40) / 200)) + 1e-9));
+      }
+    });
+  });
 });
