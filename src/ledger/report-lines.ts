@@ -88,7 +88,7 @@ class ReportLines {
     if (min === null || max === null) return;
     const runSender = this.runSender(rid);
     const statuses = o.statuses === undefined ? undefined : JSON.stringify(o.statuses);
-    const span = Math.max(1, Math.trunc(o.pageRows));
+    const span = Math.max(1, Math.trunc(o.pageRows) || 1);
     for (let first = min; first <= max; first += span) {
       const range = { rid, runSender, first, last: first + span - 1 };
       const page = (statuses === undefined ? this.#page.all(range) : this.#filteredPage.all({ ...range, statuses })) as ReportLinePieces[];
