@@ -3,6 +3,7 @@
  * into typed options; every command is a plain function of (options, io); errors become exit codes in
  * one place (exit-codes.ts).
  */
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -45,6 +46,9 @@ function createIo(): { io: Io; dispose: () => void } {
   process.stderr.on('error', onStderrError);
   const io: Io = {
     stdout: (s) => void process.stdout.write(s),
+    stdoutBytes: async (b) => {
+      if (!process.stdout.write(b)) await once(process.stdout, 'drain');
+    },
     stderr: (s) => void process.stderr.write(s),
     env: process.env,
     isTTY: process.stderr.isTTY === true,

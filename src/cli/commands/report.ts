@@ -20,7 +20,7 @@ export interface ReportOptions {
 
 /** Where the report goes: stdout, or a temporary file beside --out that is renamed onto it only when complete. */
 interface ReportSink {
-  write(chunk: string): Promise<void>;
+  write(chunk: string | Uint8Array): Promise<void>;
   commit(): Promise<void>;
   /** Removes the temporary file; never throws over the error that caused it. */
   abort(): Promise<void>;
@@ -29,7 +29,9 @@ interface ReportSink {
 function stdoutSink(io: Io): ReportSink {
   return {
     write: async (chunk) => {
-      io.stdout(chunk);
+      if (typeof chunk === 'string') io.stdout(chunk);
+      else if (io.stdoutBytes !== undefined) await io.stdoutBytes(chunk);
+      else io.stdout(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8'));
       // Let a closed pipe's EPIPE surface now (main.ts ends the command quietly), not after the last row.
       await new Promise((resolve) => setImmediate(resolve));
     },
@@ -60,7 +62,9 @@ async function fileSink(target: string): Promise<ReportSink> {
   return {
     write: async (chunk) => {
       try {
-        await handle.write(chunk);
+        if (typeof chunk === 'string') await handle.write(chunk);
+        // write(2) may take part of a buffer (a disk filling up): the rest goes in the next call, or fails there.
+        else for (let done = 0; done < chunk.byteLength; ) done += (await handle.write(chunk, done)).bytesWritten;
       } catch (err) {
         throw fail(err);
       }

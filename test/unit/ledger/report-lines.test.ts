@@ -1,12 +1,20 @@
 /**
- * The ledger builds the CSV report's lines in SQL; report.ts's `csvLine` (csvField + spreadsheetSafe in
- * JS) is the reference. Every cell a spreadsheet or a CSV reader could misread, in every column that can
- * hold text, must come out the same both ways, guarded and raw, filtered and not.
+ * The CSV report's lines come from the ledger as one comma-joined string a row, used as it is when no
+ * cell needs quoting or guarding (src/campaign/report-csv.ts); report.ts's `csvLine` (csvField +
+ * spreadsheetSafe over a MessageRecord) is the reference. Every cell a spreadsheet or a CSV reader could
+ * misread, in every column that can hold text, must come out the same both ways, guarded and raw,
+ * filtered and not, across page boundaries.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { csvLine, reportChunks, reportColumns } from '../../../src/campaign/report.js';
+import { startRun } from '../../../src/campaign/start-run.js';
+import { loadJobSpec } from '../../../src/config/load-job-spec.js';
 import { deliveryStoreFor } from '../../../src/ledger/delivery-store.js';
+import type { Ledger } from '../../../src/ledger/ledger.js';
 import type { RowStatus } from '../../../src/ledger/states.js';
+import { validNumbers } from '../../helpers/campaign-files.js';
 import { acceptedAttempt, markSending, seedRun, useTempLedger } from '../../helpers/ledger.js';
 
 /** Values that need a guard, quoting, both, or neither — and look-alikes of each. */
@@ -14,17 +22,20 @@ const nasty = [
   'plain', '=SUM(A1:A9)', '+cmd|calc', '-2+3', '@import', '\tlead-tab', '\rlead-cr', 'a,b', 'say "hi"', 'two\nlines', 'cr\rinside',
   '=with,comma', '"quoted"', '', ' ', "'already", 'ünïcödé 😀', '+14155550101', '+14155550101,+14155550102', '+0123456',
   '+1234567890123456', '+1', '+12', '+1415555010a', '+14155550101,', '+14155550101,,+14155550102', '+1,+2', '-0.0040',
+  // The ledger's string marks the times with U+001F: a cell holding one must not shift them.
+  '\u001f', '1\u001f2', '\u001f1796670215000\u001f', 'ok\u001f', '123456789', '中文,逗号', 'zero\u0000byte',
 ];
 
 /** A sender or destination that is not a plain number exercises the phone columns' E.164 exception. */
 const phones = ['+14155550101', '+14155550101,+14155550102,+14155550103', '=HYPERLINK("x")', '+0000000', '-14155550101', '+123456789012345', '+1234567890123456'];
 
-function seedNasty(ledger: import('../../../src/ledger/ledger.js').Ledger): number {
+function seedNasty(ledger: Ledger): number {
   const rows = nasty.map((_, i) => ({ to: phones[i % phones.length]!, sender: phones[(i + 3) % phones.length]!, text: 'hello' }));
   const rid = seedRun(ledger, 'run-nasty', rows);
   const store = deliveryStoreFor(ledger);
-  // Epoch ms with every kind of millisecond part (0, 1 digit, 3 digits) and an old date.
-  const times = [1_796_670_215_000, 1_796_670_215_007, 1_796_670_215_999, 1_796_670_215_120, 86_400_001];
+  // Epoch ms with every kind of millisecond part (0, 1 digit, 3 digits), an old date, one before 1970 and
+  // one past the year 9999 (toISOString writes a six-digit year).
+  const times = [1_796_670_215_000, 1_796_670_215_007, 1_796_670_215_999, 1_796_670_215_120, 86_400_001, -1_500, 253_402_300_800_123];
   nasty.forEach((value, i) => {
     const row = i + 1;
     const at = times[i % times.length]!;
@@ -49,6 +60,16 @@ function seedNasty(ledger: import('../../../src/ledger/ledger.js').Ledger): numb
   return rid;
 }
 
+/** The CSV report as one string, decoded from its UTF-8 chunks. */
+function reportText(ledger: Ledger, rid: number, options: Parameters<typeof reportChunks>[3]): string {
+  return Buffer.concat([...reportChunks(ledger, rid, 'csv', options)].map((c) => (typeof c === 'string' ? Buffer.from(c) : c))).toString('utf8');
+}
+
+/** What the reference writes for the same rows: the header, then csvLine of each MessageRecord. */
+function referenceText(ledger: Ledger, rid: number, statuses?: readonly RowStatus[], raw = false): string {
+  return `${reportColumns.join(',')}\n${[...ledger.messages(rid, statuses)].map((m) => csvLine(m, raw)).join('')}`;
+}
+
 describe('the CSV report built by the ledger', () => {
   const t = useTempLedger();
 
@@ -56,7 +77,7 @@ describe('the CSV report built by the ledger', () => {
     it(`writes every row as csvLine does (${raw ? 'raw' : 'spreadsheet-safe'})`, () => {
       const rid = seedNasty(t.ledger);
       const expected = `${reportColumns.join(',')}\n${[...t.ledger.messages(rid)].map((m) => csvLine(m, raw)).join('')}`;
-      const got = [...reportChunks(t.ledger, rid, 'csv', { raw, rowsPerChunk: 4 })].join('');
+      const got = reportText(t.ledger, rid, { raw, rowsPerChunk: 4 });
       expect(got.split('\n')).toEqual(expected.split('\n'));
       // Not vacuous: the guard, the quoting and the E.164 exception were each needed somewhere.
       if (!raw) expect(got).toContain(`'=SUM(A1:A9)`);
@@ -70,8 +91,88 @@ describe('the CSV report built by the ledger', () => {
     const rid = seedNasty(t.ledger);
     const statuses: RowStatus[] = ['failed'];
     const expected = [...t.ledger.messages(rid, statuses)].map((m) => csvLine(m)).join('');
-    const got = [...reportChunks(t.ledger, rid, 'csv', { statuses })].join('');
+    const got = reportText(t.ledger, rid, { statuses });
     expect(got).toBe(`${reportColumns.join(',')}\n${expected}`);
     expect(expected.split('\n').length - 1).toBe(Math.floor(nasty.length / 3));
   });
+});
+
+describe('the CSV report of a run as ingest stores it', () => {
+  const t = useTempLedger();
+  const NAMES = ['Ann', 'Zoë 🎉', 'Ünïcödé 中文', "O'Neil, Jr.", '=cmd', 'Lee', 'Bo', 'Cy', 'Di'];
+  const numbers = validNumbers(NAMES.length);
+
+  /** A templated job from one sender (rows store their values and '' for the sender), SMS or MMS. */
+  async function job(name: string, mms: boolean) {
+    const dir = path.dirname(t.file);
+    const csv = path.join(dir, `${name}.csv`);
+    const lines = NAMES.map((n, i) => `${numbers[i]},"${n.replaceAll('"', '""')}"`);
+    writeFileSync(csv, `phone,name\n${lines.slice(0, 3).join('\n')}\nnot-a-number,X\n=HYPERLINK("x"),Y\n${lines.slice(3).join('\n')}\n`);
+    const file = path.join(dir, `${name}.yaml`);
+    const message = mms
+      ? ['message:', '  text: "Hi {{name}}, your photo"', '  subject: "Hi {{name}}"', '  media_urls: ["https://example.com/a.jpg"]']
+      : ['message:', '  text: "Hi {{name}} — 20 % off"'];
+    writeFileSync(file, [`name: ${name}`, 'source:', `  path: ${name}.csv`, 'sender:', '  mode: long_code', '  from: ["+18445550001"]', ...message].join('\n'));
+    return loadJobSpec(file);
+  }
+
+  /** Every kind of outcome: sent and delivered, sent with no receipt, failed, unknown, still pending. */
+  function settle(ledger: Ledger, rid: number): void {
+    const rows = [...ledger.messages(rid, ['pending'])].map((m) => m.row);
+    const store = deliveryStoreFor(ledger);
+    rows.forEach((row, i) => {
+      const at = 1_796_670_215_000 + i * 337;
+      if (i % 5 === 4) return;
+      markSending(ledger, rid, row, at);
+      if (i % 5 === 2) {
+        ledger.commit(rid, { sending: [], outcomes: [{ row, status: 'failed', errorCode: '40310', errorDetail: 'Invalid "to", not mobile', at }], attempts: [] });
+        return;
+      }
+      if (i % 5 === 3) {
+        ledger.commit(rid, { sending: [], outcomes: [{ row, status: 'unknown', errorCode: 'ECONNRESET', errorDetail: 'reset', at }], attempts: [] });
+        return;
+      }
+      const messageId = `40318f6c-0000-4b1e-9c2a-${String(row).padStart(12, '0')}`;
+      ledger.commit(rid, {
+        sending: [],
+        outcomes: [{ row, status: 'sent', messageId, fromNumber: null, parts: i + 1, cost: '0.0040', currency: 'USD', at }],
+        attempts: [acceptedAttempt(row, messageId, at)],
+      });
+      if (i % 5 === 0) {
+        store.updateDelivery(rid, row, {
+          deliveryStatus: 'delivered', errorCode: null, errorDetail: null, deliveredAt: at + 2_001, sentEventAt: at, finalizedAt: at + 2_001,
+          finalCost: null, finalCurrency: null, source: 'webhook', at,
+        });
+      }
+    });
+  }
+
+  const filters: (RowStatus[] | undefined)[] = [undefined, ['sent', 'unknown'], ['pending'], ['skipped', 'failed']];
+
+  for (const mms of [false, true]) {
+    it(`writes a templated ${mms ? 'MMS' : 'SMS'} run as csvLine does, before and after prune, across pages`, async () => {
+      const { run } = await startRun(t.ledger, await job(mms ? 'mms' : 'sms', mms), { sandbox: false });
+      const rid = run.rid;
+      settle(t.ledger, rid);
+      const check = () => {
+        for (const statuses of filters) {
+          for (const rowsPerChunk of [1, 3, 4096]) {
+            for (const raw of [false, true]) expect(reportText(t.ledger, rid, { statuses, rowsPerChunk, raw })).toBe(referenceText(t.ledger, rid, statuses, raw));
+          }
+        }
+      };
+      check();
+      const before = reportText(t.ledger, rid, {});
+      // Not vacuous: the run's own sender stands in for '', and the invalid rows kept their raw values, guarded.
+      expect(before).toContain(',+18445550001,sent,');
+      expect(before).toContain(`,"'=HYPERLINK(""x"")",,skipped,`);
+      expect(before).toContain(',"Invalid ""to"", not mobile",');
+
+      // prune keeps the rows that became messages (without their details) and deletes the rest: row numbers get gaps.
+      t.ledger.setRunState(rid, 'completed', { finishedAt: 1 });
+      expect(t.ledger.prune(2, { keepCounts: false, now: 2 }).deletedRows).toBeGreaterThan(0);
+      check();
+      expect(reportText(t.ledger, rid, {})).not.toContain('skipped');
+    });
+  }
 });
