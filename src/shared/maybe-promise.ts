@@ -9,3 +9,8 @@ export type MaybePromise<T> = T | Promise<T>;
 export function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
+
+/** Applies `then` to the answer now when it is a plain value, or once it resolves: a synchronous port stays synchronous. */
+export function andThen<T, U>(value: MaybePromise<T>, then: (value: T) => MaybePromise<U>): MaybePromise<U> {
+  return isPromise(value) ? value.then(then) : then(value);
+}
