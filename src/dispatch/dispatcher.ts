@@ -238,7 +238,7 @@ export class Dispatcher {
       let reading = false;
       /** Rows that finished while a `nextDue` was in flight: its answer may still show them deferred. */
       let finishedWhileReading: Set<number> | undefined;
-      const read = <T>(answer: MaybePromise<T>, then: (value: T) => boolean | Promise<boolean>): boolean | Promise<boolean> => {
+      const read = <T, U>(answer: MaybePromise<T>, then: (value: T) => MaybePromise<U>): MaybePromise<U> => {
         if (!isPromise(answer)) return then(answer);
         reading = true;
         return answer.then(
@@ -252,7 +252,7 @@ export class Dispatcher {
           },
         );
       };
-      const takePending = (rows: PendingMessage[]): boolean | Promise<boolean> => {
+      const takePending = (rows: PendingMessage[]): MaybePromise<boolean> => {
         buffer = rows;
         next = 0;
         if (rows.length > 0) {
@@ -262,7 +262,7 @@ export class Dispatcher {
         pendingDone = true;
         return refillDue();
       };
-      const refillDue = (): boolean | Promise<boolean> => {
+      const refillDue = (): MaybePromise<boolean> => {
         if (ledger.nextDue === undefined) return false;
         const done = new Set<number>();
         finishedWhileReading = done;
@@ -274,7 +274,7 @@ export class Dispatcher {
           return buffer.length > 0;
         });
       };
-      const refill = (): boolean | Promise<boolean> => (pendingDone ? refillDue() : read(ledger.nextPending(cursor, page), takePending));
+      const refill = (): MaybePromise<boolean> => (pendingDone ? refillDue() : read(ledger.nextPending(cursor, page), takePending));
       /** A read of the ledger failed: the run stops with its error, as a failed commit stops it. */
       const readFailed = (err: unknown) => {
         finishedWhileReading = undefined;
@@ -285,22 +285,8 @@ export class Dispatcher {
       const idle = () => {
         if (active.size > 0 || finished || reading) return;
         if (stopSignal.aborted) return finish();
-        const opensAt = ledger.nextDeferral?.();
-        if (isPromise(opensAt)) {
-          reading = true;
-          opensAt.then(
-            (at) => {
-              reading = false;
-              waitFor(at);
-            },
-            (err: unknown) => {
-              reading = false;
-              readFailed(err);
-            },
-          );
-          return;
-        }
-        waitFor(opensAt);
+        const waiting = read(ledger.nextDeferral?.(), waitFor);
+        if (isPromise(waiting)) waiting.catch(readFailed);
       };
       const waitFor = (opensAt: number | undefined) => {
         if (active.size > 0 || finished) return;

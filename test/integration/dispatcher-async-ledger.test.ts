@@ -112,6 +112,22 @@ describe('the dispatcher over an asynchronous ledger', () => {
     }
   });
 
+  it('a read that rejects stops the run with its error; rows already taken settle, the rest stay pending', { timeout: 30_000 }, async () => {
+    await env.start({ simulator: { seed: 5, senderRates: { tollFree: 10_000 }, accountRate: 10_000 } });
+    const rid = seed(600);
+    const refusal = new AppError('ERR_LEDGER_IO', 'connection lost while reading (test)');
+    const inner = new AsyncDispatchLedger(env.ledger, rid);
+    let reads = 0;
+    // The first page (256 rows at 16 connections) is read; the second read fails.
+    const run = dispatcher({ nextPending: (a, l) => (++reads === 2 ? Promise.reject(refusal) : inner.nextPending(a, l)), commit: (b) => inner.commit(b) }).run();
+    await expect(run).rejects.toBe(refusal);
+    const counts = env.ledger.counts(rid);
+    expect(counts).toMatchObject({ sending: 0, failed: 0, unknown: 0 });
+    expect(counts.sent + counts.pending).toBe(600);
+    expect(counts.pending).toBeGreaterThanOrEqual(600 - 256);
+    expect(env.sim.messages.count()).toBe(counts.sent);
+  });
+
   it('killed mid-run: the rows in flight become unknown at resume, the rest are sent once', { timeout: 60_000 }, async () => {
     // Slow answers keep requests in flight when the process dies.
     await env.start({ simulator: { seed: 4, senderRates: { tollFree: 10_000 }, accountRate: 10_000, faults: { probabilities: { latency: 1 }, latencyMs: 20 } } });
