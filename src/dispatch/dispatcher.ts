@@ -308,7 +308,14 @@ export class Dispatcher {
         if (reading) return;
         while (!stopSignal.aborted && active.size < window) {
           if (next >= buffer.length) {
-            const more = refill();
+            let more: MaybePromise<boolean>;
+            try {
+              more = refill();
+            } catch (err) {
+              // A synchronous ledger's refusal stops the run as an asynchronous one's does (not as an
+              // unhandled rejection from the row that happened to call the pump).
+              return readFailed(err);
+            }
             if (more === false) break;
             if (more !== true) {
               more.then((got) => (got ? pump() : idle()), readFailed);

@@ -112,7 +112,7 @@ describe('the dispatcher over an asynchronous ledger', () => {
     }
   });
 
-  it('a read that rejects stops the run with its error; rows already taken settle, the rest stay pending', { timeout: 30_000 }, async () => {
+  it('a read that rejects (or throws) stops the run with its error; rows already taken settle, the rest stay pending', { timeout: 30_000 }, async () => {
     await env.start({ simulator: { seed: 5, senderRates: { tollFree: 10_000 }, accountRate: 10_000 } });
     const rid = seed(600);
     const refusal = new AppError('ERR_LEDGER_IO', 'connection lost while reading (test)');
@@ -126,6 +126,19 @@ describe('the dispatcher over an asynchronous ledger', () => {
     expect(counts.sent + counts.pending).toBe(600);
     expect(counts.pending).toBeGreaterThanOrEqual(600 - 256);
     expect(env.sim.messages.count()).toBe(counts.sent);
+
+    // The synchronous ledger throwing the same error stops the run the same way.
+    let syncReads = 0;
+    const syncRun = dispatcher({
+      nextPending: (a, l) => {
+        if (++syncReads === 2) throw refusal;
+        return env.ledger.nextPending(rid, a, l);
+      },
+      commit: (b) => env.ledger.commit(rid, b),
+    }).run();
+    await expect(syncRun).rejects.toBe(refusal);
+    expect(env.ledger.counts(rid)).toMatchObject({ sending: 0, failed: 0, unknown: 0 });
+    expect(env.sim.messages.count()).toBe(env.ledger.counts(rid).sent);
   });
 
   it('killed mid-run: the rows in flight become unknown at resume, the rest are sent once', { timeout: 60_000 }, async () => {
