@@ -24,6 +24,7 @@ import { AdaptiveRate } from './adaptive-rate.js';
 import { LedgerWriter } from './ledger-writer.js';
 import type { Admission, AdmissionDecision, DispatchLedger, MessageSender, Outcome, PendingMessage, SendResult } from './ports.js';
 import { sleepUnlessAborted } from '../shared/clock.js';
+import { isPromise, type MaybePromise } from '../shared/maybe-promise.js';
 import { claimWire, RateGate, TICK_MS, type Permit } from './rate-gate.js';
 import { Semaphore } from './semaphore.js';
 import type { LimitGates } from './shared-limits.js';
@@ -185,7 +186,7 @@ export class Dispatcher {
       if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
       external?.removeEventListener('abort', onAbort);
       this.#adaptive.stop();
-      this.#writer.flush();
+      await this.#writer.drain();
     }
   }
 
@@ -232,26 +233,64 @@ export class Dispatcher {
         },
         { once: true },
       );
-      const refill = (): boolean => {
-        if (!pendingDone) {
-          buffer = ledger.nextPending(cursor, page);
-          next = 0;
-          if (buffer.length > 0) {
-            cursor = buffer[buffer.length - 1]!.row;
-            return true;
-          }
-          pendingDone = true;
-        }
-        if (ledger.nextDue === undefined) return false;
-        // Rows already being worked on are still `deferred` in the ledger until marked sending.
-        buffer = ledger.nextDue(this.#now(), page + active.size).filter((m) => !active.has(m.row));
+      // At most one read of the ledger is in flight: two claims of the same rows never are, and the cursor
+      // moves in order. A synchronous ledger answers within the call, and the pump goes on without a turn.
+      let reading = false;
+      /** Rows that finished while a `nextDue` was in flight: its answer may still show them deferred. */
+      let finishedWhileReading: Set<number> | undefined;
+      const read = <T, U>(answer: MaybePromise<T>, then: (value: T) => MaybePromise<U>): MaybePromise<U> => {
+        if (!isPromise(answer)) return then(answer);
+        reading = true;
+        return answer.then(
+          (value) => {
+            reading = false;
+            return then(value);
+          },
+          (err: unknown) => {
+            reading = false;
+            throw err;
+          },
+        );
+      };
+      const takePending = (rows: PendingMessage[]): MaybePromise<boolean> => {
+        buffer = rows;
         next = 0;
-        return buffer.length > 0;
+        if (rows.length > 0) {
+          cursor = rows[rows.length - 1]!.row;
+          return true;
+        }
+        pendingDone = true;
+        return refillDue();
+      };
+      const refillDue = (): MaybePromise<boolean> => {
+        if (ledger.nextDue === undefined) return false;
+        const done = new Set<number>();
+        finishedWhileReading = done;
+        // Rows already being worked on are still `deferred` in the ledger until marked sending.
+        return read(ledger.nextDue(this.#now(), page + active.size), (rows) => {
+          finishedWhileReading = undefined;
+          buffer = rows.filter((m) => !active.has(m.row) && !done.has(m.row));
+          next = 0;
+          return buffer.length > 0;
+        });
+      };
+      const refill = (): MaybePromise<boolean> => (pendingDone ? refillDue() : read(ledger.nextPending(cursor, page), takePending));
+      /** A read of the ledger failed: the run stops with its error, as a failed commit stops it. */
+      const readFailed = (err: unknown) => {
+        finishedWhileReading = undefined;
+        this.#internalError ??= err;
+        this.#halt('interrupted');
+        idle();
       };
       const idle = () => {
+        if (active.size > 0 || finished || reading) return;
+        if (stopSignal.aborted) return finish();
+        const waiting = read(ledger.nextDeferral?.(), waitFor);
+        if (isPromise(waiting)) waiting.catch(readFailed);
+      };
+      const waitFor = (opensAt: number | undefined) => {
         if (active.size > 0 || finished) return;
         if (stopSignal.aborted) return finish();
-        const opensAt = ledger.nextDeferral?.();
         if (opensAt === undefined) return finish();
         if (admission?.wait === false) {
           if (this.#summary.stop === 'completed') this.#summary.stop = 'deferred';
@@ -265,13 +304,29 @@ export class Dispatcher {
           pump();
         }, Math.min(60_000, Math.max(0, opensAt - this.#now()) + 5));
       };
-      const pump = () => {
+      const pump = (): void => {
+        if (reading) return;
         while (!stopSignal.aborted && active.size < window) {
-          if (next >= buffer.length && !refill()) break;
+          if (next >= buffer.length) {
+            let more: MaybePromise<boolean>;
+            try {
+              more = refill();
+            } catch (err) {
+              // A synchronous ledger's refusal stops the run as an asynchronous one's does (not as an
+              // unhandled rejection from the row that happened to call the pump).
+              return readFailed(err);
+            }
+            if (more === false) break;
+            if (more !== true) {
+              more.then((got) => (got ? pump() : idle()), readFailed);
+              return;
+            }
+          }
           const msg = buffer[next++]!;
           active.add(msg.row);
           void this.#processRow(msg).finally(() => {
             active.delete(msg.row);
+            finishedWhileReading?.add(msg.row);
             if (active.size === 0 || !stopSignal.aborted) pump();
           });
         }

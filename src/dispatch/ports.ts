@@ -4,6 +4,7 @@
  * ledger (better-sqlite3) satisfies DispatchLedger. Nothing here imports either library.
  */
 import type { AttemptRecord, DeferrableBatch, Outcome, PendingMessage, WriteBatch } from '../ledger/types.js';
+import type { MaybePromise } from '../shared/maybe-promise.js';
 
 export type { AttemptRecord, Outcome, PendingMessage, WriteBatch };
 
@@ -38,22 +39,24 @@ export interface MessageSender {
 }
 
 /**
- * The ledger as the dispatcher sees it: the seam a second backend implements (issue 15). Synchronous on
- * SQLite, where it is the hot path. On PostgreSQL every method is a round trip and would return a Promise:
- * `nextPending`/`nextDue` claim rows, and `commit` could keep this signature by handing its round trip (and any refusal) to
- * the batch's `deferDurability`, which the dispatcher already awaits before writing any request.
+ * The ledger as the dispatcher sees it: the seam a second backend implements (issue 15). Each method may
+ * answer now (SQLite: in-process, the hot path, never awaited) or with a Promise (PostgreSQL: a round trip).
+ * The dispatcher keeps at most one read (`nextPending`, `nextDue` or `nextDeferral`) and one `commit` in
+ * flight, and starts a commit only after the previous one has settled, so a row's mark and its outcome
+ * reach the ledger in the order they happened.
  */
 export interface DispatchLedger {
-  nextPending(afterRow: number, limit: number): PendingMessage[];
+  nextPending(afterRow: number, limit: number): MaybePromise<PendingMessage[]>;
   /** Deferred rows whose send window has opened by `now`. */
-  nextDue?(now: number, limit: number): PendingMessage[];
+  nextDue?(now: number, limit: number): MaybePromise<PendingMessage[]>;
   /** When the earliest deferred row may go; undefined when none is deferred. */
-  nextDeferral?(): number | undefined;
+  nextDeferral?(): MaybePromise<number | undefined>;
   /**
-   * Commits one batch in a single transaction; throws on an illegal state move. Durable on return,
-   * unless the ledger calls the batch's `deferDurability` during the call (see DispatchBatch).
+   * Commits one batch in a single transaction; throws (or rejects) on an illegal state move or a storage
+   * failure, and then nothing of the batch may be acted on. Durable once it returns (or its Promise
+   * resolves), unless the ledger calls the batch's `deferDurability` before then (see DispatchBatch).
    */
-  commit(batch: DispatchBatch): void;
+  commit(batch: DispatchBatch): MaybePromise<void>;
 }
 
 /** Whether a row may be sent now (send windows, deadlines, opt-outs); see campaign/admission.ts. */

@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';
 import { perLedger } from './per-ledger.js';
 import { slotSourcesOf, type SlotState } from './states.js';
+import type { MaybePromise } from '../shared/maybe-promise.js';
 
 export type { SlotState };
 
@@ -83,30 +84,34 @@ const toDaemon = (r: DaemonRow): DaemonRecord => ({
 });
 
 /**
- * What the scheduler (and the metrics) see of its tables: the seam a second backend implements. On
- * PostgreSQL every method is a round trip and would return a Promise; `claim` and `recordChecked` would
- * hold one transaction across it (SELECT … FOR UPDATE, or INSERT … ON CONFLICT DO NOTHING for the claim).
- * None is on the send path, so SQLite's synchronous answers cost nothing here.
+ * What the scheduler sees of its tables: the seam a second backend implements (issue 15). Each method may
+ * answer now (SQLite) or with a Promise (PostgreSQL: a round trip), and the daemon awaits every answer;
+ * none is on the send path. `claim` and `recordChecked` are each one transaction: `INSERT … ON CONFLICT DO
+ * NOTHING` makes a claim unique on PostgreSQL as the primary key does here.
  */
 export interface SlotStore {
-  registerDaemon(d: { daemonId: string; pid: number; host: string }, now: number): void;
+  registerDaemon(d: { daemonId: string; pid: number; host: string }, now: number): MaybePromise<void>;
   /** Records that the daemon is alive; doubles as the health check's proof that the ledger takes writes. */
-  heartbeat(daemonId: string, now: number): void;
-  markDaemonStopped(daemonId: string, now: number): void;
-  daemon(daemonId: string): DaemonRecord | undefined;
-  lastChecked(job: string): number | undefined;
-  recordChecked(job: string, checkedAt: number, missed: readonly { slot: string; reason: string }[], daemonId: string, now: number): number;
-  claim(job: string, slot: string, daemonId: string, now: number, busy: () => string | undefined): ClaimResult;
-  setRun(job: string, slot: string, runId: string): void;
-  finish(job: string, slot: string, now: number, skippedReason?: string): void;
-  reclaim(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): boolean;
-  markMissed(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): boolean;
-  openClaims(job: string): { slot: SlotRecord; daemon: DaemonRecord | undefined }[];
-  slot(job: string, slot: string): SlotRecord | undefined;
-  slots(job?: string): SlotRecord[];
-  slotCounts(): { job: string; state: SlotState; count: number }[];
-  latestScheduledRunId(job: string): string | undefined;
-  unsettledRunIds(job: string): string[];
+  heartbeat(daemonId: string, now: number): MaybePromise<void>;
+  markDaemonStopped(daemonId: string, now: number): MaybePromise<void>;
+  daemon(daemonId: string): MaybePromise<DaemonRecord | undefined>;
+  lastChecked(job: string): MaybePromise<number | undefined>;
+  recordChecked(job: string, checkedAt: number, missed: readonly { slot: string; reason: string }[], daemonId: string, now: number): MaybePromise<number>;
+  /**
+   * `busy` is asked inside the claim's transaction. A synchronous store needs a synchronous answer there,
+   * and gets one: the daemon's `busy` reads only this store and the ledger, so it answers at once when they do.
+   */
+  claim(job: string, slot: string, daemonId: string, now: number, busy: () => MaybePromise<string | undefined>): MaybePromise<ClaimResult>;
+  setRun(job: string, slot: string, runId: string): MaybePromise<void>;
+  finish(job: string, slot: string, now: number, skippedReason?: string): MaybePromise<void>;
+  reclaim(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): MaybePromise<boolean>;
+  markMissed(job: string, slot: string, fromDaemonId: string | null, daemonId: string, now: number, reason: string): MaybePromise<boolean>;
+  openClaims(job: string): MaybePromise<{ slot: SlotRecord; daemon: DaemonRecord | undefined }[]>;
+  slot(job: string, slot: string): MaybePromise<SlotRecord | undefined>;
+  slots(job?: string): MaybePromise<SlotRecord[]>;
+  slotCounts(): MaybePromise<{ job: string; state: SlotState; count: number }[]>;
+  latestScheduledRunId(job: string): MaybePromise<string | undefined>;
+  unsettledRunIds(job: string): MaybePromise<string[]>;
 }
 
 const inList = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
@@ -319,4 +324,4 @@ export class SqliteSlotStore implements SlotStore {
 }
 
 /** The slot store of an open ledger: one per ledger, so its statements are prepared once. */
-export const slotStoreOf: (ledger: Ledger) => SlotStore = perLedger((ledger) => new SqliteSlotStore(ledger));
+export const slotStoreOf: (ledger: Ledger) => SqliteSlotStore = perLedger((ledger) => new SqliteSlotStore(ledger));

@@ -38,6 +38,7 @@ import { formatDuration, formatLocal } from './firings.js';
 import { loadJobSet, type ScheduledJob } from './job-set.js';
 import { currentProcess, daemonAlive, markDaemonGone, markDaemonLive } from './liveness.js';
 import { slotStoreOf, type SlotStore } from '../ledger/slot-store.js';
+import { andThen, type MaybePromise } from '../shared/maybe-promise.js';
 
 export type SchedulerLogLevel = 'info' | 'warn' | 'error';
 
@@ -68,6 +69,8 @@ export interface SchedulerOptions {
   progressIntervalMs?: number;
   /** Longest timer; the schedule is re-read from the clock at least this often, ms. @default 60000 */
   maxTimerMs?: number;
+  /** The scheduler's tables, for the opened ledger. @default the SQLite ledger's own (slotStoreOf) */
+  slotStore?: (ledger: Ledger) => SlotStore;
   /**
    * How late a slot may be noticed by a running daemon and still run, when the job's `catch_up` is
    * shorter: timers fire a little late, and that is not downtime. @default 10000
@@ -111,6 +114,8 @@ interface JobEntry {
   job: ScheduledJob;
   /** Every slot at or before this instant has been decided. */
   lastChecked: number;
+  /** A check of its slots is under way (it ends by arming the timer again). */
+  checking: boolean;
   nextAt: number | undefined;
   timer: NodeJS.Timeout | undefined;
 }
@@ -154,8 +159,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   let simulator: Sandbox | undefined;
   let api: { apiKey: string; baseUrl: string; sandbox: boolean };
   try {
-    store = slotStoreOf(ledger);
-    store.registerDaemon({ daemonId, ...me }, Date.now());
+    store = (options.slotStore ?? slotStoreOf)(ledger);
+    await store.registerDaemon({ daemonId, ...me }, Date.now());
     if (options.api === 'sandbox') {
       // Its receipts go to a receiver on this ledger, so sandbox runs end with delivery statuses too.
       simulator = await startSandbox(ledger, {}, (entry) => {
@@ -193,34 +198,45 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     ledgerErrorCode = `${what} (${storageCode(err) ?? (isAppError(err) ? err.code : 'ERR_INTERNAL')})`;
   };
 
-  const heartbeat = setInterval(() => {
-    loopBeatAt = Date.now();
+  const beat = async (at: number): Promise<void> => {
     try {
-      store.heartbeat(daemonId, loopBeatAt);
+      await store.heartbeat(daemonId, at);
       ledgerOk();
     } catch (err) {
       ledgerFailed('heartbeat write failed', err);
     }
+  };
+  const heartbeat = setInterval(() => {
+    loopBeatAt = Date.now();
+    void beat(loopBeatAt);
   }, heartbeatMs);
+
+  /** Checks of job schedules under way: stop() lets them end before it closes the ledger. */
+  const checks = new Set<Promise<void>>();
 
   // ---- why a job cannot start a run now -------------------------------------------------------
 
-  const busyReason = (name: string, slot: string): string | undefined => {
+  // Asked inside the claim's transaction: it answers at once when the store does (see SlotStore.claim).
+  const busyReason = (name: string, slot: string): MaybePromise<string | undefined> => {
     const mine = active.get(name);
     if (mine !== undefined) {
       return `the previous run${mine.runId === undefined ? '' : ` ${mine.runId}`} (slot ${mine.slot}) is still going`;
     }
-    for (const { slot: open, daemon } of store.openClaims(name)) {
-      if (open.slot === slot || daemon === undefined || !daemonAlive(daemon, Date.now(), HEARTBEAT_STALE_MS)) continue;
-      return `slot ${open.slot}${open.runId === null ? '' : ` (run ${open.runId})`} is still being run by another scheduler (pid ${daemon.pid} on ${daemon.host})`;
-    }
-    for (const runId of store.unsettledRunIds(name)) {
-      const run = ledger.findRun(runId);
-      if (run !== undefined && publicState(run) === 'running') {
-        return `run ${runId} of this job is still running (pid ${run.ownerPid ?? '?'} on ${run.ownerHost ?? '?'})`;
+    return andThen(store.openClaims(name), (claims) => {
+      for (const { slot: open, daemon } of claims) {
+        if (open.slot === slot || daemon === undefined || !daemonAlive(daemon, Date.now(), HEARTBEAT_STALE_MS)) continue;
+        return `slot ${open.slot}${open.runId === null ? '' : ` (run ${open.runId})`} is still being run by another scheduler (pid ${daemon.pid} on ${daemon.host})`;
       }
-    }
-    return undefined;
+      return andThen(store.unsettledRunIds(name), (runIds) => {
+        for (const runId of runIds) {
+          const run = ledger.findRun(runId);
+          if (run !== undefined && publicState(run) === 'running') {
+            return `run ${runId} of this job is still running (pid ${run.ownerPid ?? '?'} on ${run.ownerHost ?? '?'})`;
+          }
+        }
+        return undefined;
+      });
+    });
   };
 
   // ---- sending ----------------------------------------------------------------------------------
@@ -286,7 +302,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
 
   /** Resumes the job's latest scheduled run first when it was interrupted or aborted. */
   const resumePrevious = async (name: string, slot: string, signal: AbortSignal): Promise<void> => {
-    const previousId = store.latestScheduledRunId(name);
+    const previousId = await store.latestScheduledRunId(name);
     const previous = previousId === undefined ? undefined : ledger.findRun(previousId);
     if (previous === undefined) return;
     const state = publicState(previous);
@@ -321,9 +337,11 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     const work: ActiveWork = { slot, runId: undefined, controller: new AbortController(), promise: Promise.resolve() };
     const signal = work.controller.signal;
     active.set(name, work);
-    const skip = (reason: string) => {
+    // A slot claimed while stop() waited for the checks under way is interrupted like the running ones.
+    if (stopping) work.controller.abort(new AppError('ERR_INTERRUPTED', 'the scheduler is stopping'));
+    const skip = async (reason: string) => {
       try {
-        store.finish(name, slot, clock(), reason);
+        await store.finish(name, slot, clock(), reason);
       } catch (err) {
         ledgerFailed(`recording ${label} as skipped failed`, err);
       }
@@ -332,11 +350,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       try {
         await resumePrevious(name, slot, signal);
         if (signal.aborted) {
-          skip('the scheduler stopped before this slot\'s run began');
+          await skip('the scheduler stopped before this slot\'s run began');
           log('warn', `${label}: not started: the scheduler is stopping`);
           return;
         }
         let run: RunRecord;
+        // Linking the slot to its run is awaited before anything else is recorded of the slot.
+        let linked: Promise<void> = Promise.resolve();
         try {
           const started = await startRun(ledger, resolveSenders(spec, options.account), {
             sandbox: api.sandbox,
@@ -346,9 +366,10 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
             now: clock,
             onCreated: (r) => {
               work.runId = r.runId;
-              store.setRun(name, slot, r.runId);
+              linked = Promise.resolve(store.setRun(name, slot, r.runId));
             },
           });
+          await linked;
           run = started.run;
           const skippedAtIngest = describeSkipped(started.ingest.skipped);
           log(
@@ -357,8 +378,9 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
               `${skippedAtIngest === '' ? '' : `, skipped ${skippedAtIngest}`}`,
           );
         } catch (err) {
+          await linked.catch(() => undefined);
           const reason = signal.aborted ? 'the scheduler stopped while the source was being read; nothing was sent' : `the run could not start: ${message(err)}`;
-          skip(reason);
+          await skip(reason);
           log(signal.aborted ? 'warn' : 'error', `${label}: skipped: ${reason}`);
           return;
         }
@@ -367,7 +389,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         log('error', `${label}: ${describeError(err)}`);
       } finally {
         try {
-          store.finish(name, slot, clock());
+          await store.finish(name, slot, clock());
           ledgerOk();
         } catch (err) {
           ledgerFailed(`finishing ${label} failed`, err);
@@ -378,12 +400,12 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   };
 
   /** A slot is due: claim it (or record it skipped) and run it. */
-  const fire = (entry: JobEntry, slotAt: number, now: number): void => {
+  const fire = async (entry: JobEntry, slotAt: number, now: number): Promise<void> => {
     const name = entry.job.name;
     const slot = slotKey(slotAt);
     let claim;
     try {
-      claim = store.claim(name, slot, daemonId, now, () => busyReason(name, slot));
+      claim = await store.claim(name, slot, daemonId, now, () => busyReason(name, slot));
       ledgerOk();
     } catch (err) {
       ledgerFailed(`claiming job ${name} slot ${slot} failed`, err);
@@ -416,13 +438,11 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     const delay = retryInMs ?? Math.min(maxTimerMs, Math.max(0, next - clock()));
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
-      try {
-        check(entry, false);
-      } catch (err) {
+      check(entry, false).catch((err: unknown) => {
         // A bug here must not take every other job down with it: log, and look again shortly.
         log('error', `job ${entry.job.name}: internal error while checking its schedule: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         if (entry.timer === undefined) arm(entry, Math.min(maxTimerMs, 5000));
-      }
+      });
     }, delay);
   };
 
@@ -431,8 +451,19 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
    * the rest are recorded missed. `startup`: the daemon was down until now, so `catch_up` applies
    * as written; otherwise a little timer lateness is forgiven.
    */
-  const check = (entry: JobEntry, startup: boolean): void => {
-    if (stopping) return;
+  const check = async (entry: JobEntry, startup: boolean): Promise<void> => {
+    // One check of a job at a time; the one under way arms the timer again when it ends.
+    if (stopping || entry.checking) return;
+    entry.checking = true;
+    const done = checkSlots(entry, startup).finally(() => {
+      entry.checking = false;
+      checks.delete(done);
+    });
+    checks.add(done);
+    return done;
+  };
+
+  const checkSlots = async (entry: JobEntry, startup: boolean): Promise<void> => {
     loopBeatAt = Date.now();
     const now = clock();
     const { job } = entry;
@@ -450,8 +481,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
             : '; only the latest slot due may catch up'),
       }));
       try {
-        if (decision.run !== undefined) fire(entry, decision.run, now);
-        const recorded = store.recordChecked(job.name, now, missed, daemonId, now);
+        if (decision.run !== undefined) await fire(entry, decision.run, now);
+        const recorded = await store.recordChecked(job.name, now, missed, daemonId, now);
         ledgerOk();
         entry.lastChecked = now;
         if (recorded > 0) {
@@ -482,11 +513,10 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
    * claim blocks every other daemon from the slot, and the dead one will never start it. The latest
    * runs now if it is within catch_up; the others, and a latest one too late, are recorded missed.
    */
-  const recoverClaims = (entry: JobEntry): void => {
+  const recoverClaims = async (entry: JobEntry): Promise<void> => {
     const { job } = entry;
     const now = clock();
-    const orphans = store
-      .openClaims(job.name)
+    const orphans = (await store.openClaims(job.name))
       .filter(({ slot, daemon }) => {
         if (daemon !== undefined && daemonAlive(daemon, Date.now(), HEARTBEAT_STALE_MS)) return false;
         // A slot whose run exists is not lost: that run is resumed before the job's next slot.
@@ -499,29 +529,29 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       const why = `claimed by scheduler ${slot.daemonId ?? '?'} at ${iso(slot.recordedAt)}, which stopped before the slot's run began`;
       const lateText = formatDuration(Math.max(0, Math.floor(late / 1000) * 1000));
       if (late <= job.spec.schedule.catch_up && !active.has(job.name)) {
-        if (!store.reclaim(job.name, slot.slot, slot.daemonId, daemonId, now, `recovered: ${why}`)) continue;
+        if (!(await store.reclaim(job.name, slot.slot, slot.daemonId, daemonId, now, `recovered: ${why}`))) continue;
         log('warn', `${label}: ${why}; running it now (${lateText} late, within catch_up ${formatDuration(job.spec.schedule.catch_up)})`);
         runSlot(entry, slot.slot);
       } else {
         const reason =
           `${why}; ` +
           (active.has(job.name) ? 'a later slot of the job runs instead' : `${lateText} late, more than catch_up (${formatDuration(job.spec.schedule.catch_up)})`);
-        if (store.markMissed(job.name, slot.slot, slot.daemonId, daemonId, now, reason)) log('warn', `${label}: missed: ${reason}`);
+        if (await store.markMissed(job.name, slot.slot, slot.daemonId, daemonId, now, reason)) log('warn', `${label}: missed: ${reason}`);
       }
     }
   };
 
-  const addJob = (job: ScheduledJob): void => {
-    let lastChecked = store.lastChecked(job.name);
+  const addJob = async (job: ScheduledJob): Promise<void> => {
+    let lastChecked = await store.lastChecked(job.name);
     if (lastChecked === undefined) {
       // A job the ledger has never seen starts now: there is no downtime to catch up on.
       lastChecked = clock();
-      store.recordChecked(job.name, lastChecked, [], daemonId, lastChecked);
+      await store.recordChecked(job.name, lastChecked, [], daemonId, lastChecked);
     }
-    const entry: JobEntry = { job, lastChecked, nextAt: undefined, timer: undefined };
+    const entry: JobEntry = { job, lastChecked, checking: false, nextAt: undefined, timer: undefined };
     entries.set(job.name, entry);
-    recoverClaims(entry);
-    check(entry, true);
+    await recoverClaims(entry);
+    await check(entry, true);
     log('info', describeJob(entry));
   };
 
@@ -550,7 +580,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         const entry = entries.get(job.name);
         try {
           if (entry === undefined) {
-            addJob(job);
+            await addJob(job);
             result.added.push(job.name);
           } else if (entry.job.fingerprint !== job.fingerprint) {
             entry.job = job;
@@ -586,7 +616,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   }
 
   try {
-    for (const job of initial.jobs) addJob(job);
+    for (const job of initial.jobs) await addJob(job);
   } catch (err) {
     // Only a ledger failure gets here: do not leave a half-started daemon behind.
     stopping = true;
@@ -643,11 +673,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         watcher?.close();
         for (const e of entries.values()) if (e.timer !== undefined) clearTimeout(e.timer);
         if (active.size > 0) log('info', `stopping: interrupting ${[...active.keys()].join(', ')} (resumable)`);
+        // A check under way may still claim a slot: let it, so its run is interrupted below like the others.
+        await Promise.allSettled([...checks]);
         for (const work of active.values()) work.controller.abort(new AppError('ERR_INTERRUPTED', 'the scheduler is stopping'));
         await idle();
         await reloading.catch(() => undefined);
         try {
-          store.markDaemonStopped(daemonId, Date.now());
+          await store.markDaemonStopped(daemonId, Date.now());
         } catch (err) {
           ledgerFailed('recording the stop failed', err);
         }

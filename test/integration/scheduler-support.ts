@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { startScheduler, type Scheduler, type SchedulerLogLevel, type SchedulerOptions } from '../../src/scheduler/daemon.js';
-import { slotStoreOf, type SlotStore } from '../../src/ledger/slot-store.js';
+import { slotStoreOf, type SqliteSlotStore } from '../../src/ledger/slot-store.js';
 import { startSimulator, type InProcessSimulator } from '../../src/telnyx/simulator/index.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -98,7 +98,7 @@ export interface SchedulerEnv extends Omit<Fixture, 'cleanup'> {
   readonly sim: InProcessSimulator;
   /** The test's own connection to the ledger file, for looking; daemons started by path open their own. */
   readonly ledger: Ledger;
-  readonly store: SlotStore;
+  readonly store: SqliteSlotStore;
   /** Options for a daemon on the fixture's jobs and ledger file, sending to the simulator in sandbox mode, not watching. */
   options(log?: LogSink, extra?: Partial<SchedulerOptions>): SchedulerOptions;
   /** Starts a daemon; every daemon started this way is stopped after the test (stop is idempotent). */
@@ -111,7 +111,7 @@ interface Current {
   f: Fixture;
   sim: InProcessSimulator;
   ledger: Ledger;
-  store: SlotStore;
+  store: SqliteSlotStore;
   daemons: Scheduler[];
 }
 

@@ -2,14 +2,14 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../../src/ledger/ledger.js';
-import { slotStoreOf, type SlotStore } from '../../../src/ledger/slot-store.js';
+import { slotStoreOf, type SqliteSlotStore } from '../../../src/ledger/slot-store.js';
 import { tempDir } from '../../helpers/temp.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let a: Ledger;
 let b: Ledger;
-let storeA: SlotStore;
-let storeB: SlotStore;
+let storeA: SqliteSlotStore;
+let storeB: SqliteSlotStore;
 
 beforeEach(() => {
   tmp = tempDir();
