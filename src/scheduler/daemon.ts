@@ -23,7 +23,7 @@ import { executeRun } from '../campaign/execute-run.js';
 import { prepareResume, settleIfNothingLeft } from '../campaign/resume-run.js';
 import { startRun } from '../campaign/start-run.js';
 import type { AccountSpec } from '../config/account-spec.js';
-import { resolveSenders } from '../config/limit-model.js';
+import { checkSpendCap, resolveSenders } from '../config/limit-model.js';
 import { publicState } from '../campaign/status.js';
 import type { JobSpec } from '../config/job-spec.js';
 import { describeSkipped } from '../ingest/index.js';
@@ -145,7 +145,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   const progressIntervalMs = Math.max(100, options.progressIntervalMs ?? 30_000);
   const jobsDir = path.resolve(options.jobsDir);
 
-  const initial = await loadJobSet(jobsDir);
+  const checkJob = (spec: JobSpec): void => checkSpendCap(spec, options.account);
+  const initial = await loadJobSet(jobsDir, checkJob);
   if (initial.jobs.length === 0) {
     const others = initial.unscheduled.length === 0 ? 'it has no job files' : `${initial.unscheduled.length} job file(s) there have none`;
     throw new AppError('ERR_USAGE', `no job file in ${jobsDir} has a schedule (${others}); add schedule: { cron, timezone } to a job`);
@@ -561,7 +562,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       if (stopping) return { ok: false, error: 'the scheduler is stopping' };
       let set;
       try {
-        set = await loadJobSet(jobsDir);
+        set = await loadJobSet(jobsDir, checkJob);
       } catch (err) {
         log('error', `reload failed; keeping the ${entries.size} job(s) already loaded: ${message(err)}`);
         return { ok: false, error: message(err) };

@@ -56,8 +56,10 @@ export async function listJobFiles(dir: string): Promise<string[]> {
 /**
  * Loads and validates every job file in `dir`. Throws ERR_JOB_SPEC_INVALID naming every bad file
  * (and every job name used twice) when any is bad; ERR_JOB_FILE_UNREADABLE when `dir` cannot be read.
+ * `check` refuses a scheduled job that is valid alone but not here (e.g. no pricing under the account's
+ * spend cap) by throwing an AppError: found at start or reload, not when its slot fires at 2 a.m.
  */
-export async function loadJobSet(dir: string): Promise<JobSet> {
+export async function loadJobSet(dir: string, check?: (spec: JobSpec) => void): Promise<JobSet> {
   const files = await listJobFiles(dir);
   const problems: string[] = [];
   const jobs: ScheduledJob[] = [];
@@ -67,6 +69,7 @@ export async function loadJobSet(dir: string): Promise<JobSet> {
     let spec: JobSpec;
     try {
       spec = await loadJobSpec(file);
+      if (spec.schedule !== undefined) check?.(spec);
     } catch (err) {
       if (!isAppError(err)) throw err;
       problems.push(err.message.includes(file) ? err.message : `${file}: ${err.message}`);

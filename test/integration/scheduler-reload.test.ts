@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startScheduler, type Scheduler, type SchedulerOptions } from '../../src/scheduler/daemon.js';
 import { isAppError } from '../../src/shared/errors.js';
+import { loadAccountSpec } from '../../src/config/load-account-spec.js';
 import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { logSink, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
 
@@ -54,6 +55,26 @@ describe('job set', () => {
 
     const missing = await startScheduler({ ...options(), jobsDir: path.join(env.dir, 'nope') }).catch((e: unknown) => e);
     expect(isAppError(missing, 'ERR_JOB_FILE_UNREADABLE')).toBe(true);
+  });
+
+  it('refuses a scheduled job without pricing under the account spend cap at start, not when its slot fires', async () => {
+    const accountFile = path.join(env.dir, 'account.yaml');
+    writeFileSync(accountFile, 'limits:\n  daily_spend_usd: "5"\n');
+    const account = await loadAccountSpec(accountFile, {}, env.dir);
+    writeJob(env, 'priced', { cron: '*/2 * * * * *', extra: 'pricing: { per_part: "0.0040" }' });
+    writeJob(env, 'unpriced', { cron: '*/2 * * * * *', base: 3000 });
+    const err = await startScheduler({ ...options(), account }).catch((e: unknown) => e);
+    expect(isAppError(err, 'ERR_JOB_SPEC_INVALID')).toBe(true);
+    const text = (err as Error).message;
+    expect(text).toMatch(/^1 job file is invalid in .*jobs; the scheduler runs none of them until it is fixed:/);
+    expect(text).toContain(`${path.join(env.jobsDir, 'unpriced.yaml')}: ${accountFile} caps the daily spend at 5 USD: job unpriced needs a pricing block in USD`);
+    expect(text).not.toContain(`${path.join(env.jobsDir, 'priced.yaml')}:`);
+    expect(withLedgerSql(env.ledger.path, (sql) => sql.get('SELECT count(*) AS n FROM scheduler_daemons'))).toEqual({ n: 0 });
+
+    // Once the job says what a message costs, the same account lets the daemon start.
+    writeJob(env, 'unpriced', { cron: '0 0 1 1 *', base: 3000, extra: 'pricing: { per_part: "0.0040" }' });
+    daemon = await env.start({ ...options(), account });
+    expect(jobs()).toEqual(['priced', 'unpriced']);
   });
 
   it('reload() adds, changes and removes jobs; a bad file keeps the previous set and is logged by name', async () => {
