@@ -15,6 +15,7 @@ import { columnsOfIngested } from '../dist/campaign/ingested-columns.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { ingestRecipients } from '../dist/ingest/index.js';
 import { Ledger } from '../dist/ledger/ledger.js';
+import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
 
 const [mode, jobPath, dbPath] = process.argv.slice(2);
 const spec = await loadJobSpec(jobPath);
@@ -46,7 +47,7 @@ if (mode === 'start') {
     after = rows.at(-1).row;
   }
   // What executeRun does when its sends end: the sorted pass that fills message_ids and campaign memory.
-  ledger.indexMessageIds();
+  messageIdStoreOf(ledger).indexMessageIds();
   ledger.setRunState(first.rid, 'completed', { finishedAt: Date.now() });
   ledger.setOwner(first.rid, null);
   const t0 = performance.now();

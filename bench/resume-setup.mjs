@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { startRun } from '../dist/campaign/start-run.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { Ledger } from '../dist/ledger/ledger.js';
+import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
 
 const [jobPath, dbPath] = process.argv.slice(2);
 const DONE = 999_000;
@@ -38,7 +39,7 @@ raw.transaction(() => {
 })();
 raw.close();
 // An interrupted run indexes its message ids when its sends stop (executeRun).
-ledger.indexMessageIds();
+messageIdStoreOf(ledger).indexMessageIds();
 ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'benchmark: 999,000 rows sent' });
 const pending = ledger.counts(run.rid).pending;
 ledger.close();

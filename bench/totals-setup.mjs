@@ -9,6 +9,7 @@
 import { startRun } from '../dist/campaign/start-run.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { Ledger } from '../dist/ledger/ledger.js';
+import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
 import { countedTotals, keptTotals } from '../dist/ledger/run-totals.js';
 
 const [jobPath, dbPath, rowsArg] = process.argv.slice(2);
@@ -61,7 +62,7 @@ for (let lo = 1; lo <= DONE; lo += CHUNK) {
   })();
 }
 // An interrupted run indexes its message ids (and campaign memory) when its sends stop (executeRun).
-ledger.indexMessageIds();
+messageIdStoreOf(ledger).indexMessageIds();
 ledger.setRunTotal(run.rid, ROWS);
 ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: `benchmark: ${DONE} rows done` });
 const counts = ledger.counts(run.rid);

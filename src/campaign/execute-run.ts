@@ -23,6 +23,7 @@ import { SharedLimits } from '../dispatch/shared-limits.js';
 import { randomBytes } from 'node:crypto';
 import { senderCount } from './senders.js';
 import { watchSuppressions } from './suppressions.js';
+import { messageIdStoreOf } from '../ledger/message-id-store.js';
 
 export interface ExecuteRunOptions {
   apiKey: string;
@@ -159,7 +160,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     options.onStart?.(dispatcher);
     summary = await dispatcher.run();
     // Send commits leave the message-id lookup out (ledger migration 5): catch it up in one sorted pass.
-    ledger.indexMessageIds();
+    messageIdStoreOf(ledger).indexMessageIds();
     if (summary.stop === 'fatal') {
       state = 'aborted';
       ledger.setRunState(run.rid, 'aborted', { finishedAt: now(), stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null });

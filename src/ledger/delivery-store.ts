@@ -9,6 +9,7 @@ import { connectionOf, type Ledger } from './ledger.js';
 import type { RowStatus } from './states.js';
 import { perLedger } from './per-ledger.js';
 import { senderOf, textOf } from './message-text.js';
+import { messageIdStoreOf, type MessageIdStore } from './message-id-store.js';
 
 /** Statuses after which Telnyx reports nothing more for a message. */
 export const finalDeliveryStatuses = ['delivered', 'delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired'] as const;
@@ -111,6 +112,7 @@ const finalList = finalDeliveryStatuses.map((s) => `'${s}'`).join(', ');
 export class DeliveryStore {
   readonly ledger: Ledger;
   readonly #db: Database.Database;
+  readonly #ids: MessageIdStore;
   #hasEvent;
   #insertEvent;
   #setEventOutcome;
@@ -134,6 +136,7 @@ export class DeliveryStore {
     this.ledger = ledger;
     const db = connectionOf(ledger);
     this.#db = db;
+    this.#ids = messageIdStoreOf(ledger);
     this.#hasEvent = db.prepare(`SELECT 1 FROM webhook_events WHERE event_id = ?`).pluck();
     this.#insertEvent = db.prepare(
       `INSERT INTO webhook_events (event_id, event_type, message_id, to_number, occurred_at, received_at, payload, applied, note)
@@ -228,7 +231,7 @@ export class DeliveryStore {
   /** The row Telnyx's message id belongs to, indexing sends not yet in `message_ids` before giving up. */
   byMessageId(messageId: string): DeliveryState | undefined {
     const found = this.#byMessageId.get(messageId) as DeliveryState | undefined;
-    if (found !== undefined || this.ledger.indexMessageIds() === 0) return found;
+    if (found !== undefined || this.#ids.indexMessageIds() === 0) return found;
     return this.#byMessageId.get(messageId) as DeliveryState | undefined;
   }
 
@@ -257,7 +260,7 @@ export class DeliveryStore {
    * reached a row (received since `since`), or a row to the same destination is `unknown`.
    */
   waitingEventIds(since: number): string[] {
-    this.ledger.indexMessageIds();
+    this.#ids.indexMessageIds();
     const ids = new Set(this.#waitingKnown.all(since) as string[]);
     if (this.hasUnknownRows()) for (const id of this.#waitingForUnknown.all() as string[]) ids.add(id);
     return [...ids];

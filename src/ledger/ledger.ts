@@ -13,11 +13,12 @@ import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../shared/errors.js';
 import { ledgerStorageError, storageCode } from './storage-error.js';
-import { alreadySentQuery, WINDOW_SQL, windowParams, type EarlierSend, type MemoryWindow } from './campaign-memory.js';
+import { alreadySentQuery, REMEMBER_LATEST, WINDOW_SQL, windowParams, type EarlierSend, type MemoryWindow } from './campaign-memory.js';
 import { migrations, templateOf } from './migrations.js';
 import { rowStatuses, runSourcesOf, sourcesOf, type RowStatus, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
+import { messageIdStoreOf } from './message-id-store.js';
 import { registerMessageText, restoreRow, type StoredTexts } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
@@ -180,8 +181,6 @@ const MESSAGE_COLUMNS = `row, line, to_number AS "to", sender, from_number AS fr
 /** What the dispatcher needs of a row to send it (PendingMessage). */
 const PENDING_COLUMNS = 'row, to_number AS "to", sender, text, vars, subject, parts, attempts, tz';
 
-/** Campaign memory keeps each number's latest send (a window looks back from now). */
-const REMEMBER_LATEST = 'ON CONFLICT (cid, number) DO UPDATE SET at = excluded.at, rid = excluded.rid WHERE excluded.at > campaign_memory.at';
 
 const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
@@ -191,6 +190,18 @@ const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).
  * Ledger's static block, the one place that may read its private connection.
  */
 export let connectionOf: (ledger: Ledger) => Database.Database;
+
+/** What the stores in this folder share with the Ledger beyond its connection; read once, in a store's constructor. */
+export interface LedgerInternals {
+  readonly durability: WalDurability;
+  /** What a run's rows stored in short form stand for (message-text.ts), read once per run and kept. */
+  textsOf(rid: number): StoredTexts | null;
+  /** Drops a run's kept texts (the run is gone). */
+  forgetTexts(rid: number): void;
+}
+
+/** Set by Ledger's static block, like `connectionOf`. */
+export let internalsOf: (ledger: Ledger) => LedgerInternals;
 
 export class Ledger {
   readonly path: string;
@@ -212,9 +223,6 @@ export class Ledger {
   #insertMany;
   #countStatus: Database.Statement | undefined;
   #cancelRequested: Database.Statement | undefined;
-  #lastAttempt;
-  #indexedUpTo;
-  #indexIds;
   #message: Database.Statement | undefined;
   readonly #durability: WalDurability;
   /** WAL mode is on (not e.g. ':memory:'): only then can an fsync of the WAL file make a commit durable. */
@@ -228,6 +236,11 @@ export class Ledger {
 
   static {
     connectionOf = (ledger) => ledger.db;
+    internalsOf = (ledger) => ({
+      durability: ledger.#durability,
+      textsOf: (rid) => ledger.#textsOf(rid),
+      forgetTexts: (rid) => ledger.#runTexts.delete(rid),
+    });
   }
 
   constructor(path: string, options: LedgerOptions = {}) {
@@ -393,35 +406,6 @@ export class Ledger {
         this.#addStatus.run(rid, 'sending', m.code, m.n);
       }
     });
-    this.#lastAttempt = this.db.prepare(`SELECT coalesce(max(id), 0) FROM attempts`).pluck();
-    this.#indexedUpTo = this.db.prepare(`SELECT last_attempt FROM message_index WHERE id = 1`).pluck();
-    // Sorted, so the inserts walk the index's leaves in order: each leaf is written once per pass.
-    const indexRange = this.db.prepare(
-      `INSERT OR IGNORE INTO message_ids (message_id, rid, row)
-       SELECT m.message_id, m.rid, m.row FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row
-       WHERE a.id > ? AND a.id <= ? AND a.outcome = 'accepted' AND m.message_id IS NOT NULL
-       ORDER BY m.message_id`,
-    );
-    // The same attempts feed campaign memory: accepted (sent) and in-doubt (unknown) requests both count
-    // as texting the number. Sorted by the memory's key for the same reason. A test run (--test-to) texted
-    // the operator's own numbers, not the list: it is never remembered.
-    const rememberRange = this.db.prepare(
-      `INSERT INTO campaign_memory (cid, number, at, rid)
-       SELECT r.cid, m.to_number, coalesce(m.sent_at, a.started_at), m.rid
-       FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row JOIN runs r ON r.rid = a.rid
-       WHERE a.id > ? AND a.id <= ? AND a.outcome IN ('accepted', 'in_doubt') AND r.test_to IS NULL
-       ORDER BY 1, 2
-       ${REMEMBER_LATEST}`,
-    );
-    const setIndexedUpTo = this.db.prepare(`UPDATE message_index SET last_attempt = ? WHERE id = 1`);
-    this.#indexIds = this.db.transaction((): number => {
-      const from = this.#indexedUpTo.get() as number;
-      const to = this.#lastAttempt.get() as number;
-      if (to <= from) return 0;
-      setIndexedUpTo.run(to);
-      rememberRange.run(from, to);
-      return indexRange.run(from, to).changes;
-    });
   }
 
   /** This connection's PRAGMA synchronous: `full` for every write but the deferred ones (see durability.ts). */
@@ -486,7 +470,7 @@ export class Ledger {
     // A reader (plan on a read-only ledger) cannot catch the memory up: it reads what the last writer
     // indexed, which lacks only the sends of a run killed since (their rows still show as sending/unknown).
     if (this.readonly) return;
-    this.indexMessageIds();
+    messageIdStoreOf(this).indexMessageIds();
     this.#writing(() =>
       this.db
         .prepare(
@@ -643,7 +627,7 @@ export class Ledger {
    */
   prune(before: number, options: { keepCounts: boolean; now?: number }): PruneResult {
     // The message-id lookup is filled from the attempts log: catch it up before the log goes.
-    this.indexMessageIds();
+    messageIdStoreOf(this).indexMessageIds();
     return this.db.transaction(() => {
       const rids = this.db
         .prepare(`SELECT rid FROM runs WHERE state IN ('completed', 'cancelled') AND coalesce(finished_at, started_at) < ? AND pruned_at IS NULL`)
@@ -920,23 +904,6 @@ export class Ledger {
       restoreRow(m, texts);
       yield m;
     }
-  }
-
-  /**
-   * Adds the message ids of every send committed since the last call to `message_ids` (the lookup
-   * webhooks and reconcile use) and returns how many it added. Send commits leave this out on purpose
-   * (see migration 5); a run calls it when its sends end and a lookup that misses calls it before giving
-   * up. Derived data, so committed without an fsync of its own: a pass lost with the process is redone.
-   */
-  indexMessageIds(): number {
-    if ((this.#lastAttempt.get() as number) <= (this.#indexedUpTo.get() as number)) return 0;
-    // Inside a caller's transaction (a webhook being applied) it is part of that one.
-    if (this.db.inTransaction) return this.#indexIds();
-    let added = 0;
-    this.#unsynced(() => {
-      added = this.#indexIds.immediate();
-    });
-    return added;
   }
 
   message(rid: number, row: number): MessageRecord | undefined {

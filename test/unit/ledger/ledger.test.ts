@@ -10,6 +10,7 @@ import { isAppError } from '../../../src/shared/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 import { seedRun } from '../../helpers/ledger.js';
 import { DROP_MIGRATION_11, withLedgerSql } from '../../helpers/ledger-sql.js';
+import { messageIdStoreOf } from '../../../src/ledger/message-id-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let file: string;
@@ -313,9 +314,9 @@ describe('the message-id lookup (message_ids)', () => {
     ledger.commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
     ledger.commit(rid, { sending: [], outcomes: [sent(1, 'm-b'), sent(2, 'm-a')], attempts: [acceptedWith(1, 'm-b'), acceptedWith(2, 'm-a')] });
     expect(indexed()).toEqual([]);
-    expect(ledger.indexMessageIds()).toBe(2);
+    expect(messageIdStoreOf(ledger).indexMessageIds()).toBe(2);
     expect(indexed()).toEqual([{ id: 'm-b', rid, row: 1 }, { id: 'm-a', rid, row: 2 }]);
-    expect(ledger.indexMessageIds()).toBe(0);
+    expect(messageIdStoreOf(ledger).indexMessageIds()).toBe(0);
     expect(withLedgerSql(file, (sql) => sql.value(`SELECT last_attempt FROM message_index`))).toBe(2);
   });
 
@@ -326,7 +327,7 @@ describe('the message-id lookup (message_ids)', () => {
       outcomes: [{ row: 1, status: 'failed', errorCode: '40310', errorDetail: 'invalid to', at: 2 }],
       attempts: [{ ...attempt(1), outcome: 'rejected', httpStatus: 400, telnyxCode: '40310' }],
     });
-    expect(ledger.indexMessageIds()).toBe(0);
+    expect(messageIdStoreOf(ledger).indexMessageIds()).toBe(0);
     expect(indexed()).toEqual([]);
   });
 
@@ -357,7 +358,7 @@ describe('the message-id lookup (message_ids)', () => {
     });
     ledger = new Ledger(file);
     expect(indexed()).toEqual([{ id: 'm-old', rid, row: 2 }]);
-    expect(ledger.indexMessageIds()).toBe(0);
+    expect(messageIdStoreOf(ledger).indexMessageIds()).toBe(0);
     expect(withLedgerSql(file, (sql) => sql.all(`SELECT name FROM sqlite_master WHERE name = 'messages_message_id'`))).toEqual([]);
   });
 });
