@@ -11,6 +11,7 @@ import { jobFile, mulberry32, recipientsCsv } from './lib/gen.mjs';
 import { freshDb, removeDb } from './lib/ledger-files.mjs';
 import { bulktext, expectExit } from './lib/proc.mjs';
 import { fmt, fmtSummary, summarize } from './lib/stats.mjs';
+import { messageStoreOf } from '../dist/ledger/message-store.js';
 
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
 const ROWS = 5000;
@@ -25,8 +26,8 @@ function ledgerState(db) {
     const runs = ledger.listRuns();
     if (runs.length === 0) return undefined;
     const run = runs[0];
-    const rows = [...ledger.messages(run.rid)].map((m) => ({ to: m.to, status: m.status }));
-    return { runId: run.runId, counts: ledger.counts(run.rid), rows };
+    const rows = [...messageStoreOf(ledger).messages(run.rid)].map((m) => ({ to: m.to, status: m.status }));
+    return { runId: run.runId, counts: messageStoreOf(ledger).counts(run.rid), rows };
   } finally {
     ledger.close();
   }

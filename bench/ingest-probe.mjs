@@ -16,6 +16,7 @@ import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { ingestRecipients } from '../dist/ingest/index.js';
 import { Ledger } from '../dist/ledger/ledger.js';
 import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
+import { messageStoreOf } from '../dist/ledger/message-store.js';
 
 const [mode, jobPath, dbPath] = process.argv.slice(2);
 const spec = await loadJobSpec(jobPath);
@@ -35,11 +36,11 @@ if (mode === 'start') {
   const { run: first } = await startRun(ledger, spec, { sandbox: false });
   // Every pending row sent, as the dispatcher commits them: the sending mark, then the answer and its attempt.
   for (let after = 0; ; ) {
-    const rows = ledger.nextPending(first.rid, after, 1000);
+    const rows = messageStoreOf(ledger).nextPending(first.rid, after, 1000);
     if (rows.length === 0) break;
     const at = Date.now();
-    ledger.commit(first.rid, { sending: rows.map((r) => ({ row: r.row, at })), outcomes: [], attempts: [] });
-    ledger.commit(first.rid, {
+    messageStoreOf(ledger).commit(first.rid, { sending: rows.map((r) => ({ row: r.row, at })), outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(first.rid, {
       sending: [],
       outcomes: rows.map((r) => ({ row: r.row, status: 'sent', messageId: `m-${r.row}`, fromNumber: null, parts: 1, cost: null, currency: null, at })),
       attempts: rows.map((r) => ({ row: r.row, attempt: 1, startedAt: at, latencyMs: 1, httpStatus: 200, outcome: 'accepted', telnyxCode: null, detail: null })),

@@ -9,6 +9,7 @@ import { startRun } from '../dist/campaign/start-run.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { Ledger } from '../dist/ledger/ledger.js';
 import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
+import { messageStoreOf } from '../dist/ledger/message-store.js';
 
 const [jobPath, dbPath] = process.argv.slice(2);
 const DONE = 999_000;
@@ -41,6 +42,6 @@ raw.close();
 // An interrupted run indexes its message ids when its sends stop (executeRun).
 messageIdStoreOf(ledger).indexMessageIds();
 ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'benchmark: 999,000 rows sent' });
-const pending = ledger.counts(run.rid).pending;
+const pending = messageStoreOf(ledger).counts(run.rid).pending;
 ledger.close();
 process.stdout.write(`${JSON.stringify({ runId: run.runId, pending })}\n`);

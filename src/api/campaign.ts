@@ -12,11 +12,13 @@ import type { JobSpec } from '../config/job-spec.js';
 import { loadJobSpec } from '../config/load-job-spec.js';
 import type { IngestStats } from '../ingest/index.js';
 import type { DispatchEvent } from '../dispatch/dispatcher.js';
-import { Ledger, type RunRecord, type StatusCounts } from '../ledger/ledger.js';
+import { Ledger, type RunRecord } from '../ledger/ledger.js';
+import type { StatusCounts } from '../ledger/message-store.js';
 import { requireLedgerFile } from '../ledger/require-ledger.js';
 import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../plan/index.js';
 import { AppError } from '../shared/errors.js';
 import { sendPreparedRun } from './send-prepared-run.js';
+import { messageStoreOf } from '../ledger/message-store.js';
 
 /** Counts so far, given to `onProgress` after every row that reached a final outcome. */
 export interface RunProgress {
@@ -135,7 +137,7 @@ export async function startCampaign(jobFile: string, o: StartCampaignOptions): P
       ...(o.signal === undefined ? {} : { signal: o.signal }),
       ...(o.onCreated === undefined ? {} : { onCreated: (r: RunRecord) => o.onCreated!(r.runId) }),
     });
-    return await send(ledger, run, ledger.counts(run.rid), o, api);
+    return await send(ledger, run, messageStoreOf(ledger).counts(run.rid), o, api);
   } finally {
     ledger.close();
   }
@@ -152,7 +154,7 @@ export async function resumeCampaign(runId: string, o: ResumeCampaignOptions): P
       resendUnknown: o.resendUnknown === true,
       ...(o.signal === undefined ? {} : { signal: o.signal }),
     });
-    const counts = ledger.counts(run.rid);
+    const counts = messageStoreOf(ledger).counts(run.rid);
     if (settleIfNothingLeft(ledger, run, counts, Date.now())) return runStatus(ledger, ledger.getRun(runId), counts);
     return await send(ledger, run, counts, o, api);
   } finally {

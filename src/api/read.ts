@@ -7,6 +7,7 @@ import { runStatus, type RunStatus } from '../campaign/status.js';
 import { Ledger } from '../ledger/ledger.js';
 import { requireLedgerFile } from '../ledger/require-ledger.js';
 import { resolveIn } from './campaign.js';
+import { messageStoreOf } from '../ledger/message-store.js';
 
 export interface ReadOptions {
   /** The ledger file. Relative paths resolve against `cwd`. */
@@ -48,7 +49,7 @@ export function* reportRows(runId: string, o: ReadOptions): Generator<ReportRow,
   const ledger = openExisting(o);
   try {
     const run = ledger.getRun(runId);
-    for (const m of ledger.messages(run.rid)) yield reportRow(m);
+    for (const m of messageStoreOf(ledger).messages(run.rid)) yield reportRow(m);
   } finally {
     ledger.close();
   }

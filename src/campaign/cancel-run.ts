@@ -6,6 +6,7 @@
 import type { Ledger, RunRecord } from '../ledger/ledger.js';
 import { AppError } from '../shared/errors.js';
 import { publicState } from './status.js';
+import { messageStoreOf } from '../ledger/message-store.js';
 
 export type CancelOutcome =
   /** A live process owns the run: it was asked to stop and will mark the run cancelled itself. */
@@ -25,7 +26,7 @@ export function cancelRun(ledger: Ledger, runId: string, now: number): CancelOut
     }
     ledger.requestCancel(run.rid, now);
     if (publicState(run) === 'running') return { kind: 'requested', run: ledger.getRun(runId) };
-    const inDoubt = ledger.markInFlightUnknown(run.rid, now);
+    const inDoubt = messageStoreOf(ledger).markInFlightUnknown(run.rid, now);
     ledger.setRunState(run.rid, 'cancelled', { finishedAt: now, stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
     return { kind: 'cancelled', run: ledger.getRun(runId), inDoubt };
   });

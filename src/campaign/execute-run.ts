@@ -24,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { senderCount } from './senders.js';
 import { watchSuppressions } from './suppressions.js';
 import { messageIdStoreOf } from '../ledger/message-id-store.js';
+import { messageStoreOf } from '../ledger/message-store.js';
 
 export interface ExecuteRunOptions {
   apiKey: string;
@@ -83,6 +84,7 @@ export function sendTemplate(spec: JobSpec): SendTemplate {
 
 export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, options: ExecuteRunOptions): Promise<ExecuteResult> {
   const now = options.now ?? Date.now;
+  const rows = messageStoreOf(ledger);
   const client = createTelnyxClient({
     apiKey: options.apiKey,
     baseUrl: options.baseUrl,
@@ -102,7 +104,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
   cancelPoll.unref();
   const signal = options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
   // The canary's last row: rows after it stay pending for `resume`. Fewer pending rows than N: no cap.
-  const lastRow = options.canary === undefined ? undefined : ledger.nthPendingRow(run.rid, options.canary);
+  const lastRow = options.canary === undefined ? undefined : rows.nthPendingRow(run.rid, options.canary);
   let summary: DispatchSummary | undefined;
   let failed: unknown;
   let state: RunState = 'interrupted';
@@ -124,17 +126,17 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       ledger: {
         nextPending:
           lastRow === undefined
-            ? (after, limit) => ledger.nextPending(run.rid, after, limit)
-            : (after, limit) => ledger.nextPending(run.rid, after, limit).filter((m) => m.row <= lastRow),
-        nextDue: (at, limit) => ledger.nextDue(run.rid, at, limit),
-        nextDeferral: () => ledger.nextDeferral(run.rid),
+            ? (after, limit) => rows.nextPending(run.rid, after, limit)
+            : (after, limit) => rows.nextPending(run.rid, after, limit).filter((m) => m.row <= lastRow),
+        nextDue: (at, limit) => rows.nextDue(run.rid, at, limit),
+        nextDeferral: () => rows.nextDeferral(run.rid),
         commit: (b) => {
-          ledger.commit(run.rid, b);
+          rows.commit(run.rid, b);
           daily?.settled(b.outcomes, now());
           // Telnyx refused a number because its owner replied STOP: no run texts it again.
           for (const o of b.outcomes) {
             if (o.status === 'failed' && o.errorCode === TelnyxCode.blockedStop) {
-              const to = ledger.message(run.rid, o.row)?.to;
+              const to = rows.message(run.rid, o.row)?.to;
               // A group MMS refusal does not say which participant opted out.
               if (to !== undefined && !to.includes(',')) optedOut.add(to, '40300', o.errorDetail);
             }
@@ -165,12 +167,12 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       state = 'aborted';
       ledger.setRunState(run.rid, 'aborted', { finishedAt: now(), stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null });
     } else if (summary.stop === 'expired') {
-      ledger.expireUnsent(run.rid, `not sent within expires_after (${spec.expires_after ?? 0} ms after the run began)`, now());
-      state = ledger.counts(run.rid).sending === 0 ? 'completed' : 'interrupted';
+      rows.expireUnsent(run.rid, `not sent within expires_after (${spec.expires_after ?? 0} ms after the run began)`, now());
+      state = rows.counts(run.rid).sending === 0 ? 'completed' : 'interrupted';
       ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now(), stopCode: 'expired', stopDetail: 'expires_after passed' } : {});
     } else if (summary.stop === 'deferred') {
       state = 'interrupted';
-      const opens = ledger.nextDeferral(run.rid);
+      const opens = rows.nextDeferral(run.rid);
       ledger.setRunState(run.rid, 'interrupted', {
         stopCode: 'deferred',
         stopDetail: `rows wait for their send window${opens === undefined ? '' : ` (next opens ${new Date(opens).toISOString()})`}; resume then`,
@@ -178,13 +180,13 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     } else if (summary.stop === 'interrupted' && cancel.signal.aborted) {
       state = 'cancelled';
       // Nobody resumes a cancelled run: a request that never got its answer is in doubt for good.
-      ledger.markInFlightUnknown(run.rid, now());
+      rows.markInFlightUnknown(run.rid, now());
       ledger.setRunState(run.rid, 'cancelled', { finishedAt: now(), stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
     } else if (summary.stop === 'interrupted') {
       state = 'interrupted';
       ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'stopped by a signal; resume to continue' });
     } else {
-      const counts = ledger.counts(run.rid);
+      const counts = rows.counts(run.rid);
       state = counts.pending === 0 && counts.sending === 0 && counts.deferred === 0 ? 'completed' : 'interrupted';
       if (state === 'interrupted' && lastRow !== undefined && counts.sending === 0) {
         ledger.setRunState(run.rid, state, {

@@ -3,10 +3,12 @@
  * in memory. The CLI writes it to stdout or a file, the dashboard to an HTTP response; both filter by
  * row status the same way.
  */
-import type { Ledger, MessageRecord } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { MessageRecord } from '../ledger/message-store.js';
 import { reportCsvLines } from '../ledger/report-lines.js';
 import { rowStatuses, type RowStatus } from '../ledger/states.js';
 import { AppError } from '../shared/errors.js';
+import { messageStoreOf } from '../ledger/message-store.js';
 
 export type ReportFormat = 'csv' | 'json';
 
@@ -96,7 +98,7 @@ export function* reportChunks(ledger: Ledger, rid: number, format: ReportFormat,
     format === 'csv'
       ? reportCsvLines(ledger, rid, { statuses, guard: options.raw !== true, phoneIsData: (v) => E164_LIST.test(v) })
       : (function* () {
-          for (const m of ledger.messages(rid, statuses)) {
+          for (const m of messageStoreOf(ledger).messages(rid, statuses)) {
             yield `${first ? '\n' : ',\n'}${JSON.stringify(reportRow(m))}`;
             first = false;
           }

@@ -5,7 +5,8 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { hashSource } from '../ingest/index.js';
-import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
+import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { StatusCounts } from '../ledger/message-store.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import { currentProcess } from '../shared/process-probe.js';
 import { memoryScope, skipTextedElsewhere } from './campaign-memory.js';
@@ -15,6 +16,7 @@ import { commandHint, type CommandHint } from '../shared/command-line.js';
 import { ownedByLiveProcess } from './status.js';
 import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import { retryWaitingEvents } from '../webhooks/apply-event.js';
+import { messageStoreOf } from '../ledger/message-store.js';
 
 export interface PreparedResume {
   run: RunRecord;
@@ -78,11 +80,11 @@ export async function prepareResume(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   }
-  const inDoubt = ledger.markInFlightUnknown(run.rid);
+  const inDoubt = messageStoreOf(ledger).markInFlightUnknown(run.rid);
   // Receipts already stored for those requests settle them now (unknown → sent with the message id).
   if (inDoubt > 0) retryWaitingEvents(deliveryStoreFor(ledger), Date.now());
-  const reopened = options.resendUnknown === true ? ledger.reopenUnknown(run.rid) : 0;
-  const requeued = options.retryFailed === undefined ? 0 : ledger.reopenFailed(run.rid, options.retryFailed.codes);
+  const reopened = options.resendUnknown === true ? messageStoreOf(ledger).reopenUnknown(run.rid) : 0;
+  const requeued = options.retryFailed === undefined ? 0 : messageStoreOf(ledger).reopenFailed(run.rid, options.retryFailed.codes);
   const textedElsewhere = skipTextedElsewhere(ledger, spec, run);
   return { run: ledger.getRun(runId), spec, inDoubt, reopened, requeued, textedElsewhere };
 }

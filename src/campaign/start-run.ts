@@ -16,6 +16,7 @@ import { ingestIntoLedger } from './ingest-into-ledger.js';
 import { newRunId } from './run-id.js';
 import { specHash } from './spec-hash.js';
 import { publicState } from './status.js';
+import { messageStoreOf } from '../ledger/message-store.js';
 
 export interface StartRunOptions {
   sandbox: boolean;
@@ -115,7 +116,7 @@ export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunO
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     if (options.testTo === undefined) return { run: ledger.getRun(run.runId), ingest: stats, estimate };
-    const testRows = ledger.keepTestRows(run.rid, options.testTo, now());
+    const testRows = messageStoreOf(ledger).keepTestRows(run.rid, options.testTo, now());
     return { run: ledger.getRun(run.runId), ingest: stats, estimate, testRows };
   } catch (err) {
     // Nothing was sent: a run that could not be ingested leaves no trace to block the next one. On a

@@ -12,14 +12,15 @@
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../shared/errors.js';
-import { ledgerStorageError, storageCode } from './storage-error.js';
+import { ledgerStorageError, storageCode, writingTo } from './storage-error.js';
 import { alreadySentQuery, REMEMBER_LATEST, WINDOW_SQL, windowParams, type EarlierSend, type MemoryWindow } from './campaign-memory.js';
 import { migrations, templateOf } from './migrations.js';
-import { rowStatuses, runSourcesOf, sourcesOf, type RowStatus, type RunState } from './states.js';
+import { runSourcesOf, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
 import { messageIdStoreOf } from './message-id-store.js';
-import { registerMessageText, restoreRow, type StoredTexts } from './message-text.js';
+import { sqliteMessageStoreOf } from './message-store.js';
+import { registerMessageText, type StoredTexts } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
 export type { EarlierSend, MemoryWindow };
@@ -90,31 +91,6 @@ export interface PruneResult {
   webhookEvents: number;
 }
 
-export type StatusCounts = Record<RowStatus, number> & { total: number };
-
-export interface MessageRecord {
-  row: number;
-  line: number;
-  to: string;
-  sender: string | null;
-  fromNumber: string | null;
-  text: string | null;
-  status: RowStatus;
-  messageId: string | null;
-  parts: number;
-  cost: string | null;
-  currency: string | null;
-  attempts: number;
-  errorCode: string | null;
-  errorDetail: string | null;
-  sendingAt: number | null;
-  sentAt: number | null;
-  /** Delivery receipts (migration 2): the latest status Telnyx reported, its error code, when it became final. */
-  deliveryStatus: string | null;
-  deliveryErrorCode: string | null;
-  deliveredAt: number | null;
-}
-
 interface RunRow {
   rid: number;
   run_id: string;
@@ -172,16 +148,6 @@ function toRun(r: RunRow): RunRecord {
 /** Rows per multi-row INSERT during ingest (15 parameters each, far under SQLite's 32,766). */
 const INSERT_CHUNK = 50;
 
-/** What `message()` and `messages()` read of a row, as MessageRecord names it. */
-// Text and sender as stored: restoreRow puts a short row's back (message-text.ts), cheaper in JS than in SQL.
-const MESSAGE_COLUMNS = `row, line, to_number AS "to", sender, from_number AS fromNumber, text, vars, status, message_id AS messageId, parts,
-  cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt,
-  delivery_status AS deliveryStatus, delivery_error_code AS deliveryErrorCode, delivered_at AS deliveredAt`;
-
-/** What the dispatcher needs of a row to send it (PendingMessage). */
-const PENDING_COLUMNS = 'row, to_number AS "to", sender, text, vars, subject, parts, attempts, tz';
-
-
 const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
 /**
@@ -211,25 +177,10 @@ export class Ledger {
   readonly readonly: boolean;
   #insertRun;
   #insertMessage;
-  #markSending: [RowStatus, Database.Statement][];
-  #addStatus;
-  #addWire;
-  #markSent;
-  #markOther: Record<'failed' | 'unknown' | 'pending' | 'skipped', Database.Statement>;
-  #insertAttempt;
-  #nextPending;
-  #commitBatch;
   #insertRows;
   #insertMany;
-  #countStatus: Database.Statement | undefined;
   #cancelRequested: Database.Statement | undefined;
-  #message: Database.Statement | undefined;
   readonly #durability: WalDurability;
-  /** WAL mode is on (not e.g. ':memory:'): only then can an fsync of the WAL file make a commit durable. */
-  readonly #wal: boolean;
-  #markDeferred;
-  #markExpired;
-  #nextDue;
   #alreadySent: ReturnType<typeof alreadySentQuery> | undefined;
   /** run_texts by rid, read once (before a statement iterates: the connection cannot run two at once). */
   readonly #runTexts = new Map<number, StoredTexts | null>();
@@ -268,7 +219,6 @@ export class Ledger {
     this.db = db;
     registerMessageText(db);
     this.#durability = new WalDurability(db, path, !this.readonly);
-    this.#wal = this.#durability.wal;
 
     this.#insertRun = this.db.prepare(
       `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at,
@@ -279,53 +229,6 @@ export class Ledger {
     this.#insertMessage = this.db.prepare(
       `INSERT INTO messages (rid, row, line, to_number, sender, text, vars, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // One statement per source state, so a send commit knows what each mark moved from and counts the
-    // marks itself (migration 10: the totals trigger leaves moves that start an attempt to it).
-    const sendingFrom = (from: RowStatus) =>
-      this.db.prepare(
-        `UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_at = ?, updated_at = ?
-         WHERE rid = ? AND row = ? AND status = '${from}' RETURNING coalesce(error_code, '')`,
-      ).pluck();
-    this.#markSending = sourcesOf('sending').map((from) => [from, sendingFrom(from)]);
-    this.#addStatus = this.db.prepare(
-      `INSERT INTO run_status_totals (rid, status, code, n) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`,
-    );
-    this.#addWire = this.db.prepare(
-      `INSERT INTO run_seconds (rid, second, wire, delivered) VALUES (?, ?, ?, 0) ON CONFLICT DO UPDATE SET wire = wire + excluded.wire`,
-    );
-    this.#markSent = this.db.prepare(
-      `UPDATE messages SET status = 'sent', message_id = ?, from_number = coalesce(?, from_number), parts = coalesce(?, parts),
-         cost = ?, currency = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_detail = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('sent'))})`,
-    );
-    const other = (s: 'failed' | 'unknown' | 'pending' | 'skipped') =>
-      this.db.prepare(
-        `UPDATE messages SET status = '${s}', error_code = ?, error_detail = ?, updated_at = ?
-         WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf(s))})`,
-      );
-    this.#markOther = { failed: other('failed'), unknown: other('unknown'), pending: other('pending'), skipped: other('skipped') };
-    this.#insertAttempt = this.db.prepare(
-      `INSERT INTO attempts (rid, row, attempt, started_at, latency_ms, http_status, outcome, telnyx_code, detail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // INDEXED BY: left to itself SQLite picks the primary key here (it yields row order too) and walks every
-    // row already sent before the first pending one: 170 ms at a million rows, on a resume's first send.
-    this.#nextPending = this.db.prepare(
-      `SELECT ${PENDING_COLUMNS} FROM messages INDEXED BY messages_status
-       WHERE rid = ? AND status = 'pending' AND row > ? ORDER BY row LIMIT ?`,
-    );
-    this.#nextDue = this.db.prepare(
-      `SELECT ${PENDING_COLUMNS} FROM messages
-       WHERE rid = ? AND status = 'deferred' AND not_before <= ? ORDER BY not_before, row LIMIT ?`,
-    );
-    this.#markDeferred = this.db.prepare(
-      `UPDATE messages SET status = 'deferred', not_before = ?, error_code = 'deferred', error_detail = ?, updated_at = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('deferred'))})`,
-    );
-    this.#markExpired = this.db.prepare(
-      `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
     );
     // Ingest inserts INSERT_CHUNK rows per statement: one bind-and-step per chunk instead of per row.
     this.#insertMany = this.db.prepare(
@@ -361,49 +264,6 @@ export class Ledger {
           rid, c.row[i], c.line[i], c.to[i], c.sender[i], c.text[i], c.vars[i], c.subject[i], c.parts[i], c.encoding[i], c.tz[i], c.status[i],
           c.errorCode[i], c.errorDetail[i], now,
         );
-      }
-    });
-    this.#commitBatch = this.db.transaction((rid: number, batch: WriteBatch) => {
-      let sent = 0;
-      for (const o of batch.outcomes) {
-        this.#applyOutcome(rid, o);
-        if (o.status === 'sent') sent++;
-      }
-      // The run's attempts per second (run_seconds) are counted here, the one place attempts are inserted.
-      const wire = new Map<number, number>();
-      for (const a of batch.attempts) {
-        this.#insertAttempt.run(rid, a.row, a.attempt, a.startedAt, a.latencyMs, a.httpStatus, a.outcome, a.telnyxCode, a.detail);
-        if (a.outcome === 'accepted') sent--;
-        const second = Math.trunc(a.startedAt / 1000);
-        wire.set(second, (wire.get(second) ?? 0) + 1);
-      }
-      for (const [second, n] of wire) this.#addWire.run(rid, second, n);
-      // indexMessageIds finds sends through their accepted attempts: a send without one would never be found.
-      if (sent !== 0) {
-        throw new AppError('ERR_LEDGER_TRANSITION', `run ${rid}: every sent row must be committed with the accepted attempt that sent it`);
-      }
-      // Send marks are counted here, per commit (see migration 10): each moves its row's (status, code)
-      // total to (sending, code). Pending comes first: rows are pending far more often than deferred.
-      const moved = new Map<string, { from: RowStatus; code: string; n: number }>();
-      for (const s of batch.sending) {
-        let from: RowStatus | undefined;
-        let code: string | undefined;
-        for (const [source, mark] of this.#markSending) {
-          code = mark.get(s.at, s.at, rid, s.row) as string | undefined;
-          if (code !== undefined) {
-            from = source;
-            break;
-          }
-        }
-        if (from === undefined || code === undefined) return expectMoved(0, rid, s.row, 'sending');
-        const key = `${from}\u0000${code}`;
-        const m = moved.get(key);
-        if (m === undefined) moved.set(key, { from, code, n: 1 });
-        else m.n++;
-      }
-      for (const m of moved.values()) {
-        this.#addStatus.run(rid, m.from, m.code, -m.n);
-        this.#addStatus.run(rid, 'sending', m.code, m.n);
       }
     });
   }
@@ -471,7 +331,7 @@ export class Ledger {
     // indexed, which lacks only the sends of a run killed since (their rows still show as sending/unknown).
     if (this.readonly) return;
     messageIdStoreOf(this).indexMessageIds();
-    this.#writing(() =>
+    writingTo(this.path, () =>
       this.db
         .prepare(
           `INSERT INTO campaign_memory (cid, number, at, rid)
@@ -499,7 +359,7 @@ export class Ledger {
       .all(cid, rid, ...windowParams(window)) as { row: number; runId: string | null; at: number }[];
     if (rows.length === 0) return 0;
     this.db.transaction(() => {
-      for (const r of rows) this.#applyOutcome(rid, { row: r.row, status: 'skipped', errorCode: 'already_sent', errorDetail: `already_sent: ${describe(r.runId, r.at)}`, at: now });
+      for (const r of rows) sqliteMessageStoreOf(this).applyOutcome(rid, { row: r.row, status: 'skipped', errorCode: 'already_sent', errorDetail: `already_sent: ${describe(r.runId, r.at)}`, at: now });
     })();
     return rows.length;
   }
@@ -588,36 +448,6 @@ export class Ledger {
   }
 
   /**
-   * The row of a run's `n`th pending row, in row order (`run --canary N` sends up to it); undefined when
-   * the run has fewer pending rows.
-   */
-  nthPendingRow(rid: number, n: number): number | undefined {
-    return this.db
-      .prepare(`SELECT row FROM messages INDEXED BY messages_status WHERE rid = ? AND status = 'pending' ORDER BY row LIMIT 1 OFFSET ?`)
-      .pluck()
-      .get(rid, n - 1) as number | undefined;
-  }
-
-  /**
-   * Turns a freshly ingested run into a test run: its first pending rows (one per number, in row order)
-   * keep their rendered message but go to `numbers` instead; every other row is deleted, so the run holds
-   * exactly the test messages. Returns the rows kept.
-   */
-  keepTestRows(rid: number, numbers: readonly string[], now = Date.now()): number[] {
-    return this.db.transaction(() => {
-      const rows = this.db
-        .prepare(`SELECT row FROM messages INDEXED BY messages_status WHERE rid = ? AND status = 'pending' ORDER BY row LIMIT ?`)
-        .pluck()
-        .all(rid, numbers.length) as number[];
-      const retarget = this.db.prepare(`UPDATE messages SET to_number = ?, updated_at = ? WHERE rid = ? AND row = ?`);
-      rows.forEach((row, i) => retarget.run(numbers[i], now, rid, row));
-      this.db.prepare(`DELETE FROM messages WHERE rid = ? AND NOT (status = 'pending' AND row IN (SELECT value FROM json_each(?)))`).run(rid, JSON.stringify(rows));
-      this.db.prepare(`UPDATE runs SET total = ? WHERE rid = ?`).run(rows.length, rid);
-      return rows;
-    })();
-  }
-
-  /**
    * `bulktext prune`: for finished runs (completed or cancelled) that ended before `before`, deletes what
    * only an investigation needs — message texts and subjects, error details, the HTTP attempts log and the
    * delivery receipts' payloads — and keeps what the ledger must remember: each row's number, status,
@@ -655,7 +485,7 @@ export class Ledger {
 
   /** Rewrites the ledger file without its free pages (after `prune`), and empties the WAL into it. */
   vacuum(): void {
-    this.#writing(() => {
+    writingTo(this.path, () => {
       this.db.exec('VACUUM');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     });
@@ -721,12 +551,6 @@ export class Ledger {
     return texts;
   }
 
-  #restored<T extends PendingMessage | MessageRecord>(rid: number, rows: T[]): T[] {
-    const texts = this.#textsOf(rid);
-    for (const r of rows) restoreRow(r, texts);
-    return rows;
-  }
-
   /** Inserts ingested rows in one transaction. */
   insertRows(rid: number, rows: readonly NewMessageRow[], now = Date.now()): void {
     this.insertColumns(rid, columnsOf(rows), now);
@@ -739,47 +563,6 @@ export class Ledger {
    */
   insertColumns(rid: number, columns: MessageColumns, now = Date.now()): void {
     this.#unsynced(() => this.#insertRows(rid, columns, now));
-  }
-
-  /** The next pending rows after `afterRow`, in row order (served by the (rid, status, row) index). */
-  nextPending(rid: number, afterRow: number, limit: number): PendingMessage[] {
-    return this.#restored(rid, this.#nextPending.all(rid, afterRow, limit) as PendingMessage[]);
-  }
-
-  /** Deferred rows whose window has opened by `now`, earliest first. */
-  nextDue(rid: number, now: number, limit: number): PendingMessage[] {
-    return this.#restored(rid, this.#nextDue.all(rid, now, limit) as PendingMessage[]);
-  }
-
-  /** When the earliest deferred row may go (undefined when none is deferred). */
-  nextDeferral(rid: number): number | undefined {
-    const r = this.db.prepare(`SELECT min(not_before) AS t FROM messages WHERE rid = ? AND status = 'deferred'`).get(rid) as { t: number | null };
-    return r.t ?? undefined;
-  }
-
-  /** The run's deadline passed: every row not yet sent is expired and will never be sent. */
-  expireUnsent(rid: number, detail: string, now = Date.now()): number {
-    return this.db
-      .prepare(
-        `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
-         WHERE rid = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
-      )
-      .run(detail, now, rid).changes;
-  }
-
-  /**
-   * Commits outcomes, attempts and `sending` marks in one transaction. Outcomes go first so a row
-   * answered and re-marked in the same batch (a retry) moves sending → pending → sending legally.
-   */
-  commit(rid: number, batch: DeferrableBatch): void {
-    const defer = batch.deferDurability;
-    if (defer === undefined || !this.#wal) {
-      this.#writing(() => this.#commitBatch(rid, batch));
-      return;
-    }
-    // See the module comment: committed now, durable when the promise handed to `defer` resolves.
-    this.#writing(() => this.#unsynced(() => this.#commitBatch(rid, batch)));
-    defer(this.#walDurable());
   }
 
   /**
@@ -799,151 +582,6 @@ export class Ledger {
     this.#durability.unsynced(write);
   }
 
-  /** A send commit: a full disk or an I/O error here stops the run resumable (ERR_LEDGER_IO), it is not a bug. */
-  #writing(write: () => void): void {
-    try {
-      write();
-    } catch (err) {
-      throw ledgerStorageError(err, this.path, 'sending');
-    }
-  }
-
-  /** A promise for an fsync of the WAL that starts after everything written so far. */
-  #walDurable(): Promise<void> {
-    return this.#durability.durable();
-  }
-
-  /**
-   * Rows left `sending` by a process that died: their request may have reached Telnyx, so they
-   * become `unknown` (never silently pending). Returns how many.
-   */
-  markInFlightUnknown(rid: number, now = Date.now()): number {
-    // They have no attempt in the log for campaign memory to find: remember them here.
-    this.db
-      .prepare(
-        `INSERT INTO campaign_memory (cid, number, at, rid)
-         SELECT r.cid, m.to_number, coalesce(m.sending_at, m.updated_at), m.rid FROM messages m INDEXED BY messages_status JOIN runs r ON r.rid = m.rid
-         WHERE m.rid = ? AND m.status = 'sending' AND r.test_to IS NULL
-         ORDER BY 2
-         ${REMEMBER_LATEST}`,
-      )
-      .run(rid);
-    return this.db
-      .prepare(
-        // INDEXED BY: without it SQLite walks the run's every row by primary key (140 ms at a million rows,
-        // on the path to a resume's first send) instead of seeking the few `sending` ones.
-        `UPDATE messages INDEXED BY messages_status SET status = 'unknown', error_code = 'in_doubt',
-           error_detail = 'the run stopped while this request may have been in flight; Telnyx may have sent it', updated_at = ?
-         WHERE rid = ? AND status = 'sending'`,
-      )
-      .run(now, rid).changes;
-  }
-
-  /** `resume --resend-unknown`: the operator accepts that these recipients may get a second message. */
-  reopenUnknown(rid: number, now = Date.now()): number {
-    return this.db
-      .prepare(
-        `UPDATE messages INDEXED BY messages_status SET status = 'pending', error_detail = 'resent by --resend-unknown after: ' || coalesce(error_detail, ''), updated_at = ?
-         WHERE rid = ? AND status = 'unknown'`,
-      )
-      .run(now, rid).changes;
-  }
-
-  /**
-   * `resume --retry-failed [codes]`: failed rows go back to `pending` when their attempts log proves no
-   * message was created — at least one attempt, every one of them refused (a 4xx, a 429, a 503) or never
-   * written (connect phase: no HTTP status) — and no message id was recorded; with `codes`, only rows
-   * that failed with one of them. A `retryable` attempt with another 5xx status was recorded by an
-   * earlier bulktext that retried those: today they are in doubt, so such a row stays failed.
-   */
-  reopenFailed(rid: number, codes: readonly string[] | undefined, now = Date.now()): number {
-    const byCode = codes === undefined || codes.length === 0 ? '' : `AND m.error_code IN (${codes.map(() => '?').join(', ')})`;
-    return this.db
-      .prepare(
-        `UPDATE messages AS m SET status = 'pending', error_detail = 're-queued by --retry-failed after: ' || coalesce(m.error_detail, ''), updated_at = ?
-         WHERE m.rid = ? AND m.status = 'failed' AND m.message_id IS NULL ${byCode}
-           AND EXISTS (SELECT 1 FROM attempts a WHERE a.rid = m.rid AND a.row = m.row)
-           AND NOT EXISTS (
-             SELECT 1 FROM attempts a WHERE a.rid = m.rid AND a.row = m.row
-               AND NOT (a.outcome IN ('rejected', 'throttled', 'fatal', 'unreachable')
-                        OR (a.outcome = 'retryable' AND (a.http_status IS NULL OR a.http_status = 503))))`,
-      )
-      .run(now, rid, ...(codes ?? [])).changes;
-  }
-
-  /** A run's rows by status, read from the totals the ledger's triggers keep (migration 10): a few rows, whatever the run's size. */
-  counts(rid: number): StatusCounts {
-    const counts = Object.fromEntries(rowStatuses.map((s) => [s, 0])) as Record<RowStatus, number>;
-    let total = 0;
-    this.#countStatus ??= this.db.prepare(`SELECT status, sum(n) AS n FROM run_status_totals WHERE rid = ? GROUP BY status`);
-    for (const r of this.#countStatus.all(rid) as { status: RowStatus; n: number }[]) {
-      counts[r.status] = r.n;
-      total += r.n;
-    }
-    return { ...counts, total };
-  }
-
-  /** Every message row of a run in row order, streamed; with `statuses`, only rows in one of them. */
-  *messages(rid: number, statuses?: readonly RowStatus[]): IterableIterator<MessageRecord> {
-    if (statuses === undefined) {
-      const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? ORDER BY row`);
-      yield* this.#restoring(rid, stmt.iterate(rid) as IterableIterator<MessageRecord>);
-      return;
-    }
-    // INDEXED BY: left to itself SQLite walks the run's every row by primary key (1.4 s at a million rows to
-    // find a few failed ones); through the status index it reads only the rows asked for, then sorts them.
-    const stmt = this.db.prepare(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY messages_status WHERE rid = ? AND status IN (SELECT value FROM json_each(?)) ORDER BY row`,
-    );
-    yield* this.#restoring(rid, stmt.iterate(rid, JSON.stringify(statuses)) as IterableIterator<MessageRecord>);
-  }
-
-  *#restoring(rid: number, rows: IterableIterator<MessageRecord>): IterableIterator<MessageRecord> {
-    const texts = this.#textsOf(rid);
-    for (const m of rows) {
-      restoreRow(m, texts);
-      yield m;
-    }
-  }
-
-  message(rid: number, row: number): MessageRecord | undefined {
-    this.#message ??= this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? AND row = ?`);
-    const m = this.#message.get(rid, row) as MessageRecord | undefined;
-    if (m !== undefined) restoreRow(m, this.#textsOf(rid));
-    return m;
-  }
-
-  attempts(rid: number, row: number): AttemptRecord[] {
-    return this.db
-      .prepare(
-        `SELECT row, attempt, started_at AS startedAt, latency_ms AS latencyMs, http_status AS httpStatus, outcome,
-                telnyx_code AS telnyxCode, detail FROM attempts WHERE rid = ? AND row = ? ORDER BY id`,
-      )
-      .all(rid, row) as AttemptRecord[];
-  }
-
-  #applyOutcome(rid: number, o: Outcome): void {
-    if (o.status === 'deferred') {
-      expectMoved(this.#markDeferred.run(o.until, o.errorDetail, o.at, rid, o.row).changes, rid, o.row, 'deferred');
-    } else if (o.status === 'expired') {
-      expectMoved(this.#markExpired.run(o.errorDetail, o.at, rid, o.row).changes, rid, o.row, 'expired');
-    } else if (o.status === 'sent') {
-      const changes = this.#markSent.run(o.messageId, o.fromNumber, o.parts, o.cost, o.currency, o.at, o.at, o.note ?? null, rid, o.row).changes;
-      expectMoved(changes, rid, o.row, 'sent');
-    } else {
-      const changes = this.#markOther[o.status].run(o.errorCode, o.errorDetail, o.at, rid, o.row).changes;
-      expectMoved(changes, rid, o.row, o.status);
-    }
-  }
-}
-
-function expectMoved(changes: number, rid: number, row: number, to: RowStatus): void {
-  if (changes !== 1) {
-    throw new AppError(
-      'ERR_LEDGER_TRANSITION',
-      `illegal ledger move: run ${rid} row ${row} cannot become ${to} (allowed only from ${sourcesOf(to).join(', ')})`,
-    );
-  }
 }
 
 const latestVersion = migrations.at(-1)?.version ?? 0;

@@ -38,6 +38,7 @@ import { formatDuration, formatLocal } from './firings.js';
 import { loadJobSet, type ScheduledJob } from './job-set.js';
 import { currentProcess, daemonAlive, markDaemonGone, markDaemonLive } from './liveness.js';
 import { slotStoreOf, type SlotStore } from '../ledger/slot-store.js';
+import { messageStoreOf } from '../ledger/message-store.js';
 
 export type SchedulerLogLevel = 'info' | 'warn' | 'error';
 
@@ -226,7 +227,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   // ---- sending ----------------------------------------------------------------------------------
 
   const describeCounts = (rid: number): string => {
-    const c = ledger.counts(rid);
+    const c = messageStoreOf(ledger).counts(rid);
     const parts = [`sent ${c.sent}`, `failed ${c.failed}`, `unknown ${c.unknown}`, `skipped ${c.skipped}`];
     if (c.expired > 0) parts.push(`expired ${c.expired}`);
     if (c.deferred > 0) parts.push(`deferred ${c.deferred}`);
@@ -304,7 +305,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       if (prepared.inDoubt > 0) {
         log('warn', `${label}: ${prepared.inDoubt} row(s) were in flight when the run stopped; they are now unknown (Telnyx may have sent them) and are not sent again`);
       }
-      if (settleIfNothingLeft(ledger, prepared.run, ledger.counts(prepared.run.rid), clock())) {
+      if (settleIfNothingLeft(ledger, prepared.run, messageStoreOf(ledger).counts(prepared.run.rid), clock())) {
         log('info', `${label}: run ${previous.runId} had nothing left to send: ${describeCounts(prepared.run.rid)}`);
         return;
       }

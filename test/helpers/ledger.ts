@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { Ledger, type AttemptRecord } from '../../src/ledger/ledger.js';
 import { tempDir } from './temp.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 export interface TempLedger {
   ledger: Ledger;
@@ -69,7 +70,7 @@ export function seedRun(ledger: Ledger, runId: string, rows: readonly SeedRow[],
 }
 
 export function markSending(ledger: Ledger, rid: number, row: number, at = Date.now()): void {
-  ledger.commit(rid, { sending: [{ row, at }], outcomes: [], attempts: [] });
+  messageStoreOf(ledger).commit(rid, { sending: [{ row, at }], outcomes: [], attempts: [] });
 }
 
 /** The attempt record that goes with a `sent` outcome (the ledger insists on it). */
@@ -79,7 +80,7 @@ export function acceptedAttempt(row: number, messageId: string, at = Date.now())
 
 export function markSent(ledger: Ledger, rid: number, row: number, messageId: string, at = Date.now(), cost: string | null = '0.0040'): void {
   markSending(ledger, rid, row, at);
-  ledger.commit(rid, {
+  messageStoreOf(ledger).commit(rid, {
     sending: [],
     outcomes: [{ row, status: 'sent', messageId, fromNumber: null, parts: 1, cost, currency: cost === null ? null : 'USD', at }],
     attempts: [acceptedAttempt(row, messageId, at)],
@@ -88,7 +89,7 @@ export function markSent(ledger: Ledger, rid: number, row: number, messageId: st
 
 export function markUnknown(ledger: Ledger, rid: number, row: number, at = Date.now()): void {
   markSending(ledger, rid, row, at);
-  ledger.commit(rid, {
+  messageStoreOf(ledger).commit(rid, {
     sending: [],
     outcomes: [{ row, status: 'unknown', errorCode: 'ECONNRESET', errorDetail: 'reset after the request was written', at }],
     attempts: [],

@@ -7,6 +7,7 @@ import { executeRun } from '../../src/campaign/execute-run.js';
 import { parseJobSpec } from '../../src/config/job-spec.js';
 import { seedRun, tempLedger, type TempLedger } from '../helpers/ledger.js';
 import { reply, startScriptedServer, type ScriptedServer } from './client-scripted-server.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 let t: TempLedger;
 let server: ScriptedServer;
@@ -40,7 +41,7 @@ it('a key that is not a valid header value stops the run at once: fatal, nothing
   });
   expect(result.state).toBe('aborted');
   expect(result.summary.fatal).toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
-  expect(t.ledger.counts(rid)).toMatchObject({ pending: 50, sending: 0, failed: 0, unknown: 0 });
+  expect(messageStoreOf(t.ledger).counts(rid)).toMatchObject({ pending: 50, sending: 0, failed: 0, unknown: 0 });
   expect(t.ledger.getRun('bad-key-run')).toMatchObject({ state: 'aborted', stopCode: 'UND_ERR_INVALID_ARG' });
   expect(server.requests).toHaveLength(0);
 });

@@ -30,6 +30,7 @@ import {
 import { AppError, isAppError } from '../../src/shared/errors.js';
 import { acceptedAttempt } from '../helpers/ledger.js';
 import { tempDir } from '../helpers/temp.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -302,7 +303,7 @@ describe('plan against what run records', () => {
     const plan = await computePlan(spec, { suppressedNumbers: suppressed, onRow: (r) => planned.push(r) });
     const { run } = await startRun(ledger, spec, { sandbox: true });
 
-    const recorded = [...ledger.messages(run.rid)];
+    const recorded = [...messageStoreOf(ledger).messages(run.rid)];
     expect(recorded.map((m) => [m.row, m.status === 'skipped' ? m.errorCode : 'send', m.status === 'skipped' ? null : m.parts])).toEqual(
       planned.map((r) => [r.row, r.skip?.reason ?? 'send', r.skip === undefined ? r.parts : null]),
     );
@@ -317,8 +318,8 @@ describe('plan against what run records', () => {
     // Telnyx accepts two rows: one with a cost, one whose cost is not known yet.
     const pending = recorded.filter((m) => m.status === 'pending').slice(0, 2);
     const at = Date.now();
-    ledger.commit(run.rid, { sending: pending.map((m) => ({ row: m.row, at })), outcomes: [], attempts: [] });
-    ledger.commit(run.rid, {
+    messageStoreOf(ledger).commit(run.rid, { sending: pending.map((m) => ({ row: m.row, at })), outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(run.rid, {
       sending: [],
       attempts: pending.map((m, i) => acceptedAttempt(m.row, `00000000-0000-4000-8000-00000000000${i}`, at)),
       outcomes: pending.map((m, i) => ({

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Scheduler } from '../../src/scheduler/daemon.js';
 import { logSink, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 const env = useSchedulerEnv(3);
 
@@ -38,7 +39,7 @@ describe('missed slots', () => {
     expect(slots[0]!.reason).toMatch(/did not look between 2026-03-01T07:30:00.000Z and 2026-03-01T10:00:3\d.\d+Z; only the latest slot due may catch up/);
     const run = env.ledger.getRun(slots[2]!.runId!);
     expect(run).toMatchObject({ state: 'completed', trigger: 'schedule', slot: '2026-03-01T10:00:00.000Z' });
-    expect(env.ledger.counts(run.rid).sent).toBe(2);
+    expect(messageStoreOf(env.ledger).counts(run.rid).sent).toBe(2);
     expect(env.sim.messages.count()).toBe(2);
     // 30 s late: the log says so.
     expect(log.text()).toMatch(/job hourly slot 2026-03-01T10:00:00.000Z: firing \(30s late\)/);

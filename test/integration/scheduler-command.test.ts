@@ -12,6 +12,7 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { slotStoreOf, type SlotStore } from '../../src/ledger/slot-store.js';
 import { isAppError } from '../../src/shared/errors.js';
 import { fixture, waitFor, writeJob, type Fixture } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 let f: Fixture;
 beforeEach(() => {
@@ -107,7 +108,7 @@ describe('schedule (daemon)', () => {
         return r.state === 'completed' && r;
       });
       expect(run).toMatchObject({ sandbox: true, trigger: 'schedule', slot: slot.slot });
-      expect(ledger.counts(run.rid).sent).toBe(2);
+      expect(messageStoreOf(ledger).counts(run.rid).sent).toBe(2);
       // The sandbox's receipts come back to the daemon's ledger, and the run's end is logged once they are in.
       await waitFor('the end of the run logged', () => new RegExp(`run ${run.runId} completed in`).test(t.stderr()), 20_000);
       expect(deliveryStoreFor(ledger).deliveryCounts(run.rid)).toMatchObject({ delivered: 2, awaiting: 0 });

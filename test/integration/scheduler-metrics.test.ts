@@ -7,6 +7,7 @@ import { createRunMetrics } from '../../src/metrics/run-metrics.js';
 import { createSchedulerMetrics } from '../../src/metrics/scheduler-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
 import { logSink, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 const env = useSchedulerEnv(9);
 let server: MetricsServer | undefined;
@@ -59,7 +60,7 @@ describe('scheduler metrics over HTTP', () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     const runs = ledger.listRuns();
-    const sentInLedger = runs.reduce((n, r) => n + ledger.counts(r.rid).sent, 0);
+    const sentInLedger = runs.reduce((n, r) => n + messageStoreOf(ledger).counts(r.rid).sent, 0);
     expect(sentInLedger).toBeGreaterThanOrEqual(3);
     expect(sentInLedger).toBe(env.sim.messages.count());
     expect(sample(text, 'bulktext_messages_total{outcome="sent"}')).toBe(sentInLedger);

@@ -7,6 +7,7 @@ import { executeRun } from '../../src/campaign/execute-run.js';
 import { prepareResume } from '../../src/campaign/resume-run.js';
 import { publicState } from '../../src/campaign/status.js';
 import { logSink, recipients, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 const env = useSchedulerEnv(11);
 
@@ -29,7 +30,7 @@ describe('stopping and resuming', () => {
     expect(run.stopCode).toBe('interrupted');
     expect(run.ownerPid).toBeNull();
     expect(publicState(run)).toBe('interrupted');
-    const counts = env.ledger.counts(run.rid);
+    const counts = messageStoreOf(env.ledger).counts(run.rid);
     expect(counts.sending).toBe(0);
     expect(counts.pending).toBeGreaterThan(0);
     expect(counts.sent).toBe(env.sim.messages.count());
@@ -42,7 +43,7 @@ describe('stopping and resuming', () => {
     expect(prepared.inDoubt).toBe(0);
     const result = await executeRun(env.ledger, prepared.run, prepared.spec, { apiKey: 'k', baseUrl: env.sim.url });
     expect(result.state).toBe('completed');
-    expect(env.ledger.counts(run.rid)).toMatchObject({ sent: 8, pending: 0, unknown: 0 });
+    expect(messageStoreOf(env.ledger).counts(run.rid)).toMatchObject({ sent: 8, pending: 0, unknown: 0 });
     for (const to of recipients(8)) expect(env.sim.messages.byRecipient(to)).toHaveLength(1);
   });
 
@@ -80,7 +81,7 @@ describe('stopping and resuming', () => {
     const log = logSink();
     const d = await env.daemon(log);
     const slot = await waitFor('a run', () => env.store.slots('windowed').find((s) => s.runId !== null));
-    await waitFor('rows deferred', () => env.ledger.counts(env.ledger.getRun(slot.runId!).rid).deferred === 3);
+    await waitFor('rows deferred', () => messageStoreOf(env.ledger).counts(env.ledger.getRun(slot.runId!).rid).deferred === 3);
     // Later slots are skipped while the run waits for its window.
     await waitFor('a skipped slot', () => env.store.slots('windowed').some((s) => s.state === 'skipped'));
     const t0 = performance.now();
@@ -88,7 +89,7 @@ describe('stopping and resuming', () => {
     expect(performance.now() - t0).toBeLessThan(5000);
     const run = env.ledger.getRun(slot.runId!);
     expect(run.state).toBe('interrupted');
-    expect(env.ledger.counts(run.rid)).toMatchObject({ deferred: 3, sent: 0 });
+    expect(messageStoreOf(env.ledger).counts(run.rid)).toMatchObject({ deferred: 3, sent: 0 });
     expect(env.sim.messages.count()).toBe(0);
   });
 });

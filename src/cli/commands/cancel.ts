@@ -4,6 +4,7 @@ import type { Ledger, RunRecord } from '../../ledger/ledger.js';
 import { sleepUnlessAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
+import { messageStoreOf } from '../../ledger/message-store.js';
 
 export interface CancelOptions {
   runId: string;
@@ -44,7 +45,7 @@ export async function cancelCommand(o: CancelOptions, io: Io): Promise<number> {
       io.stderr(`run ${o.runId}: ${owner} has not stopped yet; the request stays in the ledger and it stops at its next check\n`);
       return 0;
     }
-    const c = ledger.counts(after.rid);
+    const c = messageStoreOf(ledger).counts(after.rid);
     io.stderr(`run ${o.runId} ${publicState(after)}: sent ${c.sent}, not sent ${c.pending + c.deferred}${c.unknown > 0 ? `, unknown ${c.unknown}` : ''}\n`);
     return 0;
   } finally {

@@ -7,6 +7,7 @@ import { loadAccountSpec } from '../../config/load-account-spec.js';
 import type { Io } from '../io.js';
 import { hintFor } from '../hints.js';
 import { describeStatus, exitCodeForStatus, sendRun, statusDetail } from '../send-run.js';
+import { messageStoreOf } from '../../ledger/message-store.js';
 
 export interface ResumeOptions {
   runId: string;
@@ -63,7 +64,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       }
       if (textedElsewhere > 0) io.stderr(`${textedElsewhere} row(s) were texted by a newer run of this job meanwhile: skipped as already_sent\n`);
     }
-    const counts = ledger.counts(run.rid);
+    const counts = messageStoreOf(ledger).counts(run.rid);
     if (settleIfNothingLeft(ledger, run, counts, Date.now())) {
       const status = runStatus(ledger, ledger.getRun(run.runId), counts);
       if (o.json) io.stdout(`${JSON.stringify(status)}\n`);

@@ -8,6 +8,7 @@ import { csvLine, reportChunks, reportColumns } from '../../../src/campaign/repo
 import { deliveryStoreFor } from '../../../src/ledger/delivery-store.js';
 import type { RowStatus } from '../../../src/ledger/states.js';
 import { acceptedAttempt, markSending, seedRun, useTempLedger } from '../../helpers/ledger.js';
+import { messageStoreOf } from '../../../src/ledger/message-store.js';
 
 /** Values that need a guard, quoting, both, or neither — and look-alikes of each. */
 const nasty = [
@@ -30,11 +31,11 @@ function seedNasty(ledger: import('../../../src/ledger/ledger.js').Ledger): numb
     const at = times[i % times.length]!;
     markSending(ledger, rid, row, at);
     if (i % 3 === 2) {
-      ledger.commit(rid, { sending: [], outcomes: [{ row, status: 'failed', errorCode: value, errorDetail: value, at }], attempts: [] });
+      messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [{ row, status: 'failed', errorCode: value, errorDetail: value, at }], attempts: [] });
       return;
     }
     const messageId = `${value}#${row}`;
-    ledger.commit(rid, {
+    messageStoreOf(ledger).commit(rid, {
       sending: [],
       outcomes: [{ row, status: 'sent', messageId, fromNumber: i % 2 === 0 ? value : null, parts: 1, cost: value, currency: value, at }],
       attempts: [acceptedAttempt(row, messageId, at)],
@@ -55,7 +56,7 @@ describe('the CSV report built by the ledger', () => {
   for (const raw of [false, true]) {
     it(`writes every row as csvLine does (${raw ? 'raw' : 'spreadsheet-safe'})`, () => {
       const rid = seedNasty(t.ledger);
-      const expected = `${reportColumns.join(',')}\n${[...t.ledger.messages(rid)].map((m) => csvLine(m, raw)).join('')}`;
+      const expected = `${reportColumns.join(',')}\n${[...messageStoreOf(t.ledger).messages(rid)].map((m) => csvLine(m, raw)).join('')}`;
       const got = [...reportChunks(t.ledger, rid, 'csv', { raw, rowsPerChunk: 4 })].join('');
       expect(got.split('\n')).toEqual(expected.split('\n'));
       // Not vacuous: the guard, the quoting and the E.164 exception were each needed somewhere.
@@ -69,7 +70,7 @@ describe('the CSV report built by the ledger', () => {
   it('filters by status exactly as the rows it reads', () => {
     const rid = seedNasty(t.ledger);
     const statuses: RowStatus[] = ['failed'];
-    const expected = [...t.ledger.messages(rid, statuses)].map((m) => csvLine(m)).join('');
+    const expected = [...messageStoreOf(t.ledger).messages(rid, statuses)].map((m) => csvLine(m)).join('');
     const got = [...reportChunks(t.ledger, rid, 'csv', { statuses })].join('');
     expect(got).toBe(`${reportColumns.join(',')}\n${expected}`);
     expect(expected.split('\n').length - 1).toBe(Math.floor(nasty.length / 3));
