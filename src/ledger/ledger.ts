@@ -13,17 +13,15 @@ import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../shared/errors.js';
 import { ledgerStorageError, storageCode, writingTo } from './storage-error.js';
-import { alreadySentQuery, REMEMBER_LATEST, WINDOW_SQL, windowParams, type EarlierSend, type MemoryWindow } from './campaign-memory.js';
-import { migrations, templateOf } from './migrations.js';
+import { migrations } from './migrations.js';
+import { sqliteMemoryStoreOf } from './memory-store.js';
 import { runSourcesOf, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
 import { messageIdStoreOf } from './message-id-store.js';
-import { sqliteMessageStoreOf } from './message-store.js';
 import { registerMessageText, type StoredTexts } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
-export type { EarlierSend, MemoryWindow };
 export type { AttemptRecord, DeferrableBatch, MessageColumns, NewMessageRow, Outcome, PendingMessage, WriteBatch };
 
 export type Trigger = 'manual' | 'schedule';
@@ -181,7 +179,6 @@ export class Ledger {
   #insertMany;
   #cancelRequested: Database.Statement | undefined;
   readonly #durability: WalDurability;
-  #alreadySent: ReturnType<typeof alreadySentQuery> | undefined;
   /** run_texts by rid, read once (before a statement iterates: the connection cannot run two at once). */
   readonly #runTexts = new Map<number, StoredTexts | null>();
 
@@ -295,92 +292,10 @@ export class Ledger {
         testTo: testTo === undefined ? null : testTo.join(','),
         ownerPid: owner?.pid ?? null,
         ownerHost: owner?.host ?? null,
-        cid: this.#campaign(run.jobName, run.jobSpec, run.sandbox, true)!,
+        cid: sqliteMemoryStoreOf(this).campaignFor(run.jobName, run.jobSpec, run.sandbox),
       });
     })();
     return this.getRun(run.runId);
-  }
-
-  /**
-   * The campaign of a job spec (JSON) and kind, or undefined when no run of it exists yet. With `create`,
-   * one is made. A campaign is the job's name, its message template and sandbox-or-real (migration 6).
-   */
-  campaignOf(jobName: string, jobSpec: string, sandbox: boolean): number | undefined {
-    return this.#campaign(jobName, jobSpec, sandbox, false);
-  }
-
-  #campaign(jobName: string, jobSpec: string, sandbox: boolean, create: boolean): number | undefined {
-    if (create) {
-      this.db
-        .prepare(`INSERT OR IGNORE INTO campaigns (job_name, template, sandbox) VALUES (?, ${templateOf('?')}, ?)`)
-        .run(jobName, jobSpec, jobSpec, jobSpec, sandbox ? 1 : 0);
-    }
-    return this.db
-      .prepare(`SELECT cid FROM campaigns WHERE job_name = ? AND sandbox = ? AND template = ${templateOf('?')}`)
-      .pluck()
-      .get(jobName, sandbox ? 1 : 0, jobSpec, jobSpec, jobSpec) as number | undefined;
-  }
-
-  /**
-   * Brings campaign `cid`'s memory up to date before a new run looks numbers up in it: sends committed
-   * since the last pass (the attempts log, with message ids) and rows its runs left `sending` (a killed
-   * process's requests that may have gone out; they have no attempt yet).
-   */
-  rememberCampaign(cid: number): void {
-    // A reader (plan on a read-only ledger) cannot catch the memory up: it reads what the last writer
-    // indexed, which lacks only the sends of a run killed since (their rows still show as sending/unknown).
-    if (this.readonly) return;
-    messageIdStoreOf(this).indexMessageIds();
-    writingTo(this.path, () =>
-      this.db
-        .prepare(
-          `INSERT INTO campaign_memory (cid, number, at, rid)
-           SELECT ?, m.to_number, coalesce(m.sending_at, m.updated_at), m.rid FROM messages m INDEXED BY messages_status
-           WHERE m.rid IN (SELECT rid FROM runs WHERE cid = ? AND test_to IS NULL) AND m.status = 'sending'
-           ORDER BY 2
-           ${REMEMBER_LATEST}`,
-        )
-        .run(cid, cid),
-    );
-  }
-
-  /**
-   * A resumed run's rows that another run of its campaign texted at or after `since` (e.g. a newer run
-   * started with --force meanwhile) are skipped as `already_sent` instead of sent again. Returns how many.
-   */
-  skipAlreadySent(rid: number, cid: number, window: MemoryWindow, describe: (runId: string | null, at: number) => string, now = Date.now()): number {
-    const rows = this.db
-      .prepare(
-        `SELECT row, r.run_id AS runId, m.at FROM messages p INDEXED BY messages_status
-           JOIN campaign_memory m ON m.cid = ? AND m.number = p.to_number AND m.rid <> p.rid
-           LEFT JOIN runs r ON r.rid = m.rid
-         WHERE p.rid = ? AND p.status IN ('pending', 'deferred') AND ${WINDOW_SQL}`,
-      )
-      .all(cid, rid, ...windowParams(window)) as { row: number; runId: string | null; at: number }[];
-    if (rows.length === 0) return 0;
-    this.db.transaction(() => {
-      for (const r of rows) sqliteMessageStoreOf(this).applyOutcome(rid, { row: r.row, status: 'skipped', errorCode: 'already_sent', errorDetail: `already_sent: ${describe(r.runId, r.at)}`, at: now });
-    })();
-    return rows.length;
-  }
-
-  /** Whether campaign `cid` texted anyone within `window` (a first run skips every lookup). */
-  hasMemory(cid: number, window: MemoryWindow): boolean {
-    // The memory is keyed by number, not time: the first row within the window answers, or a full scan says none.
-    return (
-      this.db
-        .prepare(`SELECT 1 FROM campaign_memory m LEFT JOIN runs r ON r.rid = m.rid WHERE m.cid = ? AND ${WINDOW_SQL} LIMIT 1`)
-        .get(cid, ...windowParams(window)) !== undefined
-    );
-  }
-
-  /**
-   * Which of `numbers` campaign `cid` texted within `window`, with the run that did (the latest
-   * one). One indexed probe per number, in sorted order: a batch of 1,000 costs about a millisecond.
-   */
-  alreadySent(cid: number, window: MemoryWindow, numbers: readonly string[]): Map<string, EarlierSend> {
-    this.#alreadySent ??= alreadySentQuery(this.db);
-    return this.#alreadySent(cid, window, numbers);
   }
 
   findRun(runId: string): RunRecord | undefined {

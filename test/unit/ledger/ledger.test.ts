@@ -12,6 +12,7 @@ import { seedRun } from '../../helpers/ledger.js';
 import { DROP_MIGRATION_11, withLedgerSql } from '../../helpers/ledger-sql.js';
 import { messageIdStoreOf } from '../../../src/ledger/message-id-store.js';
 import { messageStoreOf } from '../../../src/ledger/message-store.js';
+import { memoryStoreOf } from '../../../src/ledger/memory-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let file: string;
@@ -376,19 +377,19 @@ describe('campaign memory (campaign_memory)', () => {
       attempts: [attempt(1), { ...attempt(2), httpStatus: null, outcome: 'in_doubt' }],
     });
     const cid = ledger.getRun('r1').cid;
-    ledger.rememberCampaign(cid);
+    memoryStoreOf(ledger).rememberCampaign(cid);
     expect(memory()).toEqual([
       { cid, number: '+14155550101', rid },
       { cid, number: '+14155550102', rid },
     ]);
-    expect(ledger.alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101', '+19999999999'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 2 }]]));
+    expect(memoryStoreOf(ledger).alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101', '+19999999999'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 2 }]]));
     // Outside the window: nothing.
-    expect(ledger.alreadySent(cid, { since: 3, fromSlot: null }, ['+14155550101']).size).toBe(0);
-    expect(ledger.hasMemory(cid, { since: 0, fromSlot: null })).toBe(true);
+    expect(memoryStoreOf(ledger).alreadySent(cid, { since: 3, fromSlot: null }, ['+14155550101']).size).toBe(0);
+    expect(memoryStoreOf(ledger).hasMemory(cid, { since: 0, fromSlot: null })).toBe(true);
     // Another kind of run of the same job is another campaign.
     const sandbox = ledger.createRun({ ...newRun('r2'), sandbox: true });
     expect(sandbox.cid).not.toBe(cid);
-    expect(ledger.hasMemory(sandbox.cid, { since: 0, fromSlot: null })).toBe(false);
+    expect(memoryStoreOf(ledger).hasMemory(sandbox.cid, { since: 0, fromSlot: null })).toBe(false);
   });
 
   it('a changed template is a new campaign; the same one is found again', () => {
@@ -397,15 +398,15 @@ describe('campaign memory (campaign_memory)', () => {
     const c = ledger.createRun({ ...newRun('c'), jobSpec: spec('Hello {{name}}') });
     expect(b.cid).toBe(a.cid);
     expect(c.cid).not.toBe(a.cid);
-    expect(ledger.campaignOf('job', spec('Hi {{name}}'), false)).toBe(a.cid);
-    expect(ledger.campaignOf('job', spec('Hi {{name}}'), true)).toBeUndefined();
+    expect(memoryStoreOf(ledger).campaignOf('job', spec('Hi {{name}}'), false)).toBe(a.cid);
+    expect(memoryStoreOf(ledger).campaignOf('job', spec('Hi {{name}}'), true)).toBeUndefined();
   });
 
   it('remembers rows a killed process left sending (no attempt yet)', () => {
     messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 7 }], outcomes: [], attempts: [] });
     const cid = ledger.getRun('r1').cid;
-    ledger.rememberCampaign(cid);
-    expect(ledger.alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 7 }]]));
+    memoryStoreOf(ledger).rememberCampaign(cid);
+    expect(memoryStoreOf(ledger).alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 7 }]]));
   });
 
   it('is built from the sent rows of a ledger written before it existed (migration 8)', () => {
@@ -420,7 +421,7 @@ describe('campaign memory (campaign_memory)', () => {
     });
     ledger = new Ledger(file);
     const cid = ledger.getRun('r1').cid;
-    expect(cid).toBe(ledger.campaignOf('job', '{}', false));
+    expect(cid).toBe(memoryStoreOf(ledger).campaignOf('job', '{}', false));
     expect(memory()).toEqual([{ cid, number: '+14155550102', rid }]);
   });
 });
