@@ -17,6 +17,7 @@ import { ingestRecipients } from '../dist/ingest/index.js';
 import { Ledger } from '../dist/ledger/ledger.js';
 import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
 import { messageStoreOf } from '../dist/ledger/message-store.js';
+import { runStoreOf } from '../dist/ledger/run-store.js';
 
 const [mode, jobPath, dbPath] = process.argv.slice(2);
 const spec = await loadJobSpec(jobPath);
@@ -49,8 +50,8 @@ if (mode === 'start') {
   }
   // What executeRun does when its sends end: the sorted pass that fills message_ids and campaign memory.
   messageIdStoreOf(ledger).indexMessageIds();
-  ledger.setRunState(first.rid, 'completed', { finishedAt: Date.now() });
-  ledger.setOwner(first.rid, null);
+  runStoreOf(ledger).setRunState(first.rid, 'completed', { finishedAt: Date.now() });
+  runStoreOf(ledger).setOwner(first.rid, null);
   const t0 = performance.now();
   const { run, ingest } = await startRun(ledger, spec, { sandbox: false });
   ms = performance.now() - t0;
@@ -69,7 +70,7 @@ if (mode === 'start') {
   const all = [];
   for await (const batch of ingestRecipients(spec).batches) all.push(columnsOfIngested(spec, batch));
   const ledger = new Ledger(dbPath);
-  const run = ledger.createRun({
+  const run = runStoreOf(ledger).createRun({
     runId: 'insert-probe', jobName: spec.name, jobFile: spec.file, jobSpec: '{}', specHash: '-', sourcePath: spec.source.path,
     sourceSha256: '-', sandbox: false, startedAt: Date.now(),
   });

@@ -12,6 +12,7 @@ import { startRun } from '../dist/campaign/start-run.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { Ledger } from '../dist/ledger/ledger.js';
 import { messageStoreOf } from '../dist/ledger/message-store.js';
+import { runStoreOf } from '../dist/ledger/run-store.js';
 
 const [jobPath, dbPath, rowsArg] = process.argv.slice(2);
 const target = Number(rowsArg);
@@ -63,8 +64,8 @@ db.pragma('wal_checkpoint(TRUNCATE)');
 db.close();
 
 const done = new Ledger(dbPath);
-done.setRunTotal(run.rid, target);
-done.setRunState(run.rid, 'completed', { finishedAt: now + 60_000 });
+runStoreOf(done).setRunTotal(run.rid, target);
+runStoreOf(done).setRunState(run.rid, 'completed', { finishedAt: now + 60_000 });
 const rows = messageStoreOf(done).counts(run.rid).total;
 done.close();
 process.stdout.write(`${JSON.stringify({ runId: run.runId, rows })}\n`);

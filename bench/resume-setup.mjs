@@ -10,6 +10,7 @@ import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { Ledger } from '../dist/ledger/ledger.js';
 import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
 import { messageStoreOf } from '../dist/ledger/message-store.js';
+import { runStoreOf } from '../dist/ledger/run-store.js';
 
 const [jobPath, dbPath] = process.argv.slice(2);
 const DONE = 999_000;
@@ -41,7 +42,7 @@ raw.transaction(() => {
 raw.close();
 // An interrupted run indexes its message ids when its sends stop (executeRun).
 messageIdStoreOf(ledger).indexMessageIds();
-ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'benchmark: 999,000 rows sent' });
+runStoreOf(ledger).setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'benchmark: 999,000 rows sent' });
 const pending = messageStoreOf(ledger).counts(run.rid).pending;
 ledger.close();
 process.stdout.write(`${JSON.stringify({ runId: run.runId, pending })}\n`);

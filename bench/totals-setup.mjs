@@ -12,6 +12,7 @@ import { Ledger } from '../dist/ledger/ledger.js';
 import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
 import { countedTotals, keptTotals } from '../dist/ledger/run-totals.js';
 import { messageStoreOf } from '../dist/ledger/message-store.js';
+import { runStoreOf } from '../dist/ledger/run-store.js';
 
 const [jobPath, dbPath, rowsArg] = process.argv.slice(2);
 const ROWS = Number(rowsArg);
@@ -64,8 +65,8 @@ for (let lo = 1; lo <= DONE; lo += CHUNK) {
 }
 // An interrupted run indexes its message ids (and campaign memory) when its sends stop (executeRun).
 messageIdStoreOf(ledger).indexMessageIds();
-ledger.setRunTotal(run.rid, ROWS);
-ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: `benchmark: ${DONE} rows done` });
+runStoreOf(ledger).setRunTotal(run.rid, ROWS);
+runStoreOf(ledger).setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: `benchmark: ${DONE} rows done` });
 const counts = messageStoreOf(ledger).counts(run.rid);
 // The totals the triggers kept while the rows were written equal a count of the rows.
 const exact = JSON.stringify(keptTotals(ledger, run.rid)) === JSON.stringify(countedTotals(ledger, run.rid));

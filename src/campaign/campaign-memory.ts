@@ -7,7 +7,8 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import type { AlreadySentLookup } from '../ledger/campaign-memory.js';
-import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
 import type { EarlierSend, MemoryWindow } from '../ledger/memory-store.js';
 import { latestSlots, slotKey } from '../schedule/slots.js';
 import { memoryStoreOf } from '../ledger/memory-store.js';

@@ -4,7 +4,8 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { Dispatcher, type DispatchEvent, type DispatchSummary } from '../dispatch/dispatcher.js';
-import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
 import type { RunState } from '../ledger/states.js';
 import { createTelnyxClient } from '../telnyx/client.js';
 import { createMessageSender, type SendTemplate } from '../telnyx/message-sender.js';
@@ -25,6 +26,7 @@ import { senderCount } from './senders.js';
 import { watchSuppressions } from './suppressions.js';
 import { messageIdStoreOf } from '../ledger/message-id-store.js';
 import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export interface ExecuteRunOptions {
   apiKey: string;
@@ -85,19 +87,20 @@ export function sendTemplate(spec: JobSpec): SendTemplate {
 export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, options: ExecuteRunOptions): Promise<ExecuteResult> {
   const now = options.now ?? Date.now;
   const rows = messageStoreOf(ledger);
+  const runs = runStoreOf(ledger);
   const client = createTelnyxClient({
     apiKey: options.apiKey,
     baseUrl: options.baseUrl,
     connections: spec.rate.max_concurrent,
     timeoutMs: options.requestTimeoutMs ?? 30_000,
   });
-  ledger.setOwner(run.rid, currentProcess());
+  runs.setOwner(run.rid, currentProcess());
   const optedOut = watchSuppressions(ledger);
   // `bulktext cancel` runs in another process: it leaves a request in the ledger, and this process stops as
   // it would on SIGINT. One indexed read a second is all it costs.
   const cancel = new AbortController();
   const pollCancel = () => {
-    if (!cancel.signal.aborted && ledger.cancelRequested(run.rid)) cancel.abort(new Error('cancelled'));
+    if (!cancel.signal.aborted && runs.cancelRequested(run.rid)) cancel.abort(new Error('cancelled'));
   };
   pollCancel();
   const cancelPoll = setInterval(pollCancel, options.cancelPollMs ?? 1000);
@@ -112,7 +115,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
   const me = currentProcess();
   const limits = new SharedLimits({ store: new SqliteLimitsStore(ledger), holder: `${me.host}:${me.pid}:${randomBytes(4).toString('hex')}`, model, now });
   try {
-    ledger.setRunState(run.rid, 'running');
+    runs.setRunState(run.rid, 'running');
     limits.start();
     const units = (m: { parts: number }) => (model.countParts ? Math.max(1, m.parts) : 1);
     const base = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
@@ -165,15 +168,15 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     messageIdStoreOf(ledger).indexMessageIds();
     if (summary.stop === 'fatal') {
       state = 'aborted';
-      ledger.setRunState(run.rid, 'aborted', { finishedAt: now(), stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null });
+      runs.setRunState(run.rid, 'aborted', { finishedAt: now(), stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null });
     } else if (summary.stop === 'expired') {
       rows.expireUnsent(run.rid, `not sent within expires_after (${spec.expires_after ?? 0} ms after the run began)`, now());
       state = rows.counts(run.rid).sending === 0 ? 'completed' : 'interrupted';
-      ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now(), stopCode: 'expired', stopDetail: 'expires_after passed' } : {});
+      runs.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now(), stopCode: 'expired', stopDetail: 'expires_after passed' } : {});
     } else if (summary.stop === 'deferred') {
       state = 'interrupted';
       const opens = rows.nextDeferral(run.rid);
-      ledger.setRunState(run.rid, 'interrupted', {
+      runs.setRunState(run.rid, 'interrupted', {
         stopCode: 'deferred',
         stopDetail: `rows wait for their send window${opens === undefined ? '' : ` (next opens ${new Date(opens).toISOString()})`}; resume then`,
       });
@@ -181,20 +184,20 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       state = 'cancelled';
       // Nobody resumes a cancelled run: a request that never got its answer is in doubt for good.
       rows.markInFlightUnknown(run.rid, now());
-      ledger.setRunState(run.rid, 'cancelled', { finishedAt: now(), stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
+      runs.setRunState(run.rid, 'cancelled', { finishedAt: now(), stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
     } else if (summary.stop === 'interrupted') {
       state = 'interrupted';
-      ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'stopped by a signal; resume to continue' });
+      runs.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'stopped by a signal; resume to continue' });
     } else {
       const counts = rows.counts(run.rid);
       state = counts.pending === 0 && counts.sending === 0 && counts.deferred === 0 ? 'completed' : 'interrupted';
       if (state === 'interrupted' && lastRow !== undefined && counts.sending === 0) {
-        ledger.setRunState(run.rid, state, {
+        runs.setRunState(run.rid, state, {
           stopCode: 'canary',
           stopDetail: `the first ${options.canary ?? 0} sendable row(s) were sent; check them, then resume to send the other ${counts.pending}`,
         });
       } else {
-        ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now() } : {});
+        runs.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now() } : {});
       }
     }
     return { summary, state };
@@ -204,7 +207,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     // The ledger itself may have failed (a full disk): then the run stays `running` under a dead owner,
     // which resume takes over. Either way the first error is the one reported.
     failed = cleanupAfter(err, () =>
-      ledger.setRunState(run.rid, 'interrupted', { stopCode: isAppError(err, 'ERR_LEDGER_IO') ? 'ledger_io' : 'internal', stopDetail: (err as Error).message }),
+      runs.setRunState(run.rid, 'interrupted', { stopCode: isAppError(err, 'ERR_LEDGER_IO') ? 'ledger_io' : 'internal', stopDetail: (err as Error).message }),
     );
     throw err;
   } finally {
@@ -212,8 +215,8 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     limits.close();
     optedOut.stop();
     // Clearing the owner writes too: on a full disk it fails again, and must not hide why the run stopped.
-    if (failed === undefined) ledger.setOwner(run.rid, null);
-    else cleanupAfter(failed, () => ledger.setOwner(run.rid, null));
+    if (failed === undefined) runs.setOwner(run.rid, null);
+    else cleanupAfter(failed, () => runs.setOwner(run.rid, null));
     await client.close().catch(() => {});
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The status object `status --json` and `run --json` print (a contract other tools read).
  */
-import type { Ledger, RunRecord, Trigger } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord, Trigger } from '../ledger/run-store.js';
 import type { StatusCounts } from '../ledger/message-store.js';
 import { readModelFor, type FailureGroup, type ReasonCount } from '../ledger/read-model.js';
 import { planVsActual } from '../plan/index.js';

@@ -8,7 +8,8 @@ import type { AccountSpec } from '../config/account-spec.js';
 import type { ReasonCount } from '../ledger/read-model.js';
 import { subtractDecimals } from '../plan/money.js';
 import type { CommandHint } from '../shared/command-line.js';
-import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
 import type { StatusCounts } from '../ledger/message-store.js';
 import { sendPreparedRun, type SentRun } from '../api/send-prepared-run.js';
 import { ExitCode } from './exit-codes.js';
@@ -18,6 +19,7 @@ import { createRejectionLog, formatReceiverLog, resolvePublicKey } from './comma
 import { createProgress } from './progress.js';
 import { startSideDashboard } from './commands/dashboard.js';
 import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export interface SendRunOptions {
   /** Real API credentials; absent for a sandbox run. */
@@ -165,7 +167,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   if (sent.receiptsLeft > 0 && sent.sandbox && !o.quiet && !io.signal.aborted) {
     io.stderr(`${sent.receiptsLeft} receipt(s) did not arrive; \`${o.hint(['status', run.runId])}\` counts them as awaiting\n`);
   }
-  const status = runStatus(ledger, ledger.getRun(run.runId));
+  const status = runStatus(ledger, runStoreOf(ledger).getRun(run.runId));
   if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
   if (!o.quiet) io.stderr(describeStatus(status, statusDetail(ledger, run.rid, o.hint)));
   if (!o.quiet && sent.summary.oddAnswers > 0) {

@@ -14,8 +14,6 @@ import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../shared/errors.js';
 import { ledgerStorageError, storageCode, writingTo } from './storage-error.js';
 import { migrations } from './migrations.js';
-import { sqliteMemoryStoreOf } from './memory-store.js';
-import { runSourcesOf, type RunState } from './states.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
 import { messageIdStoreOf } from './message-id-store.js';
@@ -23,8 +21,6 @@ import { registerMessageText, type StoredTexts } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
 export type { AttemptRecord, DeferrableBatch, MessageColumns, NewMessageRow, Outcome, PendingMessage, WriteBatch };
-
-export type Trigger = 'manual' | 'schedule';
 
 export interface LedgerOptions {
   /**
@@ -39,45 +35,6 @@ export interface LedgerOptions {
   maxPageCount?: number;
 }
 
-export interface NewRun {
-  runId: string;
-  jobName: string;
-  jobFile: string;
-  jobSpec: string;
-  specHash: string;
-  sourcePath: string;
-  sourceSha256: string;
-  sandbox: boolean;
-  trigger?: Trigger;
-  slot?: string;
-  startedAt: number;
-  /** A test run (`run --test-to`): the numbers it sends the first rows' messages to. */
-  testTo?: readonly string[];
-  /** The process that creates the run owns it from that moment, ingest included. */
-  owner?: { pid: number; host: string };
-}
-
-export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot' | 'testTo' | 'owner'> {
-  rid: number;
-  /** The run's campaign (job, message template, sandbox or real): what campaign memory is keyed by. */
-  cid: number;
-  state: RunState;
-  trigger: Trigger;
-  slot: string | null;
-  total: number;
-  finishedAt: number | null;
-  stopCode: string | null;
-  stopDetail: string | null;
-  ownerPid: number | null;
-  ownerHost: string | null;
-  /** A test run's numbers (`run --test-to`); null for a real run. */
-  testTo: string[] | null;
-  /** When `bulktext cancel` asked the owning process to stop. */
-  cancelRequestedAt: number | null;
-  /** When `bulktext prune` deleted the run's texts and receipt payloads. */
-  prunedAt: number | null;
-}
-
 /** What `prune` did. */
 export interface PruneResult {
   runs: number;
@@ -89,64 +46,8 @@ export interface PruneResult {
   webhookEvents: number;
 }
 
-interface RunRow {
-  rid: number;
-  run_id: string;
-  job_name: string;
-  job_file: string;
-  job_spec: string;
-  spec_hash: string;
-  source_path: string;
-  source_sha256: string;
-  sandbox: number;
-  state: RunState;
-  trigger: Trigger;
-  slot: string | null;
-  total: number;
-  started_at: number;
-  finished_at: number | null;
-  stop_code: string | null;
-  stop_detail: string | null;
-  owner_pid: number | null;
-  owner_host: string | null;
-  test_to: string | null;
-  cancel_requested_at: number | null;
-  pruned_at: number | null;
-  cid: number;
-}
-
-function toRun(r: RunRow): RunRecord {
-  return {
-    rid: r.rid,
-    cid: r.cid,
-    runId: r.run_id,
-    jobName: r.job_name,
-    jobFile: r.job_file,
-    jobSpec: r.job_spec,
-    specHash: r.spec_hash,
-    sourcePath: r.source_path,
-    sourceSha256: r.source_sha256,
-    sandbox: r.sandbox === 1,
-    state: r.state,
-    trigger: r.trigger,
-    slot: r.slot,
-    total: r.total,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    stopCode: r.stop_code,
-    stopDetail: r.stop_detail,
-    ownerPid: r.owner_pid,
-    ownerHost: r.owner_host,
-    testTo: r.test_to === null ? null : r.test_to.split(','),
-    cancelRequestedAt: r.cancel_requested_at,
-    prunedAt: r.pruned_at,
-  };
-}
-
 /** Rows per multi-row INSERT during ingest (15 parameters each, far under SQLite's 32,766). */
 const INSERT_CHUNK = 50;
-
-const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
 /**
  * The ledger's connection, for the stores in this folder only (slot-store, delivery-store, …): outside
@@ -173,11 +74,9 @@ export class Ledger {
   private readonly db: Database.Database;
   /** Opened with `readonly` (see LedgerOptions). */
   readonly readonly: boolean;
-  #insertRun;
   #insertMessage;
   #insertRows;
   #insertMany;
-  #cancelRequested: Database.Statement | undefined;
   readonly #durability: WalDurability;
   /** run_texts by rid, read once (before a statement iterates: the connection cannot run two at once). */
   readonly #runTexts = new Map<number, StoredTexts | null>();
@@ -217,12 +116,6 @@ export class Ledger {
     registerMessageText(db);
     this.#durability = new WalDurability(db, path, !this.readonly);
 
-    this.#insertRun = this.db.prepare(
-      `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at,
-         test_to, owner_pid, owner_host, cid)
-       VALUES (@runId, @jobName, @jobFile, @jobSpec, @specHash, @sourcePath, @sourceSha256, @sandbox, 'ingesting', @trigger, @slot, @startedAt,
-         @testTo, @ownerPid, @ownerHost, @cid)`,
-    );
     this.#insertMessage = this.db.prepare(
       `INSERT INTO messages (rid, row, line, to_number, sender, text, vars, subject, parts, encoding, tz, status, error_code, error_detail, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -281,85 +174,9 @@ export class Ledger {
     this.#durability.close();
   }
 
-  createRun(run: NewRun): RunRecord {
-    const { owner, testTo, ...fields } = run;
-    this.db.transaction(() => {
-      this.#insertRun.run({
-        ...fields,
-        sandbox: run.sandbox ? 1 : 0,
-        trigger: run.trigger ?? 'manual',
-        slot: run.slot ?? null,
-        testTo: testTo === undefined ? null : testTo.join(','),
-        ownerPid: owner?.pid ?? null,
-        ownerHost: owner?.host ?? null,
-        cid: sqliteMemoryStoreOf(this).campaignFor(run.jobName, run.jobSpec, run.sandbox),
-      });
-    })();
-    return this.getRun(run.runId);
-  }
-
-  findRun(runId: string): RunRecord | undefined {
-    const row = this.db.prepare(`SELECT * FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
-    return row === undefined ? undefined : toRun(row);
-  }
-
-  getRun(runId: string): RunRecord {
-    const run = this.findRun(runId);
-    if (run === undefined) throw new AppError('ERR_RUN_NOT_FOUND', `no run ${runId} in ledger ${this.path}`);
-    return run;
-  }
-
-  /** Runs, newest first. */
-  listRuns(): RunRecord[] {
-    return (this.db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, rid DESC`).all() as RunRow[]).map(toRun);
-  }
-
-  /**
-   * Runs of a job that have neither completed nor been cancelled, of one kind (sandbox or real runs never
-   * block each other), newest first. Test runs (`--test-to`) never count.
-   */
-  unfinishedRuns(jobName: string, sandbox: boolean): RunRecord[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT * FROM runs WHERE job_name = ? AND sandbox = ? AND state NOT IN ('completed', 'cancelled') AND test_to IS NULL ORDER BY rid DESC`,
-        )
-        .all(jobName, sandbox ? 1 : 0) as RunRow[]
-    ).map(toRun);
-  }
-
-  /** Moves a run to `state`; a move the run-state table does not allow (e.g. out of `cancelled`) throws. */
-  setRunState(rid: number, state: RunState, extra: { finishedAt?: number | null; stopCode?: string | null; stopDetail?: string | null } = {}): void {
-    const from = runSourcesOf(state);
-    const changes = this.db
-      .prepare(`UPDATE runs SET state = ?, finished_at = ?, stop_code = ?, stop_detail = ? WHERE rid = ? AND state IN (${placeholders(from)})`)
-      .run(state, extra.finishedAt ?? null, extra.stopCode ?? null, extra.stopDetail ?? null, rid).changes;
-    if (changes !== 1) {
-      const now = this.db.prepare(`SELECT state FROM runs WHERE rid = ?`).pluck().get(rid) as RunState | undefined;
-      throw new AppError(
-        'ERR_LEDGER_TRANSITION',
-        now === undefined ? `no run with rid ${rid}` : `illegal run move: run ${rid} is ${now} and cannot become ${state} (allowed only from ${from.join(', ')})`,
-      );
-    }
-  }
-
-  /**
-   * `bulktext cancel` on a run a process is sending: records the request, which the owner polls and obeys
-   * as it would a SIGINT. Returns false when the run has already ended.
-   */
-  requestCancel(rid: number, at: number): boolean {
-    return this.db.prepare(`UPDATE runs SET cancel_requested_at = ? WHERE rid = ? AND state NOT IN ('completed', 'cancelled')`).run(at, rid).changes === 1;
-  }
-
   /** Runs `fn` in one IMMEDIATE transaction: what it reads cannot change under it before it writes. */
   exclusively<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
-  }
-
-  /** Whether a cancel was requested for the run (polled by its owner about once a second: one indexed row). */
-  cancelRequested(rid: number): boolean {
-    this.#cancelRequested ??= this.db.prepare(`SELECT cancel_requested_at IS NOT NULL FROM runs WHERE rid = ?`).pluck();
-    return this.#cancelRequested.get(rid) === 1;
   }
 
   /**
@@ -416,33 +233,6 @@ export class Ledger {
       }
     };
     return size(this.path) + size(`${this.path}-wal`);
-  }
-
-  /** Records which process is sending this run (cleared with `null`), so a second one can refuse. */
-  setOwner(rid: number, owner: { pid: number; host: string } | null): void {
-    this.db.prepare(`UPDATE runs SET owner_pid = ?, owner_host = ? WHERE rid = ?`).run(owner?.pid ?? null, owner?.host ?? null, rid);
-  }
-
-  /** Deletes a run's message rows (a run that died while ingesting is ingested again; nothing was sent). */
-  clearRows(rid: number): void {
-    this.db.prepare(`DELETE FROM messages WHERE rid = ? AND status IN ('pending', 'skipped')`).run(rid);
-  }
-
-  /** Removes a run that never got past ingest (a structural error in the source): nothing was sent. */
-  deleteRun(rid: number): void {
-    this.db.transaction(() => {
-      const left = (this.db.prepare(`SELECT count(*) AS n FROM messages WHERE rid = ? AND status NOT IN ('pending', 'skipped')`).get(rid) as { n: number }).n;
-      if (left > 0) throw new AppError('ERR_LEDGER_TRANSITION', `run ${rid} has rows past pending; refusing to delete it`);
-      this.db.prepare(`DELETE FROM attempts WHERE rid = ?`).run(rid);
-      this.db.prepare(`DELETE FROM messages WHERE rid = ?`).run(rid);
-      this.db.prepare(`DELETE FROM run_texts WHERE rid = ?`).run(rid);
-      this.#runTexts.delete(rid);
-      this.db.prepare(`DELETE FROM runs WHERE rid = ?`).run(rid);
-    })();
-  }
-
-  setRunTotal(rid: number, total: number): void {
-    this.db.prepare(`UPDATE runs SET total = ? WHERE rid = ?`).run(total, rid);
   }
 
   /**

@@ -15,7 +15,7 @@ import { connectionOf, internalsOf, type Ledger, type LedgerInternals } from './
 import { REMEMBER_LATEST } from './campaign-memory.js';
 import { perLedger } from './per-ledger.js';
 import { restoreRow } from './message-text.js';
-import { rowStatuses, sourcesOf, type RowStatus } from './states.js';
+import { rowStatuses, sourcesOf, sqlList, type RowStatus } from './states.js';
 import { writingTo } from './storage-error.js';
 import type { AttemptRecord, DeferrableBatch, Outcome, PendingMessage, WriteBatch } from './types.js';
 
@@ -91,7 +91,6 @@ const MESSAGE_COLUMNS = `row, line, to_number AS "to", sender, from_number AS fr
 /** What the dispatcher needs of a row to send it (PendingMessage). */
 const PENDING_COLUMNS = 'row, to_number AS "to", sender, text, vars, subject, parts, attempts, tz';
 
-const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
 export class SqliteMessageStore implements MessageStore {
   readonly #db: Database.Database;
@@ -147,21 +146,21 @@ export class SqliteMessageStore implements MessageStore {
     this.#markSent = db.prepare(
       `UPDATE messages SET status = 'sent', message_id = ?, from_number = coalesce(?, from_number), parts = coalesce(?, parts),
          cost = ?, currency = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_detail = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('sent'))})`,
+       WHERE rid = ? AND row = ? AND status IN (${sqlList(sourcesOf('sent'))})`,
     );
     const other = (s: 'failed' | 'unknown' | 'pending' | 'skipped') =>
       db.prepare(
         `UPDATE messages SET status = '${s}', error_code = ?, error_detail = ?, updated_at = ?
-         WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf(s))})`,
+         WHERE rid = ? AND row = ? AND status IN (${sqlList(sourcesOf(s))})`,
       );
     this.#markOther = { failed: other('failed'), unknown: other('unknown'), pending: other('pending'), skipped: other('skipped') };
     this.#markDeferred = db.prepare(
       `UPDATE messages SET status = 'deferred', not_before = ?, error_code = 'deferred', error_detail = ?, updated_at = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('deferred'))})`,
+       WHERE rid = ? AND row = ? AND status IN (${sqlList(sourcesOf('deferred'))})`,
     );
     this.#markExpired = db.prepare(
       `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
+       WHERE rid = ? AND row = ? AND status IN (${sqlList(sourcesOf('expired'))})`,
     );
     this.#insertAttempt = db.prepare(
       `INSERT INTO attempts (rid, row, attempt, started_at, latency_ms, http_status, outcome, telnyx_code, detail)
@@ -180,7 +179,7 @@ export class SqliteMessageStore implements MessageStore {
     this.#nextDeferral = db.prepare(`SELECT min(not_before) AS t FROM messages WHERE rid = ? AND status = 'deferred'`);
     this.#expireUnsent = db.prepare(
       `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
-       WHERE rid = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
+       WHERE rid = ? AND status IN (${sqlList(sourcesOf('expired'))})`,
     );
     // In-flight rows have no attempt in the log for campaign memory to find: they are remembered here.
     this.#rememberInFlight = db.prepare(

@@ -27,7 +27,8 @@ import { resolveSenders } from '../config/limit-model.js';
 import { publicState } from '../campaign/status.js';
 import type { JobSpec } from '../config/job-spec.js';
 import { describeSkipped } from '../ingest/index.js';
-import { Ledger, type RunRecord } from '../ledger/ledger.js';
+import { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
 import type { RunMetrics } from '../metrics/run-metrics.js';
 import type { Health } from '../metrics/server.js';
 import { decideMissedSlots, nextSlots, slotKey } from '../schedule/slots.js';
@@ -39,6 +40,7 @@ import { loadJobSet, type ScheduledJob } from './job-set.js';
 import { currentProcess, daemonAlive, markDaemonGone, markDaemonLive } from './liveness.js';
 import { slotStoreOf, type SlotStore } from '../ledger/slot-store.js';
 import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export type SchedulerLogLevel = 'info' | 'warn' | 'error';
 
@@ -216,7 +218,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       return `slot ${open.slot}${open.runId === null ? '' : ` (run ${open.runId})`} is still being run by another scheduler (pid ${daemon.pid} on ${daemon.host})`;
     }
     for (const runId of store.unsettledRunIds(name)) {
-      const run = ledger.findRun(runId);
+      const run = runStoreOf(ledger).findRun(runId);
       if (run !== undefined && publicState(run) === 'running') {
         return `run ${runId} of this job is still running (pid ${run.ownerPid ?? '?'} on ${run.ownerHost ?? '?'})`;
       }
@@ -273,7 +275,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       if (simulator !== undefined && result.state === 'completed') {
         await awaitReceipts(ledger, run.rid, { signal, onWaiting: (n) => log('info', `${label}: run ${run.runId} waiting for ${n} delivery receipts…`) });
       }
-      const after = ledger.getRun(run.runId);
+      const after = runStoreOf(ledger).getRun(run.runId);
       const stop = result.state === 'completed' || after.stopCode === null ? '' : ` (${after.stopCode}: ${after.stopDetail ?? ''})`;
       log(
         result.state === 'completed' ? 'info' : 'warn',
@@ -288,7 +290,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   /** Resumes the job's latest scheduled run first when it was interrupted or aborted. */
   const resumePrevious = async (name: string, slot: string, signal: AbortSignal): Promise<void> => {
     const previousId = store.latestScheduledRunId(name);
-    const previous = previousId === undefined ? undefined : ledger.findRun(previousId);
+    const previous = previousId === undefined ? undefined : runStoreOf(ledger).findRun(previousId);
     if (previous === undefined) return;
     const state = publicState(previous);
     if (state !== 'interrupted' && state !== 'aborted') return;
@@ -491,7 +493,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       .filter(({ slot, daemon }) => {
         if (daemon !== undefined && daemonAlive(daemon, Date.now(), HEARTBEAT_STALE_MS)) return false;
         // A slot whose run exists is not lost: that run is resumed before the job's next slot.
-        return slot.runId === null || ledger.findRun(slot.runId) === undefined;
+        return slot.runId === null || runStoreOf(ledger).findRun(slot.runId) === undefined;
       })
       .reverse();
     for (const { slot } of orphans) {

@@ -4,6 +4,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { Ledger, type AttemptRecord } from '../../src/ledger/ledger.js';
 import { tempDir } from './temp.js';
 import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 export interface TempLedger {
   ledger: Ledger;
@@ -58,7 +59,7 @@ export interface SeedRow {
 
 /** A run with `rows` pending, numbered from 1 (line = row + 1, as under a CSV header); returns its rid. */
 export function seedRun(ledger: Ledger, runId: string, rows: readonly SeedRow[], startedAt = Date.now()): number {
-  const rid = ledger.createRun({
+  const rid = runStoreOf(ledger).createRun({
     runId, jobName: 'job', jobFile: '/jobs/job.yaml', jobSpec: JSON.stringify({ rate: { messages_per_second: 200 } }), specHash: 'h',
     sourcePath: '/data/a.csv', sourceSha256: runId, sandbox: false, startedAt,
   }).rid;

@@ -13,6 +13,7 @@ import { slotStoreOf, type SlotStore } from '../../src/ledger/slot-store.js';
 import { isAppError } from '../../src/shared/errors.js';
 import { fixture, waitFor, writeJob, type Fixture } from './scheduler-support.js';
 import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 let f: Fixture;
 beforeEach(() => {
@@ -104,7 +105,7 @@ describe('schedule (daemon)', () => {
       const store = slotStoreOf(ledger);
       const slot = await waitFor('a sandbox run', () => store.slots('sandboxed').find((s) => s.runId !== null), 20_000);
       const run = await waitFor('it to complete', () => {
-        const r = ledger.getRun(slot.runId!);
+        const r = runStoreOf(ledger).getRun(slot.runId!);
         return r.state === 'completed' && r;
       });
       expect(run).toMatchObject({ sandbox: true, trigger: 'schedule', slot: slot.slot });

@@ -8,6 +8,7 @@ import { createSchedulerMetrics } from '../../src/metrics/scheduler-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
 import { logSink, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
 import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 const env = useSchedulerEnv(9);
 let server: MetricsServer | undefined;
@@ -35,7 +36,7 @@ describe('scheduler metrics over HTTP', () => {
     server = await startMetricsServer({ port: 0, registry, health: () => daemon.health() });
 
     const slot = await waitFor('a run', () => store.slots('metered').find((s) => s.runId !== null));
-    await waitFor('it to complete', () => ledger.getRun(slot.runId!).state === 'completed');
+    await waitFor('it to complete', () => runStoreOf(ledger).getRun(slot.runId!).state === 'completed');
 
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
@@ -59,7 +60,7 @@ describe('scheduler metrics over HTTP', () => {
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
-    const runs = ledger.listRuns();
+    const runs = runStoreOf(ledger).listRuns();
     const sentInLedger = runs.reduce((n, r) => n + messageStoreOf(ledger).counts(r.rid).sent, 0);
     expect(sentInLedger).toBeGreaterThanOrEqual(3);
     expect(sentInLedger).toBe(env.sim.messages.count());

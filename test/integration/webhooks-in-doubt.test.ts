@@ -13,6 +13,7 @@ import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { useSimulator } from '../helpers/simulator.js';
 import { waitFor } from '../unit/webhooks/helpers.js';
 import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 const FROM = '+18445550001';
 const A = '+14155550101';
@@ -129,7 +130,7 @@ describe('a run end to end', () => {
       '/jobs/e2e.yaml',
     );
     const rid = seedRun(env.ledger, 'e2e-run', [{ to: A, sender: FROM, text: 'hello' }, { to: B, sender: FROM, text: 'hello' }]);
-    const result = await executeRun(env.ledger, env.ledger.getRun('e2e-run'), spec, { apiKey: 'test-key', baseUrl: env.sim.url, requestTimeoutMs: 5000 });
+    const result = await executeRun(env.ledger, runStoreOf(env.ledger).getRun('e2e-run'), spec, { apiKey: 'test-key', baseUrl: env.sim.url, requestTimeoutMs: 5000 });
     expect(result.state).toBe('completed');
     // The reset is never resent: one message to A exists, and the run left its row unknown.
     expect(env.sim.messages.byRecipient(A)).toHaveLength(1);

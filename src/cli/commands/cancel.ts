@@ -1,10 +1,12 @@
 import { cancelRun } from '../../campaign/cancel-run.js';
 import { publicState } from '../../campaign/status.js';
-import type { Ledger, RunRecord } from '../../ledger/ledger.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { RunRecord } from '../../ledger/run-store.js';
 import { sleepUnlessAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
 import { messageStoreOf } from '../../ledger/message-store.js';
+import { runStoreOf } from '../../ledger/run-store.js';
 
 export interface CancelOptions {
   runId: string;
@@ -18,7 +20,7 @@ const OWNER_STOP_MS = 30_000;
 
 async function ownerStopped(ledger: Ledger, runId: string, until: number, signal: AbortSignal): Promise<RunRecord | undefined> {
   while (Date.now() < until && !signal.aborted) {
-    const run = ledger.getRun(runId);
+    const run = runStoreOf(ledger).getRun(runId);
     if (publicState(run) !== 'running') return run;
     await sleepUnlessAborted(200, signal);
   }

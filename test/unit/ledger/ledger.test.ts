@@ -13,6 +13,7 @@ import { DROP_MIGRATION_11, withLedgerSql } from '../../helpers/ledger-sql.js';
 import { messageIdStoreOf } from '../../../src/ledger/message-id-store.js';
 import { messageStoreOf } from '../../../src/ledger/message-store.js';
 import { memoryStoreOf } from '../../../src/ledger/memory-store.js';
+import { runStoreOf } from '../../../src/ledger/run-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let file: string;
@@ -28,7 +29,7 @@ beforeEach(() => {
   tmp = tempDir();
   file = path.join(tmp.dir, 'ledger.db');
   ledger = new Ledger(file);
-  rid = ledger.createRun(newRun()).rid;
+  rid = runStoreOf(ledger).createRun(newRun()).rid;
   ledger.insertRows(rid, [
     { row: 1, line: 2, to: '+14155550101', sender: '+18445550001', text: 'a', subject: null, parts: 1, encoding: 'GSM-7', status: 'pending' },
     { row: 2, line: 3, to: '+14155550102', sender: '+18445550001', text: 'b', subject: null, parts: 2, encoding: 'GSM-7', status: 'pending' },
@@ -76,16 +77,16 @@ describe('run state table', () => {
   it('setRunState enforces the table: every allowed move succeeds, every other one throws and changes nothing', () => {
     for (const from of runStates) {
       for (const to of runStates) {
-        const run = ledger.createRun(newRun(`${from}-${to}`));
+        const run = runStoreOf(ledger).createRun(newRun(`${from}-${to}`));
         // Every state is one legal move from ingesting, where a run starts.
-        if (from !== 'ingesting') ledger.setRunState(run.rid, from);
-        const move = () => ledger.setRunState(run.rid, to);
+        if (from !== 'ingesting') runStoreOf(ledger).setRunState(run.rid, from);
+        const move = () => runStoreOf(ledger).setRunState(run.rid, to);
         if (runTransitions[from].includes(to)) {
           move();
-          expect(ledger.getRun(run.runId).state).toBe(to);
+          expect(runStoreOf(ledger).getRun(run.runId).state).toBe(to);
         } else {
           expect(move).toThrow(/illegal run move/);
-          expect(ledger.getRun(run.runId).state).toBe(from);
+          expect(runStoreOf(ledger).getRun(run.runId).state).toBe(from);
         }
       }
     }
@@ -98,15 +99,15 @@ describe('run state table', () => {
       expect(sql.value(`SELECT count(*) FROM run_transitions`)).toBe(legal.length);
       for (const from of runStates) {
         for (const to of runStates) {
-          const run = ledger.createRun(newRun(`raw-${from}-${to}`));
-          if (from !== 'ingesting') ledger.setRunState(run.rid, from);
+          const run = runStoreOf(ledger).createRun(newRun(`raw-${from}-${to}`));
+          if (from !== 'ingesting') runStoreOf(ledger).setRunState(run.rid, from);
           const move = () => sql.run(`UPDATE runs SET state = ? WHERE rid = ?`, to, run.rid);
           if (runTransitions[from].includes(to)) {
             expect(move()).toBe(1);
-            expect(ledger.getRun(run.runId).state).toBe(to);
+            expect(runStoreOf(ledger).getRun(run.runId).state).toBe(to);
           } else {
             expect(move).toThrow(`illegal run move: run ${run.rid} is ${from} and cannot become ${to}`);
-            expect(ledger.getRun(run.runId).state).toBe(from);
+            expect(runStoreOf(ledger).getRun(run.runId).state).toBe(from);
           }
         }
       }
@@ -121,24 +122,24 @@ describe('run state table', () => {
 
   it('cancel marks an interrupted run cancelled (rows left in flight become unknown) and refuses a completed one', () => {
     messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
-    ledger.setRunState(rid, 'interrupted');
+    runStoreOf(ledger).setRunState(rid, 'interrupted');
     const outcome = cancelRun(ledger, 'r1', 10);
     expect(outcome).toMatchObject({ kind: 'cancelled', inDoubt: 1, run: { state: 'cancelled', finishedAt: 10, stopCode: 'cancelled', cancelRequestedAt: 10 } });
     expect(messageStoreOf(ledger).message(rid, 1)?.status).toBe('unknown');
     expect(cancelRun(ledger, 'r1', 11).kind).toBe('already');
-    expect(() => ledger.setRunState(rid, 'running')).toThrow(/illegal run move/);
-    const done = ledger.createRun(newRun('r2'));
-    ledger.setRunState(done.rid, 'completed');
+    expect(() => runStoreOf(ledger).setRunState(rid, 'running')).toThrow(/illegal run move/);
+    const done = runStoreOf(ledger).createRun(newRun('r2'));
+    runStoreOf(ledger).setRunState(done.rid, 'completed');
     expect(() => cancelRun(ledger, 'r2', 12)).toThrow(/has completed/);
   });
 
   it('cancel of a run whose owner is alive only records the request the owner polls', () => {
-    ledger.setRunState(rid, 'running');
-    ledger.setOwner(rid, { pid: process.pid, host: hostname() });
-    expect(ledger.cancelRequested(rid)).toBe(false);
+    runStoreOf(ledger).setRunState(rid, 'running');
+    runStoreOf(ledger).setOwner(rid, { pid: process.pid, host: hostname() });
+    expect(runStoreOf(ledger).cancelRequested(rid)).toBe(false);
     expect(cancelRun(ledger, 'r1', 20).kind).toBe('requested');
-    expect(ledger.cancelRequested(rid)).toBe(true);
-    expect(ledger.getRun('r1').state).toBe('running');
+    expect(runStoreOf(ledger).cancelRequested(rid)).toBe(true);
+    expect(runStoreOf(ledger).getRun('r1').state).toBe('running');
   });
 });
 
@@ -280,20 +281,20 @@ describe('Ledger', () => {
   });
 
   it('finds unfinished runs of the same job and kind (sandbox runs apart from real ones)', () => {
-    expect(ledger.unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
-    expect(ledger.unfinishedRuns('job', true)).toEqual([]);
-    ledger.setRunState(rid, 'completed', { finishedAt: 3 });
-    expect(ledger.unfinishedRuns('job', false)).toEqual([]);
+    expect(runStoreOf(ledger).unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
+    expect(runStoreOf(ledger).unfinishedRuns('job', true)).toEqual([]);
+    runStoreOf(ledger).setRunState(rid, 'completed', { finishedAt: 3 });
+    expect(runStoreOf(ledger).unfinishedRuns('job', false)).toEqual([]);
   });
 
   it('does not count cancelled runs or test runs as unfinished', () => {
-    ledger.setRunState(rid, 'interrupted');
-    const test = ledger.createRun({ ...newRun('t1'), testTo: ['+14155550199'] });
-    ledger.setRunState(test.rid, 'interrupted');
-    expect(ledger.getRun('t1').testTo).toEqual(['+14155550199']);
-    expect(ledger.unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
-    ledger.setRunState(rid, 'cancelled', { finishedAt: 4 });
-    expect(ledger.unfinishedRuns('job', false)).toEqual([]);
+    runStoreOf(ledger).setRunState(rid, 'interrupted');
+    const test = runStoreOf(ledger).createRun({ ...newRun('t1'), testTo: ['+14155550199'] });
+    runStoreOf(ledger).setRunState(test.rid, 'interrupted');
+    expect(runStoreOf(ledger).getRun('t1').testTo).toEqual(['+14155550199']);
+    expect(runStoreOf(ledger).unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
+    runStoreOf(ledger).setRunState(rid, 'cancelled', { finishedAt: 4 });
+    expect(runStoreOf(ledger).unfinishedRuns('job', false)).toEqual([]);
   });
 
   it('refuses a ledger written by a newer bulktext, naming both versions, for writing and for reading', () => {
@@ -376,7 +377,7 @@ describe('campaign memory (campaign_memory)', () => {
       outcomes: [sent(1, 'm-1'), { row: 2, status: 'unknown', errorCode: 'in_doubt', errorDetail: 'reset', at: 5 }],
       attempts: [attempt(1), { ...attempt(2), httpStatus: null, outcome: 'in_doubt' }],
     });
-    const cid = ledger.getRun('r1').cid;
+    const cid = runStoreOf(ledger).getRun('r1').cid;
     memoryStoreOf(ledger).rememberCampaign(cid);
     expect(memory()).toEqual([
       { cid, number: '+14155550101', rid },
@@ -387,15 +388,15 @@ describe('campaign memory (campaign_memory)', () => {
     expect(memoryStoreOf(ledger).alreadySent(cid, { since: 3, fromSlot: null }, ['+14155550101']).size).toBe(0);
     expect(memoryStoreOf(ledger).hasMemory(cid, { since: 0, fromSlot: null })).toBe(true);
     // Another kind of run of the same job is another campaign.
-    const sandbox = ledger.createRun({ ...newRun('r2'), sandbox: true });
+    const sandbox = runStoreOf(ledger).createRun({ ...newRun('r2'), sandbox: true });
     expect(sandbox.cid).not.toBe(cid);
     expect(memoryStoreOf(ledger).hasMemory(sandbox.cid, { since: 0, fromSlot: null })).toBe(false);
   });
 
   it('a changed template is a new campaign; the same one is found again', () => {
-    const a = ledger.createRun({ ...newRun('a'), jobSpec: spec('Hi {{name}}') });
-    const b = ledger.createRun({ ...newRun('b'), jobSpec: spec('Hi {{name}}') });
-    const c = ledger.createRun({ ...newRun('c'), jobSpec: spec('Hello {{name}}') });
+    const a = runStoreOf(ledger).createRun({ ...newRun('a'), jobSpec: spec('Hi {{name}}') });
+    const b = runStoreOf(ledger).createRun({ ...newRun('b'), jobSpec: spec('Hi {{name}}') });
+    const c = runStoreOf(ledger).createRun({ ...newRun('c'), jobSpec: spec('Hello {{name}}') });
     expect(b.cid).toBe(a.cid);
     expect(c.cid).not.toBe(a.cid);
     expect(memoryStoreOf(ledger).campaignOf('job', spec('Hi {{name}}'), false)).toBe(a.cid);
@@ -404,7 +405,7 @@ describe('campaign memory (campaign_memory)', () => {
 
   it('remembers rows a killed process left sending (no attempt yet)', () => {
     messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 7 }], outcomes: [], attempts: [] });
-    const cid = ledger.getRun('r1').cid;
+    const cid = runStoreOf(ledger).getRun('r1').cid;
     memoryStoreOf(ledger).rememberCampaign(cid);
     expect(memoryStoreOf(ledger).alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 7 }]]));
   });
@@ -420,7 +421,7 @@ describe('campaign memory (campaign_memory)', () => {
       old.pragma('user_version = 7');
     });
     ledger = new Ledger(file);
-    const cid = ledger.getRun('r1').cid;
+    const cid = runStoreOf(ledger).getRun('r1').cid;
     expect(cid).toBe(memoryStoreOf(ledger).campaignOf('job', '{}', false));
     expect(memory()).toEqual([{ cid, number: '+14155550102', rid }]);
   });

@@ -15,6 +15,7 @@ import { planVsActual } from '../../../src/plan/ledger-plan.js';
 import { createLedgerAt, withLedgerSql } from '../../helpers/ledger-sql.js';
 import { tempDir } from '../../helpers/temp.js';
 import { messageStoreOf } from '../../../src/ledger/message-store.js';
+import { runStoreOf } from '../../../src/ledger/run-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let ledger: Ledger;
@@ -30,7 +31,7 @@ afterEach(() => {
 
 const T0 = 1_700_000_000_000;
 const createRun = (runId: string, startedAt = T0) =>
-  ledger.createRun({
+  runStoreOf(ledger).createRun({
     runId, jobName: 'job', jobFile: '/jobs/job.yaml', jobSpec: '{}', specHash: 'h', sourcePath: '/data/a.csv', sourceSha256: runId,
     sandbox: false, startedAt,
   }).rid;
@@ -168,18 +169,18 @@ describe('per-run totals', () => {
 
     // Cancel of an interrupted run with a row left sending: in doubt for good.
     sending(a, [22], T0 + 13_000);
-    ledger.setRunState(a, 'interrupted', { stopCode: 'interrupted' });
+    runStoreOf(ledger).setRunState(a, 'interrupted', { stopCode: 'interrupted' });
     expect(cancelRun(ledger, 'a', T0 + 14_000)).toMatchObject({ kind: 'cancelled', inDoubt: 1 });
     expectExact(runs, 'cancel');
 
     // Prune, keeping counts, then not: the second deletes rows that never became a message.
-    ledger.setRunState(b, 'completed', { finishedAt: T0 + 15_000 });
+    runStoreOf(ledger).setRunState(b, 'completed', { finishedAt: T0 + 15_000 });
     expect(ledger.prune(T0 + 20_000, { keepCounts: true, now: T0 + 20_000 }).runs).toBe(2);
     expectExact(runs, 'prune --keep-counts');
     const c = createRun('c', T0 + 21_000);
     ledger.insertRows(c, [row(1), row(2, 'skipped')]);
     sent(c, [1], T0 + 21_500);
-    ledger.setRunState(c, 'completed', { finishedAt: T0 + 22_000 });
+    runStoreOf(ledger).setRunState(c, 'completed', { finishedAt: T0 + 22_000 });
     expect(ledger.prune(T0 + 30_000, { keepCounts: false, now: T0 + 30_000 }).deletedRows).toBe(1);
     expectExact([...runs, c], 'prune');
   });
@@ -191,10 +192,10 @@ describe('per-run totals', () => {
     expectExact([t], 'test run');
     const d = createRun('d');
     ledger.insertRows(d, [row(1), row(2, 'skipped')]);
-    ledger.clearRows(d);
+    runStoreOf(ledger).clearRows(d);
     expectExact([d], 'clearRows');
     ledger.insertRows(d, [row(1), row(2)]);
-    ledger.deleteRun(d);
+    runStoreOf(ledger).deleteRun(d);
     expect(keptTotals(ledger, d)).toEqual({ status: {}, sent: {}, seconds: {} });
     expect(messageStoreOf(ledger).counts(d).total).toBe(0);
   });
