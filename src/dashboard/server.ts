@@ -11,7 +11,6 @@ import { once } from 'node:events';
 import { parseStatusFilter, reportChunks, type ReportFormat } from '../campaign/report.js';
 import { publicState } from '../campaign/status.js';
 import type { ScheduleSpec } from '../config/schedule-spec.js';
-import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { readModelFor } from '../ledger/read-model.js';
 import { upcomingFirings } from '../scheduler/firings.js';
@@ -23,6 +22,7 @@ import { authorized, isLoopback, loginCookie, tokenMatches } from './auth.js';
 import { etaText, loginPage, messagePage, runFragments, runPage, runsPage, schedulePage, suppressionsPage, type ScheduledJobView } from './pages.js';
 import { RunViews, type RunView } from './run-view.js';
 import { runStoreOf } from '../ledger/run-store.js';
+import { suppressionStoreOf } from '../ledger/suppression-store.js';
 
 export interface DashboardOptions {
   /** The ledger file; opened read-only. */
@@ -149,7 +149,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
       return html(res, 200, schedulePage(jobs, readModelFor(ledger).slots(SLOTS_SHOWN)));
     }
-    if (path === '/suppressions') return html(res, 200, suppressionsPage(deliveryStoreFor(ledger).suppressions()));
+    if (path === '/suppressions') return html(res, 200, suppressionsPage(suppressionStoreOf(ledger).suppressions()));
     html(res, 404, messagePage('Not found', `Nothing at ${path}.`));
   };
 

@@ -31,6 +31,7 @@ import { AppError, isAppError } from '../../src/shared/errors.js';
 import { acceptedAttempt } from '../helpers/ledger.js';
 import { tempDir } from '../helpers/temp.js';
 import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { suppressionStoreOf } from '../../src/ledger/suppression-store.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -99,7 +100,7 @@ const PRICING = { per_part: '0.0040', currency: 'USD', countries: { GB: '0.0400'
 
 function ledgerWithOptOuts(numbers: string[]): Ledger {
   const ledger = openLedger('ledger.db');
-  for (const n of numbers) deliveryStoreFor(ledger).addSuppression(n, 'stop_reply', 'STOP', Date.now());
+  for (const n of numbers) suppressionStoreOf(ledger).addSuppression(n, 'stop_reply', 'STOP', Date.now());
   return ledger;
 }
 
@@ -259,13 +260,13 @@ describe('plan hash and verifyPlanHash', () => {
     await expectMismatch(verifyPlanHash(plannable(jobDoc(), { ...PRICING, per_part: '0.0050' }), plan.plan_hash, { ledger }), ['spec']);
 
     // 2. The suppression state: the ledger's opt-out table.
-    deliveryStoreFor(ledger).addSuppression('+12015550104', 'stop_reply', 'STOP', 1);
+    suppressionStoreOf(ledger).addSuppression('+12015550104', 'stop_reply', 'STOP', 1);
     const e2 = await expectMismatch(verifyPlanHash(spec, plan.plan_hash, { ledger }), ['suppression_ledger']);
     expect(e2.message).toContain("the ledger's opt-out table");
     const afterStop = await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger) });
     expect(afterStop.rows.suppressed).toBe(3);
     expect(afterStop.plan_hash).not.toBe(plan.plan_hash);
-    deliveryStoreFor(ledger).removeSuppression('+12015550104', ['stop_reply']);
+    suppressionStoreOf(ledger).removeSuppression('+12015550104', ['stop_reply']);
     await expect(verifyPlanHash(spec, plan.plan_hash, { ledger })).resolves.toBeUndefined();
 
     // 3. The job's suppression file.

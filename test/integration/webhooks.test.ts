@@ -14,6 +14,7 @@ import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { useSimulator } from '../helpers/simulator.js';
 import { inboundEvent, keyPair, outboundEvent, post, signedHeaders, uuid, waitFor } from '../unit/webhooks/helpers.js';
 import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { suppressionStoreOf } from '../../src/ledger/suppression-store.js';
 
 const FROM = '+18445550001';
 const A = '+14155550101';
@@ -233,7 +234,7 @@ describe('events the ledger cannot place yet, and replies', () => {
     expect((await post(env.receiver.url, stop, signedHeaders(env.sim.engine.privateKey, stop))).status).toBe(200);
     const chat = inboundEvent(B, FROM, 'what is this?');
     expect((await post(env.receiver.url, chat, signedHeaders(env.sim.engine.privateKey, chat))).status).toBe(200);
-    const suppressed = () => deliveryStoreFor(env.ledger).suppressions().map(({ number, source }) => ({ number, source }));
+    const suppressed = () => suppressionStoreOf(env.ledger).suppressions().map(({ number, source }) => ({ number, source }));
     expect(suppressed()).toEqual([{ number: A, source: 'stop_reply' }]);
     const start = inboundEvent(A, FROM, 'START');
     expect((await post(env.receiver.url, start, signedHeaders(env.sim.engine.privateKey, start))).status).toBe(200);

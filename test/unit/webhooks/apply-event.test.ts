@@ -20,6 +20,7 @@ import { acceptedAttempt, markSending, markSent, markUnknown, seedRun, useTempLe
 import { createLedgerAt, withLedgerSql } from '../../helpers/ledger-sql.js';
 import { inboundEvent, outboundEvent, uuid } from './helpers.js';
 import { messageStoreOf } from '../../../src/ledger/message-store.js';
+import { suppressionStoreOf } from '../../../src/ledger/suppression-store.js';
 
 const t = useTempLedger();
 let store: DeliveryStore;
@@ -66,7 +67,7 @@ describe('migration 2', () => {
         expect(withLedgerSql(file, (sql) => sql.pragma('user_version'))).toBe(migrations.at(-1)!.version);
         const s = new DeliveryStore(ledger);
         expect(s.byMessageId('m-old')).toMatchObject({ runId: 'old', row: 1, status: 'sent', deliveryStatus: null });
-        expect(s.suppressions()).toEqual([]);
+        expect(suppressionStoreOf(ledger).suppressions()).toEqual([]);
       } finally {
         ledger.close();
       }
