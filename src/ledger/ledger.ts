@@ -9,14 +9,13 @@
  * not per row, because the dispatcher commits all the marks and outcomes of one event-loop turn together
  * (see dispatch/ledger-writer.ts).
  */
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../shared/errors.js';
-import { ledgerStorageError, storageCode, writingTo } from './storage-error.js';
+import { ledgerStorageError, storageCode } from './storage-error.js';
 import { migrations } from './migrations.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
-import { messageIdStoreOf } from './message-id-store.js';
 import { registerMessageText, type StoredTexts } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
@@ -33,17 +32,6 @@ export interface LedgerOptions {
    * size without mounting anything. The limit is per connection, which is why the process under test sets it.
    */
   maxPageCount?: number;
-}
-
-/** What `prune` did. */
-export interface PruneResult {
-  runs: number;
-  /** Rows whose text was deleted. */
-  stripped: number;
-  /** Rows deleted outright (never became a message; only without keepCounts). */
-  deletedRows: number;
-  attempts: number;
-  webhookEvents: number;
 }
 
 /** Rows per multi-row INSERT during ingest (15 parameters each, far under SQLite's 32,766). */
@@ -177,62 +165,6 @@ export class Ledger {
   /** Runs `fn` in one IMMEDIATE transaction: what it reads cannot change under it before it writes. */
   exclusively<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
-  }
-
-  /**
-   * `bulktext prune`: for finished runs (completed or cancelled) that ended before `before`, deletes what
-   * only an investigation needs — message texts and subjects, error details, the HTTP attempts log and the
-   * delivery receipts' payloads — and keeps what the ledger must remember: each row's number, status,
-   * send time, parts, cost and delivery status, and the run itself (job, spec, counts, cost). Without
-   * `keepCounts` the rows that never became a message (skipped, expired, failed) are deleted too.
-   * Space is reclaimed by `vacuum()`.
-   */
-  prune(before: number, options: { keepCounts: boolean; now?: number }): PruneResult {
-    // The message-id lookup is filled from the attempts log: catch it up before the log goes.
-    messageIdStoreOf(this).indexMessageIds();
-    return this.db.transaction(() => {
-      const rids = this.db
-        .prepare(`SELECT rid FROM runs WHERE state IN ('completed', 'cancelled') AND coalesce(finished_at, started_at) < ? AND pruned_at IS NULL`)
-        .pluck()
-        .all(before) as number[];
-      const result: PruneResult = { runs: rids.length, stripped: 0, deletedRows: 0, attempts: 0, webhookEvents: 0 };
-      const events = this.db.prepare(`DELETE FROM webhook_events WHERE message_id IN (SELECT message_id FROM message_ids WHERE rid = ?)`);
-      const attempts = this.db.prepare(`DELETE FROM attempts WHERE rid = ?`);
-      const never = this.db.prepare(`DELETE FROM messages WHERE rid = ? AND status IN ('skipped', 'expired', 'failed')`);
-      const strip = this.db.prepare(
-        `UPDATE messages SET text = NULL, vars = NULL, subject = NULL, error_detail = NULL, delivery_error_detail = NULL
-         WHERE rid = ? AND (text IS NOT NULL OR vars IS NOT NULL)`,
-      );
-      const mark = this.db.prepare(`UPDATE runs SET pruned_at = ? WHERE rid = ?`);
-      for (const rid of rids) {
-        result.webhookEvents += events.run(rid).changes;
-        result.attempts += attempts.run(rid).changes;
-        if (!options.keepCounts) result.deletedRows += never.run(rid).changes;
-        result.stripped += strip.run(rid).changes;
-        mark.run(options.now ?? Date.now(), rid);
-      }
-      return result;
-    })();
-  }
-
-  /** Rewrites the ledger file without its free pages (after `prune`), and empties the WAL into it. */
-  vacuum(): void {
-    writingTo(this.path, () => {
-      this.db.exec('VACUUM');
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-    });
-  }
-
-  /** The ledger's size on disk: the database file and its WAL. */
-  sizeBytes(): number {
-    const size = (file: string) => {
-      try {
-        return statSync(file).size;
-      } catch {
-        return 0;
-      }
-    };
-    return size(this.path) + size(`${this.path}-wal`);
   }
 
   /**

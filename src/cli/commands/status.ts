@@ -5,6 +5,7 @@ import { openExistingLedger } from '../ledger-file.js';
 import { hintFor } from '../hints.js';
 import { describeStatus, statusDetail } from '../send-run.js';
 import { runStoreOf } from '../../ledger/run-store.js';
+import { maintenanceOf } from '../../ledger/maintenance.js';
 
 export interface StatusOptions {
   runId?: string | undefined;
@@ -35,7 +36,7 @@ export function statusCommand(o: StatusOptions, io: Io): number {
             `${s.test_to === null ? '' : ' [test]'}\n`,
         );
       }
-      io.stdout(`ledger ${ledger.path}: ${formatBytes(ledger.sizeBytes())}\n`);
+      io.stdout(`ledger ${ledger.path}: ${formatBytes(maintenanceOf(ledger).sizeBytes())}\n`);
     }
     return 0;
   } finally {

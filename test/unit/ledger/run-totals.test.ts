@@ -16,6 +16,7 @@ import { createLedgerAt, withLedgerSql } from '../../helpers/ledger-sql.js';
 import { tempDir } from '../../helpers/temp.js';
 import { messageStoreOf } from '../../../src/ledger/message-store.js';
 import { runStoreOf } from '../../../src/ledger/run-store.js';
+import { maintenanceOf } from '../../../src/ledger/maintenance.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let ledger: Ledger;
@@ -175,13 +176,13 @@ describe('per-run totals', () => {
 
     // Prune, keeping counts, then not: the second deletes rows that never became a message.
     runStoreOf(ledger).setRunState(b, 'completed', { finishedAt: T0 + 15_000 });
-    expect(ledger.prune(T0 + 20_000, { keepCounts: true, now: T0 + 20_000 }).runs).toBe(2);
+    expect(maintenanceOf(ledger).prune(T0 + 20_000, { keepCounts: true, now: T0 + 20_000 }).runs).toBe(2);
     expectExact(runs, 'prune --keep-counts');
     const c = createRun('c', T0 + 21_000);
     ledger.insertRows(c, [row(1), row(2, 'skipped')]);
     sent(c, [1], T0 + 21_500);
     runStoreOf(ledger).setRunState(c, 'completed', { finishedAt: T0 + 22_000 });
-    expect(ledger.prune(T0 + 30_000, { keepCounts: false, now: T0 + 30_000 }).deletedRows).toBe(1);
+    expect(maintenanceOf(ledger).prune(T0 + 30_000, { keepCounts: false, now: T0 + 30_000 }).deletedRows).toBe(1);
     expectExact([...runs, c], 'prune');
   });
 
