@@ -1,38 +1,22 @@
 /**
- * The SQLite ledger: every run, every message row, every HTTP attempt.
+ * The SQLite ledger: one connection to one ledger file (open-ledger.ts opens and migrates it), its
+ * transactions and its durability (durability.ts). What the ledger holds is read and written through
+ * one store per aggregate, each reached by its accessor and preparing its statements once per ledger:
+ * runs (run-store.ts), message rows and the dispatcher's commits (message-store.ts), the message-id
+ * index, campaign memory, delivery, suppressions, slots, limits, the run's plan, metrics and maintenance.
+ * Each store's interface is the seam a second backend implements (issue 15).
  *
  * Modelled on undici's sqlite-cache-store: WAL, prepared statements kept in private fields, a
  * synchronous API. Transactions never span an `await` (better-sqlite3 cannot, and we would not want it).
- *
- * Durability: WAL with synchronous=FULL, every commit fsynced, except the dispatcher's batches when it
- * defers their fsync (durability.ts has the rule and the machinery). The cost is paid per transaction,
- * not per row, because the dispatcher commits all the marks and outcomes of one event-loop turn together
- * (see dispatch/ledger-writer.ts).
  */
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
-import { AppError, isAppError } from '../shared/errors.js';
-import { ledgerStorageError, storageCode } from './storage-error.js';
-import { migrations } from './migrations.js';
+import type Database from 'better-sqlite3';
+import { openLedger, type LedgerOptions } from './open-ledger.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
 import { registerMessageText, type StoredTexts } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
 export type { AttemptRecord, DeferrableBatch, MessageColumns, NewMessageRow, Outcome, PendingMessage, WriteBatch };
-
-export interface LedgerOptions {
-  /**
-   * Open for reading only (status, report, plan): never writes, and works on a read-only file in a
-   * read-only folder. @default false
-   */
-  readonly?: boolean;
-  /**
-   * Test only: PRAGMA max_page_count for this connection, so a test can make the disk "full" at a chosen
-   * size without mounting anything. The limit is per connection, which is why the process under test sets it.
-   */
-  maxPageCount?: number;
-}
 
 /** Rows per multi-row INSERT during ingest (15 parameters each, far under SQLite's 32,766). */
 const INSERT_CHUNK = 50;
@@ -81,25 +65,7 @@ export class Ledger {
   constructor(path: string, options: LedgerOptions = {}) {
     this.path = path;
     this.readonly = options.readonly === true;
-    let db: Database.Database | undefined;
-    try {
-      db = this.readonly ? openReadOnly(path) : openReadWrite(path);
-      if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.trunc(options.maxPageCount)}`);
-      if (this.readonly && schemaVersion(db) < latestVersion) {
-        // An older ledger is upgraded once by a writer; a reader then sees the current schema.
-        db.close();
-        openReadWrite(path).close();
-        db = openReadOnly(path);
-      }
-      if (!this.readonly) migrate(db);
-      else checkVersion(db);
-    } catch (err) {
-      if (db?.open === true) db.close();
-      if (isAppError(err)) throw err;
-      const storage = ledgerStorageError(err, path, 'before-sending');
-      if (storage !== err) throw storage;
-      throw new AppError('ERR_LEDGER_SCHEMA', `cannot open ledger ${path}: ${(err as Error).message}`, { cause: err });
-    }
+    const db = openLedger(path, options);
     this.db = db;
     registerMessageText(db);
     this.#durability = new WalDurability(db, path, !this.readonly);
@@ -218,84 +184,4 @@ export class Ledger {
   #unsynced(write: () => void): void {
     this.#durability.unsynced(write);
   }
-
-}
-
-const latestVersion = migrations.at(-1)?.version ?? 0;
-
-function schemaVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
-
-function checkVersion(db: Database.Database, current = schemaVersion(db)): void {
-  if (current > latestVersion) {
-    throw new AppError(
-      'ERR_LEDGER_SCHEMA',
-      `the ledger ${db.name} has schema version ${current}, written by a newer bulktext; this bulktext knows versions up to ${latestVersion}: upgrade bulktext`,
-    );
-  }
-}
-
-/**
- * Brings the schema up to date. The version is read again inside the BEGIN IMMEDIATE that migrates, so
- * processes opening a new ledger at once take turns: the first migrates, the others find it done.
- * (Read outside, two of them would both run migration 1: "table runs already exists".)
- */
-function migrate(db: Database.Database): void {
-  if (schemaVersion(db) === latestVersion) return; // versions only grow: nothing to do, no lock taken
-  db.transaction(() => {
-    const current = schemaVersion(db);
-    checkVersion(db, current);
-    for (const m of migrations) {
-      if (m.version <= current) continue;
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    }
-  }).immediate();
-}
-
-/** Opens (creating if needed) for writing. A new file is created 0600: it holds phone numbers and texts. */
-function openReadWrite(path: string): Database.Database {
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new AppError('ERR_LEDGER_UNUSABLE', `cannot create the ledger ${path}: its folder does not exist`, { cause: err });
-    if (code !== 'EEXIST') throw new AppError('ERR_LEDGER_UNUSABLE', `cannot create the ledger ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  const db = new Database(path, { timeout: 5000 });
-  // Set before anything that locks: several processes opening a new file at once wait for each other.
-  db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  // Checkpoint every ~40 MB of WAL instead of every 4 MB: a page the send path touches again and again
-  // (a status-index leaf, a message-id leaf) is copied into the database once per checkpoint, not ten
-  // times, and checkpoints (each with an fsync of the database) are a tenth as frequent.
-  db.pragma('wal_autocheckpoint = 10000');
-  return db;
-}
-
-/**
- * Opens for reading. A WAL database needs its -shm file even to read; when that file is absent and the
- * folder is read-only, SQLite cannot create it (SQLITE_READONLY_DIRECTORY / CANTOPEN) and this build has
- * no URI filenames for `immutable=1`. Then the file is read into memory as a snapshot, marked as a
- * rollback-journal database (header bytes 18-19) so SQLite reads it without a WAL: nothing can be writing
- * a file no one may write.
- */
-function openReadOnly(path: string): Database.Database {
-  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 5000 });
-  try {
-    schemaVersion(db);
-    return db;
-  } catch (err) {
-    db.close();
-    const code = storageCode(err);
-    if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY_CANTINIT') throw err;
-  }
-  const image = readFileSync(path);
-  if (image.length >= 20 && image[18] === 2 && image[19] === 2) {
-    image[18] = 1;
-    image[19] = 1;
-  }
-  return new Database(image, { readonly: true });
 }
