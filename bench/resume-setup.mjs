@@ -30,7 +30,7 @@ raw.transaction(() => {
     .run(now, now, now, run.rid, DONE);
   // Apart from the move: the ledger's totals count a move that also starts an attempt as a send mark, which
   // only the send commit writes (migration 10).
-  ledger.db.prepare(`UPDATE messages SET attempts = 1 WHERE rid = ? AND status = 'sent'`).run(run.rid);
+  raw.prepare(`UPDATE messages SET attempts = 1 WHERE rid = ? AND status = 'sent'`).run(run.rid);
   // Each with the accepted attempt that sent it, as a real run records.
   raw
     .prepare(
