@@ -95,7 +95,7 @@ class ReportLines {
     const key = `${guard}-${filtered}`;
     let stmt = this.#statements.get(key);
     if (stmt === undefined) {
-      // INDEXED BY for a filter: see Ledger.messages (the status index reads only the rows asked for).
+      // INDEXED BY for a filter: see the message store's messages() (the status index reads only the rows asked for).
       const from = filtered
         ? 'FROM messages INDEXED BY messages_status WHERE rid = ? AND status IN (SELECT value FROM json_each(?)) ORDER BY row'
         : 'FROM messages WHERE rid = ? ORDER BY row';
