@@ -11,6 +11,8 @@ import { jobFile, mulberry32, recipientsCsv } from './lib/gen.mjs';
 import { freshDb, removeDb } from './lib/ledger-files.mjs';
 import { bulktext, expectExit } from './lib/proc.mjs';
 import { fmt, fmtSummary, summarize } from './lib/stats.mjs';
+import { messageStoreOf } from '../dist/ledger/message-store.js';
+import { runStoreOf } from '../dist/ledger/run-store.js';
 
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
 const ROWS = 5000;
@@ -22,11 +24,11 @@ const KILL_TO_MS = 6300;
 function ledgerState(db) {
   const ledger = new Ledger(db);
   try {
-    const runs = ledger.listRuns();
+    const runs = runStoreOf(ledger).listRuns();
     if (runs.length === 0) return undefined;
     const run = runs[0];
-    const rows = [...ledger.messages(run.rid)].map((m) => ({ to: m.to, status: m.status }));
-    return { runId: run.runId, counts: ledger.counts(run.rid), rows };
+    const rows = [...messageStoreOf(ledger).messages(run.rid)].map((m) => ({ to: m.to, status: m.status }));
+    return { runId: run.runId, counts: messageStoreOf(ledger).counts(run.rid), rows };
   } finally {
     ledger.close();
   }

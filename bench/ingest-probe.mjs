@@ -15,6 +15,9 @@ import { columnsOfIngested } from '../dist/campaign/ingested-columns.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { ingestRecipients } from '../dist/ingest/index.js';
 import { Ledger } from '../dist/ledger/ledger.js';
+import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
+import { messageStoreOf } from '../dist/ledger/message-store.js';
+import { runStoreOf } from '../dist/ledger/run-store.js';
 
 const [mode, jobPath, dbPath] = process.argv.slice(2);
 const spec = await loadJobSpec(jobPath);
@@ -34,11 +37,11 @@ if (mode === 'start') {
   const { run: first } = await startRun(ledger, spec, { sandbox: false });
   // Every pending row sent, as the dispatcher commits them: the sending mark, then the answer and its attempt.
   for (let after = 0; ; ) {
-    const rows = ledger.nextPending(first.rid, after, 1000);
+    const rows = messageStoreOf(ledger).nextPending(first.rid, after, 1000);
     if (rows.length === 0) break;
     const at = Date.now();
-    ledger.commit(first.rid, { sending: rows.map((r) => ({ row: r.row, at })), outcomes: [], attempts: [] });
-    ledger.commit(first.rid, {
+    messageStoreOf(ledger).commit(first.rid, { sending: rows.map((r) => ({ row: r.row, at })), outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(first.rid, {
       sending: [],
       outcomes: rows.map((r) => ({ row: r.row, status: 'sent', messageId: `m-${r.row}`, fromNumber: null, parts: 1, cost: null, currency: null, at })),
       attempts: rows.map((r) => ({ row: r.row, attempt: 1, startedAt: at, latencyMs: 1, httpStatus: 200, outcome: 'accepted', telnyxCode: null, detail: null })),
@@ -46,9 +49,9 @@ if (mode === 'start') {
     after = rows.at(-1).row;
   }
   // What executeRun does when its sends end: the sorted pass that fills message_ids and campaign memory.
-  ledger.indexMessageIds();
-  ledger.setRunState(first.rid, 'completed', { finishedAt: Date.now() });
-  ledger.setOwner(first.rid, null);
+  messageIdStoreOf(ledger).indexMessageIds();
+  runStoreOf(ledger).setRunState(first.rid, 'completed', { finishedAt: Date.now() });
+  runStoreOf(ledger).setOwner(first.rid, null);
   const t0 = performance.now();
   const { run, ingest } = await startRun(ledger, spec, { sandbox: false });
   ms = performance.now() - t0;
@@ -67,7 +70,7 @@ if (mode === 'start') {
   const all = [];
   for await (const batch of ingestRecipients(spec).batches) all.push(columnsOfIngested(spec, batch));
   const ledger = new Ledger(dbPath);
-  const run = ledger.createRun({
+  const run = runStoreOf(ledger).createRun({
     runId: 'insert-probe', jobName: spec.name, jobFile: spec.file, jobSpec: '{}', specHash: '-', sourcePath: spec.source.path,
     sourceSha256: '-', sandbox: false, startedAt: Date.now(),
   });

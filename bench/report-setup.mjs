@@ -11,13 +11,15 @@ import Database from 'better-sqlite3';
 import { startRun } from '../dist/campaign/start-run.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { Ledger } from '../dist/ledger/ledger.js';
+import { messageStoreOf } from '../dist/ledger/message-store.js';
+import { runStoreOf } from '../dist/ledger/run-store.js';
 
 const [jobPath, dbPath, rowsArg] = process.argv.slice(2);
 const target = Number(rowsArg);
 const spec = await loadJobSpec(jobPath);
 const ledger = new Ledger(dbPath);
 const { run } = await startRun(ledger, spec, { sandbox: false });
-const seed = ledger.counts(run.rid).total;
+const seed = messageStoreOf(ledger).counts(run.rid).total;
 ledger.close();
 
 // The ledger's API has no way to write outcomes or copy rows in bulk (a real run earns them message by
@@ -62,8 +64,8 @@ db.pragma('wal_checkpoint(TRUNCATE)');
 db.close();
 
 const done = new Ledger(dbPath);
-done.setRunTotal(run.rid, target);
-done.setRunState(run.rid, 'completed', { finishedAt: now + 60_000 });
-const rows = done.counts(run.rid).total;
+runStoreOf(done).setRunTotal(run.rid, target);
+runStoreOf(done).setRunState(run.rid, 'completed', { finishedAt: now + 60_000 });
+const rows = messageStoreOf(done).counts(run.rid).total;
 done.close();
 process.stdout.write(`${JSON.stringify({ runId: run.runId, rows })}\n`);

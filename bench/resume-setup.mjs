@@ -8,6 +8,9 @@ import Database from 'better-sqlite3';
 import { startRun } from '../dist/campaign/start-run.js';
 import { loadJobSpec } from '../dist/config/load-job-spec.js';
 import { Ledger } from '../dist/ledger/ledger.js';
+import { messageIdStoreOf } from '../dist/ledger/message-id-store.js';
+import { messageStoreOf } from '../dist/ledger/message-store.js';
+import { runStoreOf } from '../dist/ledger/run-store.js';
 
 const [jobPath, dbPath] = process.argv.slice(2);
 const DONE = 999_000;
@@ -27,7 +30,7 @@ raw.transaction(() => {
     .run(now, now, now, run.rid, DONE);
   // Apart from the move: the ledger's totals count a move that also starts an attempt as a send mark, which
   // only the send commit writes (migration 10).
-  ledger.db.prepare(`UPDATE messages SET attempts = 1 WHERE rid = ? AND status = 'sent'`).run(run.rid);
+  raw.prepare(`UPDATE messages SET attempts = 1 WHERE rid = ? AND status = 'sent'`).run(run.rid);
   // Each with the accepted attempt that sent it, as a real run records.
   raw
     .prepare(
@@ -38,8 +41,8 @@ raw.transaction(() => {
 })();
 raw.close();
 // An interrupted run indexes its message ids when its sends stop (executeRun).
-ledger.indexMessageIds();
-ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'benchmark: 999,000 rows sent' });
-const pending = ledger.counts(run.rid).pending;
+messageIdStoreOf(ledger).indexMessageIds();
+runStoreOf(ledger).setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'benchmark: 999,000 rows sent' });
+const pending = messageStoreOf(ledger).counts(run.rid).pending;
 ledger.close();
 process.stdout.write(`${JSON.stringify({ runId: run.runId, pending })}\n`);

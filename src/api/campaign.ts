@@ -12,11 +12,15 @@ import type { JobSpec } from '../config/job-spec.js';
 import { loadJobSpec } from '../config/load-job-spec.js';
 import type { IngestStats } from '../ingest/index.js';
 import type { DispatchEvent } from '../dispatch/dispatcher.js';
-import { Ledger, type RunRecord, type StatusCounts } from '../ledger/ledger.js';
+import { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
+import type { StatusCounts } from '../ledger/message-store.js';
 import { requireLedgerFile } from '../ledger/require-ledger.js';
 import { parsePlanHash, recordPlanOnRun, verifyPlanHash } from '../plan/index.js';
 import { AppError } from '../shared/errors.js';
 import { sendPreparedRun } from './send-prepared-run.js';
+import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 /** Counts so far, given to `onProgress` after every row that reached a final outcome. */
 export interface RunProgress {
@@ -93,7 +97,7 @@ async function send(ledger: Ledger, run: RunRecord, counts: StatusCounts, o: Sen
       o.onProgress?.({ ...progress });
     },
   });
-  return runStatus(ledger, ledger.getRun(run.runId));
+  return runStatus(ledger, runStoreOf(ledger).getRun(run.runId));
 }
 
 /**
@@ -113,7 +117,7 @@ export async function startPlannedRun(
   const planned = plan === undefined ? undefined : parsePlanHash(plan);
   if (planned !== undefined && !run.sourceSha256.startsWith(planned.source)) {
     // The file changed between the check and the read: what would go out is not what was reviewed.
-    ledger.deleteRun(run.rid);
+    runStoreOf(ledger).deleteRun(run.rid);
     throw new AppError('ERR_PLAN_MISMATCH', `the source ${spec.source.path} changed after the plan check; nothing was sent — plan again`);
   }
   // A test run's estimate would be the whole list's: it records none.
@@ -135,7 +139,7 @@ export async function startCampaign(jobFile: string, o: StartCampaignOptions): P
       ...(o.signal === undefined ? {} : { signal: o.signal }),
       ...(o.onCreated === undefined ? {} : { onCreated: (r: RunRecord) => o.onCreated!(r.runId) }),
     });
-    return await send(ledger, run, ledger.counts(run.rid), o, api);
+    return await send(ledger, run, messageStoreOf(ledger).counts(run.rid), o, api);
   } finally {
     ledger.close();
   }
@@ -147,13 +151,13 @@ export async function resumeCampaign(runId: string, o: ResumeCampaignOptions): P
   const ledger = new Ledger(requireLedgerFile(resolveIn(o.cwd, o.db)));
   try {
     // A sandbox run resumes against a fresh simulator: it must never reach the real API.
-    const api = credentials(o, ledger.getRun(runId).sandbox);
+    const api = credentials(o, runStoreOf(ledger).getRun(runId).sandbox);
     const { run } = await prepareResume(ledger, runId, {
       resendUnknown: o.resendUnknown === true,
       ...(o.signal === undefined ? {} : { signal: o.signal }),
     });
-    const counts = ledger.counts(run.rid);
-    if (settleIfNothingLeft(ledger, run, counts, Date.now())) return runStatus(ledger, ledger.getRun(runId), counts);
+    const counts = messageStoreOf(ledger).counts(run.rid);
+    if (settleIfNothingLeft(ledger, run, counts, Date.now())) return runStatus(ledger, runStoreOf(ledger).getRun(runId), counts);
     return await send(ledger, run, counts, o, api);
   } finally {
     ledger.close();

@@ -10,6 +10,7 @@ import { loadJobSpec } from '../config/load-job-spec.js';
 import { Ledger } from '../ledger/ledger.js';
 import { computePlan, readLedgerSuppressions, type Plan } from '../plan/index.js';
 import { resolveIn } from './campaign.js';
+import { memoryStoreOf } from '../ledger/memory-store.js';
 
 export interface PlanJobOptions {
   /** A ledger whose opt-outs count as suppressed and whose earlier runs are the campaign's memory; a missing file has none (and is not created). */
@@ -44,7 +45,7 @@ export async function planJob(jobFile: string, o: PlanJobOptions = {}): Promise<
       sample: o.sample ?? 0,
       allowRepeat,
       ...(o.account === undefined ? {} : { account: o.account }),
-      ...(memory === undefined || ledger === undefined ? {} : { alreadySent: alreadySentHook(memory, (c, w, n) => ledger.alreadySent(c, w, n)) }),
+      ...(memory === undefined || ledger === undefined ? {} : { alreadySent: alreadySentHook(memory, (c, w, n) => memoryStoreOf(ledger).alreadySent(c, w, n)) }),
       ...(o.signal === undefined ? {} : { signal: o.signal }),
     });
     return { plan, ledger: ledger === undefined ? null : dbPath! };

@@ -7,6 +7,8 @@ import { runStatus, type RunStatus } from '../campaign/status.js';
 import { Ledger } from '../ledger/ledger.js';
 import { requireLedgerFile } from '../ledger/require-ledger.js';
 import { resolveIn } from './campaign.js';
+import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export interface ReadOptions {
   /** The ledger file. Relative paths resolve against `cwd`. */
@@ -32,12 +34,12 @@ function withLedger<T>(o: ReadOptions, read: (ledger: Ledger) => T): T {
 
 /** One run's status (`status <run-id> --json`). @throws AppError ERR_RUN_NOT_FOUND */
 export function getStatus(runId: string, o: ReadOptions): RunStatus {
-  return withLedger(o, (ledger) => runStatus(ledger, ledger.getRun(runId)));
+  return withLedger(o, (ledger) => runStatus(ledger, runStoreOf(ledger).getRun(runId)));
 }
 
 /** Every run, newest first (`status --json`). */
 export function listRuns(o: ReadOptions): RunStatus[] {
-  return withLedger(o, (ledger) => ledger.listRuns().map((run) => runStatus(ledger, run)));
+  return withLedger(o, (ledger) => runStoreOf(ledger).listRuns().map((run) => runStatus(ledger, run)));
 }
 
 /**
@@ -47,8 +49,8 @@ export function listRuns(o: ReadOptions): RunStatus[] {
 export function* reportRows(runId: string, o: ReadOptions): Generator<ReportRow, void, undefined> {
   const ledger = openExisting(o);
   try {
-    const run = ledger.getRun(runId);
-    for (const m of ledger.messages(run.rid)) yield reportRow(m);
+    const run = runStoreOf(ledger).getRun(runId);
+    for (const m of messageStoreOf(ledger).messages(run.rid)) yield reportRow(m);
   } finally {
     ledger.close();
   }

@@ -7,8 +7,11 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import type { AlreadySentLookup } from '../ledger/campaign-memory.js';
-import type { EarlierSend, Ledger, MemoryWindow, RunRecord } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
+import type { EarlierSend, MemoryWindow } from '../ledger/memory-store.js';
 import { latestSlots, slotKey } from '../schedule/slots.js';
+import { memoryStoreOf } from '../ledger/memory-store.js';
 
 /** How far back an unscheduled job looks when its file sets no `dedupe.window`. */
 export const DEFAULT_DEDUPE_WINDOW_MS = 30 * 86_400_000;
@@ -51,13 +54,13 @@ export function memoryScope(ledger: Ledger, spec: JobSpec, run: RunRecord, optio
 
 /** The memory a real run of `spec` starting `now` would respect (what `plan` counts as already sent). */
 export function plannedMemoryScope(ledger: Ledger, spec: JobSpec, now: number): MemoryScope | undefined {
-  const cid = ledger.campaignOf(spec.name, JSON.stringify(spec), false);
+  const cid = memoryStoreOf(ledger).campaignOf(spec.name, JSON.stringify(spec), false);
   return cid === undefined ? undefined : scopeOf(ledger, cid, memoryWindow(spec, now, null), false);
 }
 
 function scopeOf(ledger: Ledger, cid: number, window: MemoryWindow, sandbox: boolean): MemoryScope | undefined {
-  ledger.rememberCampaign(cid);
-  return ledger.hasMemory(cid, window) ? { ledgerPath: ledger.path, cid, window, sandbox } : undefined;
+  memoryStoreOf(ledger).rememberCampaign(cid);
+  return memoryStoreOf(ledger).hasMemory(cid, window) ? { ledgerPath: ledger.path, cid, window, sandbox } : undefined;
 }
 
 /**
@@ -65,9 +68,9 @@ function scopeOf(ledger: Ledger, cid: number, window: MemoryWindow, sandbox: boo
  * started with --force) are skipped as `already_sent`. Returns how many.
  */
 export function skipTextedElsewhere(ledger: Ledger, spec: JobSpec, run: RunRecord): number {
-  ledger.rememberCampaign(run.cid);
+  memoryStoreOf(ledger).rememberCampaign(run.cid);
   const window = memoryWindow(spec, run.startedAt, run.slot);
-  return ledger.skipAlreadySent(run.rid, run.cid, window, (runId, at) => describeEarlierSend({ runId, at }, run.sandbox));
+  return memoryStoreOf(ledger).skipAlreadySent(run.rid, run.cid, window, (runId, at) => describeEarlierSend({ runId, at }, run.sandbox));
 }
 
 /** Ingest's `alreadySent` hook over a lookup (the ledger's own, or a reader's in ingest's thread). */

@@ -3,9 +3,12 @@
  * ledger, which that process polls and obeys as it would SIGINT (from any shell, no signal needed); a run
  * nobody is sending is marked `cancelled` at once, so neither `resume` nor the scheduler takes it up.
  */
-import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
 import { AppError } from '../shared/errors.js';
 import { publicState } from './status.js';
+import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export type CancelOutcome =
   /** A live process owns the run: it was asked to stop and will mark the run cancelled itself. */
@@ -18,15 +21,15 @@ export function cancelRun(ledger: Ledger, runId: string, now: number): CancelOut
   // One IMMEDIATE transaction: a `resume` that takes the run over meanwhile either is seen as its live
   // owner (and gets the request) or finds the run already cancelled and refuses to start.
   return ledger.exclusively((): CancelOutcome => {
-    const run = ledger.getRun(runId);
+    const run = runStoreOf(ledger).getRun(runId);
     if (run.state === 'cancelled') return { kind: 'already', run };
     if (run.state === 'completed') {
       throw new AppError('ERR_RUN_NOT_CANCELLABLE', `run ${runId} has completed: there is nothing left to cancel`);
     }
-    ledger.requestCancel(run.rid, now);
-    if (publicState(run) === 'running') return { kind: 'requested', run: ledger.getRun(runId) };
-    const inDoubt = ledger.markInFlightUnknown(run.rid, now);
-    ledger.setRunState(run.rid, 'cancelled', { finishedAt: now, stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
-    return { kind: 'cancelled', run: ledger.getRun(runId), inDoubt };
+    runStoreOf(ledger).requestCancel(run.rid, now);
+    if (publicState(run) === 'running') return { kind: 'requested', run: runStoreOf(ledger).getRun(runId) };
+    const inDoubt = messageStoreOf(ledger).markInFlightUnknown(run.rid, now);
+    runStoreOf(ledger).setRunState(run.rid, 'cancelled', { finishedAt: now, stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
+    return { kind: 'cancelled', run: runStoreOf(ledger).getRun(runId), inDoubt };
   });
 }

@@ -4,7 +4,8 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { Dispatcher, type DispatchEvent, type DispatchSummary } from '../dispatch/dispatcher.js';
-import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
 import type { RunState } from '../ledger/states.js';
 import { createTelnyxClient } from '../telnyx/client.js';
 import { createMessageSender, type SendTemplate } from '../telnyx/message-sender.js';
@@ -23,6 +24,9 @@ import { SharedLimits } from '../dispatch/shared-limits.js';
 import { randomBytes } from 'node:crypto';
 import { senderCount } from './senders.js';
 import { watchSuppressions } from './suppressions.js';
+import { messageIdStoreOf } from '../ledger/message-id-store.js';
+import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export interface ExecuteRunOptions {
   apiKey: string;
@@ -82,26 +86,28 @@ export function sendTemplate(spec: JobSpec): SendTemplate {
 
 export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, options: ExecuteRunOptions): Promise<ExecuteResult> {
   const now = options.now ?? Date.now;
+  const rows = messageStoreOf(ledger);
+  const runs = runStoreOf(ledger);
   const client = createTelnyxClient({
     apiKey: options.apiKey,
     baseUrl: options.baseUrl,
     connections: spec.rate.max_concurrent,
     timeoutMs: options.requestTimeoutMs ?? 30_000,
   });
-  ledger.setOwner(run.rid, currentProcess());
+  runs.setOwner(run.rid, currentProcess());
   const optedOut = watchSuppressions(ledger);
   // `bulktext cancel` runs in another process: it leaves a request in the ledger, and this process stops as
   // it would on SIGINT. One indexed read a second is all it costs.
   const cancel = new AbortController();
   const pollCancel = () => {
-    if (!cancel.signal.aborted && ledger.cancelRequested(run.rid)) cancel.abort(new Error('cancelled'));
+    if (!cancel.signal.aborted && runs.cancelRequested(run.rid)) cancel.abort(new Error('cancelled'));
   };
   pollCancel();
   const cancelPoll = setInterval(pollCancel, options.cancelPollMs ?? 1000);
   cancelPoll.unref();
   const signal = options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
   // The canary's last row: rows after it stay pending for `resume`. Fewer pending rows than N: no cap.
-  const lastRow = options.canary === undefined ? undefined : ledger.nthPendingRow(run.rid, options.canary);
+  const lastRow = options.canary === undefined ? undefined : rows.nthPendingRow(run.rid, options.canary);
   let summary: DispatchSummary | undefined;
   let failed: unknown;
   let state: RunState = 'interrupted';
@@ -109,7 +115,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
   const me = currentProcess();
   const limits = new SharedLimits({ store: new SqliteLimitsStore(ledger), holder: `${me.host}:${me.pid}:${randomBytes(4).toString('hex')}`, model, now });
   try {
-    ledger.setRunState(run.rid, 'running');
+    runs.setRunState(run.rid, 'running');
     limits.start();
     const units = (m: { parts: number }) => (model.countParts ? Math.max(1, m.parts) : 1);
     const base = createAdmission(spec, run.startedAt, { wait: options.wait ?? true, optedOut });
@@ -123,17 +129,17 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       ledger: {
         nextPending:
           lastRow === undefined
-            ? (after, limit) => ledger.nextPending(run.rid, after, limit)
-            : (after, limit) => ledger.nextPending(run.rid, after, limit).filter((m) => m.row <= lastRow),
-        nextDue: (at, limit) => ledger.nextDue(run.rid, at, limit),
-        nextDeferral: () => ledger.nextDeferral(run.rid),
+            ? (after, limit) => rows.nextPending(run.rid, after, limit)
+            : (after, limit) => rows.nextPending(run.rid, after, limit).filter((m) => m.row <= lastRow),
+        nextDue: (at, limit) => rows.nextDue(run.rid, at, limit),
+        nextDeferral: () => rows.nextDeferral(run.rid),
         commit: (b) => {
-          ledger.commit(run.rid, b);
+          rows.commit(run.rid, b);
           daily?.settled(b.outcomes);
           // Telnyx refused a number because its owner replied STOP: no run texts it again.
           for (const o of b.outcomes) {
             if (o.status === 'failed' && o.errorCode === TelnyxCode.blockedStop) {
-              const to = ledger.message(run.rid, o.row)?.to;
+              const to = rows.message(run.rid, o.row)?.to;
               // A group MMS refusal does not say which participant opted out.
               if (to !== undefined && !to.includes(',')) optedOut.add(to, '40300', o.errorDetail);
             }
@@ -159,39 +165,39 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     options.onStart?.(dispatcher);
     summary = await dispatcher.run();
     // Send commits leave the message-id lookup out (ledger migration 5): catch it up in one sorted pass.
-    ledger.indexMessageIds();
+    messageIdStoreOf(ledger).indexMessageIds();
     if (summary.stop === 'fatal') {
       state = 'aborted';
-      ledger.setRunState(run.rid, 'aborted', { finishedAt: now(), stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null });
+      runs.setRunState(run.rid, 'aborted', { finishedAt: now(), stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null });
     } else if (summary.stop === 'expired') {
-      ledger.expireUnsent(run.rid, `not sent within expires_after (${spec.expires_after ?? 0} ms after the run began)`, now());
-      state = ledger.counts(run.rid).sending === 0 ? 'completed' : 'interrupted';
-      ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now(), stopCode: 'expired', stopDetail: 'expires_after passed' } : {});
+      rows.expireUnsent(run.rid, `not sent within expires_after (${spec.expires_after ?? 0} ms after the run began)`, now());
+      state = rows.counts(run.rid).sending === 0 ? 'completed' : 'interrupted';
+      runs.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now(), stopCode: 'expired', stopDetail: 'expires_after passed' } : {});
     } else if (summary.stop === 'deferred') {
       state = 'interrupted';
-      const opens = ledger.nextDeferral(run.rid);
-      ledger.setRunState(run.rid, 'interrupted', {
+      const opens = rows.nextDeferral(run.rid);
+      runs.setRunState(run.rid, 'interrupted', {
         stopCode: 'deferred',
         stopDetail: `rows wait for their send window${opens === undefined ? '' : ` (next opens ${new Date(opens).toISOString()})`}; resume then`,
       });
     } else if (summary.stop === 'interrupted' && cancel.signal.aborted) {
       state = 'cancelled';
       // Nobody resumes a cancelled run: a request that never got its answer is in doubt for good.
-      ledger.markInFlightUnknown(run.rid, now());
-      ledger.setRunState(run.rid, 'cancelled', { finishedAt: now(), stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
+      rows.markInFlightUnknown(run.rid, now());
+      runs.setRunState(run.rid, 'cancelled', { finishedAt: now(), stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
     } else if (summary.stop === 'interrupted') {
       state = 'interrupted';
-      ledger.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'stopped by a signal; resume to continue' });
+      runs.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'stopped by a signal; resume to continue' });
     } else {
-      const counts = ledger.counts(run.rid);
+      const counts = rows.counts(run.rid);
       state = counts.pending === 0 && counts.sending === 0 && counts.deferred === 0 ? 'completed' : 'interrupted';
       if (state === 'interrupted' && lastRow !== undefined && counts.sending === 0) {
-        ledger.setRunState(run.rid, state, {
+        runs.setRunState(run.rid, state, {
           stopCode: 'canary',
           stopDetail: `the first ${options.canary ?? 0} sendable row(s) were sent; check them, then resume to send the other ${counts.pending}`,
         });
       } else {
-        ledger.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now() } : {});
+        runs.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now() } : {});
       }
     }
     return { summary, state };
@@ -201,7 +207,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     // The ledger itself may have failed (a full disk): then the run stays `running` under a dead owner,
     // which resume takes over. Either way the first error is the one reported.
     failed = cleanupAfter(err, () =>
-      ledger.setRunState(run.rid, 'interrupted', { stopCode: isAppError(err, 'ERR_LEDGER_IO') ? 'ledger_io' : 'internal', stopDetail: (err as Error).message }),
+      runs.setRunState(run.rid, 'interrupted', { stopCode: isAppError(err, 'ERR_LEDGER_IO') ? 'ledger_io' : 'internal', stopDetail: (err as Error).message }),
     );
     throw err;
   } finally {
@@ -209,8 +215,8 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     limits.close();
     optedOut.stop();
     // Clearing the owner writes too: on a full disk it fails again, and must not hide why the run stopped.
-    if (failed === undefined) ledger.setOwner(run.rid, null);
-    else cleanupAfter(failed, () => ledger.setOwner(run.rid, null));
+    if (failed === undefined) runs.setOwner(run.rid, null);
+    else cleanupAfter(failed, () => runs.setOwner(run.rid, null));
     await client.close().catch(() => {});
   }
 }

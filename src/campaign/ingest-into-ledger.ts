@@ -12,6 +12,7 @@ import type { MemoryScope } from './campaign-memory.js';
 import { ingestInWorker } from './ingest-thread.js';
 import { runTextsOf } from './ingested-columns.js';
 import { loadSuppressedSet } from './suppressions.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export async function ingestIntoLedger(
   ledger: Ledger,
@@ -44,6 +45,6 @@ export async function ingestIntoLedger(
   if (result.stats.sourceSha256 !== options.expectedSha256) {
     throw new AppError('ERR_SOURCE_CHANGED', `source ${spec.source.path} changed while it was being read; run again`);
   }
-  ledger.setRunTotal(rid, result.stats.total);
+  runStoreOf(ledger).setRunTotal(rid, result.stats.total);
   return result;
 }

@@ -16,6 +16,7 @@ import type { TelnyxClient } from '../telnyx/client.js';
 import { TelnyxAbortedError, TelnyxApiError, TelnyxNetworkError } from '../telnyx/errors.js';
 import type { Message } from '../telnyx/wire.js';
 import { applyObservation, observeMessage } from '../webhooks/apply-event.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 /** Telnyx's retrieval horizon for GET /messages/{id}. */
 export const retrievableForMs = 10 * 24 * 3600_000;
@@ -66,7 +67,7 @@ function failureOf(err: unknown): { code: string | null; detail: string } {
 }
 
 export async function reconcileRun(ledger: Ledger, runId: string, options: ReconcileOptions): Promise<ReconcileResult> {
-  const run = ledger.getRun(runId);
+  const run = runStoreOf(ledger).getRun(runId);
   const store = deliveryStoreFor(ledger);
   const now = options.now ?? Date.now;
   const attempts = options.attempts ?? 3;

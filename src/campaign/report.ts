@@ -3,7 +3,8 @@
  * in memory. The CLI writes it to stdout or a file, the dashboard to an HTTP response; both filter by
  * row status the same way.
  */
-import type { Ledger, MessageRecord } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { messageStoreOf, type MessageRecord } from '../ledger/message-store.js';
 import { rowStatuses, type RowStatus } from '../ledger/states.js';
 import { AppError } from '../shared/errors.js';
 import { csvPages } from './report-csv.js';
@@ -100,7 +101,7 @@ export function* reportChunks(ledger: Ledger, rid: number, format: ReportFormat,
   let buffer: string[] = [];
   let first = true;
   yield '[';
-  for (const m of ledger.messages(rid, statuses)) {
+  for (const m of messageStoreOf(ledger).messages(rid, statuses)) {
     buffer.push(`${first ? '\n' : ',\n'}${JSON.stringify(reportRow(m))}`);
     first = false;
     if (buffer.length >= rowsPerChunk) {

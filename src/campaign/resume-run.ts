@@ -5,7 +5,9 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { hashSource } from '../ingest/index.js';
-import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
+import type { StatusCounts } from '../ledger/message-store.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import { currentProcess } from '../shared/process-probe.js';
 import { memoryScope, skipTextedElsewhere } from './campaign-memory.js';
@@ -15,6 +17,8 @@ import { commandHint, type CommandHint } from '../shared/command-line.js';
 import { ownedByLiveProcess } from './status.js';
 import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import { retryWaitingEvents } from '../webhooks/apply-event.js';
+import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export interface PreparedResume {
   run: RunRecord;
@@ -41,7 +45,7 @@ export async function prepareResume(
     hint?: CommandHint;
   } = {},
 ): Promise<PreparedResume> {
-  const run = ledger.getRun(runId);
+  const run = runStoreOf(ledger).getRun(runId);
   if (run.state === 'cancelled') {
     throw new AppError('ERR_RUN_NOT_RESUMABLE', `run ${runId} was cancelled${run.finishedAt === null ? '' : ` at ${new Date(run.finishedAt).toISOString()}`}; a cancelled run is never resumed — start a new run`);
   }
@@ -68,23 +72,23 @@ export async function prepareResume(
     );
   }
   // This process owns the run from here (executeRun keeps it, and clears it at the end).
-  ledger.setOwner(run.rid, currentProcess());
+  runStoreOf(ledger).setOwner(run.rid, currentProcess());
   if (run.state === 'ingesting') {
     // The process died before sending began: ingest again from scratch, campaign memory included.
-    ledger.clearRows(run.rid);
+    runStoreOf(ledger).clearRows(run.rid);
     await ingestIntoLedger(ledger, run.rid, spec, {
       expectedSha256: sha,
       memory: memoryScope(ledger, spec, run),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   }
-  const inDoubt = ledger.markInFlightUnknown(run.rid);
+  const inDoubt = messageStoreOf(ledger).markInFlightUnknown(run.rid);
   // Receipts already stored for those requests settle them now (unknown → sent with the message id).
   if (inDoubt > 0) retryWaitingEvents(deliveryStoreFor(ledger), Date.now());
-  const reopened = options.resendUnknown === true ? ledger.reopenUnknown(run.rid) : 0;
-  const requeued = options.retryFailed === undefined ? 0 : ledger.reopenFailed(run.rid, options.retryFailed.codes);
+  const reopened = options.resendUnknown === true ? messageStoreOf(ledger).reopenUnknown(run.rid) : 0;
+  const requeued = options.retryFailed === undefined ? 0 : messageStoreOf(ledger).reopenFailed(run.rid, options.retryFailed.codes);
   const textedElsewhere = skipTextedElsewhere(ledger, spec, run);
-  return { run: ledger.getRun(runId), spec, inDoubt, reopened, requeued, textedElsewhere };
+  return { run: runStoreOf(ledger).getRun(runId), spec, inDoubt, reopened, requeued, textedElsewhere };
 }
 
 /**
@@ -94,7 +98,7 @@ export async function prepareResume(
 export function settleIfNothingLeft(ledger: Ledger, run: RunRecord, counts: StatusCounts, now: number): boolean {
   if (counts.pending > 0 || counts.deferred > 0) return false;
   // prepareResume took the run; nothing will send it now.
-  ledger.setOwner(run.rid, null);
-  if (run.state !== 'completed') ledger.setRunState(run.rid, 'completed', { finishedAt: now });
+  runStoreOf(ledger).setOwner(run.rid, null);
+  if (run.state !== 'completed') runStoreOf(ledger).setRunState(run.rid, 'completed', { finishedAt: now });
   return true;
 }

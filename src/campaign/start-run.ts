@@ -5,7 +5,8 @@
  */
 import type { JobSpec } from '../config/job-spec.js';
 import { hashSource, type IngestStats } from '../ingest/index.js';
-import type { Ledger, RunRecord, Trigger } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord, Trigger } from '../ledger/run-store.js';
 import type { PlanTally } from '../plan/types.js';
 import { cleanupAfter } from '../ledger/storage-error.js';
 import { commandHint, type CommandHint } from '../shared/command-line.js';
@@ -16,6 +17,8 @@ import { ingestIntoLedger } from './ingest-into-ledger.js';
 import { newRunId } from './run-id.js';
 import { specHash } from './spec-hash.js';
 import { publicState } from './status.js';
+import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export interface StartRunOptions {
   sandbox: boolean;
@@ -59,7 +62,7 @@ export function runLabel(run: Pick<RunRecord, 'runId' | 'sandbox'>): string {
  * blocks the real run, nor the other way round), either live right now or unfinished over the same bytes.
  */
 function blockingRun(ledger: Ledger, spec: JobSpec, sandbox: boolean, sha: string, hint: CommandHint): AppError | undefined {
-  for (const earlier of ledger.unfinishedRuns(spec.name, sandbox)) {
+  for (const earlier of runStoreOf(ledger).unfinishedRuns(spec.name, sandbox)) {
     const state = publicState(earlier);
     if (state === 'running') {
       return new AppError(
@@ -90,7 +93,7 @@ export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunO
     const blocked = blockingRun(ledger, spec, options.sandbox, sha, options.hint ?? commandHint());
     if (blocked !== undefined) throw blocked;
   }
-  const run = ledger.createRun({
+  const run = runStoreOf(ledger).createRun({
     runId: newRunId(now()),
     jobName: spec.name,
     jobFile: spec.file,
@@ -114,12 +117,12 @@ export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunO
       ...(options.estimate === undefined ? {} : { estimate: options.estimate }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    if (options.testTo === undefined) return { run: ledger.getRun(run.runId), ingest: stats, estimate };
-    const testRows = ledger.keepTestRows(run.rid, options.testTo, now());
-    return { run: ledger.getRun(run.runId), ingest: stats, estimate, testRows };
+    if (options.testTo === undefined) return { run: runStoreOf(ledger).getRun(run.runId), ingest: stats, estimate };
+    const testRows = messageStoreOf(ledger).keepTestRows(run.rid, options.testTo, now());
+    return { run: runStoreOf(ledger).getRun(run.runId), ingest: stats, estimate, testRows };
   } catch (err) {
     // Nothing was sent: a run that could not be ingested leaves no trace to block the next one. On a
     // full disk the delete may fail too; the ingest error is still the one to report (resume re-ingests).
-    throw cleanupAfter(err, () => ledger.deleteRun(run.rid));
+    throw cleanupAfter(err, () => runStoreOf(ledger).deleteRun(run.rid));
   }
 }

@@ -1,12 +1,15 @@
 /**
  * The status object `status --json` and `run --json` print (a contract other tools read).
  */
-import type { Ledger, RunRecord, StatusCounts, Trigger } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord, Trigger } from '../ledger/run-store.js';
+import type { StatusCounts } from '../ledger/message-store.js';
 import { readModelFor, type FailureGroup, type ReasonCount } from '../ledger/read-model.js';
 import { planVsActual } from '../plan/index.js';
 import { describeCode } from '../telnyx/codes.js';
 import { currentProcess, processAlive } from '../shared/process-probe.js';
 import { deliveryCounts, type DeliveryCounts } from './delivery-report.js';
+import { messageStoreOf } from '../ledger/message-store.js';
 
 export type PublicRunState = 'running' | 'interrupted' | 'completed' | 'aborted' | 'cancelled';
 
@@ -61,7 +64,7 @@ export function publicState(run: RunRecord): PublicRunState {
   return run.ownerPid === self.pid || processAlive(run.ownerPid) ? 'running' : 'interrupted';
 }
 
-export function runStatus(ledger: Ledger, run: RunRecord, counts: StatusCounts = ledger.counts(run.rid)): RunStatus {
+export function runStatus(ledger: Ledger, run: RunRecord, counts: StatusCounts = messageStoreOf(ledger).counts(run.rid)): RunStatus {
   const { actual, planned } = planVsActual(ledger, run.rid);
   const cost = actual.cost[0];
   return {

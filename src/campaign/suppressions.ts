@@ -2,8 +2,9 @@
  * The ledger's suppression table: numbers that replied STOP (webhooks), that Telnyx refused with 40300,
  * or that an operator added. Every run honours it as if it were part of the job's suppression file.
  */
-import { deliveryStoreFor, type SuppressionRecord, type SuppressionSource } from '../ledger/delivery-store.js';
+import type { SuppressionRecord, SuppressionSource } from '../ledger/suppression-store.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { suppressionStoreOf } from '../ledger/suppression-store.js';
 
 export type { SuppressionRecord, SuppressionSource };
 
@@ -12,17 +13,17 @@ export type { SuppressionRecord, SuppressionSource };
  * is. Returns true if the number was added.
  */
 export function addSuppression(ledger: Ledger, number: string, source: SuppressionSource, detail: string | null, now = Date.now()): boolean {
-  return deliveryStoreFor(ledger).addSuppression(number, source, detail, now);
+  return suppressionStoreOf(ledger).addSuppression(number, source, detail, now);
 }
 
 /** Every suppressed number with where it came from, oldest first. */
 export function listSuppressions(ledger: Ledger): SuppressionRecord[] {
-  return deliveryStoreFor(ledger).suppressions();
+  return suppressionStoreOf(ledger).suppressions();
 }
 
 /** The suppressed numbers, for a run to skip (reason `suppressed`). */
 export function loadSuppressedSet(ledger: Ledger): Set<string> {
-  return new Set(deliveryStoreFor(ledger).suppressedNumbers());
+  return new Set(suppressionStoreOf(ledger).suppressedNumbers());
 }
 
 export interface SuppressionWatch {

@@ -5,7 +5,8 @@
  * reads it, a resume that finds nothing.
  */
 import { resolveDbPath } from '../config/env.js';
-import { Ledger, type LedgerOptions } from '../ledger/ledger.js';
+import { Ledger } from '../ledger/ledger.js';
+import type { LedgerOptions } from '../ledger/open-ledger.js';
 import { requireLedgerFile } from '../ledger/require-ledger.js';
 import type { Io } from './io.js';
 

@@ -8,7 +8,9 @@ import type { AccountSpec } from '../config/account-spec.js';
 import type { ReasonCount } from '../ledger/read-model.js';
 import { subtractDecimals } from '../shared/money.js';
 import type { CommandHint } from '../shared/command-line.js';
-import type { Ledger, RunRecord, StatusCounts } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
+import type { StatusCounts } from '../ledger/message-store.js';
 import { sendPreparedRun, type SentRun } from '../api/send-prepared-run.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -16,6 +18,8 @@ import { startRunMetricsServer } from '../metrics/index.js';
 import { createRejectionLog, formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
 import { createProgress } from './progress.js';
 import { startSideDashboard } from './commands/dashboard.js';
+import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export interface SendRunOptions {
   /** Real API credentials; absent for a sandbox run. */
@@ -114,7 +118,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   // Check the key before starting anything, so a missing one is a usage error, not a half-started run.
   const receiverKey = o.api !== undefined && o.webhooksPort !== undefined ? resolvePublicKey(undefined, io.env) : undefined;
   const rejections = createRejectionLog((line) => io.stderr(`webhooks: ${line}\n`));
-  const before = o.counts ?? ledger.counts(run.rid);
+  const before = o.counts ?? messageStoreOf(ledger).counts(run.rid);
   const progress = createProgress({
     write: io.stderr,
     isTTY: io.isTTY,
@@ -163,7 +167,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   if (sent.receiptsLeft > 0 && sent.sandbox && !o.quiet && !io.signal.aborted) {
     io.stderr(`${sent.receiptsLeft} receipt(s) did not arrive; \`${o.hint(['status', run.runId])}\` counts them as awaiting\n`);
   }
-  const status = runStatus(ledger, ledger.getRun(run.runId));
+  const status = runStatus(ledger, runStoreOf(ledger).getRun(run.runId));
   if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
   if (!o.quiet) io.stderr(describeStatus(status, statusDetail(ledger, run.rid, o.hint)));
   if (!o.quiet && sent.summary.oddAnswers > 0) {

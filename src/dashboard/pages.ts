@@ -6,7 +6,7 @@
  * travels in a JSON <script> block, which is not executed.
  */
 import type { RunStatus } from '../campaign/status.js';
-import type { SuppressionRecord } from '../ledger/delivery-store.js';
+import type { SuppressionRecord } from '../ledger/suppression-store.js';
 import type { SlotView } from '../ledger/read-model.js';
 import type { RunView } from './run-view.js';
 

@@ -6,9 +6,11 @@
  * receipts land there), so neither costs a read of the whole run.
  */
 import { runFailures, runStatus, skippedByReason, type FailureLine, type RunStatus } from '../campaign/status.js';
-import type { Ledger, RunRecord } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
 import { readModelFor, type ReasonCount, type UnknownRowView } from '../ledger/read-model.js';
 import { commandHint, type CommandHint } from '../shared/command-line.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 /** Rows in doubt listed on the page; the report link lists them all. */
 const UNKNOWN_SHOWN = 50;
@@ -182,7 +184,7 @@ export class RunViews {
 
   /** The run's whole view; undefined when there is no such run. */
   view(runId: string): RunView | undefined {
-    const run = this.#ledger.findRun(runId);
+    const run = runStoreOf(this.#ledger).findRun(runId);
     if (run === undefined) return undefined;
     const view = this.#cached(this.#views, runId, () => this.#build(run, this.#now()));
     // The runs list then shows the same figures without reading them again.

@@ -11,7 +11,6 @@ import { once } from 'node:events';
 import { parseStatusFilter, reportChunks, type ReportFormat } from '../campaign/report.js';
 import { publicState } from '../campaign/status.js';
 import type { ScheduleSpec } from '../config/schedule-spec.js';
-import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { readModelFor } from '../ledger/read-model.js';
 import { upcomingFirings } from '../scheduler/firings.js';
@@ -22,6 +21,8 @@ import { appJs, styleCss, uplotAsset } from './assets.js';
 import { authorized, isLoopback, loginCookie, tokenMatches } from './auth.js';
 import { etaText, loginPage, messagePage, runFragments, runPage, runsPage, schedulePage, suppressionsPage, type ScheduledJobView } from './pages.js';
 import { RunViews, type RunView } from './run-view.js';
+import { runStoreOf } from '../ledger/run-store.js';
+import { suppressionStoreOf } from '../ledger/suppression-store.js';
 
 export interface DashboardOptions {
   /** The ledger file; opened read-only. */
@@ -123,7 +124,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (path === '/') {
       const job = url.searchParams.get('job') || undefined;
       const state = url.searchParams.get('state') || undefined;
-      const all = ledger.listRuns();
+      const all = runStoreOf(ledger).listRuns();
       const jobs = [...new Set(all.map((r) => r.jobName))].sort();
       // The state filter uses the run record alone; only the runs shown get their counts read.
       const matching = all.filter((r) => (job === undefined || r.jobName === job) && (state === undefined || publicState(r) === state));
@@ -133,7 +134,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const run = /^\/runs\/([^/]+)(\/events|\/report\.(csv|json))?$/.exec(path);
     if (run !== null) {
       const runId = decodeURIComponent(run[1]!);
-      if (ledger.findRun(runId) === undefined) return html(res, 404, messagePage('No such run', `There is no run ${runId} in this ledger.`));
+      if (runStoreOf(ledger).findRun(runId) === undefined) return html(res, 404, messagePage('No such run', `There is no run ${runId} in this ledger.`));
       if (run[2] === '/events') return openStream(runId, res);
       if (run[3] !== undefined) return streamReport(runId, run[3] as ReportFormat, url.searchParams.get('status') ?? undefined, res);
       return html(res, 200, runPage(views.view(runId)!));
@@ -148,7 +149,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
       return html(res, 200, schedulePage(jobs, readModelFor(ledger).slots(SLOTS_SHOWN)));
     }
-    if (path === '/suppressions') return html(res, 200, suppressionsPage(deliveryStoreFor(ledger).suppressions()));
+    if (path === '/suppressions') return html(res, 200, suppressionsPage(suppressionStoreOf(ledger).suppressions()));
     html(res, 404, messagePage('Not found', `Nothing at ${path}.`));
   };
 
@@ -170,7 +171,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const statuses = parseStatusFilter(status);
     const own = new Ledger(options.ledgerPath, { readonly: true });
     try {
-      const rid = own.getRun(runId).rid;
+      const rid = runStoreOf(own).getRun(runId).rid;
       const suffix = statuses === undefined ? '' : `-${statuses.join('-')}`;
       res.writeHead(200, {
         ...securityHeaders,

@@ -23,6 +23,9 @@ export interface MemoryWindow {
   fromSlot: string | null;
 }
 
+/** Campaign memory keeps each number's latest send (a window looks back from now): an INSERT's conflict clause. */
+export const REMEMBER_LATEST = 'ON CONFLICT (cid, number) DO UPDATE SET at = excluded.at, rid = excluded.rid WHERE excluded.at > campaign_memory.at';
+
 /** The window's SQL condition over campaign_memory `m` joined to runs `r`, and its parameters. */
 export const WINDOW_SQL = `m.at >= ? AND (? IS NULL OR r.slot >= ? OR (r.slot IS NULL AND r.started_at >= ?))`;
 export const windowParams = (w: MemoryWindow): unknown[] => [w.since, w.fromSlot, w.fromSlot, w.since];

@@ -1,6 +1,6 @@
 /**
  * What happened after Telnyx accepted a message: delivery status per row, the webhook events that said
- * so, and the suppression list (schema: migration 2). A class over the ledger's connection with its own
+ * so (schema: migration 2); the suppression list has its own store (suppression-store.ts). A class over the ledger's connection with its own
  * prepared statements, like the Ledger itself; synchronous, and every multi-step change runs inside
  * `transaction()` so an event is stored and applied together or not at all.
  */
@@ -9,12 +9,12 @@ import { connectionOf, type Ledger } from './ledger.js';
 import type { RowStatus } from './states.js';
 import { perLedger } from './per-ledger.js';
 import { senderOf, textOf } from './message-text.js';
+import { messageIdStoreOf, type MessageIdStore } from './message-id-store.js';
 
 /** Statuses after which Telnyx reports nothing more for a message. */
 export const finalDeliveryStatuses = ['delivered', 'delivery_failed', 'delivery_unconfirmed', 'sending_failed', 'expired'] as const;
 export type FinalDeliveryStatus = (typeof finalDeliveryStatuses)[number];
 
-export type SuppressionSource = 'stop_reply' | '40300' | 'manual';
 export type DeliverySource = 'webhook' | 'reconcile';
 
 /** A message row as delivery tracking sees it. */
@@ -80,13 +80,6 @@ export interface StoredEvent {
   note: string | null;
 }
 
-export interface SuppressionRecord {
-  number: string;
-  source: SuppressionSource;
-  detail: string | null;
-  addedAt: number;
-}
-
 /** Rows Telnyx accepted, by what it last said about them. `awaiting`: no final status yet. */
 export interface DeliveryCounts {
   delivered: number;
@@ -111,6 +104,7 @@ const finalList = finalDeliveryStatuses.map((s) => `'${s}'`).join(', ');
 export class DeliveryStore {
   readonly ledger: Ledger;
   readonly #db: Database.Database;
+  readonly #ids: MessageIdStore;
   #hasEvent;
   #insertEvent;
   #setEventOutcome;
@@ -122,10 +116,6 @@ export class DeliveryStore {
   #resolveUnknown;
   #waitingKnown;
   #waitingForUnknown;
-  #addSuppression;
-  #removeSuppression;
-  #listSuppressions;
-  #isSuppressed;
   #awaiting;
   #countDelivery;
   #event;
@@ -134,6 +124,7 @@ export class DeliveryStore {
     this.ledger = ledger;
     const db = connectionOf(ledger);
     this.#db = db;
+    this.#ids = messageIdStoreOf(ledger);
     this.#hasEvent = db.prepare(`SELECT 1 FROM webhook_events WHERE event_id = ?`).pluck();
     this.#insertEvent = db.prepare(
       `INSERT INTO webhook_events (event_id, event_type, message_id, to_number, occurred_at, received_at, payload, applied, note)
@@ -183,14 +174,6 @@ export class DeliveryStore {
       `SELECT e.event_id FROM messages m CROSS JOIN webhook_events e ON e.to_number = m.to_number AND e.applied = 0
        WHERE m.status = 'unknown' AND e.event_type IN ('message.sent', 'message.finalized')`,
     ).pluck();
-    this.#addSuppression = db.prepare(
-      `INSERT INTO suppressions (number, source, detail, added_at) VALUES (?, ?, ?, ?) ON CONFLICT (number) DO NOTHING`,
-    );
-    this.#removeSuppression = db.prepare(`DELETE FROM suppressions WHERE number = ? AND source IN (SELECT value FROM json_each(?))`);
-    this.#listSuppressions = db.prepare(
-      `SELECT number, source, detail, added_at AS addedAt FROM suppressions ORDER BY added_at, number`,
-    );
-    this.#isSuppressed = db.prepare(`SELECT 1 FROM suppressions WHERE number = ?`).pluck();
     this.#awaiting = db.prepare(
       `SELECT row, message_id AS messageId, sent_at AS sentAt, sending_at AS sendingAt, delivery_status AS deliveryStatus
        FROM messages WHERE rid = ? AND status = 'sent' AND row > ? AND message_id IS NOT NULL
@@ -228,7 +211,7 @@ export class DeliveryStore {
   /** The row Telnyx's message id belongs to, indexing sends not yet in `message_ids` before giving up. */
   byMessageId(messageId: string): DeliveryState | undefined {
     const found = this.#byMessageId.get(messageId) as DeliveryState | undefined;
-    if (found !== undefined || this.ledger.indexMessageIds() === 0) return found;
+    if (found !== undefined || this.#ids.indexMessageIds() === 0) return found;
     return this.#byMessageId.get(messageId) as DeliveryState | undefined;
   }
 
@@ -257,32 +240,10 @@ export class DeliveryStore {
    * reached a row (received since `since`), or a row to the same destination is `unknown`.
    */
   waitingEventIds(since: number): string[] {
-    this.ledger.indexMessageIds();
+    this.#ids.indexMessageIds();
     const ids = new Set(this.#waitingKnown.all(since) as string[]);
     if (this.hasUnknownRows()) for (const id of this.#waitingForUnknown.all() as string[]) ids.add(id);
     return [...ids];
-  }
-
-  /** Adds a number; an existing entry is kept as it is (its first reason stands). True if added. */
-  addSuppression(number: string, source: SuppressionSource, detail: string | null, at: number): boolean {
-    return this.#addSuppression.run(number, source, detail, at).changes === 1;
-  }
-
-  /** Removes a number if its entry came from one of `sources`. True if removed. */
-  removeSuppression(number: string, sources: readonly SuppressionSource[]): boolean {
-    return this.#removeSuppression.run(number, JSON.stringify(sources)).changes === 1;
-  }
-
-  suppressions(): SuppressionRecord[] {
-    return this.#listSuppressions.all() as SuppressionRecord[];
-  }
-
-  isSuppressed(number: string): boolean {
-    return this.#isSuppressed.get(number) !== undefined;
-  }
-
-  *suppressedNumbers(): IterableIterator<string> {
-    yield* this.#db.prepare(`SELECT number FROM suppressions`).pluck().iterate() as IterableIterator<string>;
   }
 
   /** Sent rows without a final delivery status after `afterRow`, in row order. */

@@ -1,187 +1,23 @@
 /**
- * The SQLite ledger: every run, every message row, every HTTP attempt.
+ * The SQLite ledger: one connection to one ledger file (open-ledger.ts opens and migrates it), its
+ * transactions and its durability (durability.ts). What the ledger holds is read and written through
+ * one store per aggregate, each reached by its accessor and preparing its statements once per ledger:
+ * runs (run-store.ts), message rows and the dispatcher's commits (message-store.ts), the message-id
+ * index, campaign memory, delivery, suppressions, slots, limits, the run's plan, metrics and maintenance.
+ * Each store's interface is the seam a second backend implements (issue 15).
  *
  * Modelled on undici's sqlite-cache-store: WAL, prepared statements kept in private fields, a
  * synchronous API. Transactions never span an `await` (better-sqlite3 cannot, and we would not want it).
- *
- * Durability: WAL with synchronous=FULL, every commit fsynced, except the dispatcher's batches when it
- * defers their fsync (durability.ts has the rule and the machinery). The cost is paid per transaction,
- * not per row, because the dispatcher commits all the marks and outcomes of one event-loop turn together
- * (see dispatch/ledger-writer.ts).
  */
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
-import { AppError, isAppError } from '../shared/errors.js';
-import { ledgerStorageError, storageCode } from './storage-error.js';
-import { alreadySentQuery, WINDOW_SQL, windowParams, type EarlierSend, type MemoryWindow } from './campaign-memory.js';
-import { migrations, templateOf } from './migrations.js';
-import { rowStatuses, runSourcesOf, sourcesOf, type RowStatus, type RunState } from './states.js';
+import type Database from 'better-sqlite3';
+import { openLedger, type LedgerOptions } from './open-ledger.js';
 import { columnsOf, type MessageColumns } from './message-columns.js';
 import { WalDurability } from './durability.js';
 import { createMessageInsert } from './message-insert.js';
-import { registerMessageText, restoreRow, type StoredTexts } from './message-text.js';
+import { registerMessageText, type StoredTexts } from './message-text.js';
 import type { AttemptRecord, DeferrableBatch, NewMessageRow, Outcome, PendingMessage, WriteBatch } from './types.js';
 
-export type { EarlierSend, MemoryWindow };
 export type { AttemptRecord, DeferrableBatch, MessageColumns, NewMessageRow, Outcome, PendingMessage, WriteBatch };
-
-export type Trigger = 'manual' | 'schedule';
-
-export interface LedgerOptions {
-  /**
-   * Open for reading only (status, report, plan): never writes, and works on a read-only file in a
-   * read-only folder. @default false
-   */
-  readonly?: boolean;
-  /**
-   * Test only: PRAGMA max_page_count for this connection, so a test can make the disk "full" at a chosen
-   * size without mounting anything. The limit is per connection, which is why the process under test sets it.
-   */
-  maxPageCount?: number;
-}
-
-export interface NewRun {
-  runId: string;
-  jobName: string;
-  jobFile: string;
-  jobSpec: string;
-  specHash: string;
-  sourcePath: string;
-  sourceSha256: string;
-  sandbox: boolean;
-  trigger?: Trigger;
-  slot?: string;
-  startedAt: number;
-  /** A test run (`run --test-to`): the numbers it sends the first rows' messages to. */
-  testTo?: readonly string[];
-  /** The process that creates the run owns it from that moment, ingest included. */
-  owner?: { pid: number; host: string };
-}
-
-export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot' | 'testTo' | 'owner'> {
-  rid: number;
-  /** The run's campaign (job, message template, sandbox or real): what campaign memory is keyed by. */
-  cid: number;
-  state: RunState;
-  trigger: Trigger;
-  slot: string | null;
-  total: number;
-  finishedAt: number | null;
-  stopCode: string | null;
-  stopDetail: string | null;
-  ownerPid: number | null;
-  ownerHost: string | null;
-  /** A test run's numbers (`run --test-to`); null for a real run. */
-  testTo: string[] | null;
-  /** When `bulktext cancel` asked the owning process to stop. */
-  cancelRequestedAt: number | null;
-  /** When `bulktext prune` deleted the run's texts and receipt payloads. */
-  prunedAt: number | null;
-}
-
-/** What `prune` did. */
-export interface PruneResult {
-  runs: number;
-  /** Rows whose text was deleted. */
-  stripped: number;
-  /** Rows deleted outright (never became a message; only without keepCounts). */
-  deletedRows: number;
-  attempts: number;
-  webhookEvents: number;
-}
-
-export type StatusCounts = Record<RowStatus, number> & { total: number };
-
-export interface MessageRecord {
-  row: number;
-  line: number;
-  to: string;
-  sender: string | null;
-  fromNumber: string | null;
-  text: string | null;
-  status: RowStatus;
-  messageId: string | null;
-  parts: number;
-  cost: string | null;
-  currency: string | null;
-  attempts: number;
-  errorCode: string | null;
-  errorDetail: string | null;
-  sendingAt: number | null;
-  sentAt: number | null;
-  /** Delivery receipts (migration 2): the latest status Telnyx reported, its error code, when it became final. */
-  deliveryStatus: string | null;
-  deliveryErrorCode: string | null;
-  deliveredAt: number | null;
-}
-
-interface RunRow {
-  rid: number;
-  run_id: string;
-  job_name: string;
-  job_file: string;
-  job_spec: string;
-  spec_hash: string;
-  source_path: string;
-  source_sha256: string;
-  sandbox: number;
-  state: RunState;
-  trigger: Trigger;
-  slot: string | null;
-  total: number;
-  started_at: number;
-  finished_at: number | null;
-  stop_code: string | null;
-  stop_detail: string | null;
-  owner_pid: number | null;
-  owner_host: string | null;
-  test_to: string | null;
-  cancel_requested_at: number | null;
-  pruned_at: number | null;
-  cid: number;
-}
-
-function toRun(r: RunRow): RunRecord {
-  return {
-    rid: r.rid,
-    cid: r.cid,
-    runId: r.run_id,
-    jobName: r.job_name,
-    jobFile: r.job_file,
-    jobSpec: r.job_spec,
-    specHash: r.spec_hash,
-    sourcePath: r.source_path,
-    sourceSha256: r.source_sha256,
-    sandbox: r.sandbox === 1,
-    state: r.state,
-    trigger: r.trigger,
-    slot: r.slot,
-    total: r.total,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    stopCode: r.stop_code,
-    stopDetail: r.stop_detail,
-    ownerPid: r.owner_pid,
-    ownerHost: r.owner_host,
-    testTo: r.test_to === null ? null : r.test_to.split(','),
-    cancelRequestedAt: r.cancel_requested_at,
-    prunedAt: r.pruned_at,
-  };
-}
-
-/** What `message()` and `messages()` read of a row, as MessageRecord names it. */
-// Text and sender as stored: restoreRow puts a short row's back (message-text.ts), cheaper in JS than in SQL.
-const MESSAGE_COLUMNS = `row, line, to_number AS "to", sender, from_number AS fromNumber, text, vars, status, message_id AS messageId, parts,
-  cost, currency, attempts, error_code AS errorCode, error_detail AS errorDetail, sending_at AS sendingAt, sent_at AS sentAt,
-  delivery_status AS deliveryStatus, delivery_error_code AS deliveryErrorCode, delivered_at AS deliveredAt`;
-
-/** What the dispatcher needs of a row to send it (PendingMessage). */
-const PENDING_COLUMNS = 'row, to_number AS "to", sender, text, vars, subject, parts, attempts, tz';
-
-/** Campaign memory keeps each number's latest send (a window looks back from now). */
-const REMEMBER_LATEST = 'ON CONFLICT (cid, number) DO UPDATE SET at = excluded.at, rid = excluded.rid WHERE excluded.at > campaign_memory.at';
-
-const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
 /**
  * The ledger's connection, for the stores in this folder only (slot-store, delivery-store, …): outside
@@ -190,195 +26,46 @@ const placeholders = (states: readonly string[]) => states.map((s) => `'${s}'`).
  */
 export let connectionOf: (ledger: Ledger) => Database.Database;
 
+/** What the stores in this folder share with the Ledger beyond its connection; read once, in a store's constructor. */
+export interface LedgerInternals {
+  readonly durability: WalDurability;
+  /** What a run's rows stored in short form stand for (message-text.ts), read once per run and kept. */
+  textsOf(rid: number): StoredTexts | null;
+  /** Drops a run's kept texts (the run is gone). */
+  forgetTexts(rid: number): void;
+}
+
+/** Set by Ledger's static block, like `connectionOf`. */
+export let internalsOf: (ledger: Ledger) => LedgerInternals;
+
 export class Ledger {
   readonly path: string;
   /** Private: the stores in this folder reach it through `connectionOf`, nothing else does. */
   private readonly db: Database.Database;
   /** Opened with `readonly` (see LedgerOptions). */
   readonly readonly: boolean;
-  #insertRun;
-  #markSending: [RowStatus, Database.Statement][];
-  #addStatus;
-  #addWire;
-  #markSent;
-  #markOther: Record<'failed' | 'unknown' | 'pending' | 'skipped', Database.Statement>;
-  #insertAttempt;
-  #nextPending;
-  #commitBatch;
   #insertRows;
-  #countStatus: Database.Statement | undefined;
-  #cancelRequested: Database.Statement | undefined;
-  #lastAttempt;
-  #indexedUpTo;
-  #indexIds;
-  #message: Database.Statement | undefined;
   readonly #durability: WalDurability;
-  /** WAL mode is on (not e.g. ':memory:'): only then can an fsync of the WAL file make a commit durable. */
-  readonly #wal: boolean;
-  #markDeferred;
-  #markExpired;
-  #nextDue;
-  #alreadySent: ReturnType<typeof alreadySentQuery> | undefined;
   /** run_texts by rid, read once (before a statement iterates: the connection cannot run two at once). */
   readonly #runTexts = new Map<number, StoredTexts | null>();
 
   static {
     connectionOf = (ledger) => ledger.db;
+    internalsOf = (ledger) => ({
+      durability: ledger.#durability,
+      textsOf: (rid) => ledger.#textsOf(rid),
+      forgetTexts: (rid) => ledger.#runTexts.delete(rid),
+    });
   }
 
   constructor(path: string, options: LedgerOptions = {}) {
     this.path = path;
     this.readonly = options.readonly === true;
-    let db: Database.Database | undefined;
-    try {
-      db = this.readonly ? openReadOnly(path) : openReadWrite(path);
-      if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.trunc(options.maxPageCount)}`);
-      if (this.readonly && schemaVersion(db) < latestVersion) {
-        // An older ledger is upgraded once by a writer; a reader then sees the current schema.
-        db.close();
-        openReadWrite(path).close();
-        db = openReadOnly(path);
-      }
-      if (!this.readonly) migrate(db);
-      else checkVersion(db);
-    } catch (err) {
-      if (db?.open === true) db.close();
-      if (isAppError(err)) throw err;
-      const storage = ledgerStorageError(err, path, 'before-sending');
-      if (storage !== err) throw storage;
-      throw new AppError('ERR_LEDGER_SCHEMA', `cannot open ledger ${path}: ${(err as Error).message}`, { cause: err });
-    }
+    const db = openLedger(path, options);
     this.db = db;
     registerMessageText(db);
     this.#durability = new WalDurability(db, path, !this.readonly);
-    this.#wal = this.#durability.wal;
-
-    this.#insertRun = this.db.prepare(
-      `INSERT INTO runs (run_id, job_name, job_file, job_spec, spec_hash, source_path, source_sha256, sandbox, state, trigger, slot, started_at,
-         test_to, owner_pid, owner_host, cid)
-       VALUES (@runId, @jobName, @jobFile, @jobSpec, @specHash, @sourcePath, @sourceSha256, @sandbox, 'ingesting', @trigger, @slot, @startedAt,
-         @testTo, @ownerPid, @ownerHost, @cid)`,
-    );
-    // One statement per source state, so a send commit knows what each mark moved from and counts the
-    // marks itself (migration 10: the totals trigger leaves moves that start an attempt to it).
-    const sendingFrom = (from: RowStatus) =>
-      this.db.prepare(
-        `UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_at = ?, updated_at = ?
-         WHERE rid = ? AND row = ? AND status = '${from}' RETURNING coalesce(error_code, '')`,
-      ).pluck();
-    this.#markSending = sourcesOf('sending').map((from) => [from, sendingFrom(from)]);
-    this.#addStatus = this.db.prepare(
-      `INSERT INTO run_status_totals (rid, status, code, n) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`,
-    );
-    this.#addWire = this.db.prepare(
-      `INSERT INTO run_seconds (rid, second, wire, delivered) VALUES (?, ?, ?, 0) ON CONFLICT DO UPDATE SET wire = wire + excluded.wire`,
-    );
-    this.#markSent = this.db.prepare(
-      `UPDATE messages SET status = 'sent', message_id = ?, from_number = coalesce(?, from_number), parts = coalesce(?, parts),
-         cost = ?, currency = ?, sent_at = ?, updated_at = ?, error_code = NULL, error_detail = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('sent'))})`,
-    );
-    const other = (s: 'failed' | 'unknown' | 'pending' | 'skipped') =>
-      this.db.prepare(
-        `UPDATE messages SET status = '${s}', error_code = ?, error_detail = ?, updated_at = ?
-         WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf(s))})`,
-      );
-    this.#markOther = { failed: other('failed'), unknown: other('unknown'), pending: other('pending'), skipped: other('skipped') };
-    this.#insertAttempt = this.db.prepare(
-      `INSERT INTO attempts (rid, row, attempt, started_at, latency_ms, http_status, outcome, telnyx_code, detail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // INDEXED BY: left to itself SQLite picks the primary key here (it yields row order too) and walks every
-    // row already sent before the first pending one: 170 ms at a million rows, on a resume's first send.
-    this.#nextPending = this.db.prepare(
-      `SELECT ${PENDING_COLUMNS} FROM messages INDEXED BY messages_status
-       WHERE rid = ? AND status = 'pending' AND row > ? ORDER BY row LIMIT ?`,
-    );
-    this.#nextDue = this.db.prepare(
-      `SELECT ${PENDING_COLUMNS} FROM messages
-       WHERE rid = ? AND status = 'deferred' AND not_before <= ? ORDER BY not_before, row LIMIT ?`,
-    );
-    this.#markDeferred = this.db.prepare(
-      `UPDATE messages SET status = 'deferred', not_before = ?, error_code = 'deferred', error_detail = ?, updated_at = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('deferred'))})`,
-    );
-    this.#markExpired = this.db.prepare(
-      `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
-       WHERE rid = ? AND row = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
-    );
     this.#insertRows = createMessageInsert(this.db);
-    this.#commitBatch = this.db.transaction((rid: number, batch: WriteBatch) => {
-      let sent = 0;
-      for (const o of batch.outcomes) {
-        this.#applyOutcome(rid, o);
-        if (o.status === 'sent') sent++;
-      }
-      // The run's attempts per second (run_seconds) are counted here, the one place attempts are inserted.
-      const wire = new Map<number, number>();
-      for (const a of batch.attempts) {
-        this.#insertAttempt.run(rid, a.row, a.attempt, a.startedAt, a.latencyMs, a.httpStatus, a.outcome, a.telnyxCode, a.detail);
-        if (a.outcome === 'accepted') sent--;
-        const second = Math.trunc(a.startedAt / 1000);
-        wire.set(second, (wire.get(second) ?? 0) + 1);
-      }
-      for (const [second, n] of wire) this.#addWire.run(rid, second, n);
-      // indexMessageIds finds sends through their accepted attempts: a send without one would never be found.
-      if (sent !== 0) {
-        throw new AppError('ERR_LEDGER_TRANSITION', `run ${rid}: every sent row must be committed with the accepted attempt that sent it`);
-      }
-      // Send marks are counted here, per commit (see migration 10): each moves its row's (status, code)
-      // total to (sending, code). Pending comes first: rows are pending far more often than deferred.
-      const moved = new Map<string, { from: RowStatus; code: string; n: number }>();
-      for (const s of batch.sending) {
-        let from: RowStatus | undefined;
-        let code: string | undefined;
-        for (const [source, mark] of this.#markSending) {
-          code = mark.get(s.at, s.at, rid, s.row) as string | undefined;
-          if (code !== undefined) {
-            from = source;
-            break;
-          }
-        }
-        if (from === undefined || code === undefined) return expectMoved(0, rid, s.row, 'sending');
-        const key = `${from}\u0000${code}`;
-        const m = moved.get(key);
-        if (m === undefined) moved.set(key, { from, code, n: 1 });
-        else m.n++;
-      }
-      for (const m of moved.values()) {
-        this.#addStatus.run(rid, m.from, m.code, -m.n);
-        this.#addStatus.run(rid, 'sending', m.code, m.n);
-      }
-    });
-    this.#lastAttempt = this.db.prepare(`SELECT coalesce(max(id), 0) FROM attempts`).pluck();
-    this.#indexedUpTo = this.db.prepare(`SELECT last_attempt FROM message_index WHERE id = 1`).pluck();
-    // Sorted, so the inserts walk the index's leaves in order: each leaf is written once per pass.
-    const indexRange = this.db.prepare(
-      `INSERT OR IGNORE INTO message_ids (message_id, rid, row)
-       SELECT m.message_id, m.rid, m.row FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row
-       WHERE a.id > ? AND a.id <= ? AND a.outcome = 'accepted' AND m.message_id IS NOT NULL
-       ORDER BY m.message_id`,
-    );
-    // The same attempts feed campaign memory: accepted (sent) and in-doubt (unknown) requests both count
-    // as texting the number. Sorted by the memory's key for the same reason. A test run (--test-to) texted
-    // the operator's own numbers, not the list: it is never remembered.
-    const rememberRange = this.db.prepare(
-      `INSERT INTO campaign_memory (cid, number, at, rid)
-       SELECT r.cid, m.to_number, coalesce(m.sent_at, a.started_at), m.rid
-       FROM attempts a JOIN messages m ON m.rid = a.rid AND m.row = a.row JOIN runs r ON r.rid = a.rid
-       WHERE a.id > ? AND a.id <= ? AND a.outcome IN ('accepted', 'in_doubt') AND r.test_to IS NULL
-       ORDER BY 1, 2
-       ${REMEMBER_LATEST}`,
-    );
-    const setIndexedUpTo = this.db.prepare(`UPDATE message_index SET last_attempt = ? WHERE id = 1`);
-    this.#indexIds = this.db.transaction((): number => {
-      const from = this.#indexedUpTo.get() as number;
-      const to = this.#lastAttempt.get() as number;
-      if (to <= from) return 0;
-      setIndexedUpTo.run(to);
-      rememberRange.run(from, to);
-      return indexRange.run(from, to).changes;
-    });
   }
 
   /** This connection's PRAGMA synchronous: `full` for every write but the deferred ones (see durability.ts). */
@@ -397,280 +84,9 @@ export class Ledger {
     this.#durability.close();
   }
 
-  createRun(run: NewRun): RunRecord {
-    const { owner, testTo, ...fields } = run;
-    this.db.transaction(() => {
-      this.#insertRun.run({
-        ...fields,
-        sandbox: run.sandbox ? 1 : 0,
-        trigger: run.trigger ?? 'manual',
-        slot: run.slot ?? null,
-        testTo: testTo === undefined ? null : testTo.join(','),
-        ownerPid: owner?.pid ?? null,
-        ownerHost: owner?.host ?? null,
-        cid: this.#campaign(run.jobName, run.jobSpec, run.sandbox, true)!,
-      });
-    })();
-    return this.getRun(run.runId);
-  }
-
-  /**
-   * The campaign of a job spec (JSON) and kind, or undefined when no run of it exists yet. With `create`,
-   * one is made. A campaign is the job's name, its message template and sandbox-or-real (migration 6).
-   */
-  campaignOf(jobName: string, jobSpec: string, sandbox: boolean): number | undefined {
-    return this.#campaign(jobName, jobSpec, sandbox, false);
-  }
-
-  #campaign(jobName: string, jobSpec: string, sandbox: boolean, create: boolean): number | undefined {
-    if (create) {
-      this.db
-        .prepare(`INSERT OR IGNORE INTO campaigns (job_name, template, sandbox) VALUES (?, ${templateOf('?')}, ?)`)
-        .run(jobName, jobSpec, jobSpec, jobSpec, sandbox ? 1 : 0);
-    }
-    return this.db
-      .prepare(`SELECT cid FROM campaigns WHERE job_name = ? AND sandbox = ? AND template = ${templateOf('?')}`)
-      .pluck()
-      .get(jobName, sandbox ? 1 : 0, jobSpec, jobSpec, jobSpec) as number | undefined;
-  }
-
-  /**
-   * Brings campaign `cid`'s memory up to date before a new run looks numbers up in it: sends committed
-   * since the last pass (the attempts log, with message ids) and rows its runs left `sending` (a killed
-   * process's requests that may have gone out; they have no attempt yet).
-   */
-  rememberCampaign(cid: number): void {
-    // A reader (plan on a read-only ledger) cannot catch the memory up: it reads what the last writer
-    // indexed, which lacks only the sends of a run killed since (their rows still show as sending/unknown).
-    if (this.readonly) return;
-    this.indexMessageIds();
-    this.#writing(() =>
-      this.db
-        .prepare(
-          `INSERT INTO campaign_memory (cid, number, at, rid)
-           SELECT ?, m.to_number, coalesce(m.sending_at, m.updated_at), m.rid FROM messages m INDEXED BY messages_status
-           WHERE m.rid IN (SELECT rid FROM runs WHERE cid = ? AND test_to IS NULL) AND m.status = 'sending'
-           ORDER BY 2
-           ${REMEMBER_LATEST}`,
-        )
-        .run(cid, cid),
-    );
-  }
-
-  /**
-   * A resumed run's rows that another run of its campaign texted at or after `since` (e.g. a newer run
-   * started with --force meanwhile) are skipped as `already_sent` instead of sent again. Returns how many.
-   */
-  skipAlreadySent(rid: number, cid: number, window: MemoryWindow, describe: (runId: string | null, at: number) => string, now = Date.now()): number {
-    const rows = this.db
-      .prepare(
-        `SELECT row, r.run_id AS runId, m.at FROM messages p INDEXED BY messages_status
-           JOIN campaign_memory m ON m.cid = ? AND m.number = p.to_number AND m.rid <> p.rid
-           LEFT JOIN runs r ON r.rid = m.rid
-         WHERE p.rid = ? AND p.status IN ('pending', 'deferred') AND ${WINDOW_SQL}`,
-      )
-      .all(cid, rid, ...windowParams(window)) as { row: number; runId: string | null; at: number }[];
-    if (rows.length === 0) return 0;
-    this.db.transaction(() => {
-      for (const r of rows) this.#applyOutcome(rid, { row: r.row, status: 'skipped', errorCode: 'already_sent', errorDetail: `already_sent: ${describe(r.runId, r.at)}`, at: now });
-    })();
-    return rows.length;
-  }
-
-  /** Whether campaign `cid` texted anyone within `window` (a first run skips every lookup). */
-  hasMemory(cid: number, window: MemoryWindow): boolean {
-    // The memory is keyed by number, not time: the first row within the window answers, or a full scan says none.
-    return (
-      this.db
-        .prepare(`SELECT 1 FROM campaign_memory m LEFT JOIN runs r ON r.rid = m.rid WHERE m.cid = ? AND ${WINDOW_SQL} LIMIT 1`)
-        .get(cid, ...windowParams(window)) !== undefined
-    );
-  }
-
-  /**
-   * Which of `numbers` campaign `cid` texted within `window`, with the run that did (the latest
-   * one). One indexed probe per number, in sorted order: a batch of 1,000 costs about a millisecond.
-   */
-  alreadySent(cid: number, window: MemoryWindow, numbers: readonly string[]): Map<string, EarlierSend> {
-    this.#alreadySent ??= alreadySentQuery(this.db);
-    return this.#alreadySent(cid, window, numbers);
-  }
-
-  findRun(runId: string): RunRecord | undefined {
-    const row = this.db.prepare(`SELECT * FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
-    return row === undefined ? undefined : toRun(row);
-  }
-
-  getRun(runId: string): RunRecord {
-    const run = this.findRun(runId);
-    if (run === undefined) throw new AppError('ERR_RUN_NOT_FOUND', `no run ${runId} in ledger ${this.path}`);
-    return run;
-  }
-
-  /** Runs, newest first. */
-  listRuns(): RunRecord[] {
-    return (this.db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, rid DESC`).all() as RunRow[]).map(toRun);
-  }
-
-  /**
-   * Runs of a job that have neither completed nor been cancelled, of one kind (sandbox or real runs never
-   * block each other), newest first. Test runs (`--test-to`) never count.
-   */
-  unfinishedRuns(jobName: string, sandbox: boolean): RunRecord[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT * FROM runs WHERE job_name = ? AND sandbox = ? AND state NOT IN ('completed', 'cancelled') AND test_to IS NULL ORDER BY rid DESC`,
-        )
-        .all(jobName, sandbox ? 1 : 0) as RunRow[]
-    ).map(toRun);
-  }
-
-  /** Moves a run to `state`; a move the run-state table does not allow (e.g. out of `cancelled`) throws. */
-  setRunState(rid: number, state: RunState, extra: { finishedAt?: number | null; stopCode?: string | null; stopDetail?: string | null } = {}): void {
-    const from = runSourcesOf(state);
-    const changes = this.db
-      .prepare(`UPDATE runs SET state = ?, finished_at = ?, stop_code = ?, stop_detail = ? WHERE rid = ? AND state IN (${placeholders(from)})`)
-      .run(state, extra.finishedAt ?? null, extra.stopCode ?? null, extra.stopDetail ?? null, rid).changes;
-    if (changes !== 1) {
-      const now = this.db.prepare(`SELECT state FROM runs WHERE rid = ?`).pluck().get(rid) as RunState | undefined;
-      throw new AppError(
-        'ERR_LEDGER_TRANSITION',
-        now === undefined ? `no run with rid ${rid}` : `illegal run move: run ${rid} is ${now} and cannot become ${state} (allowed only from ${from.join(', ')})`,
-      );
-    }
-  }
-
-  /**
-   * `bulktext cancel` on a run a process is sending: records the request, which the owner polls and obeys
-   * as it would a SIGINT. Returns false when the run has already ended.
-   */
-  requestCancel(rid: number, at: number): boolean {
-    return this.db.prepare(`UPDATE runs SET cancel_requested_at = ? WHERE rid = ? AND state NOT IN ('completed', 'cancelled')`).run(at, rid).changes === 1;
-  }
-
   /** Runs `fn` in one IMMEDIATE transaction: what it reads cannot change under it before it writes. */
   exclusively<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
-  }
-
-  /** Whether a cancel was requested for the run (polled by its owner about once a second: one indexed row). */
-  cancelRequested(rid: number): boolean {
-    this.#cancelRequested ??= this.db.prepare(`SELECT cancel_requested_at IS NOT NULL FROM runs WHERE rid = ?`).pluck();
-    return this.#cancelRequested.get(rid) === 1;
-  }
-
-  /**
-   * The row of a run's `n`th pending row, in row order (`run --canary N` sends up to it); undefined when
-   * the run has fewer pending rows.
-   */
-  nthPendingRow(rid: number, n: number): number | undefined {
-    return this.db
-      .prepare(`SELECT row FROM messages INDEXED BY messages_status WHERE rid = ? AND status = 'pending' ORDER BY row LIMIT 1 OFFSET ?`)
-      .pluck()
-      .get(rid, n - 1) as number | undefined;
-  }
-
-  /**
-   * Turns a freshly ingested run into a test run: its first pending rows (one per number, in row order)
-   * keep their rendered message but go to `numbers` instead; every other row is deleted, so the run holds
-   * exactly the test messages. Returns the rows kept.
-   */
-  keepTestRows(rid: number, numbers: readonly string[], now = Date.now()): number[] {
-    return this.db.transaction(() => {
-      const rows = this.db
-        .prepare(`SELECT row FROM messages INDEXED BY messages_status WHERE rid = ? AND status = 'pending' ORDER BY row LIMIT ?`)
-        .pluck()
-        .all(rid, numbers.length) as number[];
-      const retarget = this.db.prepare(`UPDATE messages SET to_number = ?, updated_at = ? WHERE rid = ? AND row = ?`);
-      rows.forEach((row, i) => retarget.run(numbers[i], now, rid, row));
-      this.db.prepare(`DELETE FROM messages WHERE rid = ? AND NOT (status = 'pending' AND row IN (SELECT value FROM json_each(?)))`).run(rid, JSON.stringify(rows));
-      this.db.prepare(`UPDATE runs SET total = ? WHERE rid = ?`).run(rows.length, rid);
-      return rows;
-    })();
-  }
-
-  /**
-   * `bulktext prune`: for finished runs (completed or cancelled) that ended before `before`, deletes what
-   * only an investigation needs — message texts and subjects, error details, the HTTP attempts log and the
-   * delivery receipts' payloads — and keeps what the ledger must remember: each row's number, status,
-   * send time, parts, cost and delivery status, and the run itself (job, spec, counts, cost). Without
-   * `keepCounts` the rows that never became a message (skipped, expired, failed) are deleted too.
-   * Space is reclaimed by `vacuum()`.
-   */
-  prune(before: number, options: { keepCounts: boolean; now?: number }): PruneResult {
-    // The message-id lookup is filled from the attempts log: catch it up before the log goes.
-    this.indexMessageIds();
-    return this.db.transaction(() => {
-      const rids = this.db
-        .prepare(`SELECT rid FROM runs WHERE state IN ('completed', 'cancelled') AND coalesce(finished_at, started_at) < ? AND pruned_at IS NULL`)
-        .pluck()
-        .all(before) as number[];
-      const result: PruneResult = { runs: rids.length, stripped: 0, deletedRows: 0, attempts: 0, webhookEvents: 0 };
-      const events = this.db.prepare(`DELETE FROM webhook_events WHERE message_id IN (SELECT message_id FROM message_ids WHERE rid = ?)`);
-      const attempts = this.db.prepare(`DELETE FROM attempts WHERE rid = ?`);
-      const never = this.db.prepare(`DELETE FROM messages WHERE rid = ? AND status IN ('skipped', 'expired', 'failed')`);
-      const strip = this.db.prepare(
-        `UPDATE messages SET text = NULL, vars = NULL, subject = NULL, error_detail = NULL, delivery_error_detail = NULL
-         WHERE rid = ? AND (text IS NOT NULL OR vars IS NOT NULL)`,
-      );
-      const mark = this.db.prepare(`UPDATE runs SET pruned_at = ? WHERE rid = ?`);
-      for (const rid of rids) {
-        result.webhookEvents += events.run(rid).changes;
-        result.attempts += attempts.run(rid).changes;
-        if (!options.keepCounts) result.deletedRows += never.run(rid).changes;
-        result.stripped += strip.run(rid).changes;
-        mark.run(options.now ?? Date.now(), rid);
-      }
-      return result;
-    })();
-  }
-
-  /** Rewrites the ledger file without its free pages (after `prune`), and empties the WAL into it. */
-  vacuum(): void {
-    this.#writing(() => {
-      this.db.exec('VACUUM');
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-    });
-  }
-
-  /** The ledger's size on disk: the database file and its WAL. */
-  sizeBytes(): number {
-    const size = (file: string) => {
-      try {
-        return statSync(file).size;
-      } catch {
-        return 0;
-      }
-    };
-    return size(this.path) + size(`${this.path}-wal`);
-  }
-
-  /** Records which process is sending this run (cleared with `null`), so a second one can refuse. */
-  setOwner(rid: number, owner: { pid: number; host: string } | null): void {
-    this.db.prepare(`UPDATE runs SET owner_pid = ?, owner_host = ? WHERE rid = ?`).run(owner?.pid ?? null, owner?.host ?? null, rid);
-  }
-
-  /** Deletes a run's message rows (a run that died while ingesting is ingested again; nothing was sent). */
-  clearRows(rid: number): void {
-    this.db.prepare(`DELETE FROM messages WHERE rid = ? AND status IN ('pending', 'skipped')`).run(rid);
-  }
-
-  /** Removes a run that never got past ingest (a structural error in the source): nothing was sent. */
-  deleteRun(rid: number): void {
-    this.db.transaction(() => {
-      const left = (this.db.prepare(`SELECT count(*) AS n FROM messages WHERE rid = ? AND status NOT IN ('pending', 'skipped')`).get(rid) as { n: number }).n;
-      if (left > 0) throw new AppError('ERR_LEDGER_TRANSITION', `run ${rid} has rows past pending; refusing to delete it`);
-      this.db.prepare(`DELETE FROM attempts WHERE rid = ?`).run(rid);
-      this.db.prepare(`DELETE FROM messages WHERE rid = ?`).run(rid);
-      this.db.prepare(`DELETE FROM run_texts WHERE rid = ?`).run(rid);
-      this.#runTexts.delete(rid);
-      this.db.prepare(`DELETE FROM runs WHERE rid = ?`).run(rid);
-    })();
-  }
-
-  setRunTotal(rid: number, total: number): void {
-    this.db.prepare(`UPDATE runs SET total = ? WHERE rid = ?`).run(total, rid);
   }
 
   /**
@@ -694,12 +110,6 @@ export class Ledger {
     return texts;
   }
 
-  #restored<T extends PendingMessage | MessageRecord>(rid: number, rows: T[]): T[] {
-    const texts = this.#textsOf(rid);
-    for (const r of rows) restoreRow(r, texts);
-    return rows;
-  }
-
   /** Inserts ingested rows in one transaction. */
   insertRows(rid: number, rows: readonly NewMessageRow[]): void {
     this.insertColumns(rid, columnsOf(rows));
@@ -712,47 +122,6 @@ export class Ledger {
    */
   insertColumns(rid: number, columns: MessageColumns): void {
     this.#unsynced(() => this.#insertRows(rid, columns));
-  }
-
-  /** The next pending rows after `afterRow`, in row order (served by the (rid, status, row) index). */
-  nextPending(rid: number, afterRow: number, limit: number): PendingMessage[] {
-    return this.#restored(rid, this.#nextPending.all(rid, afterRow, limit) as PendingMessage[]);
-  }
-
-  /** Deferred rows whose window has opened by `now`, earliest first. */
-  nextDue(rid: number, now: number, limit: number): PendingMessage[] {
-    return this.#restored(rid, this.#nextDue.all(rid, now, limit) as PendingMessage[]);
-  }
-
-  /** When the earliest deferred row may go (undefined when none is deferred). */
-  nextDeferral(rid: number): number | undefined {
-    const r = this.db.prepare(`SELECT min(not_before) AS t FROM messages WHERE rid = ? AND status = 'deferred'`).get(rid) as { t: number | null };
-    return r.t ?? undefined;
-  }
-
-  /** The run's deadline passed: every row not yet sent is expired and will never be sent. */
-  expireUnsent(rid: number, detail: string, now = Date.now()): number {
-    return this.db
-      .prepare(
-        `UPDATE messages SET status = 'expired', error_code = 'expired', error_detail = ?, updated_at = ?
-         WHERE rid = ? AND status IN (${placeholders(sourcesOf('expired'))})`,
-      )
-      .run(detail, now, rid).changes;
-  }
-
-  /**
-   * Commits outcomes, attempts and `sending` marks in one transaction. Outcomes go first so a row
-   * answered and re-marked in the same batch (a retry) moves sending → pending → sending legally.
-   */
-  commit(rid: number, batch: DeferrableBatch): void {
-    const defer = batch.deferDurability;
-    if (defer === undefined || !this.#wal) {
-      this.#writing(() => this.#commitBatch(rid, batch));
-      return;
-    }
-    // See the module comment: committed now, durable when the promise handed to `defer` resolves.
-    this.#writing(() => this.#unsynced(() => this.#commitBatch(rid, batch)));
-    defer(this.#walDurable());
   }
 
   /**
@@ -771,246 +140,4 @@ export class Ledger {
   #unsynced(write: () => void): void {
     this.#durability.unsynced(write);
   }
-
-  /** A send commit: a full disk or an I/O error here stops the run resumable (ERR_LEDGER_IO), it is not a bug. */
-  #writing(write: () => void): void {
-    try {
-      write();
-    } catch (err) {
-      throw ledgerStorageError(err, this.path, 'sending');
-    }
-  }
-
-  /** A promise for an fsync of the WAL that starts after everything written so far. */
-  #walDurable(): Promise<void> {
-    return this.#durability.durable();
-  }
-
-  /**
-   * Rows left `sending` by a process that died: their request may have reached Telnyx, so they
-   * become `unknown` (never silently pending). Returns how many.
-   */
-  markInFlightUnknown(rid: number, now = Date.now()): number {
-    // They have no attempt in the log for campaign memory to find: remember them here.
-    this.db
-      .prepare(
-        `INSERT INTO campaign_memory (cid, number, at, rid)
-         SELECT r.cid, m.to_number, coalesce(m.sending_at, m.updated_at), m.rid FROM messages m INDEXED BY messages_status JOIN runs r ON r.rid = m.rid
-         WHERE m.rid = ? AND m.status = 'sending' AND r.test_to IS NULL
-         ORDER BY 2
-         ${REMEMBER_LATEST}`,
-      )
-      .run(rid);
-    return this.db
-      .prepare(
-        // INDEXED BY: without it SQLite walks the run's every row by primary key (140 ms at a million rows,
-        // on the path to a resume's first send) instead of seeking the few `sending` ones.
-        `UPDATE messages INDEXED BY messages_status SET status = 'unknown', error_code = 'in_doubt',
-           error_detail = 'the run stopped while this request may have been in flight; Telnyx may have sent it', updated_at = ?
-         WHERE rid = ? AND status = 'sending'`,
-      )
-      .run(now, rid).changes;
-  }
-
-  /** `resume --resend-unknown`: the operator accepts that these recipients may get a second message. */
-  reopenUnknown(rid: number, now = Date.now()): number {
-    return this.db
-      .prepare(
-        `UPDATE messages INDEXED BY messages_status SET status = 'pending', error_detail = 'resent by --resend-unknown after: ' || coalesce(error_detail, ''), updated_at = ?
-         WHERE rid = ? AND status = 'unknown'`,
-      )
-      .run(now, rid).changes;
-  }
-
-  /**
-   * `resume --retry-failed [codes]`: failed rows go back to `pending` when their attempts log proves no
-   * message was created — at least one attempt, every one of them refused (a 4xx, a 429, a 503) or never
-   * written (connect phase: no HTTP status) — and no message id was recorded; with `codes`, only rows
-   * that failed with one of them. A `retryable` attempt with another 5xx status was recorded by an
-   * earlier bulktext that retried those: today they are in doubt, so such a row stays failed.
-   */
-  reopenFailed(rid: number, codes: readonly string[] | undefined, now = Date.now()): number {
-    const byCode = codes === undefined || codes.length === 0 ? '' : `AND m.error_code IN (${codes.map(() => '?').join(', ')})`;
-    return this.db
-      .prepare(
-        `UPDATE messages AS m SET status = 'pending', error_detail = 're-queued by --retry-failed after: ' || coalesce(m.error_detail, ''), updated_at = ?
-         WHERE m.rid = ? AND m.status = 'failed' AND m.message_id IS NULL ${byCode}
-           AND EXISTS (SELECT 1 FROM attempts a WHERE a.rid = m.rid AND a.row = m.row)
-           AND NOT EXISTS (
-             SELECT 1 FROM attempts a WHERE a.rid = m.rid AND a.row = m.row
-               AND NOT (a.outcome IN ('rejected', 'throttled', 'fatal', 'unreachable')
-                        OR (a.outcome = 'retryable' AND (a.http_status IS NULL OR a.http_status = 503))))`,
-      )
-      .run(now, rid, ...(codes ?? [])).changes;
-  }
-
-  /** A run's rows by status, read from the totals the ledger's triggers keep (migration 10): a few rows, whatever the run's size. */
-  counts(rid: number): StatusCounts {
-    const counts = Object.fromEntries(rowStatuses.map((s) => [s, 0])) as Record<RowStatus, number>;
-    let total = 0;
-    this.#countStatus ??= this.db.prepare(`SELECT status, sum(n) AS n FROM run_status_totals WHERE rid = ? GROUP BY status`);
-    for (const r of this.#countStatus.all(rid) as { status: RowStatus; n: number }[]) {
-      counts[r.status] = r.n;
-      total += r.n;
-    }
-    return { ...counts, total };
-  }
-
-  /** Every message row of a run in row order, streamed; with `statuses`, only rows in one of them. */
-  *messages(rid: number, statuses?: readonly RowStatus[]): IterableIterator<MessageRecord> {
-    if (statuses === undefined) {
-      const stmt = this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? ORDER BY row`);
-      yield* this.#restoring(rid, stmt.iterate(rid) as IterableIterator<MessageRecord>);
-      return;
-    }
-    // INDEXED BY: left to itself SQLite walks the run's every row by primary key (1.4 s at a million rows to
-    // find a few failed ones); through the status index it reads only the rows asked for, then sorts them.
-    const stmt = this.db.prepare(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY messages_status WHERE rid = ? AND status IN (SELECT value FROM json_each(?)) ORDER BY row`,
-    );
-    yield* this.#restoring(rid, stmt.iterate(rid, JSON.stringify(statuses)) as IterableIterator<MessageRecord>);
-  }
-
-  *#restoring(rid: number, rows: IterableIterator<MessageRecord>): IterableIterator<MessageRecord> {
-    const texts = this.#textsOf(rid);
-    for (const m of rows) {
-      restoreRow(m, texts);
-      yield m;
-    }
-  }
-
-  /**
-   * Adds the message ids of every send committed since the last call to `message_ids` (the lookup
-   * webhooks and reconcile use) and returns how many it added. Send commits leave this out on purpose
-   * (see migration 5); a run calls it when its sends end and a lookup that misses calls it before giving
-   * up. Derived data, so committed without an fsync of its own: a pass lost with the process is redone.
-   */
-  indexMessageIds(): number {
-    if ((this.#lastAttempt.get() as number) <= (this.#indexedUpTo.get() as number)) return 0;
-    // Inside a caller's transaction (a webhook being applied) it is part of that one.
-    if (this.db.inTransaction) return this.#indexIds();
-    let added = 0;
-    this.#unsynced(() => {
-      added = this.#indexIds.immediate();
-    });
-    return added;
-  }
-
-  message(rid: number, row: number): MessageRecord | undefined {
-    this.#message ??= this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE rid = ? AND row = ?`);
-    const m = this.#message.get(rid, row) as MessageRecord | undefined;
-    if (m !== undefined) restoreRow(m, this.#textsOf(rid));
-    return m;
-  }
-
-  attempts(rid: number, row: number): AttemptRecord[] {
-    return this.db
-      .prepare(
-        `SELECT row, attempt, started_at AS startedAt, latency_ms AS latencyMs, http_status AS httpStatus, outcome,
-                telnyx_code AS telnyxCode, detail FROM attempts WHERE rid = ? AND row = ? ORDER BY id`,
-      )
-      .all(rid, row) as AttemptRecord[];
-  }
-
-  #applyOutcome(rid: number, o: Outcome): void {
-    if (o.status === 'deferred') {
-      expectMoved(this.#markDeferred.run(o.until, o.errorDetail, o.at, rid, o.row).changes, rid, o.row, 'deferred');
-    } else if (o.status === 'expired') {
-      expectMoved(this.#markExpired.run(o.errorDetail, o.at, rid, o.row).changes, rid, o.row, 'expired');
-    } else if (o.status === 'sent') {
-      const changes = this.#markSent.run(o.messageId, o.fromNumber, o.parts, o.cost, o.currency, o.at, o.at, o.note ?? null, rid, o.row).changes;
-      expectMoved(changes, rid, o.row, 'sent');
-    } else {
-      const changes = this.#markOther[o.status].run(o.errorCode, o.errorDetail, o.at, rid, o.row).changes;
-      expectMoved(changes, rid, o.row, o.status);
-    }
-  }
-}
-
-function expectMoved(changes: number, rid: number, row: number, to: RowStatus): void {
-  if (changes !== 1) {
-    throw new AppError(
-      'ERR_LEDGER_TRANSITION',
-      `illegal ledger move: run ${rid} row ${row} cannot become ${to} (allowed only from ${sourcesOf(to).join(', ')})`,
-    );
-  }
-}
-
-const latestVersion = migrations.at(-1)?.version ?? 0;
-
-function schemaVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
-
-function checkVersion(db: Database.Database, current = schemaVersion(db)): void {
-  if (current > latestVersion) {
-    throw new AppError(
-      'ERR_LEDGER_SCHEMA',
-      `the ledger ${db.name} has schema version ${current}, written by a newer bulktext; this bulktext knows versions up to ${latestVersion}: upgrade bulktext`,
-    );
-  }
-}
-
-/**
- * Brings the schema up to date. The version is read again inside the BEGIN IMMEDIATE that migrates, so
- * processes opening a new ledger at once take turns: the first migrates, the others find it done.
- * (Read outside, two of them would both run migration 1: "table runs already exists".)
- */
-function migrate(db: Database.Database): void {
-  if (schemaVersion(db) === latestVersion) return; // versions only grow: nothing to do, no lock taken
-  db.transaction(() => {
-    const current = schemaVersion(db);
-    checkVersion(db, current);
-    for (const m of migrations) {
-      if (m.version <= current) continue;
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    }
-  }).immediate();
-}
-
-/** Opens (creating if needed) for writing. A new file is created 0600: it holds phone numbers and texts. */
-function openReadWrite(path: string): Database.Database {
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new AppError('ERR_LEDGER_UNUSABLE', `cannot create the ledger ${path}: its folder does not exist`, { cause: err });
-    if (code !== 'EEXIST') throw new AppError('ERR_LEDGER_UNUSABLE', `cannot create the ledger ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  const db = new Database(path, { timeout: 5000 });
-  // Set before anything that locks: several processes opening a new file at once wait for each other.
-  db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  // Checkpoint every ~40 MB of WAL instead of every 4 MB: a page the send path touches again and again
-  // (a status-index leaf, a message-id leaf) is copied into the database once per checkpoint, not ten
-  // times, and checkpoints (each with an fsync of the database) are a tenth as frequent.
-  db.pragma('wal_autocheckpoint = 10000');
-  return db;
-}
-
-/**
- * Opens for reading. A WAL database needs its -shm file even to read; when that file is absent and the
- * folder is read-only, SQLite cannot create it (SQLITE_READONLY_DIRECTORY / CANTOPEN) and this build has
- * no URI filenames for `immutable=1`. Then the file is read into memory as a snapshot, marked as a
- * rollback-journal database (header bytes 18-19) so SQLite reads it without a WAL: nothing can be writing
- * a file no one may write.
- */
-function openReadOnly(path: string): Database.Database {
-  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 5000 });
-  try {
-    schemaVersion(db);
-    return db;
-  } catch (err) {
-    db.close();
-    const code = storageCode(err);
-    if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY_CANTINIT') throw err;
-  }
-  const image = readFileSync(path);
-  if (image.length >= 20 && image[18] === 2 && image[19] === 2) {
-    image[18] = 1;
-    image[19] = 1;
-  }
-  return new Database(image, { readonly: true });
 }

@@ -1,6 +1,6 @@
 /**
  * What the Prometheus gauges read from the ledger at scrape time that no other store answers: when each
- * job last completed a run. (Runs by state come from `Ledger.listRuns`, slots from the slot store.)
+ * job last completed a run. (Runs by state come from the run store, slots from the slot store.)
  */
 import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';

@@ -66,7 +66,7 @@ class ReportLines {
     // Pages are ranges of row numbers, never OFFSET: each is a seek on the primary key, and a connection
     // holds no cursor between pages (the dashboard streams a report across awaits).
     this.#page = this.#db.prepare(`SELECT ${PIECES} FROM messages WHERE rid = @rid AND row BETWEEN @first AND @last ORDER BY row`).pluck();
-    // INDEXED BY: see Ledger.messages (the status index reads only the rows asked for); a page's range
+    // INDEXED BY: see the message store's messages() (the status index reads only the rows asked for); a page's range
     // keeps the sort of several statuses' rows to one page.
     this.#filteredPage = this.#db
       .prepare(

@@ -11,8 +11,8 @@
 import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';
 import { perLedger } from './per-ledger.js';
-import { slotSourcesOf, type SlotState } from './states.js';
 import type { MaybePromise } from '../shared/maybe-promise.js';
+import { slotSourcesOf, sqlList, type SlotState } from './states.js';
 
 export type { SlotState };
 
@@ -114,7 +114,6 @@ export interface SlotStore {
   unsettledRunIds(job: string): MaybePromise<string[]>;
 }
 
-const inList = (states: readonly string[]) => states.map((s) => `'${s}'`).join(', ');
 
 export class SqliteSlotStore implements SlotStore {
   readonly #getSlot: Database.Statement;
@@ -172,7 +171,7 @@ export class SqliteSlotStore implements SlotStore {
     // A run that was created and then removed again (its ingest failed) leaves no run to point at.
     this.#finishSkipped = db.prepare(
       `UPDATE schedule_slots SET finished_at = ?, state = 'skipped', reason = ?, run_id = NULL
-       WHERE job_name = ? AND slot = ? AND state IN (${inList(slotSourcesOf('skipped'))})
+       WHERE job_name = ? AND slot = ? AND state IN (${sqlList(slotSourcesOf('skipped'))})
          AND (run_id IS NULL OR run_id NOT IN (SELECT run_id FROM runs))`,
     );
     this.#reclaim = db.prepare(
@@ -181,7 +180,7 @@ export class SqliteSlotStore implements SlotStore {
     );
     this.#markMissed = db.prepare(
       `UPDATE schedule_slots SET state = 'missed', reason = ?, daemon_id = ?, recorded_at = ?, finished_at = ?
-       WHERE job_name = ? AND slot = ? AND state IN (${inList(slotSourcesOf('missed'))}) AND finished_at IS NULL AND daemon_id IS ?`,
+       WHERE job_name = ? AND slot = ? AND state IN (${sqlList(slotSourcesOf('missed'))}) AND finished_at IS NULL AND daemon_id IS ?`,
     );
     this.#allSlots = db.prepare(`SELECT * FROM schedule_slots ORDER BY job_name, slot`);
     this.#jobSlots = db.prepare(`SELECT * FROM schedule_slots WHERE job_name = ? ORDER BY slot`);

@@ -91,3 +91,6 @@ export const slotTransitions: Readonly<Record<SlotState, readonly SlotState[]>> 
 export function slotSourcesOf(to: SlotState): SlotState[] {
   return slotStates.filter((from) => slotTransitions[from].includes(to));
 }
+
+/** States as an SQL list (`'a', 'b'`), for the `WHERE status IN (…)` a table compiles into. */
+export const sqlList = (states: readonly string[]): string => states.map((s) => `'${s}'`).join(', ');

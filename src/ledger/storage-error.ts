@@ -52,3 +52,12 @@ export function cleanupAfter(first: unknown, cleanup: () => void): unknown {
   }
   return first;
 }
+
+/** A send-path write: a full disk or an I/O error here stops the run resumable (ERR_LEDGER_IO), it is not a bug. */
+export function writingTo<T>(path: string, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    throw ledgerStorageError(err, path, 'sending');
+  }
+}

@@ -8,6 +8,7 @@ import { publicState, type PublicRunState } from '../campaign/status.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { metricsStoreOf } from '../ledger/metrics-store.js';
 import { slotStoreOf } from '../ledger/slot-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 const runStates: readonly PublicRunState[] = ['running', 'interrupted', 'completed', 'aborted', 'cancelled'];
 
@@ -26,7 +27,7 @@ export function createLedgerMetrics(registry: Registry, ledger: Ledger): void {
       this.reset();
       if (!open()) return;
       const counts = new Map<PublicRunState, number>(runStates.map((s) => [s, 0]));
-      for (const run of ledger.listRuns()) {
+      for (const run of runStoreOf(ledger).listRuns()) {
         const state = publicState(run);
         counts.set(state, (counts.get(state) ?? 0) + 1);
       }

@@ -3,16 +3,16 @@
  * estimate a run records when it starts (migration 3's columns on `runs`), and the estimate set
  * against what Telnyx actually charged.
  */
-import { deliveryStoreFor } from '../ledger/delivery-store.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { runPlanStoreOf } from '../ledger/run-plan-store.js';
 import { AppError } from '../shared/errors.js';
 import { subtractDecimals, sumCost } from '../shared/money.js';
 import type { PlanTally } from './types.js';
+import { suppressionStoreOf } from '../ledger/suppression-store.js';
 
 /** The ledger's opt-out numbers (table `suppressions`, E.164); empty without a ledger. */
 export function readLedgerSuppressions(ledger: Ledger | undefined): Set<string> {
-  return ledger === undefined ? new Set() : new Set(deliveryStoreFor(ledger).suppressedNumbers());
+  return ledger === undefined ? new Set() : new Set(suppressionStoreOf(ledger).suppressedNumbers());
 }
 
 /** What a run records of its plan: the plan's segments and cost, and the hash it was checked against. */

@@ -27,7 +27,8 @@ import { checkSpendCap, resolveSenders } from '../config/limit-model.js';
 import { publicState } from '../campaign/status.js';
 import type { JobSpec } from '../config/job-spec.js';
 import { describeSkipped } from '../ingest/index.js';
-import { Ledger, type RunRecord } from '../ledger/ledger.js';
+import { Ledger } from '../ledger/ledger.js';
+import type { RunRecord } from '../ledger/run-store.js';
 import type { RunMetrics } from '../metrics/run-metrics.js';
 import type { Health } from '../metrics/server.js';
 import { decideMissedSlots, nextSlots, slotKey } from '../schedule/slots.js';
@@ -39,6 +40,8 @@ import { loadJobSet, type ScheduledJob } from './job-set.js';
 import { currentProcess, daemonAlive, markDaemonGone, markDaemonLive } from './liveness.js';
 import { slotStoreOf, type SlotStore } from '../ledger/slot-store.js';
 import { andThen, type MaybePromise } from '../shared/maybe-promise.js';
+import { messageStoreOf } from '../ledger/message-store.js';
+import { runStoreOf } from '../ledger/run-store.js';
 
 export type SchedulerLogLevel = 'info' | 'warn' | 'error';
 
@@ -230,7 +233,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       }
       return andThen(store.unsettledRunIds(name), (runIds) => {
         for (const runId of runIds) {
-          const run = ledger.findRun(runId);
+          const run = runStoreOf(ledger).findRun(runId);
           if (run !== undefined && publicState(run) === 'running') {
             return `run ${runId} of this job is still running (pid ${run.ownerPid ?? '?'} on ${run.ownerHost ?? '?'})`;
           }
@@ -243,7 +246,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   // ---- sending ----------------------------------------------------------------------------------
 
   const describeCounts = (rid: number): string => {
-    const c = ledger.counts(rid);
+    const c = messageStoreOf(ledger).counts(rid);
     const parts = [`sent ${c.sent}`, `failed ${c.failed}`, `unknown ${c.unknown}`, `skipped ${c.skipped}`];
     if (c.expired > 0) parts.push(`expired ${c.expired}`);
     if (c.deferred > 0) parts.push(`deferred ${c.deferred}`);
@@ -289,7 +292,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       if (simulator !== undefined && result.state === 'completed') {
         await awaitReceipts(ledger, run.rid, { signal, onWaiting: (n) => log('info', `${label}: run ${run.runId} waiting for ${n} delivery receipts…`) });
       }
-      const after = ledger.getRun(run.runId);
+      const after = runStoreOf(ledger).getRun(run.runId);
       const stop = result.state === 'completed' || after.stopCode === null ? '' : ` (${after.stopCode}: ${after.stopDetail ?? ''})`;
       log(
         result.state === 'completed' ? 'info' : 'warn',
@@ -304,7 +307,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   /** Resumes the job's latest scheduled run first when it was interrupted or aborted. */
   const resumePrevious = async (name: string, slot: string, signal: AbortSignal): Promise<void> => {
     const previousId = await store.latestScheduledRunId(name);
-    const previous = previousId === undefined ? undefined : ledger.findRun(previousId);
+    const previous = previousId === undefined ? undefined : runStoreOf(ledger).findRun(previousId);
     if (previous === undefined) return;
     const state = publicState(previous);
     if (state !== 'interrupted' && state !== 'aborted') return;
@@ -321,7 +324,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       if (prepared.inDoubt > 0) {
         log('warn', `${label}: ${prepared.inDoubt} row(s) were in flight when the run stopped; they are now unknown (Telnyx may have sent them) and are not sent again`);
       }
-      if (settleIfNothingLeft(ledger, prepared.run, ledger.counts(prepared.run.rid), clock())) {
+      if (settleIfNothingLeft(ledger, prepared.run, messageStoreOf(ledger).counts(prepared.run.rid), clock())) {
         log('info', `${label}: run ${previous.runId} had nothing left to send: ${describeCounts(prepared.run.rid)}`);
         return;
       }
@@ -521,7 +524,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       .filter(({ slot, daemon }) => {
         if (daemon !== undefined && daemonAlive(daemon, Date.now(), HEARTBEAT_STALE_MS)) return false;
         // A slot whose run exists is not lost: that run is resumed before the job's next slot.
-        return slot.runId === null || ledger.findRun(slot.runId) === undefined;
+        return slot.runId === null || runStoreOf(ledger).findRun(slot.runId) === undefined;
       })
       .reverse();
     for (const { slot } of orphans) {

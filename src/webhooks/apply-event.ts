@@ -21,6 +21,7 @@ import {
   type UnknownRow,
 } from '../ledger/delivery-store.js';
 import { webhookEnvelope, type Message } from '../telnyx/wire.js';
+import { suppressionStoreOf } from '../ledger/suppression-store.js';
 
 /** Replies that opt a number out (CTIA keywords Telnyx honours), compared trimmed and upper-cased. */
 export const optOutKeywords: ReadonlySet<string> = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']);
@@ -281,12 +282,12 @@ function applyInbound(store: DeliveryStore, ev: IncomingEvent, message: Message,
   if (number === null || number === '') return { kind: 'inbound', number: null };
   if (optOutKeywords.has(keyword)) {
     const ourNumber = message.to[0]?.phone_number;
-    const added = store.addSuppression(number, 'stop_reply', `replied ${keyword}${ourNumber === undefined ? '' : ` to ${ourNumber}`} (event ${ev.eventId})`, receivedAt);
+    const added = suppressionStoreOf(store.ledger).addSuppression(number, 'stop_reply', `replied ${keyword}${ourNumber === undefined ? '' : ` to ${ourNumber}`} (event ${ev.eventId})`, receivedAt);
     return { kind: 'suppressed', number, keyword, added };
   }
   if (optInKeywords.has(keyword)) {
     // A manual entry is the operator's decision; a reply only undoes what replies (or Telnyx's 40300) put there.
-    const removed = store.removeSuppression(number, ['stop_reply', '40300']);
+    const removed = suppressionStoreOf(store.ledger).removeSuppression(number, ['stop_reply', '40300']);
     return { kind: 'unsuppressed', number, keyword, removed };
   }
   return { kind: 'inbound', number };

@@ -185,7 +185,10 @@ describe('a new ledger opened by several processes at once', () => {
     it(`${n} processes all succeed and the schema is migrated once`, async () => {
       const db = path.join(tmp.dir, `new-${n}.db`);
       const ledgerModule = path.join(repoRoot, 'dist', 'ledger', 'ledger.js');
-      const script = `const { Ledger } = await import(${JSON.stringify(ledgerModule)}); const l = new Ledger(process.argv[1]); l.listRuns(); l.close();`;
+      const runStoreModule = path.join(repoRoot, 'dist', 'ledger', 'run-store.js');
+      const script =
+        `const { Ledger } = await import(${JSON.stringify(ledgerModule)}); const { runStoreOf } = await import(${JSON.stringify(runStoreModule)}); ` +
+        `const l = new Ledger(process.argv[1]); runStoreOf(l).listRuns(); l.close();`;
       const results = await Promise.all(
         Array.from({ length: n }, () => startProcess(process.execPath, ['--input-type=module', '-e', script, db]).done),
       );

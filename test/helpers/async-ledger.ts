@@ -7,6 +7,7 @@
  */
 import type { DispatchBatch, DispatchLedger, PendingMessage } from '../../src/dispatch/ports.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 export interface AsyncLedgerOptions {
   /** Each leg of a round trip, ms (0: one `setImmediate`). @default 1 */
@@ -33,15 +34,15 @@ export class AsyncDispatchLedger implements DispatchLedger {
   }
 
   nextPending(afterRow: number, limit: number): Promise<PendingMessage[]> {
-    return this.#call('read', () => this.#ledger.nextPending(this.#rid, afterRow, limit));
+    return this.#call('read', () => messageStoreOf(this.#ledger).nextPending(this.#rid, afterRow, limit));
   }
 
   nextDue(now: number, limit: number): Promise<PendingMessage[]> {
-    return this.#call('read', () => this.#ledger.nextDue(this.#rid, now, limit));
+    return this.#call('read', () => messageStoreOf(this.#ledger).nextDue(this.#rid, now, limit));
   }
 
   nextDeferral(): Promise<number | undefined> {
-    return this.#call('read', () => this.#ledger.nextDeferral(this.#rid));
+    return this.#call('read', () => messageStoreOf(this.#ledger).nextDeferral(this.#rid));
   }
 
   async commit(batch: DispatchBatch): Promise<void> {
@@ -51,7 +52,7 @@ export class AsyncDispatchLedger implements DispatchLedger {
       const failure = this.#options.failCommit?.(n, batch);
       if (failure !== undefined) throw failure;
       // The real ledger may defer its fsync; the dispatcher gets that promise as it would from SQLite.
-      this.#ledger.commit(this.#rid, { ...batch, deferDurability: (p) => (durable = p) });
+      messageStoreOf(this.#ledger).commit(this.#rid, { ...batch, deferDurability: (p) => (durable = p) });
     });
     const rows = batch.sending.map((s) => s.row);
     const stamp = () => {

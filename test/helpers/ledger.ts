@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { Ledger, type AttemptRecord } from '../../src/ledger/ledger.js';
 import { tempDir } from './temp.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 export interface TempLedger {
   ledger: Ledger;
@@ -57,7 +59,7 @@ export interface SeedRow {
 
 /** A run with `rows` pending, numbered from 1 (line = row + 1, as under a CSV header); returns its rid. */
 export function seedRun(ledger: Ledger, runId: string, rows: readonly SeedRow[], startedAt = Date.now()): number {
-  const rid = ledger.createRun({
+  const rid = runStoreOf(ledger).createRun({
     runId, jobName: 'job', jobFile: '/jobs/job.yaml', jobSpec: JSON.stringify({ rate: { messages_per_second: 200 } }), specHash: 'h',
     sourcePath: '/data/a.csv', sourceSha256: runId, sandbox: false, startedAt,
   }).rid;
@@ -69,7 +71,7 @@ export function seedRun(ledger: Ledger, runId: string, rows: readonly SeedRow[],
 }
 
 export function markSending(ledger: Ledger, rid: number, row: number, at = Date.now()): void {
-  ledger.commit(rid, { sending: [{ row, at }], outcomes: [], attempts: [] });
+  messageStoreOf(ledger).commit(rid, { sending: [{ row, at }], outcomes: [], attempts: [] });
 }
 
 /** The attempt record that goes with a `sent` outcome (the ledger insists on it). */
@@ -79,7 +81,7 @@ export function acceptedAttempt(row: number, messageId: string, at = Date.now())
 
 export function markSent(ledger: Ledger, rid: number, row: number, messageId: string, at = Date.now(), cost: string | null = '0.0040'): void {
   markSending(ledger, rid, row, at);
-  ledger.commit(rid, {
+  messageStoreOf(ledger).commit(rid, {
     sending: [],
     outcomes: [{ row, status: 'sent', messageId, fromNumber: null, parts: 1, cost, currency: cost === null ? null : 'USD', at }],
     attempts: [acceptedAttempt(row, messageId, at)],
@@ -88,7 +90,7 @@ export function markSent(ledger: Ledger, rid: number, row: number, messageId: st
 
 export function markUnknown(ledger: Ledger, rid: number, row: number, at = Date.now()): void {
   markSending(ledger, rid, row, at);
-  ledger.commit(rid, {
+  messageStoreOf(ledger).commit(rid, {
     sending: [],
     outcomes: [{ row, status: 'unknown', errorCode: 'ECONNRESET', errorDetail: 'reset after the request was written', at }],
     attempts: [],

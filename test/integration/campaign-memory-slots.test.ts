@@ -10,6 +10,7 @@ import { loadJobSpec } from '../../src/config/load-job-spec.js';
 import { slotKey } from '../../src/schedule/slots.js';
 import { useSimulator } from '../helpers/simulator.js';
 import { fixture, recipients, writeJob } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 const env = useSimulator();
 const fast = { accountRate: 100_000, senderRates: { longCode: 100_000 }, webhooks: { enabled: false } } as const;
@@ -17,7 +18,7 @@ const fast = { accountRate: 100_000, senderRates: { longCode: 100_000 }, webhook
 async function sendSlot(spec: Awaited<ReturnType<typeof loadJobSpec>>, slot: string | undefined) {
   const { run } = await startRun(env.ledger, spec, { sandbox: false, ...(slot === undefined ? {} : { trigger: 'schedule' as const, slot }) });
   await executeRun(env.ledger, run, spec, { apiKey: 'k', baseUrl: env.sim.url });
-  return env.ledger.counts(run.rid);
+  return messageStoreOf(env.ledger).counts(run.rid);
 }
 
 describe('campaign memory of a scheduled job', { timeout: 90_000 }, () => {

@@ -19,6 +19,7 @@ import { SqliteLimitsStore } from '../../src/ledger/limits-store.js';
 import { startLoggingServer, writeJob, type Arrival } from '../helpers/logging-server.js';
 import { tempDir } from '../helpers/temp.js';
 import type { ScriptedServer } from './client-scripted-server.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let server: ScriptedServer;
@@ -58,7 +59,7 @@ async function firstDay(spec: JobSpec, clock: { now: () => number }, url: string
   const events: { type: string; reason?: string }[] = [];
   const first = await executeRun(ledger, run, spec, { apiKey: 'k', baseUrl: url, wait: false, now: clock.now, account, onEvent: (e) => events.push(e) });
   expect(first.summary.stop).toBe('deferred');
-  expect(ledger.counts(run.rid)).toMatchObject({ sent: 5, deferred: 3, failed: 0, pending: 0 });
+  expect(messageStoreOf(ledger).counts(run.rid)).toMatchObject({ sent: 5, deferred: 3, failed: 0, pending: 0 });
   expect(log).toHaveLength(5);
   return { run, events };
 }
@@ -77,8 +78,8 @@ describe('a brand daily cap', () => {
     const { run, events } = await firstDay(spec, clock, baseUrl, account, arrivals);
     const store = new SqliteLimitsStore(ledger);
     expect(store.dailyUsed('brand:acme', '2026-12-07')).toBe(5);
-    const deferred = [...ledger.messages(run.rid)].filter((r) => r.status === 'deferred');
-    expect(ledger.nextDeferral(run.rid)).toBe(Date.UTC(2026, 11, 8));
+    const deferred = [...messageStoreOf(ledger).messages(run.rid)].filter((r) => r.status === 'deferred');
+    expect(messageStoreOf(ledger).nextDeferral(run.rid)).toBe(Date.UTC(2026, 11, 8));
     expect(deferred[0]!.errorDetail).toBe("brand acme's daily cap of 5 is used up for 2026-12-07 (UTC); resets 00:00 UTC");
     expect(events.some((e) => e.type === 'deferred' && e.reason?.includes('daily cap') === true)).toBe(true);
 
@@ -86,7 +87,7 @@ describe('a brand daily cap', () => {
     const other = await loadJobSpec(writeJob(tmp.dir, 'capped-too', 2, '212', '+14155550101'));
     const second = await startRun(ledger, other, { sandbox: false, now });
     await executeRun(ledger, second.run, other, { apiKey: 'k', baseUrl, wait: false, now, account });
-    expect(ledger.counts(second.run.rid)).toMatchObject({ sent: 0, deferred: 2 });
+    expect(messageStoreOf(ledger).counts(second.run.rid)).toMatchObject({ sent: 0, deferred: 2 });
     expect(arrivals).toHaveLength(5);
 
     // The next UTC day the cap has reset: the resume sends the deferred rows.
@@ -94,7 +95,7 @@ describe('a brand daily cap', () => {
     const prepared = await prepareResume(ledger, run.runId);
     const resumed = await executeRun(ledger, prepared.run, prepared.spec, { apiKey: 'k', baseUrl, wait: false, now, account });
     expect(resumed.state).toBe('completed');
-    expect(ledger.counts(run.rid)).toMatchObject({ sent: 8, deferred: 0, failed: 0 });
+    expect(messageStoreOf(ledger).counts(run.rid)).toMatchObject({ sent: 8, deferred: 0, failed: 0 });
     expect(arrivals).toHaveLength(8);
     expect(store.dailyUsed('brand:acme', '2026-12-08')).toBe(3);
   }, 60_000);
@@ -114,7 +115,7 @@ describe('a brand daily cap', () => {
     // 0.02 USD holds five estimates of 0.0040: five go, three wait for the next UTC day.
     const { run, events } = await firstDay(spec, clock, baseUrl, account, arrivals);
     const reason = "the account's daily cap on spend of 0.02 USD is used up for 2026-12-07 (UTC); resets 00:00 UTC";
-    expect([...ledger.messages(run.rid)].filter((r) => r.status === 'deferred').map((r) => r.errorDetail)).toEqual([reason, reason, reason]);
+    expect([...messageStoreOf(ledger).messages(run.rid)].filter((r) => r.status === 'deferred').map((r) => r.errorDetail)).toEqual([reason, reason, reason]);
     expect(events.some((e) => e.type === 'deferred' && e.reason === reason)).toBe(true);
     // The ledger counts what Telnyx said they cost: 5 × 0.0020, in micro-dollars.
     const store = new SqliteLimitsStore(ledger);
@@ -124,7 +125,7 @@ describe('a brand daily cap', () => {
     const other = await loadJobSpec(writeJob(tmp.dir, 'spend-too', 4, '212', '+18445550001', pricing));
     const second = await startRun(ledger, other, { sandbox: false, now });
     await executeRun(ledger, second.run, other, { apiKey: 'k', baseUrl, wait: false, now, account });
-    expect(ledger.counts(second.run.rid)).toMatchObject({ sent: 2, deferred: 2 });
+    expect(messageStoreOf(ledger).counts(second.run.rid)).toMatchObject({ sent: 2, deferred: 2 });
     expect(store.dailyUsed('spend:USD', '2026-12-07')).toBe(14_000);
 
     // The next UTC day the cap has reset: the resume sends the deferred rows.
@@ -132,7 +133,7 @@ describe('a brand daily cap', () => {
     const prepared = await prepareResume(ledger, run.runId);
     const resumed = await executeRun(ledger, prepared.run, prepared.spec, { apiKey: 'k', baseUrl, wait: false, now, account });
     expect(resumed.state).toBe('completed');
-    expect(ledger.counts(run.rid)).toMatchObject({ sent: 8, deferred: 0 });
+    expect(messageStoreOf(ledger).counts(run.rid)).toMatchObject({ sent: 8, deferred: 0 });
     expect(store.dailyUsed('spend:USD', '2026-12-08')).toBe(6_000);
   }, 60_000);
 

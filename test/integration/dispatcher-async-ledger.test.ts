@@ -17,6 +17,7 @@ import type { SimRecord } from '../../src/telnyx/simulator/store.js';
 import { AsyncDispatchLedger } from '../helpers/async-ledger.js';
 import { seedRun } from '../helpers/ledger.js';
 import { useSimulator } from '../helpers/simulator.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 const FROM = '+18445550001';
 const env = useSimulator();
@@ -51,12 +52,12 @@ describe('the dispatcher over an asynchronous ledger', () => {
     const ledger = new AsyncDispatchLedger(env.ledger, rid, { delayMs: 2 });
     const summary = await dispatcher(ledger).run();
     expect(summary).toMatchObject({ stop: 'completed', sent: 300, failed: 0, unknown: 0 });
-    expect(env.ledger.counts(rid)).toMatchObject({ sent: 300, pending: 0, sending: 0 });
+    expect(messageStoreOf(env.ledger).counts(rid)).toMatchObject({ sent: 300, pending: 0, sending: 0 });
     expect(env.sim.messages.count()).toBe(300);
     for (const [row, records] of requestsByRow(300)) {
       expect(records, `row ${row}`).toHaveLength(1);
       expect(records[0]!.receivedAt, `row ${row}`).toBeGreaterThanOrEqual(ledger.markedAt.get(row)!);
-      expect(env.ledger.message(rid, row)).toMatchObject({ status: 'sent', messageId: records[0]!.id, attempts: 1 });
+      expect(messageStoreOf(env.ledger).message(rid, row)).toMatchObject({ status: 'sent', messageId: records[0]!.id, attempts: 1 });
     }
     // Marks and outcomes went in more than one commit, never two at once.
     expect(ledger.commits).toBeGreaterThan(2);
@@ -77,7 +78,7 @@ describe('the dispatcher over an asynchronous ledger', () => {
     expect(summary).toMatchObject({ stop: 'completed', sent: 40, failed: 0 });
     for (const [row, records] of requestsByRow(40)) {
       expect(records, `row ${row}`).toHaveLength(1);
-      expect(env.ledger.attempts(rid, row).map((a) => a.outcome)).toEqual(['retryable', 'accepted']);
+      expect(messageStoreOf(env.ledger).attempts(rid, row).map((a) => a.outcome)).toEqual(['retryable', 'accepted']);
     }
     for (const row of [1, 2, 3]) expect(requestsByRow(3).get(row)![0]!.receivedAt).toBeGreaterThanOrEqual(opensAt);
     expect(ledger.maxInFlight).toEqual({ read: 1, commit: 1 });
@@ -92,21 +93,21 @@ describe('the dispatcher over an asynchronous ledger', () => {
     // The synchronous ledger throwing the same error stops the run the same way.
     let commits = 0;
     const syncRun = dispatcher({
-      nextPending: (a, l) => env.ledger.nextPending(rid, a, l),
+      nextPending: (a, l) => messageStoreOf(env.ledger).nextPending(rid, a, l),
       commit: (b) => {
         if (++commits === 2) throw refusal;
-        env.ledger.commit(rid, b);
+        messageStoreOf(env.ledger).commit(rid, b);
       },
     }).run();
     await expect(syncRun).rejects.toBe(refusal);
 
     // Every request the simulator took is recorded sent, or still `sending` (in doubt at resume); none pending.
-    const counts = env.ledger.counts(rid);
+    const counts = messageStoreOf(env.ledger).counts(rid);
     expect(counts.sent).toBeGreaterThan(0);
     expect(counts.pending).toBeGreaterThan(0);
     for (const [row, records] of requestsByRow(200)) {
       expect(records.length, `row ${row}`).toBeLessThanOrEqual(1);
-      const status = env.ledger.message(rid, row)!.status;
+      const status = messageStoreOf(env.ledger).message(rid, row)!.status;
       if (records.length === 1) expect(['sent', 'sending'], `row ${row}`).toContain(status);
       if (status === 'sent') expect(records, `row ${row}`).toHaveLength(1);
     }
@@ -121,7 +122,7 @@ describe('the dispatcher over an asynchronous ledger', () => {
     // The first page (256 rows at 16 connections) is read; the second read fails.
     const run = dispatcher({ nextPending: (a, l) => (++reads === 2 ? Promise.reject(refusal) : inner.nextPending(a, l)), commit: (b) => inner.commit(b) }).run();
     await expect(run).rejects.toBe(refusal);
-    const counts = env.ledger.counts(rid);
+    const counts = messageStoreOf(env.ledger).counts(rid);
     expect(counts).toMatchObject({ sending: 0, failed: 0, unknown: 0 });
     expect(counts.sent + counts.pending).toBe(600);
     expect(counts.pending).toBeGreaterThanOrEqual(600 - 256);
@@ -132,13 +133,13 @@ describe('the dispatcher over an asynchronous ledger', () => {
     const syncRun = dispatcher({
       nextPending: (a, l) => {
         if (++syncReads === 2) throw refusal;
-        return env.ledger.nextPending(rid, a, l);
+        return messageStoreOf(env.ledger).nextPending(rid, a, l);
       },
-      commit: (b) => env.ledger.commit(rid, b),
+      commit: (b) => messageStoreOf(env.ledger).commit(rid, b),
     }).run();
     await expect(syncRun).rejects.toBe(refusal);
-    expect(env.ledger.counts(rid)).toMatchObject({ sending: 0, failed: 0, unknown: 0 });
-    expect(env.sim.messages.count()).toBe(env.ledger.counts(rid).sent);
+    expect(messageStoreOf(env.ledger).counts(rid)).toMatchObject({ sending: 0, failed: 0, unknown: 0 });
+    expect(env.sim.messages.count()).toBe(messageStoreOf(env.ledger).counts(rid).sent);
   });
 
   it('killed mid-run: the rows in flight become unknown at resume, the rest are sent once', { timeout: 60_000 }, async () => {
@@ -157,16 +158,16 @@ describe('the dispatcher over an asynchronous ledger', () => {
     // What `resume` does first: rows left `sending` by the dead process are in doubt.
     const reopened = new Ledger(env.file);
     try {
-      const inDoubt = reopened.markInFlightUnknown(rid);
+      const inDoubt = messageStoreOf(reopened).markInFlightUnknown(rid);
       expect(inDoubt).toBeLessThanOrEqual(8);
       const ledger = new AsyncDispatchLedger(reopened, rid);
       const summary = await dispatcher(ledger).run();
       expect(summary.stop).toBe('completed');
-      const counts = reopened.counts(rid);
+      const counts = messageStoreOf(reopened).counts(rid);
       expect(counts).toMatchObject({ pending: 0, sending: 0, unknown: inDoubt });
       expect(counts.sent + counts.unknown).toBe(rows);
       for (const [row, records] of requestsByRow(rows)) {
-        const status = reopened.message(rid, row)!.status;
+        const status = messageStoreOf(reopened).message(rid, row)!.status;
         // Sent rows were requested exactly once; an unknown row at most once, and never again.
         if (status === 'sent') expect(records, `row ${row}`).toHaveLength(1);
         else expect(records.length, `row ${row}`).toBeLessThanOrEqual(1);

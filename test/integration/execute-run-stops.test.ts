@@ -7,6 +7,8 @@ import { executeRun } from '../../src/campaign/execute-run.js';
 import { parseJobSpec } from '../../src/config/job-spec.js';
 import { seedRun, tempLedger, type TempLedger } from '../helpers/ledger.js';
 import { reply, startScriptedServer, type ScriptedServer } from './client-scripted-server.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 let t: TempLedger;
 let server: ScriptedServer;
@@ -33,14 +35,14 @@ it('a key that is not a valid header value stops the run at once: fatal, nothing
     '/jobs/bad-key.yaml',
   );
   const rid = seedRun(t.ledger, 'bad-key-run', Array.from({ length: 50 }, (_, i) => ({ to: `+141555501${String(i).padStart(2, '0')}`, sender: '+18445550001', text: 'hello' })));
-  const result = await executeRun(t.ledger, t.ledger.getRun('bad-key-run'), spec, {
+  const result = await executeRun(t.ledger, runStoreOf(t.ledger).getRun('bad-key-run'), spec, {
     apiKey: 'KEY\u0151\u4e00',
     baseUrl: `${server.origin}/v2`,
     requestTimeoutMs: 30_000,
   });
   expect(result.state).toBe('aborted');
   expect(result.summary.fatal).toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
-  expect(t.ledger.counts(rid)).toMatchObject({ pending: 50, sending: 0, failed: 0, unknown: 0 });
-  expect(t.ledger.getRun('bad-key-run')).toMatchObject({ state: 'aborted', stopCode: 'UND_ERR_INVALID_ARG' });
+  expect(messageStoreOf(t.ledger).counts(rid)).toMatchObject({ pending: 50, sending: 0, failed: 0, unknown: 0 });
+  expect(runStoreOf(t.ledger).getRun('bad-key-run')).toMatchObject({ state: 'aborted', stopCode: 'UND_ERR_INVALID_ARG' });
   expect(server.requests).toHaveLength(0);
 });

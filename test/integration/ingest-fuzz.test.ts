@@ -18,6 +18,8 @@ import { computePlan } from '../../src/plan/index.js';
 import { isAppError } from '../../src/shared/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => {
@@ -159,7 +161,7 @@ describe('ingest under random input', () => {
         const ledger = new Ledger(path.join(tmp.dir, `run-${n}.db`));
         try {
           const { run, ingest } = await startRun(ledger, jobFor(file, 'csv', s.delimiter), { sandbox: true });
-          const rows = [...ledger.messages(run.rid)];
+          const rows = [...messageStoreOf(ledger).messages(run.rid)];
           expect(rows).toHaveLength(ingest.total);
           for (const m of rows) {
             if (m.status === 'skipped') expect(SKIP_REASONS).toContain(m.errorCode);
@@ -167,7 +169,7 @@ describe('ingest under random input', () => {
           }
         } catch (err) {
           if (!isAppError(err, 'ERR_SOURCE_STRUCTURE')) throw err;
-          expect(ledger.listRuns()).toEqual([]);
+          expect(runStoreOf(ledger).listRuns()).toEqual([]);
         } finally {
           ledger.close();
         }

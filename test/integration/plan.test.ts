@@ -30,6 +30,8 @@ import {
 import { AppError, isAppError } from '../../src/shared/errors.js';
 import { acceptedAttempt } from '../helpers/ledger.js';
 import { tempDir } from '../helpers/temp.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { suppressionStoreOf } from '../../src/ledger/suppression-store.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -98,7 +100,7 @@ const PRICING = { per_part: '0.0040', currency: 'USD', countries: { GB: '0.0400'
 
 function ledgerWithOptOuts(numbers: string[]): Ledger {
   const ledger = openLedger('ledger.db');
-  for (const n of numbers) deliveryStoreFor(ledger).addSuppression(n, 'stop_reply', 'STOP', Date.now());
+  for (const n of numbers) suppressionStoreOf(ledger).addSuppression(n, 'stop_reply', 'STOP', Date.now());
   return ledger;
 }
 
@@ -258,13 +260,13 @@ describe('plan hash and verifyPlanHash', () => {
     await expectMismatch(verifyPlanHash(plannable(jobDoc(), { ...PRICING, per_part: '0.0050' }), plan.plan_hash, { ledger }), ['spec']);
 
     // 2. The suppression state: the ledger's opt-out table.
-    deliveryStoreFor(ledger).addSuppression('+12015550104', 'stop_reply', 'STOP', 1);
+    suppressionStoreOf(ledger).addSuppression('+12015550104', 'stop_reply', 'STOP', 1);
     const e2 = await expectMismatch(verifyPlanHash(spec, plan.plan_hash, { ledger }), ['suppression_ledger']);
     expect(e2.message).toContain("the ledger's opt-out table");
     const afterStop = await computePlan(spec, { suppressedNumbers: readLedgerSuppressions(ledger) });
     expect(afterStop.rows.suppressed).toBe(3);
     expect(afterStop.plan_hash).not.toBe(plan.plan_hash);
-    deliveryStoreFor(ledger).removeSuppression('+12015550104', ['stop_reply']);
+    suppressionStoreOf(ledger).removeSuppression('+12015550104', ['stop_reply']);
     await expect(verifyPlanHash(spec, plan.plan_hash, { ledger })).resolves.toBeUndefined();
 
     // 3. The job's suppression file.
@@ -302,7 +304,7 @@ describe('plan against what run records', () => {
     const plan = await computePlan(spec, { suppressedNumbers: suppressed, onRow: (r) => planned.push(r) });
     const { run } = await startRun(ledger, spec, { sandbox: true });
 
-    const recorded = [...ledger.messages(run.rid)];
+    const recorded = [...messageStoreOf(ledger).messages(run.rid)];
     expect(recorded.map((m) => [m.row, m.status === 'skipped' ? m.errorCode : 'send', m.status === 'skipped' ? null : m.parts])).toEqual(
       planned.map((r) => [r.row, r.skip?.reason ?? 'send', r.skip === undefined ? r.parts : null]),
     );
@@ -317,8 +319,8 @@ describe('plan against what run records', () => {
     // Telnyx accepts two rows: one with a cost, one whose cost is not known yet.
     const pending = recorded.filter((m) => m.status === 'pending').slice(0, 2);
     const at = Date.now();
-    ledger.commit(run.rid, { sending: pending.map((m) => ({ row: m.row, at })), outcomes: [], attempts: [] });
-    ledger.commit(run.rid, {
+    messageStoreOf(ledger).commit(run.rid, { sending: pending.map((m) => ({ row: m.row, at })), outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(run.rid, {
       sending: [],
       attempts: pending.map((m, i) => acceptedAttempt(m.row, `00000000-0000-4000-8000-00000000000${i}`, at)),
       outcomes: pending.map((m, i) => ({

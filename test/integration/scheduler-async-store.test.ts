@@ -4,14 +4,16 @@
  * simulator. Exactly once per slot and catch-up behave as they do over the synchronous store.
  */
 import { describe, expect, it } from 'vitest';
-import type { Ledger, RunRecord } from '../../src/ledger/ledger.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
 import { slotStoreOf } from '../../src/ledger/slot-store.js';
 import { AsyncSlotStore } from '../helpers/async-slot-store.js';
 import { logSink, recipients, useSchedulerEnv, waitFor, writeJob, type LogSink } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf, type RunRecord } from '../../src/ledger/run-store.js';
 
 const env = useSchedulerEnv(11);
 
-const scheduledRuns = (job: string): RunRecord[] => env.ledger.listRuns().filter((r) => r.jobName === job && r.trigger === 'schedule');
+const scheduledRuns = (job: string): RunRecord[] => runStoreOf(env.ledger).listRuns().filter((r) => r.jobName === job && r.trigger === 'schedule');
 
 /** A daemon whose slot store answers each call after a real asynchronous round trip. */
 async function asyncDaemon(log: LogSink, now?: () => number) {
@@ -43,7 +45,7 @@ describe('the scheduler over an asynchronous slot store', () => {
     expect(new Set(runs.map((r) => r.slot)).size).toBe(runs.length);
     for (const s of started) expect(s.finishedAt).not.toBeNull();
     expect(`${logA.text()}\n${logB.text()}`).toMatch(/already started by another scheduler/);
-    const sent = runs.reduce((n, r) => n + env.ledger.counts(r.rid).sent, 0);
+    const sent = runs.reduce((n, r) => n + messageStoreOf(env.ledger).counts(r.rid).sent, 0);
     expect(sent).toBe(env.sim.messages.count());
     for (const to of recipients(2)) expect(env.sim.messages.byRecipient(to).length).toBeLessThanOrEqual(started.length);
     // Both daemons recorded their stop through the store.
@@ -66,7 +68,7 @@ describe('the scheduler over an asynchronous slot store', () => {
       ['2026-03-01T09:00:00.000Z', 'missed'],
       ['2026-03-01T10:00:00.000Z', 'started'],
     ]);
-    const run = env.ledger.getRun(env.store.slot('hourly', '2026-03-01T10:00:00.000Z')!.runId!);
+    const run = runStoreOf(env.ledger).getRun(env.store.slot('hourly', '2026-03-01T10:00:00.000Z')!.runId!);
     expect(run).toMatchObject({ state: 'completed', trigger: 'schedule' });
     expect(env.sim.messages.count()).toBe(2);
     expect(log.text()).toMatch(/job hourly slot 2026-03-01T10:00:00.000Z: firing \(30s late\)/);

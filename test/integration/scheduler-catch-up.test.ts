@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Scheduler } from '../../src/scheduler/daemon.js';
 import { logSink, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 const env = useSchedulerEnv(3);
 
@@ -36,9 +38,9 @@ describe('missed slots', () => {
       ['2026-03-01T10:00:00.000Z', 'started'],
     ]);
     expect(slots[0]!.reason).toMatch(/did not look between 2026-03-01T07:30:00.000Z and 2026-03-01T10:00:3\d.\d+Z; only the latest slot due may catch up/);
-    const run = env.ledger.getRun(slots[2]!.runId!);
+    const run = runStoreOf(env.ledger).getRun(slots[2]!.runId!);
     expect(run).toMatchObject({ state: 'completed', trigger: 'schedule', slot: '2026-03-01T10:00:00.000Z' });
-    expect(env.ledger.counts(run.rid).sent).toBe(2);
+    expect(messageStoreOf(env.ledger).counts(run.rid).sent).toBe(2);
     expect(env.sim.messages.count()).toBe(2);
     // 30 s late: the log says so.
     expect(log.text()).toMatch(/job hourly slot 2026-03-01T10:00:00.000Z: firing \(30s late\)/);
@@ -58,7 +60,7 @@ describe('missed slots', () => {
     expect(slots).toHaveLength(1);
     expect(slots[0]).toMatchObject({ slot: '2026-03-01T10:00:00.000Z', state: 'missed', runId: null });
     expect(slots[0]!.reason).toMatch(/at 30s late this slot is more than catch_up \(10s\) late/);
-    expect(env.ledger.listRuns()).toEqual([]);
+    expect(runStoreOf(env.ledger).listRuns()).toEqual([]);
     expect(env.sim.messages.count()).toBe(0);
     expect(log.text()).toMatch(/warn job hourly: 1 slot\(s\) missed \(2026-03-01T10:00:00.000Z\)/);
     expect(d.nextFirings()[0]!.next).toBe(Date.parse('2026-03-01T11:00:00Z'));
@@ -69,7 +71,7 @@ describe('missed slots', () => {
     const d = await start(clockAt('2026-03-01T10:00:30Z'));
     await d.idle();
     expect(env.store.slots('fresh')).toEqual([]);
-    expect(env.ledger.listRuns()).toEqual([]);
+    expect(runStoreOf(env.ledger).listRuns()).toEqual([]);
     expect(env.store.lastChecked('fresh')).toBeGreaterThanOrEqual(Date.parse('2026-03-01T10:00:30Z'));
   });
 
@@ -86,7 +88,7 @@ describe('missed slots', () => {
     expect(env.store.slots('hourly')).toHaveLength(1);
     const slot = env.store.slot('hourly', '2026-03-01T10:00:00.000Z')!;
     expect(slot).toMatchObject({ state: 'started', daemonId: d.daemonId });
-    expect(env.ledger.listRuns().map((r) => r.runId)).toEqual([slot.runId]);
+    expect(runStoreOf(env.ledger).listRuns().map((r) => r.runId)).toEqual([slot.runId]);
     expect(log.text()).toContain("job hourly slot 2026-03-01T10:00:00.000Z: claimed by scheduler dead at 2026-03-01T10:00:00.000Z, which stopped before the slot's run began; running it now");
     expect(log.text()).toContain('job hourly slot 2026-03-01T10:00:00.000Z: already started by this scheduler; not running it again');
   });
@@ -111,6 +113,6 @@ describe('missed slots', () => {
       reason: 'slot 2026-03-01T09:00:00.000Z is still being run by another scheduler (pid 4242 on other-host.invalid)',
     });
     expect(env.store.slot('other', '2026-03-01T10:00:00.000Z')).toMatchObject({ state: 'started' });
-    expect(env.ledger.listRuns().map((r) => r.jobName)).toEqual(['other']);
+    expect(runStoreOf(env.ledger).listRuns().map((r) => r.jobName)).toEqual(['other']);
   });
 });

@@ -12,6 +12,8 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { slotStoreOf, type SlotStore } from '../../src/ledger/slot-store.js';
 import { isAppError } from '../../src/shared/errors.js';
 import { fixture, waitFor, writeJob, type Fixture } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 let f: Fixture;
 beforeEach(() => {
@@ -103,11 +105,11 @@ describe('schedule (daemon)', () => {
       const store = slotStoreOf(ledger);
       const slot = await waitFor('a sandbox run', () => store.slots('sandboxed').find((s) => s.runId !== null), 20_000);
       const run = await waitFor('it to complete', () => {
-        const r = ledger.getRun(slot.runId!);
+        const r = runStoreOf(ledger).getRun(slot.runId!);
         return r.state === 'completed' && r;
       });
       expect(run).toMatchObject({ sandbox: true, trigger: 'schedule', slot: slot.slot });
-      expect(ledger.counts(run.rid).sent).toBe(2);
+      expect(messageStoreOf(ledger).counts(run.rid).sent).toBe(2);
       // The sandbox's receipts come back to the daemon's ledger, and the run's end is logged once they are in.
       await waitFor('the end of the run logged', () => new RegExp(`run ${run.runId} completed in`).test(t.stderr()), 20_000);
       expect(deliveryStoreFor(ledger).deliveryCounts(run.rid)).toMatchObject({ delivered: 2, awaiting: 0 });

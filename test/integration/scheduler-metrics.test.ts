@@ -7,6 +7,8 @@ import { createRunMetrics } from '../../src/metrics/run-metrics.js';
 import { createSchedulerMetrics } from '../../src/metrics/scheduler-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
 import { logSink, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 const env = useSchedulerEnv(9);
 let server: MetricsServer | undefined;
@@ -34,7 +36,7 @@ describe('scheduler metrics over HTTP', () => {
     server = await startMetricsServer({ port: 0, registry, health: () => daemon.health() });
 
     const slot = await waitFor('a run', () => store.slots('metered').find((s) => s.runId !== null));
-    await waitFor('it to complete', () => ledger.getRun(slot.runId!).state === 'completed');
+    await waitFor('it to complete', () => runStoreOf(ledger).getRun(slot.runId!).state === 'completed');
 
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
@@ -58,8 +60,8 @@ describe('scheduler metrics over HTTP', () => {
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
-    const runs = ledger.listRuns();
-    const sentInLedger = runs.reduce((n, r) => n + ledger.counts(r.rid).sent, 0);
+    const runs = runStoreOf(ledger).listRuns();
+    const sentInLedger = runs.reduce((n, r) => n + messageStoreOf(ledger).counts(r.rid).sent, 0);
     expect(sentInLedger).toBeGreaterThanOrEqual(3);
     expect(sentInLedger).toBe(env.sim.messages.count());
     expect(sample(text, 'bulktext_messages_total{outcome="sent"}')).toBe(sentInLedger);

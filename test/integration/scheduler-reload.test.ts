@@ -11,6 +11,7 @@ import { isAppError } from '../../src/shared/errors.js';
 import { loadAccountSpec } from '../../src/config/load-account-spec.js';
 import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { logSink, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 const env = useSchedulerEnv(5);
 let daemon: Scheduler | undefined;
@@ -115,7 +116,7 @@ describe('job set', () => {
     writeJob(env, 'late', { cron: '*/1 * * * * *', base: 4000 });
     await waitFor('the watcher to load the new job', () => jobs().includes('late'), 5000);
     const slot = await waitFor('the new job to run', () => env.store.slots('late').find((s) => s.runId !== null));
-    await waitFor('its run to complete', () => env.ledger.getRun(slot.runId!).state === 'completed');
+    await waitFor('its run to complete', () => runStoreOf(env.ledger).getRun(slot.runId!).state === 'completed');
     expect(log.text()).toMatch(/info job late \(late\.yaml\): cron "\*\/1 \* \* \* \* \*" UTC, catch_up 1m; next firing \S+Z/);
   });
 });

@@ -7,6 +7,8 @@ import { executeRun } from '../../src/campaign/execute-run.js';
 import { prepareResume } from '../../src/campaign/resume-run.js';
 import { publicState } from '../../src/campaign/status.js';
 import { logSink, recipients, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 const env = useSchedulerEnv(11);
 
@@ -24,12 +26,12 @@ async function interruptFirstRun(rows: number): Promise<{ runId: string; slot: s
 describe('stopping and resuming', () => {
   it('stop interrupts the current run: interrupted, resumable, every row sent once after resume', async () => {
     const { runId, slot } = await interruptFirstRun(8);
-    const run = env.ledger.getRun(runId);
+    const run = runStoreOf(env.ledger).getRun(runId);
     expect(run.state).toBe('interrupted');
     expect(run.stopCode).toBe('interrupted');
     expect(run.ownerPid).toBeNull();
     expect(publicState(run)).toBe('interrupted');
-    const counts = env.ledger.counts(run.rid);
+    const counts = messageStoreOf(env.ledger).counts(run.rid);
     expect(counts.sending).toBe(0);
     expect(counts.pending).toBeGreaterThan(0);
     expect(counts.sent).toBe(env.sim.messages.count());
@@ -42,7 +44,7 @@ describe('stopping and resuming', () => {
     expect(prepared.inDoubt).toBe(0);
     const result = await executeRun(env.ledger, prepared.run, prepared.spec, { apiKey: 'k', baseUrl: env.sim.url });
     expect(result.state).toBe('completed');
-    expect(env.ledger.counts(run.rid)).toMatchObject({ sent: 8, pending: 0, unknown: 0 });
+    expect(messageStoreOf(env.ledger).counts(run.rid)).toMatchObject({ sent: 8, pending: 0, unknown: 0 });
     for (const to of recipients(8)) expect(env.sim.messages.byRecipient(to)).toHaveLength(1);
   });
 
@@ -56,11 +58,11 @@ describe('stopping and resuming', () => {
     const next = await waitFor('the next slot to start a new run', () =>
       env.store.slots('slow').find((s) => s.runId !== null && s.runId !== runId && s.state === 'started'),
     );
-    await waitFor('the new run to complete', () => env.ledger.getRun(next.runId!).state === 'completed');
+    await waitFor('the new run to complete', () => runStoreOf(env.ledger).getRun(next.runId!).state === 'completed');
     await d.stop();
 
-    const resumed = env.ledger.getRun(runId);
-    const fresh = env.ledger.getRun(next.runId!);
+    const resumed = runStoreOf(env.ledger).getRun(runId);
+    const fresh = runStoreOf(env.ledger).getRun(next.runId!);
     expect(resumed.state).toBe('completed');
     // The resumed run finished before the new slot's run began: no overlap.
     expect(fresh.startedAt).toBeGreaterThanOrEqual(resumed.finishedAt!);
@@ -80,15 +82,15 @@ describe('stopping and resuming', () => {
     const log = logSink();
     const d = await env.daemon(log);
     const slot = await waitFor('a run', () => env.store.slots('windowed').find((s) => s.runId !== null));
-    await waitFor('rows deferred', () => env.ledger.counts(env.ledger.getRun(slot.runId!).rid).deferred === 3);
+    await waitFor('rows deferred', () => messageStoreOf(env.ledger).counts(runStoreOf(env.ledger).getRun(slot.runId!).rid).deferred === 3);
     // Later slots are skipped while the run waits for its window.
     await waitFor('a skipped slot', () => env.store.slots('windowed').some((s) => s.state === 'skipped'));
     const t0 = performance.now();
     await d.stop();
     expect(performance.now() - t0).toBeLessThan(5000);
-    const run = env.ledger.getRun(slot.runId!);
+    const run = runStoreOf(env.ledger).getRun(slot.runId!);
     expect(run.state).toBe('interrupted');
-    expect(env.ledger.counts(run.rid)).toMatchObject({ deferred: 3, sent: 0 });
+    expect(messageStoreOf(env.ledger).counts(run.rid)).toMatchObject({ deferred: 3, sent: 0 });
     expect(env.sim.messages.count()).toBe(0);
   });
 });

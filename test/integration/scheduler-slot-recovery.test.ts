@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { slotKey } from '../../src/schedule/slots.js';
 import { cliEnv, startCli } from '../helpers/cli.js';
 import { logSink, recipients, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 const env = useSchedulerEnv(21);
 
@@ -38,11 +39,11 @@ describe('slot recovery', { timeout: 90_000 }, () => {
     const log = logSink();
     await env.daemon(log);
     const runId = await waitFor('the recovered slot to start its run', () => env.store.slot('yearly', slot)?.runId ?? undefined, 30_000);
-    await waitFor('the run to complete', () => env.ledger.getRun(runId).state === 'completed', 30_000);
+    await waitFor('the run to complete', () => runStoreOf(env.ledger).getRun(runId).state === 'completed', 30_000);
     for (const to of recipients(3)) expect(env.sim.messages.byRecipient(to)).toHaveLength(1);
     expect(log.text()).toContain(`job yearly slot ${slot}: claimed by scheduler ${killedId}`);
     expect(log.text()).toContain("which stopped before the slot's run began; running it now");
-    expect(env.ledger.getRun(runId)).toMatchObject({ trigger: 'schedule', slot });
+    expect(runStoreOf(env.ledger).getRun(runId)).toMatchObject({ trigger: 'schedule', slot });
   });
 
   it('a slot claimed by a killed daemon longer ago than catch_up is recorded missed, with the reason', async () => {

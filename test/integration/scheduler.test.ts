@@ -5,17 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { addSuppression } from '../../src/campaign/suppressions.js';
-import type { RunRecord } from '../../src/ledger/ledger.js';
+import type { RunRecord } from '../../src/ledger/run-store.js';
 import type { SlotRecord } from '../../src/ledger/slot-store.js';
 import { logSink, recipients, useSchedulerEnv, waitFor, writeJob } from './scheduler-support.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 const env = useSchedulerEnv(7);
 
 const started = (job: string): SlotRecord[] => env.store.slots(job).filter((s) => s.state === 'started');
 const scheduledRuns = (job: string): RunRecord[] =>
-  env.ledger.listRuns().filter((r) => r.jobName === job && r.trigger === 'schedule').reverse();
+  runStoreOf(env.ledger).listRuns().filter((r) => r.jobName === job && r.trigger === 'schedule').reverse();
 
-const sentInLedger = (): number => env.ledger.listRuns().reduce((n, r) => n + env.ledger.counts(r.rid).sent, 0);
+const sentInLedger = (): number => runStoreOf(env.ledger).listRuns().reduce((n, r) => n + messageStoreOf(env.ledger).counts(r.rid).sent, 0);
 
 /** Runs per slot: the ledger's runs table has no unique slot, so this is where a repeat would show. */
 function runsPerSlot(job: string): Map<string, number> {
@@ -44,7 +46,7 @@ describe('scheduler daemon', () => {
     expect([...runsPerSlot('every2s').values()].every((n) => n === 1)).toBe(true);
     for (const s of slots) {
       expect(s.finishedAt).not.toBeNull();
-      expect(env.ledger.getRun(s.runId!)).toMatchObject({ trigger: 'schedule', slot: s.slot, sandbox: true });
+      expect(runStoreOf(env.ledger).getRun(s.runId!)).toMatchObject({ trigger: 'schedule', slot: s.slot, sandbox: true });
     }
     // Every slot from the first on is recorded, 2 s apart: none lost. A slot is only ever skipped
     // because the run before it was still going (a loaded machine) or the stop came first.
@@ -69,7 +71,7 @@ describe('scheduler daemon', () => {
     const d = await env.daemon(log);
     const run = await waitFor('a completed run', () => scheduledRuns('optout').find((r) => r.state === 'completed'));
     await d.stop();
-    const row = [...env.ledger.messages(run.rid)].find((m) => m.to === stopped);
+    const row = [...messageStoreOf(env.ledger).messages(run.rid)].find((m) => m.to === stopped);
     // Skipped at ingest (the suppression's own detail), not at send time ("opted out after the run began").
     expect(row).toMatchObject({ status: 'skipped', errorCode: 'suppressed' });
     expect(row?.errorDetail).not.toMatch(/after the run began/);

@@ -12,6 +12,7 @@ import { loadJobSpec } from '../../src/config/load-job-spec.js';
 import { deliveryStoreFor } from '../../src/ledger/delivery-store.js';
 import { validNumbers } from '../helpers/campaign-files.js';
 import { useTempLedger } from '../helpers/ledger.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
 
 const temp = useTempLedger();
 /** The temp ledger's folder: the test's CSV and job files go beside it. */
@@ -51,23 +52,23 @@ describe('texts and senders stored short', () => {
         // A blank {{name}} is skipped as missing_field, except by the plain text, which uses no field.
         if (c.name === 'plain') expected.push({ row: NAMES.length + 2, text: c.render('', ''), sender: pickSender(spec.sender, numbers[NAMES.length]!) });
 
-        const pending = ledger.nextPending(rid, 0, 100);
+        const pending = messageStoreOf(ledger).nextPending(rid, 0, 100);
         expect(pending.map((p) => ({ row: p.row, text: p.text, sender: p.sender }))).toEqual(expected);
-        for (const e of expected) expect(ledger.message(rid, e.row)).toMatchObject({ text: e.text, sender: e.sender });
-        const all = [...ledger.messages(rid)];
+        for (const e of expected) expect(messageStoreOf(ledger).message(rid, e.row)).toMatchObject({ text: e.text, sender: e.sender });
+        const all = [...messageStoreOf(ledger).messages(rid)];
         expect(all.filter((m) => m.status === 'pending').map((m) => ({ row: m.row, text: m.text, sender: m.sender }))).toEqual(expected);
         // Skipped rows keep what they had: no text, no sender.
         const invalid = all.find((m) => m.row === NAMES.length + 1)!;
         expect(invalid).toMatchObject({ status: 'skipped', text: null, sender: null });
-        expect([...ledger.messages(rid, ['pending'])].map((m) => m.text)).toEqual(expected.map((e) => e.text));
+        expect([...messageStoreOf(ledger).messages(rid, ['pending'])].map((m) => m.text)).toEqual(expected.map((e) => e.text));
 
         // The CSV report's lines are built from the ledger's pieces: a row not sent yet shows the sender it is pinned to.
         const lines = [...reportChunks(ledger, rid, 'csv', { statuses: ['pending'] })].join('').split('\n').slice(1, -1);
         expect(lines.map((l) => { const cells = l.split(','); return [cells[0], cells[3]]; })).toEqual(expected.map((e) => [String(e.row), e.sender]));
 
         // An in-doubt row, as webhooks and reconcile look it up by destination.
-        ledger.commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [] });
-        ledger.commit(rid, { sending: [], outcomes: [{ row: 2, status: 'unknown', errorCode: 'in_doubt', errorDetail: 'reset', at: 2 }], attempts: [] });
+        messageStoreOf(ledger).commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [] });
+        messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [{ row: 2, status: 'unknown', errorCode: 'in_doubt', errorDetail: 'reset', at: 2 }], attempts: [] });
         expect(deliveryStoreFor(ledger).unknownRowsTo(numbers[1]!)).toMatchObject([{ row: 2, text: expected[1]!.text, sender: expected[1]!.sender }]);
       });
     }

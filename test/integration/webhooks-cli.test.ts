@@ -14,6 +14,7 @@ import { deliveryStoreFor } from '../../src/ledger/delivery-store.js';
 import { markSent, seedRun, useTempLedger } from '../helpers/ledger.js';
 import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { inboundEvent, keyPair, post, signedHeaders, waitFor } from '../unit/webhooks/helpers.js';
+import { suppressionStoreOf } from '../../src/ledger/suppression-store.js';
 
 const t = useTempLedger();
 
@@ -71,7 +72,7 @@ describe('webhooksCommand', () => {
     expect(io.err.join('')).toMatch(/rejected 401 from 127\.0\.0\.1/);
     const ledger = new Ledger(t.file);
     try {
-      expect(deliveryStoreFor(ledger).suppressions().map(({ number, source }) => ({ number, source }))).toEqual([{ number: '+14155550101', source: 'stop_reply' }]);
+      expect(suppressionStoreOf(ledger).suppressions().map(({ number, source }) => ({ number, source }))).toEqual([{ number: '+14155550101', source: 'stop_reply' }]);
     } finally {
       ledger.close();
     }

@@ -12,6 +12,8 @@ import { markSending, seedRun } from '../helpers/ledger.js';
 import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { useSimulator } from '../helpers/simulator.js';
 import { waitFor } from '../unit/webhooks/helpers.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { runStoreOf } from '../../src/ledger/run-store.js';
 
 const FROM = '+18445550001';
 const A = '+14155550101';
@@ -28,7 +30,7 @@ function setup(options: SimulatorOptions, timeoutMs = 5000): Promise<void> {
 }
 
 function row(rid: number, n: number) {
-  const { status, messageId, deliveryStatus, errorCode } = env.ledger.message(rid, n)!;
+  const { status, messageId, deliveryStatus, errorCode } = messageStoreOf(env.ledger).message(rid, n)!;
   return { status, messageId, deliveryStatus, errorCode };
 }
 
@@ -38,7 +40,7 @@ async function sendOne(rid: number, n: number, msg: { to: string; sender: string
   markSending(env.ledger, rid, n);
   const result = await sender.send({ row: n, tz: null, to: msg.to, sender: msg.sender, text: msg.text, subject: null, parts: 1, attempts: 1 });
   expect(result.kind).toBe('in_doubt');
-  env.ledger.commit(rid, {
+  messageStoreOf(env.ledger).commit(rid, {
     sending: [],
     attempts: [],
     outcomes: [{ row: n, status: 'unknown', errorCode: result.kind === 'accepted' ? null : result.code, errorDetail: 'answer lost', at: Date.now() }],
@@ -59,7 +61,7 @@ describe('in-doubt rows resolved by receipts', () => {
     await waitFor(() => row(rid, 1).deliveryStatus === 'delivered', 'the in-doubt row to be resolved and delivered');
     expect(row(rid, 1)).toEqual({ status: 'sent', messageId: accepted[0]!.id, deliveryStatus: 'delivered', errorCode: null });
     expect(row(rid, 2)).toMatchObject({ status: 'pending', messageId: null });
-    expect(env.ledger.counts(rid)).toMatchObject({ sent: 1, unknown: 0 });
+    expect(messageStoreOf(env.ledger).counts(rid)).toMatchObject({ sent: 1, unknown: 0 });
     expect(env.logs.some((l) => l.type === 'event' && l.outcome?.kind === 'resolved')).toBe(true);
   });
 
@@ -128,7 +130,7 @@ describe('a run end to end', () => {
       '/jobs/e2e.yaml',
     );
     const rid = seedRun(env.ledger, 'e2e-run', [{ to: A, sender: FROM, text: 'hello' }, { to: B, sender: FROM, text: 'hello' }]);
-    const result = await executeRun(env.ledger, env.ledger.getRun('e2e-run'), spec, { apiKey: 'test-key', baseUrl: env.sim.url, requestTimeoutMs: 5000 });
+    const result = await executeRun(env.ledger, runStoreOf(env.ledger).getRun('e2e-run'), spec, { apiKey: 'test-key', baseUrl: env.sim.url, requestTimeoutMs: 5000 });
     expect(result.state).toBe('completed');
     // The reset is never resent: one message to A exists, and the run left its row unknown.
     expect(env.sim.messages.byRecipient(A)).toHaveLength(1);

@@ -13,6 +13,8 @@ import { acceptedAttempt, markSending, seedRun } from '../helpers/ledger.js';
 import { withLedgerSql } from '../helpers/ledger-sql.js';
 import { useSimulator } from '../helpers/simulator.js';
 import { inboundEvent, keyPair, outboundEvent, post, signedHeaders, uuid, waitFor } from '../unit/webhooks/helpers.js';
+import { messageStoreOf } from '../../src/ledger/message-store.js';
+import { suppressionStoreOf } from '../../src/ledger/suppression-store.js';
 
 const FROM = '+18445550001';
 const A = '+14155550101';
@@ -34,7 +36,7 @@ async function sendRows(rid: number, rows: { row: number; to: string; text: stri
   for (const r of rows) {
     markSending(env.ledger, rid, r.row);
     const msg = await env.client.sendLongCode({ from: FROM, to: r.to, text: r.text });
-    env.ledger.commit(rid, {
+    messageStoreOf(env.ledger).commit(rid, {
       sending: [],
       attempts: [acceptedAttempt(r.row, msg.id)],
       outcomes: [{ row: r.row, status: 'sent', messageId: msg.id, fromNumber: msg.from?.phone_number ?? null, parts: msg.parts ?? null, cost: msg.cost?.amount ?? null, currency: msg.cost?.currency ?? null, at: Date.now() }],
@@ -128,8 +130,8 @@ describe('requests that must not be believed', () => {
   async function seeded(): Promise<number> {
     await setup();
     const rid = seedRun(env.ledger, 'r1', threeRows);
-    env.ledger.commit(rid, { sending: [{ row: 1, at: Date.now() }], outcomes: [], attempts: [] });
-    env.ledger.commit(rid, { sending: [], attempts: [acceptedAttempt(1, 'm-1')], outcomes: [{ row: 1, status: 'sent', messageId: 'm-1', fromNumber: FROM, parts: 1, cost: '0.0040', currency: 'USD', at: Date.now() }] });
+    messageStoreOf(env.ledger).commit(rid, { sending: [{ row: 1, at: Date.now() }], outcomes: [], attempts: [] });
+    messageStoreOf(env.ledger).commit(rid, { sending: [], attempts: [acceptedAttempt(1, 'm-1')], outcomes: [{ row: 1, status: 'sent', messageId: 'm-1', fromNumber: FROM, parts: 1, cost: '0.0040', currency: 'USD', at: Date.now() }] });
     return rid;
   }
 
@@ -232,7 +234,7 @@ describe('events the ledger cannot place yet, and replies', () => {
     expect((await post(env.receiver.url, stop, signedHeaders(env.sim.engine.privateKey, stop))).status).toBe(200);
     const chat = inboundEvent(B, FROM, 'what is this?');
     expect((await post(env.receiver.url, chat, signedHeaders(env.sim.engine.privateKey, chat))).status).toBe(200);
-    const suppressed = () => deliveryStoreFor(env.ledger).suppressions().map(({ number, source }) => ({ number, source }));
+    const suppressed = () => suppressionStoreOf(env.ledger).suppressions().map(({ number, source }) => ({ number, source }));
     expect(suppressed()).toEqual([{ number: A, source: 'stop_reply' }]);
     const start = inboundEvent(A, FROM, 'START');
     expect((await post(env.receiver.url, start, signedHeaders(env.sim.engine.privateKey, start))).status).toBe(200);

@@ -1,9 +1,12 @@
 import { cancelRun } from '../../campaign/cancel-run.js';
 import { publicState } from '../../campaign/status.js';
-import type { Ledger, RunRecord } from '../../ledger/ledger.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { RunRecord } from '../../ledger/run-store.js';
 import { sleepUnlessAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
+import { messageStoreOf } from '../../ledger/message-store.js';
+import { runStoreOf } from '../../ledger/run-store.js';
 
 export interface CancelOptions {
   runId: string;
@@ -17,7 +20,7 @@ const OWNER_STOP_MS = 30_000;
 
 async function ownerStopped(ledger: Ledger, runId: string, until: number, signal: AbortSignal): Promise<RunRecord | undefined> {
   while (Date.now() < until && !signal.aborted) {
-    const run = ledger.getRun(runId);
+    const run = runStoreOf(ledger).getRun(runId);
     if (publicState(run) !== 'running') return run;
     await sleepUnlessAborted(200, signal);
   }
@@ -44,7 +47,7 @@ export async function cancelCommand(o: CancelOptions, io: Io): Promise<number> {
       io.stderr(`run ${o.runId}: ${owner} has not stopped yet; the request stays in the ledger and it stops at its next check\n`);
       return 0;
     }
-    const c = ledger.counts(after.rid);
+    const c = messageStoreOf(ledger).counts(after.rid);
     io.stderr(`run ${o.runId} ${publicState(after)}: sent ${c.sent}, not sent ${c.pending + c.deferred}${c.unknown > 0 ? `, unknown ${c.unknown}` : ''}\n`);
     return 0;
   } finally {

@@ -9,6 +9,7 @@ import { createTelnyxClient } from '../../telnyx/client.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
+import { runStoreOf } from '../../ledger/run-store.js';
 
 export interface ReconcileCommandOptions {
   runId: string;
@@ -46,7 +47,7 @@ export async function reconcileCommand(o: ReconcileCommandOptions, io: Io): Prom
   const ledger = openExistingLedger(o.db, io, { readonly: false });
   try {
     if (o.rate !== undefined && !(o.rate > 0)) throw new AppError('ERR_USAGE', `--rate must be positive, got ${o.rate}`);
-    const run = ledger.getRun(o.runId);
+    const run = runStoreOf(ledger).getRun(o.runId);
     if (run.sandbox && (io.env.TELNYX_BASE_URL ?? '').trim() === '') {
       throw new AppError(
         'ERR_USAGE',

@@ -6,6 +6,7 @@ import { AppError } from '../../shared/errors.js';
 import { parseStatusFilter, reportChunks } from '../../campaign/report.js';
 import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
+import { runStoreOf } from '../../ledger/run-store.js';
 
 export interface ReportOptions {
   runId: string;
@@ -91,7 +92,7 @@ export async function reportCommand(o: ReportOptions, io: Io): Promise<number> {
   const ledger = openExistingLedger(o.db, io);
   let sink: ReportSink | undefined;
   try {
-    const run = ledger.getRun(o.runId);
+    const run = runStoreOf(ledger).getRun(o.runId);
     sink = o.out === undefined ? stdoutSink(io) : await fileSink(path.resolve(io.cwd, o.out));
     for (const chunk of reportChunks(ledger, run.rid, o.format, { statuses, raw: o.raw })) await sink.write(chunk);
     await sink.commit();

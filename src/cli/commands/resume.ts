@@ -7,6 +7,8 @@ import { loadAccountSpec } from '../../config/load-account-spec.js';
 import type { Io } from '../io.js';
 import { hintFor } from '../hints.js';
 import { describeStatus, exitCodeForStatus, sendRun, statusDetail } from '../send-run.js';
+import { messageStoreOf } from '../../ledger/message-store.js';
+import { runStoreOf } from '../../ledger/run-store.js';
 
 export interface ResumeOptions {
   runId: string;
@@ -42,7 +44,7 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
   const account = await loadAccountSpec(o.account, io.env, io.cwd);
   const ledger = openExistingLedger(o.db, io, { readonly: false });
   try {
-    const existing = ledger.getRun(o.runId);
+    const existing = runStoreOf(ledger).getRun(o.runId);
     // A sandbox run resumes against a fresh simulator: it must never reach the real API.
     const api = existing.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
     const retryFailed = parseRetryFailed(o.retryFailed);
@@ -63,9 +65,9 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       }
       if (textedElsewhere > 0) io.stderr(`${textedElsewhere} row(s) were texted by a newer run of this job meanwhile: skipped as already_sent\n`);
     }
-    const counts = ledger.counts(run.rid);
+    const counts = messageStoreOf(ledger).counts(run.rid);
     if (settleIfNothingLeft(ledger, run, counts, Date.now())) {
-      const status = runStatus(ledger, ledger.getRun(run.runId), counts);
+      const status = runStatus(ledger, runStoreOf(ledger).getRun(run.runId), counts);
       if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
       if (!o.quiet) io.stderr(`nothing left to send\n${describeStatus(status, statusDetail(ledger, run.rid, hintFor(o.db, io)))}`);
       return exitCodeForStatus(status);

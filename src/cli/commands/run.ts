@@ -14,6 +14,7 @@ import { hintFor } from '../hints.js';
 import type { Io } from '../io.js';
 import { openLedger } from '../ledger-file.js';
 import { sendRun } from '../send-run.js';
+import { runStoreOf } from '../../ledger/run-store.js';
 
 export interface RunOptions {
   jobFile: string;
@@ -104,7 +105,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
     if (shouldAsk(io, { yes: o.yes === true, plan: o.plan })) {
       const yes = await confirmSend(io, sendSummary(estimate!, { canary: o.canary, testTo, testRows: testRows?.length ?? 0 }));
       if (!yes) {
-        ledger.deleteRun(run.rid);
+        runStoreOf(ledger).deleteRun(run.rid);
         if (io.signal.aborted) throw new AppError('ERR_INTERRUPTED', 'interrupted at the confirmation; nothing was sent');
         throw new AppError('ERR_RUN_DECLINED', `not sending: nothing was sent and run ${run.runId} was removed`);
       }

@@ -4,6 +4,8 @@ import type { Io } from '../io.js';
 import { openExistingLedger } from '../ledger-file.js';
 import { hintFor } from '../hints.js';
 import { describeStatus, statusDetail } from '../send-run.js';
+import { runStoreOf } from '../../ledger/run-store.js';
+import { maintenanceOf } from '../../ledger/maintenance.js';
 
 export interface StatusOptions {
   runId?: string | undefined;
@@ -15,12 +17,12 @@ export function statusCommand(o: StatusOptions, io: Io): number {
   const ledger = openExistingLedger(o.db, io);
   try {
     if (o.runId !== undefined) {
-      const run = ledger.getRun(o.runId);
+      const run = runStoreOf(ledger).getRun(o.runId);
       const status = runStatus(ledger, run);
       io.stdout(o.json ? `${JSON.stringify(status)}\n` : describeStatus(status, statusDetail(ledger, run.rid, hintFor(o.db, io))));
       return 0;
     }
-    const all = ledger.listRuns().map((run) => runStatus(ledger, run));
+    const all = runStoreOf(ledger).listRuns().map((run) => runStatus(ledger, run));
     if (o.json) {
       io.stdout(`${JSON.stringify(all)}\n`);
     } else if (all.length === 0) {
@@ -34,7 +36,7 @@ export function statusCommand(o: StatusOptions, io: Io): number {
             `${s.test_to === null ? '' : ' [test]'}\n`,
         );
       }
-      io.stdout(`ledger ${ledger.path}: ${formatBytes(ledger.sizeBytes())}\n`);
+      io.stdout(`ledger ${ledger.path}: ${formatBytes(maintenanceOf(ledger).sizeBytes())}\n`);
     }
     return 0;
   } finally {

@@ -3,11 +3,11 @@
  * with where each entry came from. `add`/`remove` manage manual entries.
  */
 import { addSuppression, listSuppressions } from '../../campaign/suppressions.js';
-import { deliveryStoreFor } from '../../ledger/delivery-store.js';
 import { openExistingLedger } from '../ledger-file.js';
 import { AppError } from '../../shared/errors.js';
 import { E164 } from '../../telnyx/wire.js';
 import type { Io } from '../io.js';
+import { suppressionStoreOf } from '../../ledger/suppression-store.js';
 
 export interface SuppressionsOptions {
   db?: string | undefined;
@@ -28,7 +28,7 @@ export function suppressionsCommand(o: SuppressionsOptions, io: Io): number {
   try {
     const now = Date.now();
     for (const n of o.add ?? []) addSuppression(ledger, n, 'manual', 'added with bulktext suppressions --add', now);
-    for (const n of o.remove ?? []) deliveryStoreFor(ledger).removeSuppression(n, ['stop_reply', '40300', 'manual']);
+    for (const n of o.remove ?? []) suppressionStoreOf(ledger).removeSuppression(n, ['stop_reply', '40300', 'manual']);
     const list = listSuppressions(ledger);
     if (o.json) {
       io.stdout(`${JSON.stringify(list.map((s) => ({ number: s.number, source: s.source, detail: s.detail, added_at: new Date(s.addedAt).toISOString() })))}\n`);

@@ -3,6 +3,7 @@ import { Dispatcher, type DispatchEvent, type DispatcherOptions } from '../../..
 import type { MessageSender, PendingMessage, SendResult } from '../../../src/dispatch/ports.js';
 import type { Ledger } from '../../../src/ledger/ledger.js';
 import { seedRun, tempLedger, type TempLedger } from '../../helpers/ledger.js';
+import { messageStoreOf } from '../../../src/ledger/message-store.js';
 
 /** A port fake: answers each row from a script, records when each request was made. */
 class ScriptedSender implements MessageSender {
@@ -42,10 +43,10 @@ function seed(n: number, senders = ['+18445550001']): void {
 function dispatcher(sender: MessageSender, over: Partial<DispatcherOptions> = {}): Dispatcher {
   return new Dispatcher({
     ledger: {
-      nextPending: (a, l) => ledger.nextPending(rid, a, l),
-      nextDue: (now, l) => ledger.nextDue(rid, now, l),
-      nextDeferral: () => ledger.nextDeferral(rid),
-      commit: (b) => ledger.commit(rid, b),
+      nextPending: (a, l) => messageStoreOf(ledger).nextPending(rid, a, l),
+      nextDue: (now, l) => messageStoreOf(ledger).nextDue(rid, now, l),
+      nextDeferral: () => messageStoreOf(ledger).nextDeferral(rid),
+      commit: (b) => messageStoreOf(ledger).commit(rid, b),
     },
     sender,
     rate: { messagesPerSecond: 10_000, perSenderPerSecond: 10_000, maxConcurrent: 8, countParts: false },
@@ -68,8 +69,8 @@ describe('Dispatcher', () => {
     expect(summary).toMatchObject({ stop: 'completed', sent: 500, failed: 0, unknown: 0 });
     expect(new Set(sender.calls.map((c) => c.row)).size).toBe(500);
     expect(sender.calls).toHaveLength(500);
-    expect(ledger.counts(rid)).toMatchObject({ sent: 500, pending: 0, sending: 0, total: 500 });
-    expect(ledger.message(rid, 7)).toMatchObject({ status: 'sent', messageId: 'msg-7', cost: '0.0040', attempts: 1 });
+    expect(messageStoreOf(ledger).counts(rid)).toMatchObject({ sent: 500, pending: 0, sending: 0, total: 500 });
+    expect(messageStoreOf(ledger).message(rid, 7)).toMatchObject({ status: 'sent', messageId: 'msg-7', cost: '0.0040', attempts: 1 });
   });
 
   it('fails rejected rows, leaves in-doubt rows unknown without retrying them', async () => {
@@ -84,8 +85,8 @@ describe('Dispatcher', () => {
     const summary = await dispatcher(sender).run();
     expect(summary).toMatchObject({ stop: 'completed', sent: 1, failed: 1, unknown: 1 });
     expect(sender.calls.filter((c) => c.row === 2)).toHaveLength(1);
-    expect(ledger.message(rid, 1)).toMatchObject({ status: 'failed', errorCode: '40310' });
-    expect(ledger.message(rid, 2)).toMatchObject({ status: 'unknown' });
+    expect(messageStoreOf(ledger).message(rid, 1)).toMatchObject({ status: 'failed', errorCode: '40310' });
+    expect(messageStoreOf(ledger).message(rid, 2)).toMatchObject({ status: 'unknown' });
   });
 
   it('retries retryable answers through the gates; a retryable first answer is p-retry\'s first failure', async () => {
@@ -98,8 +99,8 @@ describe('Dispatcher', () => {
       { type: 'retry', row: 1, attempt: 1, kind: 'retryable', code: '10037' },
       { type: 'retry', row: 1, attempt: 2, kind: 'retryable', code: '10037' },
     ]);
-    expect(ledger.message(rid, 1)).toMatchObject({ status: 'sent', attempts: 3 });
-    expect(ledger.attempts(rid, 1).map((a) => a.outcome)).toEqual(['retryable', 'retryable', 'accepted']);
+    expect(messageStoreOf(ledger).message(rid, 1)).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(messageStoreOf(ledger).attempts(rid, 1).map((a) => a.outcome)).toEqual(['retryable', 'retryable', 'accepted']);
   });
 
   it('retries throttled answers beyond retry.attempts, slowing the run; the row is never failed', async () => {
@@ -112,8 +113,8 @@ describe('Dispatcher', () => {
     const d = dispatcher(sender, { onEvent: (e) => e.type === 'rate' && rates.push(e.ratePerSecond) });
     const summary = await d.run();
     expect(summary).toMatchObject({ stop: 'completed', sent: 2, failed: 0 });
-    expect(ledger.message(rid, 2)).toMatchObject({ status: 'sent', attempts: 8 });
-    expect(ledger.attempts(rid, 2).filter((a) => a.outcome === 'throttled')).toHaveLength(7);
+    expect(messageStoreOf(ledger).message(rid, 2)).toMatchObject({ status: 'sent', attempts: 8 });
+    expect(messageStoreOf(ledger).attempts(rid, 2).filter((a) => a.outcome === 'throttled')).toHaveLength(7);
     // The first throttled answer halved the run's rate.
     expect(rates[0]).toBe(5000);
   });
@@ -126,8 +127,8 @@ describe('Dispatcher', () => {
     expect(summary.fatal).toMatchObject({ code: '10037', httpStatus: 503 });
     expect(summary.fatal?.detail).toMatch(/gave up after 3 attempts of one row: Telnyx 503; no message was created/);
     expect(sender.calls.filter((c) => c.row === 2)).toHaveLength(3);
-    expect(ledger.message(rid, 2)).toMatchObject({ status: 'pending', attempts: 3 });
-    expect(ledger.counts(rid)).toMatchObject({ failed: 0, sending: 0 });
+    expect(messageStoreOf(ledger).message(rid, 2)).toMatchObject({ status: 'pending', attempts: 3 });
+    expect(messageStoreOf(ledger).counts(rid)).toMatchObject({ failed: 0, sending: 0 });
   });
 
   it('an API that cannot be reached for 20 attempts in a row stops the run, every unsent row pending', async () => {
@@ -142,7 +143,7 @@ describe('Dispatcher', () => {
     expect(summary.fatal?.detail).toMatch(/^cannot reach TELNYX_BASE_URL http:\/\/127\.0\.0\.1:9\/v2 \(20 attempts in a row over [\d.]+ s\): connect ECONNREFUSED/);
     // Requests already in flight when the 20th answer came back settle; nothing more is tried.
     expect(sender.calls.length).toBeLessThanOrEqual(20 + 8);
-    expect(ledger.counts(rid)).toMatchObject({ pending: 100, failed: 0, sending: 0 });
+    expect(messageStoreOf(ledger).counts(rid)).toMatchObject({ pending: 100, failed: 0, sending: 0 });
   });
 
   it('an answer from the API in between resets the count of unreachable attempts', async () => {
@@ -163,9 +164,9 @@ describe('Dispatcher', () => {
     const summary = await dispatcher(sender, { rate: { messagesPerSecond: 10_000, perSenderPerSecond: 10_000, maxConcurrent: 4, countParts: false } }).run();
     expect(summary.stop).toBe('fatal');
     expect(summary.fatal).toMatchObject({ code: '10009' });
-    const counts = ledger.counts(rid);
+    const counts = messageStoreOf(ledger).counts(rid);
     expect(counts.sending).toBe(0);
-    expect(ledger.message(rid, 20)?.status).toBe('pending');
+    expect(messageStoreOf(ledger).message(rid, 20)?.status).toBe('pending');
     expect(counts.sent + counts.pending).toBe(200);
     expect(counts.pending).toBeGreaterThan(150);
   });
@@ -179,7 +180,7 @@ describe('Dispatcher', () => {
     });
     const summary = await dispatcher(sender, { signal: ac.signal, rate: { messagesPerSecond: 2000, perSenderPerSecond: 2000, maxConcurrent: 4, countParts: false } }).run();
     expect(summary.stop).toBe('interrupted');
-    const counts = ledger.counts(rid);
+    const counts = messageStoreOf(ledger).counts(rid);
     expect(counts.sending).toBe(0);
     expect(counts.sent + counts.pending).toBe(300);
     expect(counts.sent).toBe(sender.calls.length);
@@ -227,7 +228,7 @@ describe('Dispatcher', () => {
     expect(events).toContain('waiting');
     const evenCalls = sender.calls.filter((c) => c.row % 2 === 0);
     expect(evenCalls).toHaveLength(3);
-    expect(ledger.counts(rid)).toMatchObject({ sent: 6, deferred: 0 });
+    expect(messageStoreOf(ledger).counts(rid)).toMatchObject({ sent: 6, deferred: 0 });
   });
 
   it('with no waiting, ends leaving deferred rows; expired rows are never sent', async () => {
@@ -246,8 +247,8 @@ describe('Dispatcher', () => {
     }).run();
     expect(summary).toMatchObject({ stop: 'deferred', sent: 2 });
     expect(sender.calls.map((c) => c.row).sort()).toEqual([5, 6]);
-    expect(ledger.counts(rid)).toMatchObject({ sent: 2, deferred: 2, expired: 2, pending: 0 });
-    expect(ledger.message(rid, 3)).toMatchObject({ status: 'deferred', errorDetail: 'outside 09:00-20:30 America/New_York' });
+    expect(messageStoreOf(ledger).counts(rid)).toMatchObject({ sent: 2, deferred: 2, expired: 2, pending: 0 });
+    expect(messageStoreOf(ledger).message(rid, 3)).toMatchObject({ status: 'deferred', errorDetail: 'outside 09:00-20:30 America/New_York' });
   });
 
   it('rows refused after their permits were granted (opted out while they queued) do not hold up the rest', { timeout: 10_000 }, async () => {
@@ -268,7 +269,7 @@ describe('Dispatcher', () => {
       },
     }).run();
     expect(summary).toMatchObject({ stop: 'completed', sent: 20 });
-    expect(ledger.counts(rid)).toMatchObject({ sent: 20, skipped: 20, sending: 0 });
+    expect(messageStoreOf(ledger).counts(rid)).toMatchObject({ sent: 20, skipped: 20, sending: 0 });
   });
 
   it('writes no request before its sending mark is durable, when the ledger defers durability', async () => {
@@ -277,11 +278,11 @@ describe('Dispatcher', () => {
     const sender = new ScriptedSender((m) => accepted(m.row));
     await dispatcher(sender, {
       ledger: {
-        nextPending: (a, l) => ledger.nextPending(rid, a, l),
+        nextPending: (a, l) => messageStoreOf(ledger).nextPending(rid, a, l),
         commit: (b) => {
           // A slow disk: the commit becomes durable 30 ms after it is made.
           const rows = b.sending.map((x) => x.row);
-          ledger.commit(rid, { ...b, deferDurability: undefined } as never);
+          messageStoreOf(ledger).commit(rid, { ...b, deferDurability: undefined } as never);
           if (rows.length === 0) return;
           b.deferDurability?.(
             new Promise((resolve) =>

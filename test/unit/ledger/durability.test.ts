@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../../src/shared/errors.js';
 import { seedRun, useTempLedger } from '../../helpers/ledger.js';
 import { withLedgerSql } from '../../helpers/ledger-sql.js';
+import { messageStoreOf } from '../../../src/ledger/message-store.js';
 
 const t = useTempLedger();
 const rows = [1, 2, 3].map((i) => ({ to: `+1415555010${i}`, sender: '+18445550001', text: `hi ${i}` }));
 
 function deferredMark(rid: number, row: number): Promise<void> {
   let durable: Promise<void> | undefined;
-  t.ledger.commit(rid, { sending: [{ row, at: row }], outcomes: [], attempts: [], deferDurability: (p) => (durable = p) });
+  messageStoreOf(t.ledger).commit(rid, { sending: [{ row, at: row }], outcomes: [], attempts: [], deferDurability: (p) => (durable = p) });
   if (durable === undefined) throw new Error('the ledger did not defer the fsync');
   return durable;
 }

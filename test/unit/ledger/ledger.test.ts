@@ -10,6 +10,10 @@ import { isAppError } from '../../../src/shared/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 import { seedRun } from '../../helpers/ledger.js';
 import { DROP_MIGRATION_11, withLedgerSql } from '../../helpers/ledger-sql.js';
+import { messageIdStoreOf } from '../../../src/ledger/message-id-store.js';
+import { messageStoreOf } from '../../../src/ledger/message-store.js';
+import { memoryStoreOf } from '../../../src/ledger/memory-store.js';
+import { runStoreOf } from '../../../src/ledger/run-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let file: string;
@@ -25,7 +29,7 @@ beforeEach(() => {
   tmp = tempDir();
   file = path.join(tmp.dir, 'ledger.db');
   ledger = new Ledger(file);
-  rid = ledger.createRun(newRun()).rid;
+  rid = runStoreOf(ledger).createRun(newRun()).rid;
   ledger.insertRows(rid, [
     { row: 1, line: 2, to: '+14155550101', sender: '+18445550001', text: 'a', subject: null, parts: 1, encoding: 'GSM-7', status: 'pending' },
     { row: 2, line: 3, to: '+14155550102', sender: '+18445550001', text: 'b', subject: null, parts: 2, encoding: 'GSM-7', status: 'pending' },
@@ -75,16 +79,16 @@ describe('run state table', () => {
   it('setRunState enforces the table: every allowed move succeeds, every other one throws and changes nothing', () => {
     for (const from of runStates) {
       for (const to of runStates) {
-        const run = ledger.createRun(newRun(`${from}-${to}`));
+        const run = runStoreOf(ledger).createRun(newRun(`${from}-${to}`));
         // Every state is one legal move from ingesting, where a run starts.
-        if (from !== 'ingesting') ledger.setRunState(run.rid, from);
-        const move = () => ledger.setRunState(run.rid, to);
+        if (from !== 'ingesting') runStoreOf(ledger).setRunState(run.rid, from);
+        const move = () => runStoreOf(ledger).setRunState(run.rid, to);
         if (runTransitions[from].includes(to)) {
           move();
-          expect(ledger.getRun(run.runId).state).toBe(to);
+          expect(runStoreOf(ledger).getRun(run.runId).state).toBe(to);
         } else {
           expect(move).toThrow(/illegal run move/);
-          expect(ledger.getRun(run.runId).state).toBe(from);
+          expect(runStoreOf(ledger).getRun(run.runId).state).toBe(from);
         }
       }
     }
@@ -97,15 +101,15 @@ describe('run state table', () => {
       expect(sql.value(`SELECT count(*) FROM run_transitions`)).toBe(legal.length);
       for (const from of runStates) {
         for (const to of runStates) {
-          const run = ledger.createRun(newRun(`raw-${from}-${to}`));
-          if (from !== 'ingesting') ledger.setRunState(run.rid, from);
+          const run = runStoreOf(ledger).createRun(newRun(`raw-${from}-${to}`));
+          if (from !== 'ingesting') runStoreOf(ledger).setRunState(run.rid, from);
           const move = () => sql.run(`UPDATE runs SET state = ? WHERE rid = ?`, to, run.rid);
           if (runTransitions[from].includes(to)) {
             expect(move()).toBe(1);
-            expect(ledger.getRun(run.runId).state).toBe(to);
+            expect(runStoreOf(ledger).getRun(run.runId).state).toBe(to);
           } else {
             expect(move).toThrow(`illegal run move: run ${run.rid} is ${from} and cannot become ${to}`);
-            expect(ledger.getRun(run.runId).state).toBe(from);
+            expect(runStoreOf(ledger).getRun(run.runId).state).toBe(from);
           }
         }
       }
@@ -119,25 +123,25 @@ describe('run state table', () => {
   });
 
   it('cancel marks an interrupted run cancelled (rows left in flight become unknown) and refuses a completed one', () => {
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
-    ledger.setRunState(rid, 'interrupted');
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    runStoreOf(ledger).setRunState(rid, 'interrupted');
     const outcome = cancelRun(ledger, 'r1', 10);
     expect(outcome).toMatchObject({ kind: 'cancelled', inDoubt: 1, run: { state: 'cancelled', finishedAt: 10, stopCode: 'cancelled', cancelRequestedAt: 10 } });
-    expect(ledger.message(rid, 1)?.status).toBe('unknown');
+    expect(messageStoreOf(ledger).message(rid, 1)?.status).toBe('unknown');
     expect(cancelRun(ledger, 'r1', 11).kind).toBe('already');
-    expect(() => ledger.setRunState(rid, 'running')).toThrow(/illegal run move/);
-    const done = ledger.createRun(newRun('r2'));
-    ledger.setRunState(done.rid, 'completed');
+    expect(() => runStoreOf(ledger).setRunState(rid, 'running')).toThrow(/illegal run move/);
+    const done = runStoreOf(ledger).createRun(newRun('r2'));
+    runStoreOf(ledger).setRunState(done.rid, 'completed');
     expect(() => cancelRun(ledger, 'r2', 12)).toThrow(/has completed/);
   });
 
   it('cancel of a run whose owner is alive only records the request the owner polls', () => {
-    ledger.setRunState(rid, 'running');
-    ledger.setOwner(rid, { pid: process.pid, host: hostname() });
-    expect(ledger.cancelRequested(rid)).toBe(false);
+    runStoreOf(ledger).setRunState(rid, 'running');
+    runStoreOf(ledger).setOwner(rid, { pid: process.pid, host: hostname() });
+    expect(runStoreOf(ledger).cancelRequested(rid)).toBe(false);
     expect(cancelRun(ledger, 'r1', 20).kind).toBe('requested');
-    expect(ledger.cancelRequested(rid)).toBe(true);
-    expect(ledger.getRun('r1').state).toBe('running');
+    expect(runStoreOf(ledger).cancelRequested(rid)).toBe(true);
+    expect(runStoreOf(ledger).getRun('r1').state).toBe('running');
   });
 });
 
@@ -178,35 +182,35 @@ describe('Ledger', () => {
   });
 
   it('moves pending → sending → sent and keeps what Telnyx said', () => {
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
-    expect(ledger.message(rid, 1)).toMatchObject({ status: 'sending', attempts: 1, sendingAt: 1 });
-    ledger.commit(rid, { sending: [], outcomes: [sent(1, 'm-1')], attempts: [attempt(1)] });
-    expect(ledger.message(rid, 1)).toMatchObject({ status: 'sent', messageId: 'm-1', cost: '0.0040', currency: 'USD', sentAt: 2 });
-    expect(ledger.attempts(rid, 1)).toHaveLength(1);
-    expect(ledger.counts(rid)).toMatchObject({ sent: 1, pending: 1, skipped: 1, total: 3 });
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    expect(messageStoreOf(ledger).message(rid, 1)).toMatchObject({ status: 'sending', attempts: 1, sendingAt: 1 });
+    messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [sent(1, 'm-1')], attempts: [attempt(1)] });
+    expect(messageStoreOf(ledger).message(rid, 1)).toMatchObject({ status: 'sent', messageId: 'm-1', cost: '0.0040', currency: 'USD', sentAt: 2 });
+    expect(messageStoreOf(ledger).attempts(rid, 1)).toHaveLength(1);
+    expect(messageStoreOf(ledger).counts(rid)).toMatchObject({ sent: 1, pending: 1, skipped: 1, total: 3 });
   });
 
   it('rejects an illegal move and rolls back the whole batch', () => {
     let error: unknown;
     try {
       // Row 2 is pending: it cannot become sent without first being marked sending.
-      ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [sent(2, 'm-2')], attempts: [attempt(2)] });
+      messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [sent(2, 'm-2')], attempts: [attempt(2)] });
     } catch (err) {
       error = err;
     }
     expect(isAppError(error, 'ERR_LEDGER_TRANSITION')).toBe(true);
-    expect(ledger.message(rid, 1)?.status).toBe('pending');
-    expect(ledger.attempts(rid, 2)).toHaveLength(0);
-    expect(() => ledger.commit(rid, { sending: [{ row: 3, at: 1 }], outcomes: [], attempts: [] })).toThrow(/cannot become sending/);
+    expect(messageStoreOf(ledger).message(rid, 1)?.status).toBe('pending');
+    expect(messageStoreOf(ledger).attempts(rid, 2)).toHaveLength(0);
+    expect(() => messageStoreOf(ledger).commit(rid, { sending: [{ row: 3, at: 1 }], outcomes: [], attempts: [] })).toThrow(/cannot become sending/);
   });
 
   it('turns rows left sending into unknown, and reopens unknown only on request', () => {
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
-    expect(ledger.markInFlightUnknown(rid)).toBe(2);
-    expect(ledger.message(rid, 1)).toMatchObject({ status: 'unknown', errorCode: 'in_doubt' });
-    expect(ledger.nextPending(rid, 0, 10)).toEqual([]);
-    expect(ledger.reopenUnknown(rid)).toBe(2);
-    expect(ledger.nextPending(rid, 0, 10).map((m) => m.row)).toEqual([1, 2]);
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
+    expect(messageStoreOf(ledger).markInFlightUnknown(rid)).toBe(2);
+    expect(messageStoreOf(ledger).message(rid, 1)).toMatchObject({ status: 'unknown', errorCode: 'in_doubt' });
+    expect(messageStoreOf(ledger).nextPending(rid, 0, 10)).toEqual([]);
+    expect(messageStoreOf(ledger).reopenUnknown(rid)).toBe(2);
+    expect(messageStoreOf(ledger).nextPending(rid, 0, 10).map((m) => m.row)).toEqual([1, 2]);
   });
 
   it('re-queues for --retry-failed only failed rows whose every attempt proves nothing was created', () => {
@@ -224,40 +228,40 @@ describe('Ledger', () => {
     ];
     histories.forEach((attempts, i) => {
       const row = i + 1;
-      ledger.commit(r2, { sending: [{ row, at: 1 }], outcomes: [], attempts: [] });
-      ledger.commit(r2, {
+      messageStoreOf(ledger).commit(r2, { sending: [{ row, at: 1 }], outcomes: [], attempts: [] });
+      messageStoreOf(ledger).commit(r2, {
         sending: [],
         outcomes: [{ row, status: 'failed', errorCode: attempts.at(-1)?.[2] ?? 'x', errorDetail: 'gave up', at: 2 }],
         attempts: attempts.map(([outcome, httpStatus, telnyxCode], n) => ({ row, attempt: n + 1, startedAt: 1, latencyMs: 1, httpStatus, outcome, telnyxCode, detail: 'd' })),
       });
     });
-    expect(ledger.reopenFailed(r2, ['40318', '10011'])).toBe(2);
-    expect(ledger.nextPending(r2, 0, 10).map((m) => m.row)).toEqual([1, 7]);
-    expect(ledger.message(r2, 1)?.errorDetail).toBe('re-queued by --retry-failed after: gave up');
-    expect(ledger.reopenFailed(r2, undefined)).toBe(3);
-    expect(ledger.nextPending(r2, 0, 10).map((m) => m.row)).toEqual([1, 2, 3, 4, 7]);
-    expect([5, 6, 8].map((row) => ledger.message(r2, row)?.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(messageStoreOf(ledger).reopenFailed(r2, ['40318', '10011'])).toBe(2);
+    expect(messageStoreOf(ledger).nextPending(r2, 0, 10).map((m) => m.row)).toEqual([1, 7]);
+    expect(messageStoreOf(ledger).message(r2, 1)?.errorDetail).toBe('re-queued by --retry-failed after: gave up');
+    expect(messageStoreOf(ledger).reopenFailed(r2, undefined)).toBe(3);
+    expect(messageStoreOf(ledger).nextPending(r2, 0, 10).map((m) => m.row)).toEqual([1, 2, 3, 4, 7]);
+    expect([5, 6, 8].map((row) => messageStoreOf(ledger).message(r2, row)?.status)).toEqual(['failed', 'failed', 'failed']);
     // The other run's rows are untouched.
-    expect(ledger.counts(rid).failed).toBe(0);
+    expect(messageStoreOf(ledger).counts(rid).failed).toBe(0);
   });
 
   it('defers rows until their window opens, and expires what was never sent', () => {
-    ledger.commit(rid, { sending: [], outcomes: [{ row: 1, status: 'deferred', until: 500, errorDetail: 'outside window', at: 1 }], attempts: [] });
-    expect(ledger.nextPending(rid, 0, 10).map((m) => m.row)).toEqual([2]);
-    expect(ledger.nextDeferral(rid)).toBe(500);
-    expect(ledger.nextDue(rid, 499, 10)).toEqual([]);
-    expect(ledger.nextDue(rid, 500, 10).map((m) => m.row)).toEqual([1]);
-    ledger.commit(rid, { sending: [{ row: 1, at: 501 }], outcomes: [], attempts: [] });
-    expect(ledger.message(rid, 1)?.status).toBe('sending');
-    expect(ledger.expireUnsent(rid, 'expires_after passed')).toBe(1);
-    expect(ledger.message(rid, 2)).toMatchObject({ status: 'expired', errorDetail: 'expires_after passed' });
-    expect(ledger.message(rid, 1)?.status).toBe('sending');
+    messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [{ row: 1, status: 'deferred', until: 500, errorDetail: 'outside window', at: 1 }], attempts: [] });
+    expect(messageStoreOf(ledger).nextPending(rid, 0, 10).map((m) => m.row)).toEqual([2]);
+    expect(messageStoreOf(ledger).nextDeferral(rid)).toBe(500);
+    expect(messageStoreOf(ledger).nextDue(rid, 499, 10)).toEqual([]);
+    expect(messageStoreOf(ledger).nextDue(rid, 500, 10).map((m) => m.row)).toEqual([1]);
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 501 }], outcomes: [], attempts: [] });
+    expect(messageStoreOf(ledger).message(rid, 1)?.status).toBe('sending');
+    expect(messageStoreOf(ledger).expireUnsent(rid, 'expires_after passed')).toBe(1);
+    expect(messageStoreOf(ledger).message(rid, 2)).toMatchObject({ status: 'expired', errorDetail: 'expires_after passed' });
+    expect(messageStoreOf(ledger).message(rid, 1)?.status).toBe('sending');
   });
 
   it('a batch committed with deferred durability hands over an fsync promise and stays FULL otherwise', async () => {
     const durable: Promise<void>[] = [];
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [], deferDurability: (p) => durable.push(p) });
-    ledger.commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [], deferDurability: (p) => durable.push(p) });
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [], deferDurability: (p) => durable.push(p) });
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [], deferDurability: (p) => durable.push(p) });
     expect(durable).toHaveLength(2);
     // The connection is back at FULL for every other write.
     expect(ledger.synchronous()).toBe('full');
@@ -274,25 +278,25 @@ describe('Ledger', () => {
   });
 
   it('commits survive a reopen of the file (another process would see them)', () => {
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
     withLedgerSql(file, (other) => expect(other.get(`SELECT status FROM messages WHERE row = 1`)).toEqual({ status: 'sending' }), { readonly: true });
   });
 
   it('finds unfinished runs of the same job and kind (sandbox runs apart from real ones)', () => {
-    expect(ledger.unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
-    expect(ledger.unfinishedRuns('job', true)).toEqual([]);
-    ledger.setRunState(rid, 'completed', { finishedAt: 3 });
-    expect(ledger.unfinishedRuns('job', false)).toEqual([]);
+    expect(runStoreOf(ledger).unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
+    expect(runStoreOf(ledger).unfinishedRuns('job', true)).toEqual([]);
+    runStoreOf(ledger).setRunState(rid, 'completed', { finishedAt: 3 });
+    expect(runStoreOf(ledger).unfinishedRuns('job', false)).toEqual([]);
   });
 
   it('does not count cancelled runs or test runs as unfinished', () => {
-    ledger.setRunState(rid, 'interrupted');
-    const test = ledger.createRun({ ...newRun('t1'), testTo: ['+14155550199'] });
-    ledger.setRunState(test.rid, 'interrupted');
-    expect(ledger.getRun('t1').testTo).toEqual(['+14155550199']);
-    expect(ledger.unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
-    ledger.setRunState(rid, 'cancelled', { finishedAt: 4 });
-    expect(ledger.unfinishedRuns('job', false)).toEqual([]);
+    runStoreOf(ledger).setRunState(rid, 'interrupted');
+    const test = runStoreOf(ledger).createRun({ ...newRun('t1'), testTo: ['+14155550199'] });
+    runStoreOf(ledger).setRunState(test.rid, 'interrupted');
+    expect(runStoreOf(ledger).getRun('t1').testTo).toEqual(['+14155550199']);
+    expect(runStoreOf(ledger).unfinishedRuns('job', false).map((r) => r.runId)).toEqual(['r1']);
+    runStoreOf(ledger).setRunState(rid, 'cancelled', { finishedAt: 4 });
+    expect(runStoreOf(ledger).unfinishedRuns('job', false)).toEqual([]);
   });
 
   it('refuses a ledger written by a newer bulktext, naming both versions, for writing and for reading', () => {
@@ -312,36 +316,36 @@ describe('the message-id lookup (message_ids)', () => {
   const acceptedWith = (row: number, id: string) => ({ ...attempt(row), detail: id });
 
   it('is filled from the attempts log by indexMessageIds, not by the send commit, and each send once', () => {
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
-    ledger.commit(rid, { sending: [], outcomes: [sent(1, 'm-b'), sent(2, 'm-a')], attempts: [acceptedWith(1, 'm-b'), acceptedWith(2, 'm-a')] });
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [sent(1, 'm-b'), sent(2, 'm-a')], attempts: [acceptedWith(1, 'm-b'), acceptedWith(2, 'm-a')] });
     expect(indexed()).toEqual([]);
-    expect(ledger.indexMessageIds()).toBe(2);
+    expect(messageIdStoreOf(ledger).indexMessageIds()).toBe(2);
     expect(indexed()).toEqual([{ id: 'm-b', rid, row: 1 }, { id: 'm-a', rid, row: 2 }]);
-    expect(ledger.indexMessageIds()).toBe(0);
+    expect(messageIdStoreOf(ledger).indexMessageIds()).toBe(0);
     expect(withLedgerSql(file, (sql) => sql.value(`SELECT last_attempt FROM message_index`))).toBe(2);
   });
 
   it('skips attempts that sent nothing', () => {
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
-    ledger.commit(rid, {
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(rid, {
       sending: [],
       outcomes: [{ row: 1, status: 'failed', errorCode: '40310', errorDetail: 'invalid to', at: 2 }],
       attempts: [{ ...attempt(1), outcome: 'rejected', httpStatus: 400, telnyxCode: '40310' }],
     });
-    expect(ledger.indexMessageIds()).toBe(0);
+    expect(messageIdStoreOf(ledger).indexMessageIds()).toBe(0);
     expect(indexed()).toEqual([]);
   });
 
   it('refuses a sent row committed without the accepted attempt that sent it (it could never be found)', () => {
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
     let error: unknown;
     try {
-      ledger.commit(rid, { sending: [], outcomes: [sent(1, 'm-1')], attempts: [] });
+      messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [sent(1, 'm-1')], attempts: [] });
     } catch (err) {
       error = err;
     }
     expect(isAppError(error, 'ERR_LEDGER_TRANSITION')).toBe(true);
-    expect(ledger.message(rid, 1)?.status).toBe('sending');
+    expect(messageStoreOf(ledger).message(rid, 1)?.status).toBe('sending');
   });
 
   it('is built from the sent rows of a ledger written before it existed (migration 5)', () => {
@@ -359,7 +363,7 @@ describe('the message-id lookup (message_ids)', () => {
     });
     ledger = new Ledger(file);
     expect(indexed()).toEqual([{ id: 'm-old', rid, row: 2 }]);
-    expect(ledger.indexMessageIds()).toBe(0);
+    expect(messageIdStoreOf(ledger).indexMessageIds()).toBe(0);
     expect(withLedgerSql(file, (sql) => sql.all(`SELECT name FROM sqlite_master WHERE name = 'messages_message_id'`))).toEqual([]);
   });
 });
@@ -369,48 +373,48 @@ describe('campaign memory (campaign_memory)', () => {
   const memory = () => withLedgerSql(file, (sql) => sql.all(`SELECT cid, number, rid FROM campaign_memory ORDER BY number`));
 
   it('remembers sent and in-doubt rows from the attempts log, keyed by campaign, and answers batch lookups', () => {
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
-    ledger.commit(rid, {
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }, { row: 2, at: 1 }], outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(rid, {
       sending: [],
       outcomes: [sent(1, 'm-1'), { row: 2, status: 'unknown', errorCode: 'in_doubt', errorDetail: 'reset', at: 5 }],
       attempts: [attempt(1), { ...attempt(2), httpStatus: null, outcome: 'in_doubt' }],
     });
-    const cid = ledger.getRun('r1').cid;
-    ledger.rememberCampaign(cid);
+    const cid = runStoreOf(ledger).getRun('r1').cid;
+    memoryStoreOf(ledger).rememberCampaign(cid);
     expect(memory()).toEqual([
       { cid, number: '+14155550101', rid },
       { cid, number: '+14155550102', rid },
     ]);
-    expect(ledger.alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101', '+19999999999'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 2 }]]));
+    expect(memoryStoreOf(ledger).alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101', '+19999999999'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 2 }]]));
     // Outside the window: nothing.
-    expect(ledger.alreadySent(cid, { since: 3, fromSlot: null }, ['+14155550101']).size).toBe(0);
-    expect(ledger.hasMemory(cid, { since: 0, fromSlot: null })).toBe(true);
+    expect(memoryStoreOf(ledger).alreadySent(cid, { since: 3, fromSlot: null }, ['+14155550101']).size).toBe(0);
+    expect(memoryStoreOf(ledger).hasMemory(cid, { since: 0, fromSlot: null })).toBe(true);
     // Another kind of run of the same job is another campaign.
-    const sandbox = ledger.createRun({ ...newRun('r2'), sandbox: true });
+    const sandbox = runStoreOf(ledger).createRun({ ...newRun('r2'), sandbox: true });
     expect(sandbox.cid).not.toBe(cid);
-    expect(ledger.hasMemory(sandbox.cid, { since: 0, fromSlot: null })).toBe(false);
+    expect(memoryStoreOf(ledger).hasMemory(sandbox.cid, { since: 0, fromSlot: null })).toBe(false);
   });
 
   it('a changed template is a new campaign; the same one is found again', () => {
-    const a = ledger.createRun({ ...newRun('a'), jobSpec: spec('Hi {{name}}') });
-    const b = ledger.createRun({ ...newRun('b'), jobSpec: spec('Hi {{name}}') });
-    const c = ledger.createRun({ ...newRun('c'), jobSpec: spec('Hello {{name}}') });
+    const a = runStoreOf(ledger).createRun({ ...newRun('a'), jobSpec: spec('Hi {{name}}') });
+    const b = runStoreOf(ledger).createRun({ ...newRun('b'), jobSpec: spec('Hi {{name}}') });
+    const c = runStoreOf(ledger).createRun({ ...newRun('c'), jobSpec: spec('Hello {{name}}') });
     expect(b.cid).toBe(a.cid);
     expect(c.cid).not.toBe(a.cid);
-    expect(ledger.campaignOf('job', spec('Hi {{name}}'), false)).toBe(a.cid);
-    expect(ledger.campaignOf('job', spec('Hi {{name}}'), true)).toBeUndefined();
+    expect(memoryStoreOf(ledger).campaignOf('job', spec('Hi {{name}}'), false)).toBe(a.cid);
+    expect(memoryStoreOf(ledger).campaignOf('job', spec('Hi {{name}}'), true)).toBeUndefined();
   });
 
   it('remembers rows a killed process left sending (no attempt yet)', () => {
-    ledger.commit(rid, { sending: [{ row: 1, at: 7 }], outcomes: [], attempts: [] });
-    const cid = ledger.getRun('r1').cid;
-    ledger.rememberCampaign(cid);
-    expect(ledger.alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 7 }]]));
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 7 }], outcomes: [], attempts: [] });
+    const cid = runStoreOf(ledger).getRun('r1').cid;
+    memoryStoreOf(ledger).rememberCampaign(cid);
+    expect(memoryStoreOf(ledger).alreadySent(cid, { since: 0, fromSlot: null }, ['+14155550101'])).toEqual(new Map([['+14155550101', { runId: 'r1', at: 7 }]]));
   });
 
   it('is built from the sent rows of a ledger written before it existed (migration 8)', () => {
-    ledger.commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [] });
-    ledger.commit(rid, { sending: [], outcomes: [sent(2, 'm-2')], attempts: [attempt(2)] });
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 2, at: 1 }], outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [sent(2, 'm-2')], attempts: [attempt(2)] });
     ledger.close();
     withLedgerSql(file, (old) => {
       old.exec(`${DROP_MIGRATION_11} ALTER TABLE runs DROP COLUMN cid; DROP TABLE campaign_memory; DROP TABLE campaigns;
@@ -419,8 +423,8 @@ describe('campaign memory (campaign_memory)', () => {
       old.pragma('user_version = 7');
     });
     ledger = new Ledger(file);
-    const cid = ledger.getRun('r1').cid;
-    expect(cid).toBe(ledger.campaignOf('job', '{}', false));
+    const cid = runStoreOf(ledger).getRun('r1').cid;
+    expect(cid).toBe(memoryStoreOf(ledger).campaignOf('job', '{}', false));
     expect(memory()).toEqual([{ cid, number: '+14155550102', rid }]);
   });
 });
@@ -450,19 +454,19 @@ describe('a ledger that cannot be written', () => {
     );
     expect(exitCodeFor(beforeSending)).toBe(2);
     // Nothing of the failed batch was kept, and the ledger still works for what fits.
-    expect(ledger.counts(rid).pending).toBe(2);
+    expect(messageStoreOf(ledger).counts(rid).pending).toBe(2);
     const ids = Array.from({ length: 400 }, (_, i) => `${String(i).padStart(8, '0')}-0000-4000-8000-${'9'.repeat(12)}`);
-    ledger.commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(rid, { sending: [{ row: 1, at: 1 }], outcomes: [], attempts: [] });
     let commitError: unknown;
     try {
       // Hundreds of attempt rows with long details need new pages too.
-      ledger.commit(rid, { sending: [], outcomes: [sent(1, ids[0]!)], attempts: ids.map((id) => ({ ...attempt(1), detail: id.repeat(20) })) });
+      messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [sent(1, ids[0]!)], attempts: ids.map((id) => ({ ...attempt(1), detail: id.repeat(20) })) });
     } catch (err) {
       commitError = err;
     }
     expect(isAppError(commitError, 'ERR_LEDGER_IO')).toBe(true);
     expect((commitError as Error).message).toContain('SQLITE_FULL');
     expect(exitCodeFor(commitError)).toBe(4);
-    expect(ledger.message(rid, 1)?.status).toBe('sending');
+    expect(messageStoreOf(ledger).message(rid, 1)?.status).toBe('sending');
   });
 });

@@ -16,6 +16,9 @@ import type { Ledger } from '../../../src/ledger/ledger.js';
 import type { RowStatus } from '../../../src/ledger/states.js';
 import { validNumbers } from '../../helpers/campaign-files.js';
 import { acceptedAttempt, markSending, seedRun, useTempLedger } from '../../helpers/ledger.js';
+import { messageStoreOf } from '../../../src/ledger/message-store.js';
+import { maintenanceOf } from '../../../src/ledger/maintenance.js';
+import { runStoreOf } from '../../../src/ledger/run-store.js';
 
 /** Values that need a guard, quoting, both, or neither — and look-alikes of each. */
 const nasty = [
@@ -41,11 +44,11 @@ function seedNasty(ledger: Ledger): number {
     const at = times[i % times.length]!;
     markSending(ledger, rid, row, at);
     if (i % 3 === 2) {
-      ledger.commit(rid, { sending: [], outcomes: [{ row, status: 'failed', errorCode: value, errorDetail: value, at }], attempts: [] });
+      messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [{ row, status: 'failed', errorCode: value, errorDetail: value, at }], attempts: [] });
       return;
     }
     const messageId = `${value}#${row}`;
-    ledger.commit(rid, {
+    messageStoreOf(ledger).commit(rid, {
       sending: [],
       outcomes: [{ row, status: 'sent', messageId, fromNumber: i % 2 === 0 ? value : null, parts: 1, cost: value, currency: value, at }],
       attempts: [acceptedAttempt(row, messageId, at)],
@@ -67,7 +70,7 @@ function reportText(ledger: Ledger, rid: number, options: Parameters<typeof repo
 
 /** What the reference writes for the same rows: the header, then csvLine of each MessageRecord. */
 function referenceText(ledger: Ledger, rid: number, statuses?: readonly RowStatus[], raw = false): string {
-  return `${reportColumns.join(',')}\n${[...ledger.messages(rid, statuses)].map((m) => csvLine(m, raw)).join('')}`;
+  return `${reportColumns.join(',')}\n${[...messageStoreOf(ledger).messages(rid, statuses)].map((m) => csvLine(m, raw)).join('')}`;
 }
 
 describe('the CSV report built by the ledger', () => {
@@ -76,7 +79,7 @@ describe('the CSV report built by the ledger', () => {
   for (const raw of [false, true]) {
     it(`writes every row as csvLine does (${raw ? 'raw' : 'spreadsheet-safe'})`, () => {
       const rid = seedNasty(t.ledger);
-      const expected = `${reportColumns.join(',')}\n${[...t.ledger.messages(rid)].map((m) => csvLine(m, raw)).join('')}`;
+      const expected = `${reportColumns.join(',')}\n${[...messageStoreOf(t.ledger).messages(rid)].map((m) => csvLine(m, raw)).join('')}`;
       const got = reportText(t.ledger, rid, { raw, rowsPerChunk: 4 });
       expect(got.split('\n')).toEqual(expected.split('\n'));
       // Not vacuous: the guard, the quoting and the E.164 exception were each needed somewhere.
@@ -90,7 +93,7 @@ describe('the CSV report built by the ledger', () => {
   it('filters by status exactly as the rows it reads', () => {
     const rid = seedNasty(t.ledger);
     const statuses: RowStatus[] = ['failed'];
-    const expected = [...t.ledger.messages(rid, statuses)].map((m) => csvLine(m)).join('');
+    const expected = [...messageStoreOf(t.ledger).messages(rid, statuses)].map((m) => csvLine(m)).join('');
     const got = reportText(t.ledger, rid, { statuses });
     expect(got).toBe(`${reportColumns.join(',')}\n${expected}`);
     expect(expected.split('\n').length - 1).toBe(Math.floor(nasty.length / 3));
@@ -118,22 +121,22 @@ describe('the CSV report of a run as ingest stores it', () => {
 
   /** Every kind of outcome: sent and delivered, sent with no receipt, failed, unknown, still pending. */
   function settle(ledger: Ledger, rid: number): void {
-    const rows = [...ledger.messages(rid, ['pending'])].map((m) => m.row);
+    const rows = [...messageStoreOf(ledger).messages(rid, ['pending'])].map((m) => m.row);
     const store = deliveryStoreFor(ledger);
     rows.forEach((row, i) => {
       const at = 1_796_670_215_000 + i * 337;
       if (i % 5 === 4) return;
       markSending(ledger, rid, row, at);
       if (i % 5 === 2) {
-        ledger.commit(rid, { sending: [], outcomes: [{ row, status: 'failed', errorCode: '40310', errorDetail: 'Invalid "to", not mobile', at }], attempts: [] });
+        messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [{ row, status: 'failed', errorCode: '40310', errorDetail: 'Invalid "to", not mobile', at }], attempts: [] });
         return;
       }
       if (i % 5 === 3) {
-        ledger.commit(rid, { sending: [], outcomes: [{ row, status: 'unknown', errorCode: 'ECONNRESET', errorDetail: 'reset', at }], attempts: [] });
+        messageStoreOf(ledger).commit(rid, { sending: [], outcomes: [{ row, status: 'unknown', errorCode: 'ECONNRESET', errorDetail: 'reset', at }], attempts: [] });
         return;
       }
       const messageId = `40318f6c-0000-4b1e-9c2a-${String(row).padStart(12, '0')}`;
-      ledger.commit(rid, {
+      messageStoreOf(ledger).commit(rid, {
         sending: [],
         outcomes: [{ row, status: 'sent', messageId, fromNumber: null, parts: i + 1, cost: '0.0040', currency: 'USD', at }],
         attempts: [acceptedAttempt(row, messageId, at)],
@@ -169,8 +172,8 @@ describe('the CSV report of a run as ingest stores it', () => {
       expect(before).toContain(',"Invalid ""to"", not mobile",');
 
       // prune keeps the rows that became messages (without their details) and deletes the rest: row numbers get gaps.
-      t.ledger.setRunState(rid, 'completed', { finishedAt: 1 });
-      expect(t.ledger.prune(2, { keepCounts: false, now: 2 }).deletedRows).toBeGreaterThan(0);
+      runStoreOf(t.ledger).setRunState(rid, 'completed', { finishedAt: 1 });
+      expect(maintenanceOf(t.ledger).prune(2, { keepCounts: false, now: 2 }).deletedRows).toBeGreaterThan(0);
       check();
       expect(reportText(t.ledger, rid, {})).not.toContain('skipped');
     });

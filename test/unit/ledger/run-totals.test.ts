@@ -14,6 +14,9 @@ import { countedTotals, keptTotals } from '../../../src/ledger/run-totals.js';
 import { planVsActual } from '../../../src/plan/ledger-plan.js';
 import { createLedgerAt, withLedgerSql } from '../../helpers/ledger-sql.js';
 import { tempDir } from '../../helpers/temp.js';
+import { messageStoreOf } from '../../../src/ledger/message-store.js';
+import { runStoreOf } from '../../../src/ledger/run-store.js';
+import { maintenanceOf } from '../../../src/ledger/maintenance.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let ledger: Ledger;
@@ -29,7 +32,7 @@ afterEach(() => {
 
 const T0 = 1_700_000_000_000;
 const createRun = (runId: string, startedAt = T0) =>
-  ledger.createRun({
+  runStoreOf(ledger).createRun({
     runId, jobName: 'job', jobFile: '/jobs/job.yaml', jobSpec: '{}', specHash: 'h', sourcePath: '/data/a.csv', sourceSha256: runId,
     sandbox: false, startedAt,
   }).rid;
@@ -43,12 +46,12 @@ const accepted = (n: number, at: number) => ({ row: n, attempt: 1, startedAt: at
 const refused = (n: number, at: number, httpStatus: number, outcome: string) => ({ row: n, attempt: 1, startedAt: at, latencyMs: 2, httpStatus, outcome, telnyxCode: '40001', detail: null });
 
 function sending(rid: number, rows: number[], at: number): void {
-  ledger.commit(rid, { sending: rows.map((r) => ({ row: r, at })), outcomes: [], attempts: [] });
+  messageStoreOf(ledger).commit(rid, { sending: rows.map((r) => ({ row: r, at })), outcomes: [], attempts: [] });
 }
 
 function sent(rid: number, rows: number[], at: number, cost: string | null = '0.0040'): void {
   sending(rid, rows, at);
-  ledger.commit(rid, {
+  messageStoreOf(ledger).commit(rid, {
     sending: [],
     outcomes: rows.map((r) => ({ row: r, status: 'sent' as const, messageId: `m${rid}-${r}`, fromNumber: null, parts: null, cost, currency: cost === null ? null : 'USD', at })),
     attempts: rows.map((r) => ({ ...accepted(r, at), detail: `m${rid}-${r}` })),
@@ -68,7 +71,7 @@ function expectExact(rids: number[], step: string): void {
     expect(keptTotals(ledger, rid), `${step}: run ${rid}`).toEqual(counted);
     const byStatus = new Map<string, number>();
     for (const [key, n] of Object.entries(counted.status)) byStatus.set(key.split('|')[0]!, (byStatus.get(key.split('|')[0]!) ?? 0) + n);
-    const c = ledger.counts(rid);
+    const c = messageStoreOf(ledger).counts(rid);
     expect(c.total, `${step}: total`).toBe([...byStatus.values()].reduce((a, b) => a + b, 0));
     for (const [status, n] of byStatus) expect(c[status as keyof typeof c], `${step}: ${status}`).toBe(n);
     const sentRows = Object.values(counted.sent).reduce((a, b) => a + b.n, 0);
@@ -92,7 +95,7 @@ describe('per-run totals', () => {
     sent(a, [1, 2, 3, 4, 5, 6, 7, 8], T0 + 1000);
     sent(a, [9, 10], T0 + 2000, null);
     sending(a, [11, 12, 13, 14], T0 + 3000);
-    ledger.commit(a, {
+    messageStoreOf(ledger).commit(a, {
       sending: [],
       outcomes: [
         { row: 11, status: 'failed', errorCode: '40310', errorDetail: 'invalid to', at: T0 + 3100 },
@@ -102,7 +105,7 @@ describe('per-run totals', () => {
       ],
       attempts: [refused(11, T0 + 3000, 400, 'rejected'), refused(12, T0 + 3000, 400, 'rejected'), refused(13, T0 + 3000, 429, 'throttled')],
     });
-    ledger.commit(a, {
+    messageStoreOf(ledger).commit(a, {
       sending: [],
       outcomes: [
         { row: 15, status: 'deferred', until: T0 + 60_000, errorDetail: 'window closed', at: T0 + 3200 },
@@ -111,17 +114,17 @@ describe('per-run totals', () => {
       ],
       attempts: [],
     });
-    ledger.commit(a, { sending: [], outcomes: [{ row: 15, status: 'deferred', until: T0 + 90_000, errorDetail: 'still closed', at: T0 + 3300 }], attempts: [] });
+    messageStoreOf(ledger).commit(a, { sending: [], outcomes: [{ row: 15, status: 'deferred', until: T0 + 90_000, errorDetail: 'still closed', at: T0 + 3300 }], attempts: [] });
     sent(b, [1, 2, 3], T0 + 1500);
     expectExact(runs, 'send outcomes');
 
     // Send marks the commit counts itself: a deferred row whose window opened, and a re-queued row with a code.
     sending(a, [23], T0 + 3400);
-    ledger.commit(a, { sending: [], outcomes: [{ row: 23, status: 'pending', errorCode: '429', errorDetail: 'throttled', at: T0 + 3500 }], attempts: [refused(23, T0 + 3400, 429, 'throttled')] });
+    messageStoreOf(ledger).commit(a, { sending: [], outcomes: [{ row: 23, status: 'pending', errorCode: '429', errorDetail: 'throttled', at: T0 + 3500 }], attempts: [refused(23, T0 + 3400, 429, 'throttled')] });
     expectExact(runs, 're-queued with a code');
-    ledger.commit(a, { sending: [{ row: 15, at: T0 + 3600 }, { row: 23, at: T0 + 3600 }, { row: 24, at: T0 + 3600 }], outcomes: [], attempts: [] });
+    messageStoreOf(ledger).commit(a, { sending: [{ row: 15, at: T0 + 3600 }, { row: 23, at: T0 + 3600 }, { row: 24, at: T0 + 3600 }], outcomes: [], attempts: [] });
     expectExact(runs, 'send marks from deferred, re-queued and pending rows');
-    ledger.commit(a, {
+    messageStoreOf(ledger).commit(a, {
       sending: [],
       outcomes: [15, 23, 24].map((r) => ({ row: r, status: 'sent' as const, messageId: `m${a}-${r}`, fromNumber: null, parts: null, cost: '0.0040', currency: 'USD', at: T0 + 3700 })),
       attempts: [15, 23, 24].map((r) => ({ ...accepted(r, T0 + 3600), detail: `m${a}-${r}` })),
@@ -130,13 +133,13 @@ describe('per-run totals', () => {
 
     // A process died with rows on the wire: they become unknown.
     sending(a, [18, 19], T0 + 4000);
-    expect(ledger.markInFlightUnknown(a, T0 + 5000)).toBe(2);
+    expect(messageStoreOf(ledger).markInFlightUnknown(a, T0 + 5000)).toBe(2);
     expectExact(runs, 'in flight → unknown');
 
     // resume --retry-failed and --resend-unknown.
-    expect(ledger.reopenFailed(a, undefined, T0 + 6000)).toBe(2);
+    expect(messageStoreOf(ledger).reopenFailed(a, undefined, T0 + 6000)).toBe(2);
     expectExact(runs, 'retry-failed');
-    expect(ledger.reopenUnknown(a, T0 + 6100)).toBe(3);
+    expect(messageStoreOf(ledger).reopenUnknown(a, T0 + 6100)).toBe(3);
     expectExact(runs, 'resend-unknown');
 
     // Receipts: sent, then final statuses, a final cost that differs from the send-time one, a failed delivery.
@@ -155,47 +158,47 @@ describe('per-run totals', () => {
 
     // A receipt proves an in-doubt request was accepted: unknown → sent.
     sending(a, [20], T0 + 10_000);
-    ledger.commit(a, { sending: [], outcomes: [{ row: 20, status: 'unknown', errorCode: 'timeout', errorDetail: 'timed out', at: T0 + 10_100 }], attempts: [] });
+    messageStoreOf(ledger).commit(a, { sending: [], outcomes: [{ row: 20, status: 'unknown', errorCode: 'timeout', errorDetail: 'timed out', at: T0 + 10_100 }], attempts: [] });
     expect(store.resolveUnknown(a, 20, { messageId: 'resolved-20', fromNumber: '+18445550001', parts: 2, cost: '0.0080', currency: 'USD', sentAt: T0 + 10_050, at: T0 + 11_000 })).toBe(true);
     store.updateDelivery(a, 20, receipt('delivered', T0 + 11_500));
     expectExact(runs, 'in doubt resolved');
 
     // Resume's writes: rows another run texted meanwhile are skipped; the deadline expires the rest of a few.
-    ledger.commit(a, { sending: [], outcomes: [{ row: 21, status: 'skipped', errorCode: 'opted_out', errorDetail: 'STOP', at: T0 + 12_000 }], attempts: [] });
-    expect(ledger.expireUnsent(b, 'deadline passed', T0 + 12_100)).toBe(7);
+    messageStoreOf(ledger).commit(a, { sending: [], outcomes: [{ row: 21, status: 'skipped', errorCode: 'opted_out', errorDetail: 'STOP', at: T0 + 12_000 }], attempts: [] });
+    expect(messageStoreOf(ledger).expireUnsent(b, 'deadline passed', T0 + 12_100)).toBe(7);
     expectExact(runs, 'resume skips and expiry');
 
     // Cancel of an interrupted run with a row left sending: in doubt for good.
     sending(a, [22], T0 + 13_000);
-    ledger.setRunState(a, 'interrupted', { stopCode: 'interrupted' });
+    runStoreOf(ledger).setRunState(a, 'interrupted', { stopCode: 'interrupted' });
     expect(cancelRun(ledger, 'a', T0 + 14_000)).toMatchObject({ kind: 'cancelled', inDoubt: 1 });
     expectExact(runs, 'cancel');
 
     // Prune, keeping counts, then not: the second deletes rows that never became a message.
-    ledger.setRunState(b, 'completed', { finishedAt: T0 + 15_000 });
-    expect(ledger.prune(T0 + 20_000, { keepCounts: true, now: T0 + 20_000 }).runs).toBe(2);
+    runStoreOf(ledger).setRunState(b, 'completed', { finishedAt: T0 + 15_000 });
+    expect(maintenanceOf(ledger).prune(T0 + 20_000, { keepCounts: true, now: T0 + 20_000 }).runs).toBe(2);
     expectExact(runs, 'prune --keep-counts');
     const c = createRun('c', T0 + 21_000);
     ledger.insertRows(c, [row(1), row(2, 'skipped')]);
     sent(c, [1], T0 + 21_500);
-    ledger.setRunState(c, 'completed', { finishedAt: T0 + 22_000 });
-    expect(ledger.prune(T0 + 30_000, { keepCounts: false, now: T0 + 30_000 }).deletedRows).toBe(1);
+    runStoreOf(ledger).setRunState(c, 'completed', { finishedAt: T0 + 22_000 });
+    expect(maintenanceOf(ledger).prune(T0 + 30_000, { keepCounts: false, now: T0 + 30_000 }).deletedRows).toBe(1);
     expectExact([...runs, c], 'prune');
   });
 
   it('equal a fresh count after a test run keeps its rows and a dead ingest is cleared or deleted', () => {
     const t = createRun('t');
     ledger.insertRows(t, [row(1), row(2), row(3, 'skipped'), row(4)]);
-    ledger.keepTestRows(t, ['+14155559999'], T0 + 1000);
+    messageStoreOf(ledger).keepTestRows(t, ['+14155559999'], T0 + 1000);
     expectExact([t], 'test run');
     const d = createRun('d');
     ledger.insertRows(d, [row(1), row(2, 'skipped')]);
-    ledger.clearRows(d);
+    runStoreOf(ledger).clearRows(d);
     expectExact([d], 'clearRows');
     ledger.insertRows(d, [row(1), row(2)]);
-    ledger.deleteRun(d);
+    runStoreOf(ledger).deleteRun(d);
     expect(keptTotals(ledger, d)).toEqual({ status: {}, sent: {}, seconds: {} });
-    expect(ledger.counts(d).total).toBe(0);
+    expect(messageStoreOf(ledger).counts(d).total).toBe(0);
   });
 
   it('equal a fresh count when ingest counts its own batches, and every other insert is still counted by the trigger', () => {
@@ -213,7 +216,7 @@ describe('per-run totals', () => {
 
     // A batch that fails (its row 3 exists) writes nothing and counts nothing: the rows and the count roll back together.
     expect(() => ledger.insertRows(b, [row(8), row(9), row(3)])).toThrow(/UNIQUE/);
-    expect(ledger.counts(b).total).toBe(7);
+    expect(messageStoreOf(ledger).counts(b).total).toBe(7);
     expectExact([a, b], 'failed batch');
 
     // Inserts by anyone else (another connection, a script) are counted by the trigger: ingest leaves it on.

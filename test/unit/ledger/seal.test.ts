@@ -31,4 +31,19 @@ describe('the sealed ledger', () => {
     });
     expect(offenders.map((f) => path.relative(src, f))).toEqual([]);
   });
+
+  // Issue 15: ledger.ts is the connection holder; what the ledger holds is read and written by the stores
+  // beside it. Ingest's writes (insertRows/insertColumns/setRunTexts) are the last statements it keeps.
+  const ledgerTs = readFileSync(path.join(src, 'ledger', 'ledger.ts'), 'utf8');
+
+  it('keeps ledger.ts to the connection: open, close, transactions, durability and ingest writes', () => {
+    const methods = [...ledgerTs.slice(ledgerTs.indexOf('export class Ledger')).matchAll(/^ {2}(?:(?:get|static|async) )?(\w+)(?:<[^>]*>)?\(/gm)].map((m) => m[1]);
+    expect(new Set(methods)).toEqual(new Set(['constructor', 'synchronous', 'isOpen', 'close', 'exclusively', 'setRunTexts', 'insertRows', 'insertColumns', 'withoutFsync']));
+  });
+
+  it('has no store statement in ledger.ts: it only inserts message rows and run texts, and reads run texts', () => {
+    const tables = new Set([...ledgerTs.matchAll(/\b(?:FROM|INTO|(?<!DO )UPDATE|JOIN)\s+(\w+)/g)].map((m) => m[1]));
+    expect(tables).toEqual(new Set(['messages', 'run_texts']));
+    expect(ledgerTs).not.toMatch(/\bDELETE\s|(?<!DO )\bUPDATE\s/);
+  });
 });

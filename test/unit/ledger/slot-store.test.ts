@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../../src/ledger/ledger.js';
 import { slotStoreOf, type SqliteSlotStore } from '../../../src/ledger/slot-store.js';
 import { tempDir } from '../../helpers/temp.js';
+import { runStoreOf } from '../../../src/ledger/run-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let a: Ledger;
@@ -81,7 +82,7 @@ describe('SlotStore', () => {
 
     const T = '2026-03-02T21:00:00.000Z';
     storeA.claim('nightly', T, 'A', 3, () => undefined);
-    const run = a.createRun({
+    const run = runStoreOf(a).createRun({
       runId: 'r-exists', jobName: 'nightly', jobFile: 'j', jobSpec: '{}', specHash: 'h', sourcePath: 's', sourceSha256: 'x',
       sandbox: true, trigger: 'schedule', slot: T, startedAt: 3,
     });
@@ -138,14 +139,14 @@ describe('SlotStore', () => {
 
   it('finds the newest scheduled run of a job and its unsettled runs', () => {
     const mk = (runId: string, trigger: 'manual' | 'schedule', startedAt: number) =>
-      a.createRun({ runId, jobName: 'nightly', jobFile: 'j', jobSpec: '{}', specHash: 'h', sourcePath: 's', sourceSha256: runId, sandbox: true, trigger, startedAt });
+      runStoreOf(a).createRun({ runId, jobName: 'nightly', jobFile: 'j', jobSpec: '{}', specHash: 'h', sourcePath: 's', sourceSha256: runId, sandbox: true, trigger, startedAt });
     const r1 = mk('s1', 'schedule', 1);
     mk('s2', 'schedule', 2);
     const m1 = mk('m1', 'manual', 3);
     expect(storeB.latestScheduledRunId('nightly')).toBe('s2');
     expect(storeB.latestScheduledRunId('other')).toBeUndefined();
-    a.setRunState(r1.rid, 'completed', { finishedAt: 5 });
-    a.setRunState(m1.rid, 'running');
+    runStoreOf(a).setRunState(r1.rid, 'completed', { finishedAt: 5 });
+    runStoreOf(a).setRunState(m1.rid, 'running');
     // s2 is still ingesting (createRun's state), m1 running, s1 settled.
     expect(storeB.unsettledRunIds('nightly')).toEqual(['m1', 's2']);
   });

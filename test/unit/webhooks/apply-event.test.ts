@@ -19,6 +19,8 @@ import { tempDir } from '../../helpers/temp.js';
 import { acceptedAttempt, markSending, markSent, markUnknown, seedRun, useTempLedger } from '../../helpers/ledger.js';
 import { createLedgerAt, withLedgerSql } from '../../helpers/ledger-sql.js';
 import { inboundEvent, outboundEvent, uuid } from './helpers.js';
+import { messageStoreOf } from '../../../src/ledger/message-store.js';
+import { suppressionStoreOf } from '../../../src/ledger/suppression-store.js';
 
 const t = useTempLedger();
 let store: DeliveryStore;
@@ -65,7 +67,7 @@ describe('migration 2', () => {
         expect(withLedgerSql(file, (sql) => sql.pragma('user_version'))).toBe(migrations.at(-1)!.version);
         const s = new DeliveryStore(ledger);
         expect(s.byMessageId('m-old')).toMatchObject({ runId: 'old', row: 1, status: 'sent', deliveryStatus: null });
-        expect(s.suppressions()).toEqual([]);
+        expect(suppressionStoreOf(ledger).suppressions()).toEqual([]);
       } finally {
         ledger.close();
       }
@@ -104,7 +106,7 @@ describe('applying outbound events', () => {
     ).toMatchObject({ kind: 'applied', from: 'sent', to: 'delivered' });
     expect(row(rid, 1)).toMatchObject({ deliveryStatus: 'delivered', deliveredAt: T0 + 900, finalizedAt: T0 + 1000, finalCost: '0.0055', finalCurrency: 'USD', code: null });
     expect(deliveryCounts(t.ledger, rid)).toEqual({ delivered: 1, delivery_failed: 0, delivery_unconfirmed: 0, sending_failed: 0, expired: 0, awaiting: 0 });
-    expect(t.ledger.message(rid, 1)).toMatchObject({ deliveryStatus: 'delivered', deliveryErrorCode: null, deliveredAt: T0 + 900 });
+    expect(messageStoreOf(t.ledger).message(rid, 1)).toMatchObject({ deliveryStatus: 'delivered', deliveryErrorCode: null, deliveredAt: T0 + 900 });
   });
 
   it('keeps the final status when message.sent arrives after message.finalized, and carries the carrier error', () => {
@@ -161,7 +163,7 @@ describe('in-doubt resolution', () => {
     const outcome = receive(outboundEvent('message.finalized', { id: 'm-doubt', to, from: '+18445550001', text: 'hello', receivedAt: T0 + 40 }));
     expect(outcome).toEqual({ kind: 'resolved', runId: 'r1', row: 1, messageId: 'm-doubt', to: 'delivered' });
     expect(row(rid, 1)).toMatchObject({ status: 'sent', messageId: 'm-doubt', deliveryStatus: 'delivered', sentAt: T0 + 40, errorCode: null, cost: '0.0040' });
-    expect(t.ledger.counts(rid)).toMatchObject({ sent: 1, unknown: 0, pending: 1 });
+    expect(messageStoreOf(t.ledger).counts(rid)).toMatchObject({ sent: 1, unknown: 0, pending: 1 });
   });
 
   it('matches a pool send by messaging profile id', () => {
@@ -206,7 +208,7 @@ describe('in-doubt resolution', () => {
     expect(receive(outboundEvent('message.finalized', { id: 'm-late', to, from: '+18445550001', text: 'hello', receivedAt: T0 + 10 }), now)).toMatchObject({ kind: 'unmatched' });
     expect(retryWaitingEvents(store, now)).toEqual([]);
     // The run stops (or resumes) and its in-flight row becomes unknown.
-    expect(t.ledger.markInFlightUnknown(rid, now)).toBe(1);
+    expect(messageStoreOf(t.ledger).markInFlightUnknown(rid, now)).toBe(1);
     const retried = retryWaitingEvents(store, now + 1000);
     expect(retried).toHaveLength(1);
     expect(retried[0]!.outcome).toMatchObject({ kind: 'resolved', messageId: 'm-late', to: 'delivered' });
@@ -218,7 +220,7 @@ describe('in-doubt resolution', () => {
     const rid = seedRun(t.ledger, 'r1', [{ to, sender: '+18445550001', text: 'hello' }], T0);
     markSending(t.ledger, rid, 1, T0);
     receive(outboundEvent('message.sent', { id: 'm-race', to, receivedAt: T0 }), T0 + 500);
-    t.ledger.commit(rid, { sending: [], attempts: [acceptedAttempt(1, 'm-race', T0 + 600)], outcomes: [{ row: 1, status: 'sent', messageId: 'm-race', fromNumber: null, parts: 1, cost: null, currency: null, at: T0 + 600 }] });
+    messageStoreOf(t.ledger).commit(rid, { sending: [], attempts: [acceptedAttempt(1, 'm-race', T0 + 600)], outcomes: [{ row: 1, status: 'sent', messageId: 'm-race', fromNumber: null, parts: 1, cost: null, currency: null, at: T0 + 600 }] });
     expect(retryWaitingEvents(store, T0 + 1000).map((r) => r.outcome)).toEqual([
       { kind: 'applied', runId: 'r1', row: 1, messageId: 'm-race', from: null, to: 'sent' },
     ]);
