@@ -401,7 +401,7 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (thrown) {
     // A full disk or a broken ledger file is the operator's to fix, not a bug (exit 2; exit 4 while sending).
-    const err = ledgerStorageError(thrown, resolveDbPath(dbOptionGiven, io.env, io.cwd), 'before-sending');
+    const err = ledgerStorageError(thrown, ledgerPathForErrors(dbOptionGiven, io), 'before-sending');
     exitCode = exitCodeFor(err);
     const message = describeError(err);
     io.stderr(`bulktext: ${message}\n`);
@@ -412,3 +412,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(hideBin(process.argv));
+
+/** The ledger path a storage error names; a URL in --db/BULKTEXT_DB (migrate-ledger's) names no file. */
+function ledgerPathForErrors(db: string | undefined, io: Io): string {
+  try {
+    return resolveDbPath(db, io.env, io.cwd);
+  } catch {
+    return '(no ledger file: --db or BULKTEXT_DB holds a URL)';
+  }
+}

@@ -7,9 +7,23 @@ export const DEFAULT_DB = 'bulktext.db';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `--db` wins, then BULKTEXT_DB, then ./bulktext.db. */
+/** `scheme://…`: a database URL (postgres://user:password@host/db), not a file path. */
+const URL_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * `--db` wins, then BULKTEXT_DB, then ./bulktext.db. A URL there is refused without being repeated: it may
+ * hold a password, and read as a path it would be printed back in "no ledger at …".
+ */
 export function resolveDbPath(option: string | undefined, env: Env, cwd: string): string {
-  return path.resolve(cwd, option ?? (env.BULKTEXT_DB || DEFAULT_DB));
+  const chosen = option ?? (env.BULKTEXT_DB || DEFAULT_DB);
+  if (URL_FORM.test(chosen)) {
+    throw new AppError(
+      'ERR_USAGE',
+      `${option === undefined ? 'BULKTEXT_DB' : '--db'} holds a database URL (not shown: it may hold a password), not the path of a ledger file: ` +
+        'only `bulktext migrate-ledger` reads a PostgreSQL ledger so far; give --db the path of the SQLite ledger',
+    );
+  }
+  return path.resolve(cwd, chosen);
 }
 
 /** The API key, required for real sends. The value is never echoed anywhere. */

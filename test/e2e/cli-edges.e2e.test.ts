@@ -169,6 +169,21 @@ describe('only `run` creates a ledger', { timeout: 90_000 }, () => {
     expect(r.stderr).toContain(`no ledger at ${missing}`);
     expect(existsSync(missing)).toBe(false);
   });
+
+  it('a database URL in BULKTEXT_DB or --db is refused without printing it (it may hold a password)', async () => {
+    const url = 'postgres://bulktext:s3cret-pw@127.0.0.1:1/ledger';
+    for (const [args, env, source] of [
+      [['status'], { BULKTEXT_DB: url }, 'BULKTEXT_DB'],
+      [['suppressions', '--add', '+14155550123'], { BULKTEXT_DB: url }, 'BULKTEXT_DB'],
+      [['report', '20261207-101010-abcd', '--db', url], {}, '--db'],
+    ] as const) {
+      const r = await run([...args], env);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`${source} holds a database URL (not shown: it may hold a password), not the path of a ledger file`);
+      expect(`${r.stdout}${r.stderr}`).not.toContain('s3cret-pw');
+    }
+    expect(api.requests).toEqual([]);
+  });
 });
 
 describe('an API key that cannot be an HTTP header value', { timeout: 90_000 }, () => {
