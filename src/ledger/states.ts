@@ -92,5 +92,7 @@ export function slotSourcesOf(to: SlotState): SlotState[] {
   return slotStates.filter((from) => slotTransitions[from].includes(to));
 }
 
+/** A string as a SQL literal ('it''s'): the same in SQLite and PostgreSQL. */
+export const sqlLiteral = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 /** States as an SQL list (`'a', 'b'`), for the `WHERE status IN (…)` a table compiles into. */
-export const sqlList = (states: readonly string[]): string => states.map((s) => `'${s}'`).join(', ');
+export const sqlList = (states: readonly string[]): string => states.map(sqlLiteral).join(', ');

@@ -13,7 +13,8 @@
  * - The message state machine is enforced in SQL too (SQLite compiles it into each UPDATE's WHERE), so a
  *   worker on another host running other code cannot make an illegal move.
  */
-import { messageMachine, runMachine, slotMachine, stateList, stateMachines, stateMachineSql } from './state-sql.js';
+import { sqlList } from '../states.js';
+import { messageMachine, runMachine, slotMachine, stateMachines, stateMachineSql } from './state-sql.js';
 
 type Op = 'insert' | 'update' | 'delete';
 
@@ -88,7 +89,7 @@ export const schema1 = `
       source_path   text NOT NULL,
       source_sha256 text NOT NULL,
       sandbox       boolean NOT NULL DEFAULT false,
-      state         text NOT NULL CHECK (state IN (${stateList(runMachine)})),
+      state         text NOT NULL CHECK (state IN (${sqlList(runMachine.states)})),
       trigger       text NOT NULL DEFAULT 'manual',
       slot          text,
       total         bigint NOT NULL DEFAULT 0,
@@ -138,7 +139,7 @@ export const schema1 = `
       parts         integer NOT NULL DEFAULT 1,
       encoding      text,
       tz            text,
-      status        text NOT NULL CHECK (status IN (${stateList(messageMachine)})),
+      status        text NOT NULL CHECK (status IN (${sqlList(messageMachine.states)})),
       not_before    bigint,
       message_id    text,
       cost          text,
@@ -228,7 +229,7 @@ export const schema1 = `
     CREATE TABLE schedule_slots (
       job_name      text NOT NULL,
       slot          text NOT NULL,
-      state         text NOT NULL CHECK (state IN (${stateList(slotMachine)})),
+      state         text NOT NULL CHECK (state IN (${sqlList(slotMachine.states)})),
       run_id        text,
       reason        text,
       recorded_at   bigint NOT NULL,

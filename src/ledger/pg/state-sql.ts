@@ -4,7 +4,7 @@
  * hand-copied list that drifts. A migration that changes a table must rewrite its rows (with these
  * functions) in a new migration; a test compares the stored tables with states.ts move for move.
  */
-import { rowStatuses, runStates, runTransitions, slotStates, slotTransitions, transitions } from '../states.js';
+import { rowStatuses, runStates, runTransitions, slotStates, slotTransitions, sqlLiteral as literal, transitions } from '../states.js';
 
 export interface StateMachine {
   /** The transition table's name (message_transitions, …). */
@@ -29,13 +29,6 @@ export const runMachine = machine('run', 'runs', 'state', `'run ' || OLD.rid`, r
 export const slotMachine = machine('slot', 'schedule_slots', 'state', `'job ' || OLD.job_name || ' slot ' || OLD.slot`, slotStates, slotTransitions);
 
 export const stateMachines: readonly StateMachine[] = [messageMachine, runMachine, slotMachine];
-
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
-/** `'a', 'b'`: a machine's states for a CHECK (… IN (…)). */
-export function stateList(m: StateMachine): string {
-  return m.states.map(literal).join(', ');
-}
 
 /**
  * The transition table, its rows, and a BEFORE UPDATE OF <column> trigger: as SQLite's (migration 11),
