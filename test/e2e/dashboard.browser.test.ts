@@ -93,9 +93,15 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       const first = await runCli(['run', job, '--db', db, '--json', '--quiet'], { env });
       expect(first.code).toBe(3);
       // The second run's request to that recipient is answered normally: a second in-doubt request to the
-      // same number would let its receipt be matched to either run's unknown row.
-      await sim.configure({ faults: {} });
-      const second = await runCli(['run', job, '--db', db, '--json', '--quiet', '--force', '--allow-repeat', '--webhooks-port', String(port)], { env });
+      // same number would let its receipt be matched to either run's unknown row. Its receipts go to a port
+      // of their own: on a busy machine a first-run receipt still on its way would otherwise reach the second
+      // run's receiver and (rightly) resolve the first run's in-doubt row this test needs to see.
+      const secondPort = await freePort();
+      await sim.configure({
+        faults: {},
+        webhooks: { defaultWebhookUrl: `http://127.0.0.1:${secondPort}/telnyx`, triesPerUrl: 1, timeoutMs: 10_000 },
+      });
+      const second = await runCli(['run', job, '--db', db, '--json', '--quiet', '--force', '--allow-repeat', '--webhooks-port', String(secondPort)], { env });
       expect(second.code).toBe(0);
     } finally {
       await sim.close();
