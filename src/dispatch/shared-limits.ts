@@ -175,7 +175,11 @@ export class SharedLimits implements LimitGates {
     this.#timer = setInterval(() => this.#sync(), SYNC_MS);
   }
 
-  /** Leaves: shares go back to the others (after a window), unused daily units are returned. */
+  /**
+   * Leaves: shares go back to the others as what this process sent leaves the window (at once for what
+   * has left, if every request was answered; else after the slack and a window), unused daily units are
+   * returned.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -183,7 +187,15 @@ export class SharedLimits implements LimitGates {
     if (this.#soon !== undefined) clearImmediate(this.#soon);
     for (const [key, pool] of this.#dayPool) if (pool.units > 0) this.#o.store.returnDaily(key, pool.day, pool.units);
     this.#dayPool.clear();
-    this.#o.store.leave(this.holder, this.#o.now());
+    const now = this.#o.now();
+    // Gate times are monotonic ms from now; the wall clock counts whole ms, so the true now may be up to
+    // 1 ms past `now`: each unit is taken to leave 1 ms later than it does, never earlier.
+    const leaving = new Map<string, [number, number][]>();
+    for (const [key, t] of this.#tracked) {
+      const units = t.gates.length === 1 ? t.gates[0]!.leaving(t.limit.windowMs) : undefined;
+      if (units !== undefined) leaving.set(key, units.map(([inMs, u]) => [now + inMs + 1, u]));
+    }
+    this.#o.store.leave(this.holder, now, leaving);
   }
 
   #track(limit: SharedLimit, gate: RateGate, localRate: number): void {

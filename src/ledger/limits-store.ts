@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';
-import { expired, FENCE_MS, lowered, settleShare, SLACK_MS, type ShareRow } from './limit-shares.js';
+import { expired, FENCE_MS, leftWith, lowered, settleShare, SLACK_MS, type ShareRow } from './limit-shares.js';
 
 export interface LimitClaim {
   key: string;
@@ -27,8 +27,12 @@ export interface LimitsStore {
    * it may pace at now, and what it still reserves while a lowering fades (limit-shares.ts `windowHold`).
    */
   sync(holder: string, claims: readonly LimitClaim[], now: number): Map<string, ShareRow>;
-  /** The holder stops: its shares drop to nothing, still reserved for a window (what it just sent counts). */
-  leave(holder: string, now: number): void;
+  /**
+   * The holder stops: its shares drop to nothing, still reserved for a window (what it just sent counts).
+   * `leaving`: per limit key, when each unit its window still counts leaves it (epoch ms, units), known
+   * when every request it wrote was answered: it then reserves only that (limit-shares.ts `leftWith`).
+   */
+  leave(holder: string, now: number, leaving?: ReadonlyMap<string, readonly (readonly [number, number])[]>): void;
   /** Takes up to `want` units of a daily cap for `day` (YYYY-MM-DD, UTC); returns how many it got. */
   takeDaily(key: string, day: string, cap: number, want: number): number;
   /** Gives back units taken and not used (a process ending with some left). */
@@ -63,7 +67,7 @@ const toShare = (r: Row): ShareRow => ({
 export class SqliteLimitsStore implements LimitsStore {
   readonly #db: Database.Database;
   readonly #sync: Database.Transaction<(holder: string, claims: readonly LimitClaim[], now: number) => Map<string, ShareRow>>;
-  readonly #leave: Database.Transaction<(holder: string, now: number) => void>;
+  readonly #leave: Database.Transaction<(holder: string, now: number, leaving: ReadonlyMap<string, readonly (readonly [number, number])[]>) => void>;
   readonly #takeDaily: Database.Transaction<(key: string, day: string, cap: number, want: number) => number>;
   readonly #used: Database.Statement;
   readonly #addUsed: Database.Statement;
@@ -137,11 +141,12 @@ export class SqliteLimitsStore implements LimitsStore {
       forgetHolders.run(now - 120_000);
       return out;
     });
-    this.#leave = db.transaction((holder: string, now: number) => {
+    this.#leave = db.transaction((holder: string, now: number, leaving: ReadonlyMap<string, readonly (readonly [number, number])[]>) => {
       for (const r of mine.all(holder) as Row[]) {
         // A fading or still-ramping row may keep its share's shape (limit-shares.ts `lowered`); the holder
         // sends nothing more either way, and is forgotten a window after it left.
-        const left = lowered(toShare(r), 0, now);
+        const units = leaving.get(r.key);
+        const left = units === undefined ? lowered(toShare(r), 0, now) : leftWith(toShare(r), units, now);
         lower.run(left.share, left.peak, left.peakUntil, r.key, holder);
       }
       // Nothing more is written by this holder: the others need not wait for its fence, only for its
@@ -164,8 +169,8 @@ export class SqliteLimitsStore implements LimitsStore {
     return this.#unsynced(() => this.#sync.immediate(holder, claims, now));
   }
 
-  leave(holder: string, now: number): void {
-    this.#unsynced(() => this.#leave.immediate(holder, now));
+  leave(holder: string, now: number, leaving: ReadonlyMap<string, readonly (readonly [number, number])[]> = new Map()): void {
+    this.#unsynced(() => this.#leave.immediate(holder, now, leaving));
   }
 
   takeDaily(key: string, day: string, cap: number, want: number): number {

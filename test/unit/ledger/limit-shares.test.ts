@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FENCE_MS, fairShares, lowered, raised, ramping, reserved, settleShare, SLACK_MS, windowHold, type ShareRow } from '../../../src/ledger/limit-shares.js';
+import { FENCE_MS, fairShares, leftWith, lowered, raised, ramping, reserved, settleShare, SLACK_MS, windowHold, type ShareRow } from '../../../src/ledger/limit-shares.js';
 
 const row = (holder: string, o: Partial<ShareRow> = {}): ShareRow => ({
   holder, capacity: 10, windowMs: 1000, demand: 10, share: 0, peak: 0, peakUntil: 0, aliveUntil: 10_000, ...o,
@@ -75,6 +75,41 @@ describe('how processes divide a limit', () => {
     // A holder killed while holding a share keeps it all until a window after its fence.
     const killed = row('a', { share: 10, aliveUntil: 1000 });
     expect(settleShare([killed, b], b, 1600).share).toBe(0);
+  });
+
+  it('a holder that stops with everything answered reserves what its window holds, fading from when its units leave', () => {
+    // a paced 10 a window (one every 100 ms) until its last send at 1000; it stops at 1030, every answer
+    // back 20 ms after its send: each unit leaves the window at its answer plus the window.
+    const before = row('a', { share: 10 });
+    const leaving = Array.from({ length: 10 }, (_, i) => [100 * (i + 1) + 20 + 1000, 1] as [number, number]);
+    const left = leftWith(before, leaving, 1030);
+    // The first unit leaves at 1,120: the fade starts there (not after SLACK_MS from 1030, as `lowered`).
+    expect(left).toMatchObject({ share: 0, peak: 10, peakUntil: 1120 + 1000 });
+    const still = (t: number) => leaving.filter(([at]) => at > t).length;
+    for (let t = 1030; t <= 2300; t += 1) {
+      // Never less than what may still be in a window with what the others send ...
+      expect(reserved(left, t)).toBeGreaterThanOrEqual(still(t) - 1e-9);
+      // ... never more than the old row or the slack's fade, which the others may have counted on.
+      expect(reserved(left, t)).toBeLessThanOrEqual(reserved(before, t) + 1e-9);
+      expect(reserved(left, t)).toBeLessThanOrEqual(reserved(lowered(before, 0, 1030), t) + 1e-9);
+    }
+    // So b takes the room as a's units leave, 10 ms earlier than after the slack.
+    const b = row('b');
+    const gone = { ...left, demand: 0, aliveUntil: 1030 + SLACK_MS };
+    expect(settleShare([gone, b], b, 1120).share).toBeGreaterThan(0);
+    expect(settleShare([{ ...lowered(before, 0, 1030), demand: 0, aliveUntil: 1030 + SLACK_MS }, b], b, 1120).share).toBe(0);
+    // A process that tapered off (3 units in its window) gives the rest back at once: b ramps to more
+    // than 7 at once (its ramp meeting a's fade a window on), where the slack gave it nothing yet.
+    const tapered = leftWith(before, leaving.slice(7), 1030);
+    expect(reserved(tapered, 1030)).toBe(3);
+    expect(settleShare([{ ...tapered, demand: 0, aliveUntil: 1030 + SLACK_MS }, b], b, 1030).share).toBeGreaterThan(7);
+    // Nothing left in its window: nothing reserved.
+    expect(reserved(leftWith(before, [[1000, 1]], 1030), 1030)).toBe(0);
+    // More in its window than it reserved (it cannot be: its guard caps it), or a unit leaving after the
+    // row is forgotten: the slack's shape, as without the log.
+    const eleven = [...leaving, [2125, 1] as [number, number]];
+    expect(leftWith(before, eleven, 1030)).toEqual(lowered(before, 0, 1030));
+    expect(leftWith(before, [[1030 + SLACK_MS + 1000 + 1, 1]], 1030)).toEqual(lowered(before, 0, 1030));
   });
 
   it('a hand-over keeps the paces at the capacity: the lowered holder’s window keeps what it reserves, never more', () => {
@@ -175,7 +210,7 @@ describe('how processes divide a limit', () => {
    * its window capped at what it reserves, and leaves when its rows are sent. Sends are fluid (fractions
    * of a unit a ms). Returns the average over first to last send and the fullest window of all.
    */
-  function shareAmong(capacity: number, joins: number[], rowsEach: number) {
+  function shareAmong(capacity: number, joins: number[], rowsEach: number, leave: 'slack' | 'known' = 'known') {
     const W = 1000;
     type Sim = { name: string; join: number; left: number; sends: number[]; head: number; inWindow: number; row?: ShareRow; done: boolean };
     const sims: Sim[] = joins.map((join, i) => ({ name: `h${i}`, join, left: rowsEach, sends: [], head: 0, inWindow: 0, done: false }));
@@ -193,7 +228,11 @@ describe('how processes divide a limit', () => {
         if (s.row === undefined || (t - s.join - i * 7) % 50 === 0) {
           const mine = rows.get(s.name);
           if (s.left <= 0) {
-            rows.set(s.name, { ...lowered(mine!, 0, t), demand: 0, aliveUntil: t + SLACK_MS });
+            // It stops with every request answered: it knows when each unit in its window leaves it.
+            const leaving: [number, number][] = [];
+            for (let x = Math.max(s.join, t - W + 1); x < t; x++) leaving.push([x + W, s.sends[x - s.join]!]);
+            const left = leave === 'known' ? leftWith(mine!, leaving, t) : lowered(mine!, 0, t);
+            rows.set(s.name, { ...left, demand: 0, aliveUntil: t + SLACK_MS });
             s.done = true;
             continue;
           }
@@ -238,6 +277,11 @@ describe('how processes divide a limit', () => {
       const { average, fullest } = shareAmong(capacity, [...joins], rowsEach);
       expect(fullest).toBeLessThanOrEqual(capacity + 1e-6);
       expect(average).toBeGreaterThanOrEqual(capacity * 0.98);
+      // A holder that stops gives back what its window no longer holds at once, not after the slack:
+      // 98.6 → 98.8 % of 500/s with four, 98.8 → 99.2 % of 50/s, 98.4 → 98.8 % with eight.
+      const slack = shareAmong(capacity, [...joins], rowsEach, 'slack');
+      expect(slack.fullest).toBeLessThanOrEqual(capacity + 1e-6);
+      expect(average).toBeGreaterThan(slack.average + capacity * 0.001);
     }
   });
 });
