@@ -265,6 +265,27 @@ export function settleShare(rows: readonly ShareRow[], me: ShareRow, now: number
 }
 
 /**
+ * When a holder held below its fair share (by the others' reservations) may find more room: the first
+ * moment within a window from `now` at which another holder's reservation starts to fall or ends (a
+ * fade starting, a ramp or a dead holder's window ending). Undefined when it has its fair share, or no
+ * reservation bends in that time. A process syncs again then instead of at its next turn: a holder
+ * that joined waited, on average, half a sync interval past each fade start for its share.
+ */
+export function moreRoomAt(rows: readonly ShareRow[], me: ShareRow, now: number): number | undefined {
+  const live = rows.filter((r) => !expired(r, now));
+  const capacity = Math.min(me.capacity, ...live.filter((r) => r.aliveUntil > now).map((r) => r.capacity));
+  const target = fairShares(live, capacity, now).get(me.holder) ?? 0;
+  if (target <= me.share + EPS) return undefined;
+  let at: number | undefined;
+  for (const r of live) {
+    if (r.holder === me.holder) continue;
+    const falls = r.peak > r.share ? r.peakUntil - r.windowMs : r.peakUntil;
+    for (const t of [falls, r.aliveUntil + r.windowMs]) if (t > now && t <= now + me.windowMs && (at === undefined || t < at)) at = t;
+  }
+  return at;
+}
+
+/**
  * The highest share up to `target` this holder can raise to now: the one whose ramp (`raised`), with
  * the others' reservations, stays within the capacity at every instant of the coming window — not
  * only now. (Taking only today's room made a newcomer ramp up over a whole window while the others'
