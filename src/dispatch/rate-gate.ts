@@ -162,6 +162,7 @@ export class RateGate {
   #logHead = 0;
   #logCount = 0;
   #inFlight = 0; // units written and not yet answered
+  #forgottenUntil = -Infinity; // when the last answer dropped from the ring leaves the window
   #closed: unknown = undefined;
   #lastTake = -Infinity;
 
@@ -188,6 +189,27 @@ export class RateGate {
 
   get waiting(): number {
     return this.#queue.length - this.#head;
+  }
+
+  /**
+   * When each unit this gate's window still counts leaves it ([ms from now, units], oldest first), for a
+   * process that stops (ledger/limit-shares.ts `leftWith`): its answers plus the window. Undefined when
+   * the gate cannot tell: a request still unanswered (it may reach the far end later), no sliding log
+   * (exclusive gates, very high rates), a window other than `windowMs`, or a full log (older answers
+   * may have been dropped from it).
+   */
+  leaving(windowMs: number): [number, number][] | undefined {
+    const log = this.#log;
+    if (log === null || this.exclusive || windowMs !== this.#windowMs || this.#inFlight > 0) return undefined;
+    const now = this.#now();
+    const span = this.#windowMs + WINDOW_SLACK_MS;
+    const out: [number, number][] = [];
+    for (let i = 0; i < this.#logCount; i++) {
+      const left = log[(this.#logHead + i) % this.#logSize]! + span - now;
+      if (left > 0) out.push([left, 1]);
+    }
+    // The ring forgot an answer that still counts (it shrank, or filled with answers not yet expired).
+    return this.#forgottenUntil > now ? undefined : out;
   }
 
   /** Changes the ceiling live (adaptive slow-down and recovery). */
@@ -251,7 +273,9 @@ export class RateGate {
         this.#heldUntil = h.from;
       }
     } else {
+      if (this.#log !== null) for (let i = 0; i < this.#logCount; i++) this.#forget(this.#log[(this.#logHead + i) % this.#logSize]!);
       this.#log = null;
+      this.#logCount = 0;
       this.#logCap = 0;
     }
     this.#schedule();
@@ -489,6 +513,7 @@ export class RateGate {
     for (let i = 0; i < units; i++) {
       // Full: the oldest entry no longer matters, a whole ceiling's worth was answered after it.
       if (this.#logCount === this.#logSize) {
+        this.#forget(log[this.#logHead]!);
         this.#logHead = (this.#logHead + 1) % this.#logSize;
         this.#logCount--;
       }
@@ -502,11 +527,16 @@ export class RateGate {
     const log = new Float64Array(units);
     // Keep the newest answers that still fit (a live rate change must not forget what is in the window).
     const keep = old === null ? 0 : Math.min(this.#logCount, units);
+    for (let i = 0; i < this.#logCount - keep; i++) this.#forget(old![(this.#logHead + i) % old!.length]!);
     for (let i = 0; i < keep; i++) log[i] = old![(this.#logHead + this.#logCount - keep + i) % old!.length]!;
     this.#log = log;
     this.#logSize = units;
     this.#logHead = 0;
     this.#logCount = keep;
+  }
+
+  #forget(answeredAt: number): void {
+    this.#forgottenUntil = Math.max(this.#forgottenUntil, answeredAt + this.#windowMs + WINDOW_SLACK_MS);
   }
 
   #detach(w: Waiter): void {

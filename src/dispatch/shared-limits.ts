@@ -9,8 +9,8 @@
  * that finds the day's cap used up is deferred to the next UTC midnight, never failed.
  */
 import type { DailyCap, LimitModel, SharedLimit } from '../config/limit-model.js';
-import type { LimitClaim, LimitsStore } from '../ledger/limits-store.js';
-import { FENCE_MS, windowHold, type ShareRow } from '../ledger/limit-shares.js';
+import type { LimitClaim, LimitsStore, Settled } from '../ledger/limits-store.js';
+import { FENCE_MS, windowHold } from '../ledger/limit-shares.js';
 import { RateGate } from './rate-gate.js';
 import { formatMicros } from '../shared/micros.js';
 
@@ -64,6 +64,8 @@ export class SharedLimits implements LimitGates {
   #lastSync = -Infinity;
   #closed = false;
   #soon: NodeJS.Immediate | undefined;
+  /** An extra sync when more room is due before the next one (a fade starting, a window ending). */
+  #wake: { at: number; timer: NodeJS.Timeout } | undefined;
 
   constructor(options: SharedLimitsOptions) {
     this.#o = options;
@@ -175,15 +177,28 @@ export class SharedLimits implements LimitGates {
     this.#timer = setInterval(() => this.#sync(), SYNC_MS);
   }
 
-  /** Leaves: shares go back to the others (after a window), unused daily units are returned. */
+  /**
+   * Leaves: shares go back to the others as what this process sent leaves the window (at once for what
+   * has left, if every request was answered; else after the slack and a window), unused daily units are
+   * returned.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#soon !== undefined) clearImmediate(this.#soon);
+    if (this.#wake !== undefined) clearTimeout(this.#wake.timer);
     for (const [key, pool] of this.#dayPool) if (pool.units > 0) this.#o.store.returnDaily(key, pool.day, pool.units);
     this.#dayPool.clear();
-    this.#o.store.leave(this.holder, this.#o.now());
+    const now = this.#o.now();
+    // Gate times are monotonic ms from now; the wall clock counts whole ms, so the true now may be up to
+    // 1 ms past `now`: each unit is taken to leave 1 ms later than it does, never earlier.
+    const leaving = new Map<string, [number, number][]>();
+    for (const [key, t] of this.#tracked) {
+      const units = t.gates.length === 1 ? t.gates[0]!.leaving(t.limit.windowMs) : undefined;
+      if (units !== undefined) leaving.set(key, units.map(([inMs, u]) => [now + inMs + 1, u]));
+    }
+    this.#o.store.leave(this.holder, now, leaving);
   }
 
   #track(limit: SharedLimit, gate: RateGate, localRate: number): void {
@@ -211,9 +226,9 @@ export class SharedLimits implements LimitGates {
       const busy = t.gates.some((g) => g.waiting > 0 || g.idleMs < IDLE_MS);
       claims.push({ key: t.limit.key, windowMs: t.limit.windowMs, capacity: t.limit.capacity, demand: busy ? t.want : 0 });
     }
-    let shares: Map<string, ShareRow>;
+    let settled: Settled;
     try {
-      shares = this.#o.store.sync(this.holder, claims, now);
+      settled = this.#o.store.sync(this.holder, claims, now);
     } catch (err) {
       // The others will count this process as alive only until its fence: stop writing by then.
       if (now - this.#lastSync >= FENCE_MS) for (const t of this.#tracked.values()) for (const g of t.gates) g.setShare(0);
@@ -221,8 +236,9 @@ export class SharedLimits implements LimitGates {
       return;
     }
     this.#lastSync = now;
+    this.#wakeAt(settled.moreRoomAt, now);
     for (const t of this.#tracked.values()) {
-      const row = shares.get(t.limit.key);
+      const row = settled.shares.get(t.limit.key);
       const perSecond = 1000 / t.limit.windowMs;
       // A changed share paces at once, while the window guard caps the window at what this process
       // reserves (limit-shares.ts). Timed from now, not from before the transaction: the gate's cap must
@@ -232,6 +248,24 @@ export class SharedLimits implements LimitGates {
       const hold = w && { ratePerSecond: w.peak * perSecond, heldMs: w.heldMs, fadeMs: w.fadeMs, pacedMs: w.pacedMs };
       for (const g of t.gates) g.setShare((row?.share ?? 0) * perSecond, hold);
     }
+  }
+
+  /**
+   * Syncs again when more room is due (1 ms after it: the wall clock counts whole ms) if that comes
+   * before the next regular sync: a process waiting for another's fade to start took its share half a
+   * sync interval late on average, each time a process joined.
+   */
+  #wakeAt(at: number | undefined, now: number): void {
+    if (at === undefined || at + 1 >= now + SYNC_MS) return;
+    if (this.#wake !== undefined) {
+      if (this.#wake.at <= at) return;
+      clearTimeout(this.#wake.timer);
+    }
+    const timer = setTimeout(() => {
+      this.#wake = undefined;
+      this.#sync();
+    }, Math.max(0, at + 1 - this.#o.now()));
+    this.#wake = { at, timer };
   }
 }
 

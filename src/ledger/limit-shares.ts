@@ -109,6 +109,49 @@ export function lowered(row: ShareRow, share: number, now: number): ShareRow {
 }
 
 /**
+ * A holder that stops with every request answered, and knows what its window still holds: `leaving`
+ * lists when each unit it counts leaves the window ([time, units], the time being its answer plus the
+ * window). Its last sends have all reached Telnyx, so what it can still have in any window from now on
+ * is exactly what has not left yet: it reserves a fade from that, starting as late as the slowest of its
+ * units needs and no later, instead of holding its whole reservation for SLACK_MS (the slack `lowered`
+ * keeps for requests still on their way; none are). A process that ended used to hold its share for
+ * SLACK_MS while the others waited to raise into it, at each of a run's ends. Never more than it
+ * reserved before, at any instant (the others may count on that): otherwise `lowered`'s shape.
+ */
+export function leftWith(row: ShareRow, leaving: readonly (readonly [at: number, units: number])[], now: number): ShareRow {
+  const fallback = lowered(row, 0, now);
+  const units = [...leaving].filter(([at]) => at > now).sort((a, b) => a[0] - b[0]);
+  const n = units.reduce((sum, [, u]) => sum + u, 0);
+  if (n <= EPS) return { ...row, share: 0, peak: 0, peakUntil: now };
+  // The store keeps a holder that left for SLACK_MS and a window (`leave`): a unit leaving later than
+  // that (it cannot, being answered) would outlive the row.
+  if (units.at(-1)![0] > now + SLACK_MS + row.windowMs) return fallback;
+  // A fade from n that starts at `from` covers the units not yet left just before each one leaves:
+  // with `left` of them still there, n × (1 − (at − from) / window) ≥ left.
+  let from = now;
+  let left = n;
+  for (const [at, u] of units) {
+    from = Math.max(from, at - row.windowMs * (1 - left / n));
+    left -= u;
+  }
+  const candidate: ShareRow = { ...row, share: 0, peak: n, peakUntil: from + row.windowMs };
+  return notAbove(candidate, row, now) ? candidate : fallback;
+}
+
+/** Whether `next` reserves no more than `before` at any instant from `now` on (both piecewise linear). */
+function notAbove(next: ShareRow, before: ShareRow, now: number): boolean {
+  const bends = new Set([now]);
+  for (const r of [next, before]) {
+    for (const t of [r.peakUntil - r.windowMs, r.peakUntil]) if (t > now) bends.add(t);
+    // A dead holder's reservation ends with a step: just before it counts.
+    const end = r.aliveUntil + r.windowMs;
+    if (end > now) bends.add(Math.max(now, end - STEP_MS));
+  }
+  for (const t of bends) if (reserved(next, t) > reserved(before, t) + EPS) return false;
+  return true;
+}
+
+/**
  * A holder raising its share to `share` at `now`. What it sends at the new pace enters the window a
  * little at a time, while what it sent before leaves it: it reserves from what it reserves now, rising
  * as fast as its old pace leaves and its new one comes in, to the new share (a ramp: `peak` below
@@ -219,6 +262,27 @@ export function settleShare(rows: readonly ShareRow[], me: ShareRow, now: number
     if (next > me.share + EPS) return raised(me, next, now);
   }
   return me;
+}
+
+/**
+ * When a holder held below its fair share (by the others' reservations) may find more room: the first
+ * moment within a window from `now` at which another holder's reservation starts to fall or ends (a
+ * fade starting, a ramp or a dead holder's window ending). Undefined when it has its fair share, or no
+ * reservation bends in that time. A process syncs again then instead of at its next turn: a holder
+ * that joined waited, on average, half a sync interval past each fade start for its share.
+ */
+export function moreRoomAt(rows: readonly ShareRow[], me: ShareRow, now: number): number | undefined {
+  const live = rows.filter((r) => !expired(r, now));
+  const capacity = Math.min(me.capacity, ...live.filter((r) => r.aliveUntil > now).map((r) => r.capacity));
+  const target = fairShares(live, capacity, now).get(me.holder) ?? 0;
+  if (target <= me.share + EPS) return undefined;
+  let at: number | undefined;
+  for (const r of live) {
+    if (r.holder === me.holder) continue;
+    const falls = r.peak > r.share ? r.peakUntil - r.windowMs : r.peakUntil;
+    for (const t of [falls, r.aliveUntil + r.windowMs]) if (t > now && t <= now + me.windowMs && (at === undefined || t < at)) at = t;
+  }
+  return at;
 }
 
 /**

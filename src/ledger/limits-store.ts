@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';
-import { expired, FENCE_MS, lowered, settleShare, SLACK_MS, type ShareRow } from './limit-shares.js';
+import { expired, FENCE_MS, leftWith, lowered, moreRoomAt, settleShare, SLACK_MS, type ShareRow } from './limit-shares.js';
 
 export interface LimitClaim {
   key: string;
@@ -20,15 +20,27 @@ export interface LimitClaim {
   demand: number;
 }
 
+export interface Settled {
+  /** This holder's row per limit claimed. */
+  shares: Map<string, ShareRow>;
+  /** When a limit this holder has less than its fair share of may have more room (limit-shares.ts `moreRoomAt`). */
+  moreRoomAt: number | undefined;
+}
+
 export interface LimitsStore {
   /**
    * One transaction: heartbeat `holder`, forget holders dead for longer than their windows, and settle
    * this holder's share of each claimed limit. Returns its row per limit: the share (units per window)
-   * it may pace at now, and what it still reserves while a lowering fades (limit-shares.ts `windowHold`).
+   * it may pace at now, and what it still reserves while a lowering fades (limit-shares.ts `windowHold`);
+   * and when it may find more room where it has less than its fair share (worth syncing again then).
    */
-  sync(holder: string, claims: readonly LimitClaim[], now: number): Map<string, ShareRow>;
-  /** The holder stops: its shares drop to nothing, still reserved for a window (what it just sent counts). */
-  leave(holder: string, now: number): void;
+  sync(holder: string, claims: readonly LimitClaim[], now: number): Settled;
+  /**
+   * The holder stops: its shares drop to nothing, still reserved for a window (what it just sent counts).
+   * `leaving`: per limit key, when each unit its window still counts leaves it (epoch ms, units), known
+   * when every request it wrote was answered: it then reserves only that (limit-shares.ts `leftWith`).
+   */
+  leave(holder: string, now: number, leaving?: ReadonlyMap<string, readonly (readonly [number, number])[]>): void;
   /** Takes up to `want` units of a daily cap for `day` (YYYY-MM-DD, UTC); returns how many it got. */
   takeDaily(key: string, day: string, cap: number, want: number): number;
   /** Gives back units taken and not used (a process ending with some left). */
@@ -62,8 +74,8 @@ const toShare = (r: Row): ShareRow => ({
 
 export class SqliteLimitsStore implements LimitsStore {
   readonly #db: Database.Database;
-  readonly #sync: Database.Transaction<(holder: string, claims: readonly LimitClaim[], now: number) => Map<string, ShareRow>>;
-  readonly #leave: Database.Transaction<(holder: string, now: number) => void>;
+  readonly #sync: Database.Transaction<(holder: string, claims: readonly LimitClaim[], now: number) => Settled>;
+  readonly #leave: Database.Transaction<(holder: string, now: number, leaving: ReadonlyMap<string, readonly (readonly [number, number])[]>) => void>;
   readonly #takeDaily: Database.Transaction<(key: string, day: string, cap: number, want: number) => number>;
   readonly #used: Database.Statement;
   readonly #addUsed: Database.Statement;
@@ -104,6 +116,7 @@ export class SqliteLimitsStore implements LimitsStore {
       const aliveUntil = now + FENCE_MS + SLACK_MS;
       heartbeat.run(holder, aliveUntil);
       const out = new Map<string, ShareRow>();
+      let wake: number | undefined;
       const byKey = new Map<string, { key: string; row: ShareRow }[]>();
       for (const r of rowsFor.all(JSON.stringify(claims.map((c) => c.key))) as Row[]) {
         let list = byKey.get(r.key);
@@ -132,16 +145,22 @@ export class SqliteLimitsStore implements LimitsStore {
           upsert.run(c.key, holder, next.capacity, next.windowMs, next.demand, next.share, next.peak, next.peakUntil);
         }
         out.set(c.key, next);
+        // Only a holder short of what it asks for can be short of its fair share.
+        if (next.share < next.demand) {
+          const at = moreRoomAt([...others, next], next, now);
+          if (at !== undefined && (wake === undefined || at < wake)) wake = at;
+        }
       }
       // Holders gone for longer than any window (a minute) have no row left worth keeping.
       forgetHolders.run(now - 120_000);
-      return out;
+      return { shares: out, moreRoomAt: wake };
     });
-    this.#leave = db.transaction((holder: string, now: number) => {
+    this.#leave = db.transaction((holder: string, now: number, leaving: ReadonlyMap<string, readonly (readonly [number, number])[]>) => {
       for (const r of mine.all(holder) as Row[]) {
         // A fading or still-ramping row may keep its share's shape (limit-shares.ts `lowered`); the holder
         // sends nothing more either way, and is forgotten a window after it left.
-        const left = lowered(toShare(r), 0, now);
+        const units = leaving.get(r.key);
+        const left = units === undefined ? lowered(toShare(r), 0, now) : leftWith(toShare(r), units, now);
         lower.run(left.share, left.peak, left.peakUntil, r.key, holder);
       }
       // Nothing more is written by this holder: the others need not wait for its fence, only for its
@@ -160,12 +179,12 @@ export class SqliteLimitsStore implements LimitsStore {
     });
   }
 
-  sync(holder: string, claims: readonly LimitClaim[], now: number): Map<string, ShareRow> {
+  sync(holder: string, claims: readonly LimitClaim[], now: number): Settled {
     return this.#unsynced(() => this.#sync.immediate(holder, claims, now));
   }
 
-  leave(holder: string, now: number): void {
-    this.#unsynced(() => this.#leave.immediate(holder, now));
+  leave(holder: string, now: number, leaving: ReadonlyMap<string, readonly (readonly [number, number])[]> = new Map()): void {
+    this.#unsynced(() => this.#leave.immediate(holder, now, leaving));
   }
 
   takeDaily(key: string, day: string, cap: number, want: number): number {

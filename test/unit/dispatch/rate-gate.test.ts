@@ -242,4 +242,51 @@ describe('RateGate', () => {
       }
     });
   });
+
+  describe('what the window still counts when a process stops (leaving)', () => {
+    /** A gate on a clock the test moves: 10 a 1-s window, so its log keeps 10 answers. */
+    function clocked() {
+      let t = 1000;
+      const gate = new RateGate({ ratePerSecond: 10, now: () => t });
+      return { gate, at: (ms: number) => void (t = ms) };
+    }
+
+    it('lists when each answered unit leaves the window: its answer plus the window (and the slack)', async () => {
+      const { gate, at } = clocked();
+      const p = await gate.take();
+      expect(claimWire([p])).toBe(true);
+      // Unanswered, it may still reach the far end later: the gate cannot tell.
+      expect(gate.leaving(1000)).toBeUndefined();
+      at(1100);
+      p.done();
+      at(1500);
+      expect(gate.leaving(1000)).toEqual([[602, 1]]);
+      // Another window than the gate's, or once it has left: nothing it can say / nothing left.
+      expect(gate.leaving(60_000)).toBeUndefined();
+      at(2200);
+      expect(gate.leaving(1000)).toEqual([]);
+    });
+
+    it('cannot tell once its log forgot an answer that still counts, nor for an exclusive gate', async () => {
+      const { gate, at } = clocked();
+      // Ten answered, then the share halves without a hold: the log keeps the five newest.
+      for (let i = 0; i < 10; i++) {
+        at(1000 + i * 110);
+        const p = await gate.take();
+        expect(await claimWire([p])).toBe(true);
+        p.done();
+      }
+      at(2000);
+      expect(gate.leaving(1000)?.map(([ms]) => ms)).toEqual([2, 112, 222, 332, 442, 552, 662, 772, 882, 992]);
+      gate.setShare(5);
+      expect(gate.leaving(1000)).toBeUndefined();
+      at(2441);
+      expect(gate.leaving(1000)).toBeUndefined();
+      // The forgotten ones have left (the last at 2,442): it can tell again.
+      at(2443);
+      expect(gate.leaving(1000)?.map(([ms]) => ms)).toEqual([109, 219, 329, 439, 549]);
+      gate.close(new Error('done'));
+      expect(new RateGate({ ratePerSecond: 1, exclusive: true }).leaving(1000)).toBeUndefined();
+    });
+  });
 });
