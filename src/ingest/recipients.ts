@@ -22,7 +22,7 @@ import type { SegmentEncoding } from '../telnyx/segments.js';
 import { VARS_SEPARATOR } from '../ledger/message-text.js';
 import { createPhoneNormalizer, e164Key, hasExtension } from './phone.js';
 import { openSource } from './read-source.js';
-import { SeenNumbers, type SeenNumbersOptions } from './seen-numbers.js';
+import { SeenGroups, SeenNumbers, type SeenNumbersOptions } from './seen-numbers.js';
 import type { SourceRecord } from './read-source.js';
 import { loadSuppressionList } from './suppression.js';
 import { resolveZone, type ZoneChoice } from '../schedule/window.js';
@@ -247,6 +247,7 @@ async function* run(
   const file = spec.source.path;
   let settled = false;
   const singles = new SeenNumbers(options.seen);
+  const groups = new SeenGroups(options.seen);
   try {
     const plan = planRows(spec);
     const normalize = createPhoneNormalizer(spec.source.default_country);
@@ -282,7 +283,6 @@ async function* run(
 
     const phoneField = spec.source.phone_field;
     const country = spec.source.default_country;
-    const groups = new Map<string, number>();
     const skipped = emptyCounts();
     let total = 0;
     let sendable = 0;
@@ -390,7 +390,7 @@ async function* run(
         }
         groupKey = to;
         const earlier = groups.get(groupKey);
-        if (earlier !== undefined) return skip(rec, 'duplicate', `same recipients as row ${earlier}`, to, recipients);
+        if (earlier !== 0) return skip(rec, 'duplicate', `same recipients as row ${earlier}`, to, recipients);
       }
 
       for (let i = 1; i < values.length; i++) {
@@ -441,7 +441,7 @@ async function* run(
         zone = choice.zone;
       }
 
-      if (plan.group) groups.set(groupKey, rec.row);
+      if (plan.group) groups.add(groupKey, rec.row);
       else singles.add(key, rec.row);
       sendable++;
       const row: IngestedRow = { row: rec.row, line: rec.line, to, recipients, text, subject, parts, encoding };
@@ -502,6 +502,7 @@ async function* run(
     throw err;
   } finally {
     singles.close();
+    groups.close();
     if (!settled) {
       settle.reject(new AppError('ERR_RUN_ABORTED', `ingest of ${file} was stopped before the end of the file`));
     }

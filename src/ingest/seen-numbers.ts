@@ -21,6 +21,8 @@ export interface SeenNumbersOptions {
   slots?: number;
   /** The most bytes the filter may take. @default 32 MiB */
   filterBytes?: number;
+  /** Group MMS: groups held in memory before they move out (SeenGroups). @default 65536 */
+  groups?: number;
 }
 
 const DEFAULT_SLOTS = 2 ** 20;
@@ -33,7 +35,7 @@ export class SeenNumbers {
   /** Numbers the list is expected to hold (sizes the filter). */
   #expected = 0;
   #filter: NumberFilter | undefined;
-  #spill: NumberSpill | undefined;
+  #spill: NumberSpill<number> | undefined;
   #moved = 0;
   #asked = 0;
   /** Reused for every move out (the table holds the same most each time). */
@@ -97,7 +99,7 @@ export class SeenNumbers {
     this.#rows ??= new Uint32Array(size);
     const n = this.#recent.sortedInto(this.#keys, this.#rows);
     const keys = this.#keys.subarray(0, n);
-    this.#spill ??= new NumberSpill();
+    this.#spill ??= new NumberSpill<number>('integer');
     // Sized for every number the list may still bring, at least twice what has been seen so far.
     const filter = (this.#filter ??= new NumberFilter(Math.max(this.#expected, 2 * n), this.#filterBytes));
     this.#spill.addSorted(keys, this.#rows.subarray(0, n));
@@ -105,4 +107,59 @@ export class SeenNumbers {
     this.#moved += n;
     this.#recent.clear();
   }
+}
+
+/** Group MMS rows: the same check over each group's sorted numbers joined by ',' (seen-numbers.ts' scheme). */
+export class SeenGroups {
+  readonly #recent = new Map<string, number>();
+  readonly #max: number;
+  readonly #filterBytes: number;
+  #filter: NumberFilter | undefined;
+  #spill: NumberSpill<string> | undefined;
+  #moved = 0;
+
+  constructor(options: SeenNumbersOptions = {}) {
+    this.#max = options.groups ?? 65_536;
+    this.#filterBytes = options.filterBytes ?? DEFAULT_FILTER_BYTES;
+  }
+
+  /** The row that first used `group`, or 0 if none did. */
+  get(group: string): number {
+    const row = this.#recent.get(group);
+    if (row !== undefined) return row;
+    if (this.#spill === undefined || !this.#filter!.has(textHash(group))) return 0;
+    return this.#spill.get(group);
+  }
+
+  /** Records `row` as the first to use `group` (which `get` has just said no row used). */
+  add(group: string, row: number): void {
+    if (this.#recent.size >= this.#max) this.#moveOut();
+    this.#recent.set(group, row);
+  }
+
+  close(): void {
+    this.#spill?.close();
+  }
+
+  #moveOut(): void {
+    const keys = [...this.#recent.keys()].sort();
+    this.#spill ??= new NumberSpill<string>('text');
+    const filter = (this.#filter ??= new NumberFilter(16 * keys.length, this.#filterBytes));
+    this.#spill.addSorted(keys, keys.map((k) => this.#recent.get(k)!));
+    for (const key of keys) filter.add(textHash(key));
+    this.#moved += keys.length;
+    this.#recent.clear();
+  }
+}
+
+/** A 52-bit FNV-1a-style hash of a string, as the filter's integer key. */
+function textHash(text: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0) + (b >>> 12) * 4294967296;
 }

@@ -211,6 +211,20 @@ describe('ingestRecipients: group_mms', () => {
     expect(rows[2]!.skip).toEqual({ reason: 'duplicate', detail: 'same recipients as row 2' });
   });
 
+  it('dedupes groups the same when they wait in the temporary database', async () => {
+    let csv = 'phone,first_name\n';
+    for (let i = 1; i <= 600; i++) {
+      const g = i % 4 === 0 ? Math.floor(i / 3) : i; // every 4th row repeats an earlier group, in the other order
+      csv += i % 4 === 0 ? `+1212555${String(g).padStart(4, '0')};+1415555${String(g).padStart(4, '0')},P${i}\n` : `+1415555${String(g).padStart(4, '0')};+1212555${String(g).padStart(4, '0')},P${i}\n`;
+    }
+    const spec = groupJob(csv);
+    const whole = await ingestAll(spec);
+    const bounded = await ingestAll(spec, { seen: { groups: 16, filterBytes: 64 } });
+    const outcome = (rows: typeof whole.rows) => rows.map((r) => [r.row, r.to, r.skip?.reason ?? 'ok', r.skip?.detail ?? '']);
+    expect(outcome(bounded.rows)).toEqual(outcome(whole.rows));
+    expect(whole.stats.skipped.duplicate).toBeGreaterThan(90);
+  });
+
   it('skips a group with a suppressed member', async () => {
     const { rows } = await ingestAll(groupJob('phone,first_name\n+14155550123;+12125550199,A\n'), { suppressed: (n) => n === '+12125550199' });
     expect(rows[0]!.skip?.reason).toBe('suppressed');
