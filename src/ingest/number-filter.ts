@@ -26,33 +26,35 @@ export class NumberFilter {
   }
 
   add(number: number): void {
-    const lo = number >>> 0;
-    const hi = (number / 4294967296) >>> 0;
-    const base = this.#block(lo, hi);
-    let a = mix(hi ^ Math.imul(lo, 0x9e3779b1));
-    const b = mix(lo ^ Math.imul(hi, 0x85ebca6b)) | 1;
-    const words = this.#words;
-    for (let i = 0; i < BITS_PER_NUMBER; i++) {
-      const bit = a >>> 23; // 9 bits: 0..511
-      words[base + (bit >>> 5)]! |= 1 << (bit & 31);
-      a = (a + b) | 0;
-    }
+    this.#bits(number, true);
   }
 
   /** False: `number` was never added. True: it may have been. */
   has(number: number): boolean {
+    return this.#bits(number, false);
+  }
+
+  /** Sets (`set`) or tests the number's 8 bits in its block; true if they were all set already. */
+  #bits(number: number, set: boolean): boolean {
     const lo = number >>> 0;
     const hi = (number / 4294967296) >>> 0;
     const base = this.#block(lo, hi);
     let a = mix(hi ^ Math.imul(lo, 0x9e3779b1));
     const b = mix(lo ^ Math.imul(hi, 0x85ebca6b)) | 1;
     const words = this.#words;
+    let all = true;
     for (let i = 0; i < BITS_PER_NUMBER; i++) {
-      const bit = a >>> 23;
-      if ((words[base + (bit >>> 5)]! & (1 << (bit & 31))) === 0) return false;
+      const bit = a >>> 23; // 9 bits: 0..511
+      const at = base + (bit >>> 5);
+      const mask = 1 << (bit & 31);
+      if ((words[at]! & mask) === 0) {
+        if (!set) return false;
+        all = false;
+        words[at]! |= mask;
+      }
       a = (a + b) | 0;
     }
-    return true;
+    return all;
   }
 
   /** The first word of the number's block. */

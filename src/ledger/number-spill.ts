@@ -78,7 +78,7 @@ export class NumberSpill<K extends number | string> {
 function spillError(what: 'open' | 'write', err: unknown): AppError {
   return new AppError(
     'ERR_LEDGER_IO',
-    `cannot ${what} the duplicate check's temporary database (in TMPDIR or /tmp): ${(err as Error).message}`,
+    `cannot ${what} the duplicate check's temporary database (in SQLITE_TMPDIR, TMPDIR or /var/tmp): ${(err as Error).message}`,
     { cause: err },
   );
 }
