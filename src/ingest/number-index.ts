@@ -23,6 +23,11 @@ export class NumberIndex {
     return this.count;
   }
 
+  /** Slots in the table: it holds up to three quarters of them before it grows. */
+  get slots(): number {
+    return this.keys.length;
+  }
+
   /** Bytes held by the table. */
   get byteLength(): number {
     return this.keys.byteLength + this.rows.byteLength;
@@ -67,6 +72,24 @@ export class NumberIndex {
     let size = this.keys.length;
     while (expected * 4 > size * 3) size *= 2;
     if (size > this.keys.length) this.resize(size);
+  }
+
+  /**
+   * Writes every key held, ascending, into `keys` and the row stored for each into `rows` (both at least
+   * `size` long, reused by the caller so that moving the keys out leaves no garbage); returns how many.
+   */
+  sortedInto(keys: Float64Array, rows: Uint32Array): number {
+    let n = 0;
+    for (const key of this.keys) if (key !== 0) keys[n++] = key;
+    const sorted = keys.subarray(0, n).sort();
+    for (let j = 0; j < n; j++) rows[j] = this.get(sorted[j]!);
+    return n;
+  }
+
+  /** Empties the table, keeping its size. */
+  clear(): void {
+    this.keys.fill(0);
+    this.count = 0;
   }
 
   private grow(): void {

@@ -1,8 +1,9 @@
 /**
  * The ingest pipeline: source records → normalised, rendered, counted rows, each either sendable
  * or skipped with a reason, in bounded batches. Memory stays flat whatever the file size: one
- * chunk of the file and one batch of rows are held at a time, plus the dedupe index (12 bytes a
- * slot per distinct number, see number-index.ts) and the job's suppression list.
+ * chunk of the file and one batch of rows are held at a time, plus the duplicate check's bounded
+ * table and filter (seen-numbers.ts: the numbers it cannot hold wait in a temporary SQLite file) and
+ * the job's suppression list.
  *
  * Check order for a row: malformed record (invalid_row) → phone number (invalid_number; group_mms:
  * more than 8 numbers is invalid_row) → a destination the sender cannot reach (unsupported_destination) → suppression → duplicate of an earlier *sendable* row →
@@ -19,9 +20,9 @@ import { alphanumericRefusal } from '../shared/sender-forms.js';
 import { countSegments, MAX_PARTS } from '../telnyx/segments.js';
 import type { SegmentEncoding } from '../telnyx/segments.js';
 import { VARS_SEPARATOR } from '../ledger/message-text.js';
-import { NumberIndex } from './number-index.js';
 import { createPhoneNormalizer, e164Key, hasExtension } from './phone.js';
 import { openSource } from './read-source.js';
+import { SeenGroups, SeenNumbers, type SeenNumbersOptions } from './seen-numbers.js';
 import type { SourceRecord } from './read-source.js';
 import { loadSuppressionList } from './suppression.js';
 import { resolveZone, type ZoneChoice } from '../schedule/window.js';
@@ -120,6 +121,8 @@ export interface IngestOptions {
   batchSize?: number;
   /** Stops reading; iteration then throws ERR_RUN_ABORTED. */
   signal?: AbortSignal;
+  /** The duplicate check's memory (tests make it tiny to exercise its temporary database). */
+  seen?: SeenNumbersOptions;
 }
 
 export interface IngestResult {
@@ -243,6 +246,8 @@ async function* run(
   const { signal } = options;
   const file = spec.source.path;
   let settled = false;
+  const singles = new SeenNumbers(options.seen);
+  const groups = new SeenGroups(options.seen);
   try {
     const plan = planRows(spec);
     const normalize = createPhoneNormalizer(spec.source.default_country);
@@ -278,8 +283,6 @@ async function* run(
 
     const phoneField = spec.source.phone_field;
     const country = spec.source.default_country;
-    const singles = new NumberIndex();
-    const groups = new Map<string, number>();
     const skipped = emptyCounts();
     let total = 0;
     let sendable = 0;
@@ -387,7 +390,7 @@ async function* run(
         }
         groupKey = to;
         const earlier = groups.get(groupKey);
-        if (earlier !== undefined) return skip(rec, 'duplicate', `same recipients as row ${earlier}`, to, recipients);
+        if (earlier !== 0) return skip(rec, 'duplicate', `same recipients as row ${earlier}`, to, recipients);
       }
 
       for (let i = 1; i < values.length; i++) {
@@ -438,7 +441,7 @@ async function* run(
         zone = choice.zone;
       }
 
-      if (plan.group) groups.set(groupKey, rec.row);
+      if (plan.group) groups.add(groupKey, rec.row);
       else singles.add(key, rec.row);
       sendable++;
       const row: IngestedRow = { row: rec.row, line: rec.line, to, recipients, text, subject, parts, encoding };
@@ -476,7 +479,7 @@ async function* run(
     for await (const records of source.records) {
       if (signal?.aborted === true) throw new AppError('ERR_RUN_ABORTED', `reading ${file} was aborted`, { cause: signal.reason });
       if (!sized && records.length > 0 && bytes > 0) {
-        // Size the dedupe index once, from the rows per byte of the first read (see NumberIndex.reserve).
+        // Size the duplicate check once, from the rows per byte of the first read (see NumberIndex.reserve).
         sized = true;
         const fileBytes = await fileSize(file);
         singles.reserve(Math.min(fileBytes / MIN_ROW_BYTES, (records.length * fileBytes) / bytes));
@@ -498,6 +501,8 @@ async function* run(
     settle.reject(err);
     throw err;
   } finally {
+    singles.close();
+    groups.close();
     if (!settled) {
       settle.reject(new AppError('ERR_RUN_ABORTED', `ingest of ${file} was stopped before the end of the file`));
     }

@@ -107,8 +107,9 @@ export class PlanAccumulator {
   /** Billable units by "kind country" (country "*": the default price). */
   readonly #billable = new Map<string, number>();
   readonly #samples: PlanSample[] = [];
-  /** Lines of sendable rows whose number had non-ASCII digits. */
-  readonly #nonAsciiDigits: number[] = [];
+  /** Sendable rows whose number had non-ASCII digits, and the first lines of them (a count, not a list: flat memory). */
+  #nonAsciiDigits = 0;
+  readonly #nonAsciiLines: number[] = [];
 
   readonly #account: AccountSpec | undefined;
 
@@ -136,7 +137,7 @@ export class PlanAccumulator {
       return;
     }
     this.#sendable++;
-    if (row.nonAsciiDigits === true) this.#nonAsciiDigits.push(row.line);
+    if (row.nonAsciiDigits === true && this.#nonAsciiDigits++ < this.#examples) this.#nonAsciiLines.push(row.line);
     const parts = row.parts;
     this.#segments += parts;
     this.#byParts.set(parts, (this.#byParts.get(parts) ?? 0) + 1);
@@ -258,9 +259,9 @@ export class PlanAccumulator {
     );
     skipWarning('invalid_row', 'invalid_rows', 'is malformed or cannot be sent as written', 'are malformed or cannot be sent as written');
     skipWarning('invalid_text', 'invalid_text', 'has a control character or bytes that are not UTF-8 in a template field', 'have control characters or bytes that are not UTF-8 in template fields');
-    const digits = this.#nonAsciiDigits.length;
+    const digits = this.#nonAsciiDigits;
     if (digits > 0) {
-      const shown = this.#nonAsciiDigits.slice(0, this.#examples);
+      const shown = this.#nonAsciiLines;
       warnings.push({
         code: 'non_ascii_digits',
         message: `${digits} number${digits > 1 ? 's were' : ' was'} written with non-ASCII digits (line${digits > 1 ? 's' : ''} ${shown.join(', ')}${digits > shown.length ? ', …' : ''}): normalised to E.164 and sent`,
@@ -331,7 +332,7 @@ export class PlanAccumulator {
         too_long: this.#skipped.too_long,
         invalid_row: this.#skipped.invalid_row,
         invalid_text: this.#skipped.invalid_text,
-        non_ascii_digits: this.#nonAsciiDigits.length,
+        non_ascii_digits: this.#nonAsciiDigits,
       },
       suppressed_by: { list: this.#skipped.suppressed - this.#suppressedLedger, ledger: this.#suppressedLedger },
       skipped_examples: this.#skipExamples,

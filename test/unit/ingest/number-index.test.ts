@@ -33,3 +33,21 @@ describe('NumberIndex', () => {
     expect(index.byteLength).toBe(2 ** 18 * 12);
   });
 });
+
+describe('NumberIndex: moving out', () => {
+  it('hands its keys over ascending with their rows, then empties without shrinking', () => {
+    const index = new NumberIndex(64);
+    const keys = [999_999_999_999_999, 14_155_550_101, 442_071_234_567, 14_155_550_100];
+    keys.forEach((k, i) => index.add(k, i + 1));
+    const out = new Float64Array(8);
+    const rows = new Uint32Array(8);
+    expect(index.sortedInto(out, rows)).toBe(4);
+    expect([...out.subarray(0, 4)]).toEqual([14_155_550_100, 14_155_550_101, 442_071_234_567, 999_999_999_999_999]);
+    expect([...rows.subarray(0, 4)]).toEqual([4, 2, 3, 1]);
+    const slots = index.slots;
+    index.clear();
+    expect(index.size).toBe(0);
+    expect(index.slots).toBe(slots);
+    expect(index.get(14_155_550_101)).toBe(0);
+  });
+});

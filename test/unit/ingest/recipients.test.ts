@@ -153,6 +153,38 @@ describe('ingestRecipients: CSV', () => {
   });
 });
 
+describe('ingestRecipients: the duplicate check in bounded memory', () => {
+  it('skips the same rows, naming the same first rows, when its numbers wait in the temporary database', async () => {
+    // 3,000 rows: new numbers, repeats of numbers from far back (moved out of the table long before),
+    // a repeat whose first row was not sendable (so it is sendable itself), invalid numbers.
+    let csv = HEADER;
+    let seed = 5;
+    for (let i = 1; i <= 3_000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const n = i % 7 === 0 ? 1_000 + (seed % Math.max(1, i - 1)) : 1_000 + i;
+      const name = i % 11 === 0 ? '' : `P${i}`; // every 11th row lacks its first_name: missing_field
+      csv += i % 13 === 0 ? `not a number,${name},A${i}
+` : `+1415555${String(n).padStart(4, '0')},${name},A${i}
+`;
+    }
+    const spec = jobFor(dir, 'r.csv', csv);
+    const whole = await ingestAll(spec);
+    // 64 slots (moved out every 47 numbers) and a one-block filter that says "maybe" to nearly every number:
+    // each distinct number it takes for a repeat is one the database must clear.
+    const bounded = await ingestAll(spec, { seen: { slots: 64, filterBytes: 64 } });
+    const outcome = (rows: typeof whole.rows) => rows.map((r) => [r.row, r.to, r.skip?.reason ?? 'ok', r.skip?.detail ?? '']);
+    expect(outcome(bounded.rows)).toEqual(outcome(whole.rows));
+    expect(bounded.stats).toEqual(whole.stats);
+    expect(whole.stats.skipped.duplicate).toBeGreaterThan(200);
+    expect(whole.stats.sendable).toBeGreaterThan(2_000);
+    // A repeat of a number whose first row lacked a field is sent: only a sendable row counts as the first.
+    const firstMissing = whole.rows.find((r) => r.skip?.reason === 'missing_field' && whole.rows.some((o) => o.row > r.row && o.to === r.to));
+    expect(firstMissing).toBeDefined();
+    const later = whole.rows.filter((o) => o.row > firstMissing!.row && o.to === firstMissing!.to);
+    expect(later.some((o) => o.skip === undefined || !o.skip.detail.includes(`row ${firstMissing!.row}`))).toBe(true);
+  });
+});
+
 describe('ingestRecipients: group_mms', () => {
   const groupJob = (csv: string) =>
     jobFor(dir, 'g.csv', csv, { sender: { mode: 'group_mms', from: ['+18445550001'] }, message: { text: 'Hi {{first_name}}', media_urls: ['https://example.com/a.png'] } });
@@ -177,6 +209,20 @@ describe('ingestRecipients: group_mms', () => {
     expect(rows[0]!.skip!.detail).toContain('"123"');
     expect(rows[1]!.skip).toBeUndefined();
     expect(rows[2]!.skip).toEqual({ reason: 'duplicate', detail: 'same recipients as row 2' });
+  });
+
+  it('dedupes groups the same when they wait in the temporary database', async () => {
+    let csv = 'phone,first_name\n';
+    for (let i = 1; i <= 600; i++) {
+      const g = i % 4 === 0 ? Math.floor(i / 3) : i; // every 4th row repeats an earlier group, in the other order
+      csv += i % 4 === 0 ? `+1212555${String(g).padStart(4, '0')};+1415555${String(g).padStart(4, '0')},P${i}\n` : `+1415555${String(g).padStart(4, '0')};+1212555${String(g).padStart(4, '0')},P${i}\n`;
+    }
+    const spec = groupJob(csv);
+    const whole = await ingestAll(spec);
+    const bounded = await ingestAll(spec, { seen: { groups: 16, filterBytes: 64 } });
+    const outcome = (rows: typeof whole.rows) => rows.map((r) => [r.row, r.to, r.skip?.reason ?? 'ok', r.skip?.detail ?? '']);
+    expect(outcome(bounded.rows)).toEqual(outcome(whole.rows));
+    expect(whole.stats.skipped.duplicate).toBeGreaterThan(90);
   });
 
   it('skips a group with a suppressed member', async () => {
