@@ -28,6 +28,12 @@ export interface LeaderStore {
    * `daemonId` leads iff it is the holder.
    */
   acquire(daemonId: string, ttlMs: number, now: number): MaybePromise<LeaseHolder | undefined>;
+  /**
+   * Takes the lease from `fromDaemonId`, expired or not: for a holder known to be dead (its process is gone
+   * from this host, or it recorded its stop), so its standby need not wait out the lease. Conditional on the
+   * holder, so of two standbys only one gets it. Returns whether `daemonId` now holds it.
+   */
+  takeOver(fromDaemonId: string, daemonId: string, ttlMs: number, now: number): MaybePromise<boolean>;
   /** Gives the lease up if `daemonId` holds it, so a standby takes over at once. Returns whether it did. */
   release(daemonId: string): MaybePromise<boolean>;
   /** The current holder, expired or not; undefined when nobody has held it or it was released. */
@@ -38,6 +44,7 @@ export class SqliteLeaderStore implements LeaderStore {
   readonly #take: Database.Statement;
   readonly #get: Database.Statement;
   readonly #release: Database.Statement;
+  readonly #takeOver: Database.Statement;
   readonly #acquireTx: Database.Transaction<(daemonId: string, ttlMs: number, now: number) => LeaseHolder | undefined>;
 
   constructor(ledger: Ledger) {
@@ -52,6 +59,9 @@ export class SqliteLeaderStore implements LeaderStore {
     );
     this.#get = db.prepare(`SELECT daemon_id AS daemonId, expires_at - ? AS remainingMs FROM scheduler_leader WHERE id = 1`);
     this.#release = db.prepare(`DELETE FROM scheduler_leader WHERE id = 1 AND daemon_id = ?`);
+    this.#takeOver = db.prepare(
+      `UPDATE scheduler_leader SET daemon_id = @daemonId, acquired_at = @now, expires_at = @expires WHERE id = 1 AND daemon_id = @from`,
+    );
     this.#acquireTx = db.transaction((daemonId: string, ttlMs: number, now: number) => {
       this.#take.run({ daemonId, now, expires: now + ttlMs });
       return this.#get.get(now) as LeaseHolder | undefined;
@@ -61,6 +71,10 @@ export class SqliteLeaderStore implements LeaderStore {
   acquire(daemonId: string, ttlMs: number, now: number): LeaseHolder | undefined {
     // IMMEDIATE: two daemons' attempts are serialised by the write lock.
     return this.#acquireTx.immediate(daemonId, ttlMs, now);
+  }
+
+  takeOver(fromDaemonId: string, daemonId: string, ttlMs: number, now: number): boolean {
+    return this.#takeOver.run({ from: fromDaemonId, daemonId, now, expires: now + ttlMs }).changes === 1;
   }
 
   release(daemonId: string): boolean {

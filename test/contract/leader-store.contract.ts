@@ -60,6 +60,19 @@ export function leaderStoreContract(backend: ContractBackend<LeaderStore>): void
     expect((await a.holder(Date.now()))?.daemonId).toBe('B');
   });
 
+  it('takeOver takes an unexpired lease, but only from the holder named and only once', async () => {
+    const [a, ...others] = stores as [LeaderStore, ...LeaderStore[]];
+    expect(await leads(a, 'A')).toBe(true);
+    expect(await others[0]!.takeOver('X', 'B', TTL, Date.now())).toBe(false);
+    const took = await Promise.all(others.map((s, i) => s.takeOver('A', `t${i}`, TTL, Date.now())));
+    expect(took.filter(Boolean)).toHaveLength(1);
+    const winner = `t${took.indexOf(true)}`;
+    const seen = await a.holder(Date.now());
+    expect(seen?.daemonId).toBe(winner);
+    expect(seen!.remainingMs).toBeGreaterThan(TTL - 5000);
+    expect(await leads(a, 'A')).toBe(false);
+  });
+
   it('released by its holder (a clean stop), it is free at once; only the holder can release it', async () => {
     const [a, b, c] = stores as [LeaderStore, LeaderStore, LeaderStore];
     expect(await leads(a, 'A')).toBe(true);

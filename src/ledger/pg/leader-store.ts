@@ -42,6 +42,15 @@ export class PgLeaderStore implements LeaderStore {
     return toHolder(rows);
   }
 
+  async takeOver(fromDaemonId: string, daemonId: string, ttlMs: number): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      `UPDATE scheduler_leader SET daemon_id = $1, acquired_at = clock_timestamp(), expires_at = clock_timestamp() + $2 * interval '1 millisecond'
+       WHERE id = 1 AND daemon_id = $3`,
+      [daemonId, ttlMs, fromDaemonId],
+    );
+    return rowCount === 1;
+  }
+
   async release(daemonId: string): Promise<boolean> {
     const { rowCount } = await this.#pool.query(`DELETE FROM scheduler_leader WHERE id = 1 AND daemon_id = $1`, [daemonId]);
     return rowCount === 1;
