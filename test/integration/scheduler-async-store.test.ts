@@ -28,12 +28,12 @@ async function asyncDaemon(log: LogSink, now?: () => number) {
 }
 
 describe('the scheduler over an asynchronous slot store', () => {
-  it('two daemons on one ledger run each slot once between them', { timeout: 30_000 }, async () => {
+  it('two daemons on one ledger run each slot once between them', { timeout: 60_000 }, async () => {
     writeJob(env, 'shared', { cron: '*/1 * * * * *', rows: 2 });
     const logA = logSink();
     const logB = logSink();
     const [a, b] = await Promise.all([asyncDaemon(logA), asyncDaemon(logB)]);
-    await waitFor('four runs completed', () => scheduledRuns('shared').filter((r) => r.state === 'completed').length >= 4);
+    await waitFor('four runs completed', () => scheduledRuns('shared').filter((r) => r.state === 'completed').length >= 4, 30_000);
     expect([a.daemon.leading(), b.daemon.leading()].sort()).toEqual([false, true]);
     const [leader, standby] = a.daemon.leading() ? [a.daemon, b.daemon] : [b.daemon, a.daemon];
     await Promise.all([a.daemon.stop(), b.daemon.stop()]);

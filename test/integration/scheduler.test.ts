@@ -122,12 +122,12 @@ describe('scheduler daemon', () => {
     expect(byDaemon).toEqual(new Set([first.daemonId, second.daemonId]));
   });
 
-  it('two daemons on one ledger run each slot once between them', async () => {
+  it('two daemons on one ledger run each slot once between them', { timeout: 60_000 }, async () => {
     writeJob(env, 'shared', { cron: '*/1 * * * * *', rows: 2 });
     const logA = logSink();
     const logB = logSink();
     const [a, b] = await Promise.all([env.daemon(logA), env.daemon(logB)]);
-    await waitFor('four runs completed', () => scheduledRuns('shared').filter((r) => r.state === 'completed').length >= 4);
+    await waitFor('four runs completed', () => scheduledRuns('shared').filter((r) => r.state === 'completed').length >= 4, 30_000);
     // One leads and fires every slot; the other stands by.
     expect([a.leading(), b.leading()].sort()).toEqual([false, true]);
     const [leader, standby] = a.leading() ? [a, b] : [b, a];
