@@ -79,11 +79,19 @@ export class Leadership {
     const { daemonId, store, leaseMs, events } = this.#o;
     const sentAt = performance.now();
     let holder: string | undefined;
+    /** The dead holder this attempt took the lease from. */
+    let replaced: string | undefined;
     try {
       holder = (await store.acquire(daemonId, leaseMs, Date.now()))?.daemonId;
       if (holder !== undefined && holder !== daemonId && !this.#leading && (await this.#o.holderDead(holder))) {
-        const from = holder;
-        if (await store.takeOver(from, daemonId, leaseMs, Date.now())) holder = daemonId;
+        // Of two standbys taking over, the one that lost reads who won.
+        const dead = holder;
+        if (await store.takeOver(dead, daemonId, leaseMs, Date.now())) {
+          holder = daemonId;
+          replaced = dead;
+        } else {
+          holder = (await store.holder(Date.now()))?.daemonId;
+        }
       }
       events.onStoreOk();
     } catch (err) {
@@ -100,7 +108,7 @@ export class Leadership {
       this.#validUntil = sentAt + leaseMs;
       if (!this.#leading || lapsed) {
         this.#leading = true;
-        events.onLead(before === daemonId ? undefined : before);
+        events.onLead(replaced ?? (before === daemonId ? undefined : before));
       }
       return;
     }
