@@ -35,6 +35,7 @@ const benchmarks = {
   totals: () => import('./totals.mjs').then((m) => m.totals),
   report: () => import('./report.mjs').then((m) => m.report),
   sandbox: () => import('./sandbox.mjs').then((m) => m.sandbox),
+  'scheduler-failover': () => import('./scheduler-failover.mjs').then((m) => m.schedulerFailover),
 };
 
 // `--report`: rebuild BENCHMARKS.md from bench/results/ without running anything.

@@ -496,4 +496,19 @@ export const migrations: readonly Migration[] = [
       -- row less, and its run's started_at says when it was written. Every later write sets the real time.
     `,
   },
+  {
+    version: 14,
+    name: 'the scheduler leader lease',
+    sql: `
+      -- One row at most: the schedule daemon that leads (fires slots) and until when (ms, this host's clock).
+      -- Renewed by its holder every couple of seconds; another daemon takes it only once it has expired
+      -- (ledger/leader-store.ts).
+      CREATE TABLE scheduler_leader (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        daemon_id     TEXT NOT NULL,
+        acquired_at   INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -45,7 +45,8 @@ export type ClaimResult =
   /** Someone recorded the slot first: do nothing. */
   | { kind: 'taken'; existing: SlotRecord };
 
-interface SlotRow {
+/** A schedule_slots row as both backends read it (times as numbers). */
+export interface SlotRow {
   job_name: string;
   slot: string;
   state: SlotState;
@@ -56,7 +57,7 @@ interface SlotRow {
   finished_at: number | null;
 }
 
-interface DaemonRow {
+export interface DaemonRow {
   daemon_id: string;
   pid: number;
   host: string;
@@ -64,7 +65,7 @@ interface DaemonRow {
   stopped_at: number | null;
 }
 
-const toSlot = (r: SlotRow): SlotRecord => ({
+export const toSlot = (r: SlotRow): SlotRecord => ({
   jobName: r.job_name,
   slot: r.slot,
   state: r.state,
@@ -75,7 +76,7 @@ const toSlot = (r: SlotRow): SlotRecord => ({
   finishedAt: r.finished_at,
 });
 
-const toDaemon = (r: DaemonRow): DaemonRecord => ({
+export const toDaemon = (r: DaemonRow): DaemonRecord => ({
   daemonId: r.daemon_id,
   pid: r.pid,
   host: r.host,

@@ -5,6 +5,8 @@ export interface SchedulerMetricsSource {
   /** Each job's next slot, and whether it is sending (or resuming) a run now. */
   nextFirings(): readonly { job: string; next: number | undefined; running: boolean }[];
   health(): { ok: boolean };
+  /** Whether this daemon leads (fires slots) among the daemons on its ledger. */
+  leading(): boolean;
 }
 
 export function createSchedulerMetrics(registry: Registry, scheduler: SchedulerMetricsSource): void {
@@ -34,6 +36,14 @@ export function createSchedulerMetrics(registry: Registry, scheduler: SchedulerM
     registers: [registry],
     collect() {
       this.set(scheduler.health().ok ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'bulktext_scheduler_leader',
+    help: 'Whether this scheduler leads (1: it fires the slots) or stands by (0) among the schedulers on its ledger',
+    registers: [registry],
+    collect() {
+      this.set(scheduler.leading() ? 1 : 0);
     },
   });
 }

@@ -39,6 +39,8 @@ import { formatDuration, formatLocal } from './firings.js';
 import { loadJobSet, type ScheduledJob } from './job-set.js';
 import { currentProcess, daemonAlive, markDaemonGone, markDaemonLive } from './liveness.js';
 import { slotStoreOf, type SlotStore } from '../ledger/slot-store.js';
+import { leaderStoreOf, type LeaderStore } from '../ledger/leader-store.js';
+import { Leadership } from './leadership.js';
 import { andThen, type MaybePromise } from '../shared/maybe-promise.js';
 import { messageStoreOf } from '../ledger/message-store.js';
 import { runStoreOf } from '../ledger/run-store.js';
@@ -74,6 +76,13 @@ export interface SchedulerOptions {
   maxTimerMs?: number;
   /** The scheduler's tables, for the opened ledger. @default the SQLite ledger's own (slotStoreOf) */
   slotStore?: (ledger: Ledger) => SlotStore;
+  /** The leader lease, for the opened ledger. @default the SQLite ledger's own (leaderStoreOf) */
+  leaderStore?: (ledger: Ledger) => LeaderStore;
+  /**
+   * How long the leader's lease runs unrenewed, ms: a dead leader is replaced within this plus a fifth of it
+   * (the renewal interval). @default 10000
+   */
+  leaseMs?: number;
   /**
    * How late a slot may be noticed by a running daemon and still run, when the job's `catch_up` is
    * shorter: timers fire a little late, and that is not downtime. @default 10000
@@ -104,8 +113,10 @@ export interface Scheduler {
   /** Stops starting runs, interrupts current ones (resumable), and resolves when they have settled. */
   stop(): Promise<void>;
   nextFirings(): JobFiring[];
-  /** Healthy while the loop beats and the ledger takes writes. */
+  /** Healthy while the loop beats and the ledger takes writes (leading or standing by). */
   health(): Health;
+  /** Whether this daemon leads (fires slots) now; a standby does not. */
+  leading(): boolean;
   /** Resolves when no run is being sent. */
   idle(): Promise<void>;
 }
@@ -160,10 +171,12 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   const me = currentProcess();
   const daemonId = `${me.host}-${me.pid}-${randomUUID().slice(0, 8)}`;
   let store: SlotStore;
+  let leaderStore: LeaderStore;
   let simulator: Sandbox | undefined;
   let api: { apiKey: string; baseUrl: string; sandbox: boolean };
   try {
     store = (options.slotStore ?? slotStoreOf)(ledger);
+    leaderStore = (options.leaderStore ?? leaderStoreOf)(ledger);
     await store.registerDaemon({ daemonId, ...me }, Date.now());
     if (options.api === 'sandbox') {
       // Its receipts go to a receiver on this ledger, so sandbox runs end with delivery statuses too.
@@ -217,6 +230,50 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
 
   /** Checks of job schedules under way: stop() lets them end before it closes the ledger. */
   const checks = new Set<Promise<void>>();
+
+  // ---- leading or standing by ---------------------------------------------------------------------
+
+  const leaseMs = Math.max(100, options.leaseMs ?? 10_000);
+  const leadership = new Leadership({
+    daemonId,
+    store: leaderStore,
+    leaseMs,
+    renewMs: Math.max(20, Math.floor(leaseMs / 5)),
+    // A holder this host sees dead (its pid gone) or that recorded its stop need not be waited out.
+    holderDead: (holder) => andThen(store.daemon(holder), (d) => d !== undefined && !daemonAlive(d, Date.now(), HEARTBEAT_STALE_MS)),
+    events: {
+      onLead: (from) => {
+        log('info', `scheduler ${daemonId} leads${from === undefined ? '' : ` (taking over from scheduler ${from})`}: it fires the slots`);
+        void takeOver();
+      },
+      onLose: (why) => {
+        log('warn', `scheduler ${daemonId} no longer leads (${why}): it fires no new slots${active.size > 0 ? `; runs under way go on (${[...active.keys()].join(', ')})` : ''}`);
+        for (const e of entries.values()) arm(e);
+      },
+      onStandby: (holder) => log('info', `scheduler ${daemonId} stands by: ${holder === undefined ? 'nobody' : `scheduler ${holder}`} leads; it takes over if the lease (${formatDuration(leaseMs)}) runs out`),
+      onStoreError: (err) => ledgerFailed('leader lease write failed', err),
+      onStoreOk: () => ledgerOk(),
+    },
+  });
+
+  /**
+   * This daemon has just become the leader: what the previous one left is decided as at a start. Its
+   * interrupted run is resumed and its claimed slots taken over (recoverClaims), and the slots due while
+   * nobody led run within catch_up or are recorded missed (check with `startup`).
+   */
+  const takeOver = async (): Promise<void> => {
+    for (const entry of entries.values()) {
+      try {
+        const checked = await store.lastChecked(entry.job.name);
+        if (checked !== undefined && checked > entry.lastChecked) entry.lastChecked = checked;
+        await recoverClaims(entry);
+        await check(entry, true);
+      } catch (err) {
+        ledgerFailed(`taking over job ${entry.job.name}`, err);
+        arm(entry, Math.min(maxTimerMs, 5000));
+      }
+    }
+  };
 
   // ---- why a job cannot start a run now -------------------------------------------------------
 
@@ -307,7 +364,12 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   /** Resumes the job's latest scheduled run first when it was interrupted or aborted. */
   const resumePrevious = async (name: string, slot: string, signal: AbortSignal): Promise<void> => {
     const previousId = await store.latestScheduledRunId(name);
-    const previous = previousId === undefined ? undefined : runStoreOf(ledger).findRun(previousId);
+    if (previousId !== undefined) await resumeRun(name, previousId, `before slot ${slot}`, signal);
+  };
+
+  /** Resumes a scheduled run when it was interrupted or aborted, as `bulktext resume` would: rows in flight become unknown, never resent. */
+  const resumeRun = async (name: string, runId: string, when: string, signal: AbortSignal): Promise<void> => {
+    const previous = runStoreOf(ledger).findRun(runId);
     if (previous === undefined) return;
     const state = publicState(previous);
     if (state !== 'interrupted' && state !== 'aborted') return;
@@ -317,8 +379,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       log('warn', `job ${name}: not resuming ${state} run ${previous.runId}: it is a ${previous.sandbox ? 'sandbox' : 'real'} run and this scheduler sends to ${api.sandbox ? 'the sandbox' : 'the real API'}`);
       return;
     }
-    const label = `job ${name} slot ${previous.slot ?? '?'} (resumed before slot ${slot})`;
-    log('info', `job ${name}: the previous run ${previous.runId} (slot ${previous.slot ?? '?'}) is ${state}; resuming it before slot ${slot}`);
+    const label = `job ${name} slot ${previous.slot ?? '?'} (resumed ${when})`;
+    log('info', `job ${name}: the previous run ${previous.runId} (slot ${previous.slot ?? '?'}) is ${state}; resuming it ${when}`);
     try {
       const prepared = await prepareResume(ledger, previous.runId, { signal });
       if (prepared.inDoubt > 0) {
@@ -334,8 +396,11 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     }
   };
 
-  /** The work of one claimed slot: resume what was interrupted, then start and send the slot's run. */
-  const runSlot = (entry: JobEntry, slot: string): void => {
+  /**
+   * The work of one claimed slot: resume what was interrupted, then start and send the slot's run. With
+   * `takenOverRunId` the slot already has that run (its daemon died while sending it): resume it, nothing else.
+   */
+  const runSlot = (entry: JobEntry, slot: string, takenOverRunId?: string): void => {
     const { name, spec } = { name: entry.job.name, spec: entry.job.spec };
     const label = `job ${name} slot ${slot}`;
     const work: ActiveWork = { slot, runId: undefined, controller: new AbortController(), promise: Promise.resolve() };
@@ -352,6 +417,11 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     };
     work.promise = (async () => {
       try {
+        if (takenOverRunId !== undefined) {
+          work.runId = takenOverRunId;
+          await resumeRun(name, takenOverRunId, 'after taking its slot over', signal);
+          return;
+        }
         await resumePrevious(name, slot, signal);
         if (signal.aborted) {
           await skip('the scheduler stopped before this slot\'s run began');
@@ -403,10 +473,14 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     })();
   };
 
-  /** A slot is due: claim it (or record it skipped) and run it. */
-  const fire = async (entry: JobEntry, slotAt: number, now: number): Promise<void> => {
+  /** A slot is due: claim it (or record it skipped) and run it. False when this daemon no longer leads: the slot is left to the leader. */
+  const fire = async (entry: JobEntry, slotAt: number, now: number): Promise<boolean> => {
     const name = entry.job.name;
     const slot = slotKey(slotAt);
+    if (!leadership.leading) {
+      log('warn', `job ${name} slot ${slot}: not fired: this scheduler no longer leads`);
+      return false;
+    }
     let claim;
     try {
       claim = await store.claim(name, slot, daemonId, now, () => busyReason(name, slot));
@@ -418,15 +492,16 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     if (claim.kind === 'taken') {
       const by = claim.existing.daemonId === daemonId ? 'this scheduler' : 'another scheduler';
       log('info', `job ${name} slot ${slot}: already ${claim.existing.state} by ${by}${claim.existing.runId === null ? '' : ` (run ${claim.existing.runId})`}; not running it again`);
-      return;
+      return true;
     }
     if (claim.kind === 'skipped') {
       log('warn', `job ${name} slot ${slot}: skipped: ${claim.reason}`);
-      return;
+      return true;
     }
     const late = now - slotAt;
     log('info', `job ${name} slot ${slot}: firing${late >= 1000 ? ` (${formatDuration(Math.floor(late / 1000) * 1000)} late)` : ''}`);
     runSlot(entry, slot);
+    return true;
   };
 
   // ---- timers -----------------------------------------------------------------------------------
@@ -435,10 +510,12 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     entry.timer = undefined;
     if (stopping || entries.get(entry.job.name) !== entry) return;
-    const next = nextSlots(entry.job.spec.schedule, entry.lastChecked, 1)[0];
+    // A standby sets no timer (the leader decides the slots) but says when the job's next slot is.
+    const leading = leadership.leading;
+    const next = nextSlots(entry.job.spec.schedule, leading ? entry.lastChecked : Math.max(entry.lastChecked, clock()), 1)[0];
     if (next === undefined && entry.nextAt !== undefined) log('warn', `job ${entry.job.name}: its cron pattern has no more slots`);
     entry.nextAt = next;
-    if (next === undefined) return;
+    if (next === undefined || !leading) return;
     const delay = retryInMs ?? Math.min(maxTimerMs, Math.max(0, next - clock()));
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
@@ -456,8 +533,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
    * as written; otherwise a little timer lateness is forgiven.
    */
   const check = async (entry: JobEntry, startup: boolean): Promise<void> => {
-    // One check of a job at a time; the one under way arms the timer again when it ends.
-    if (stopping || entry.checking) return;
+    // One check of a job at a time; the one under way arms the timer again when it ends. Only the leader checks.
+    if (stopping || entry.checking || !leadership.leading) return;
     entry.checking = true;
     const done = checkSlots(entry, startup).finally(() => {
       entry.checking = false;
@@ -485,7 +562,9 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
             : '; only the latest slot due may catch up'),
       }));
       try {
-        if (decision.run !== undefined) await fire(entry, decision.run, now);
+        // A daemon that stopped leading decides nothing: the slots stay for the leader to decide.
+        if (decision.run !== undefined && !(await fire(entry, decision.run, now))) return;
+        if (!leadership.leading) return;
         const recorded = await store.recordChecked(job.name, now, missed, daemonId, now);
         ledgerOk();
         entry.lastChecked = now;
@@ -520,16 +599,21 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   const recoverClaims = async (entry: JobEntry): Promise<void> => {
     const { job } = entry;
     const now = clock();
-    const orphans = (await store.openClaims(job.name))
-      .filter(({ slot, daemon }) => {
-        if (daemon !== undefined && daemonAlive(daemon, Date.now(), HEARTBEAT_STALE_MS)) return false;
-        // A slot whose run exists is not lost: that run is resumed before the job's next slot.
-        return slot.runId === null || runStoreOf(ledger).findRun(slot.runId) === undefined;
-      })
-      .reverse();
+    const orphans = (await store.openClaims(job.name)).filter(({ daemon }) => daemon === undefined || !daemonAlive(daemon, Date.now(), HEARTBEAT_STALE_MS)).reverse();
     for (const { slot } of orphans) {
-      const late = now - Date.parse(slot.slot);
       const label = `job ${job.name} slot ${slot.slot}`;
+      const run = slot.runId === null ? undefined : runStoreOf(ledger).findRun(slot.runId);
+      if (run !== undefined) {
+        // Its daemon died while the run was going: resume the run now (a job runs one thing at a time, so
+        // with something already going here it waits for the job's next slot, which resumes it first).
+        if (active.has(job.name)) continue;
+        const why = `claimed by scheduler ${slot.daemonId ?? '?'}, which stopped while its run ${run.runId} was going`;
+        if (!(await store.reclaim(job.name, slot.slot, slot.daemonId, daemonId, now, `taken over: ${why}`))) continue;
+        log('warn', `${label}: ${why}; taking the slot over`);
+        runSlot(entry, slot.slot, run.runId);
+        continue;
+      }
+      const late = now - Date.parse(slot.slot);
       const why = `claimed by scheduler ${slot.daemonId ?? '?'} at ${iso(slot.recordedAt)}, which stopped before the slot's run began`;
       const lateText = formatDuration(Math.max(0, Math.floor(late / 1000) * 1000));
       if (late <= job.spec.schedule.catch_up && !active.has(job.name)) {
@@ -554,8 +638,12 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     }
     const entry: JobEntry = { job, lastChecked, checking: false, nextAt: undefined, timer: undefined };
     entries.set(job.name, entry);
-    await recoverClaims(entry);
-    await check(entry, true);
+    if (leadership.leading) {
+      await recoverClaims(entry);
+      await check(entry, true);
+    } else {
+      arm(entry);
+    }
     log('info', describeJob(entry));
   };
 
@@ -620,11 +708,14 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   }
 
   try {
+    await leadership.start();
     for (const job of initial.jobs) await addJob(job);
   } catch (err) {
     // Only a ledger failure gets here: do not leave a half-started daemon behind.
     stopping = true;
     clearInterval(heartbeat);
+    await leadership.close();
+    await Promise.resolve(leadership.release()).catch(() => undefined);
     watcher?.close();
     for (const e of entries.values()) if (e.timer !== undefined) clearTimeout(e.timer);
     markDaemonGone(daemonId);
@@ -648,7 +739,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         file: e.job.file,
         cron: e.job.spec.schedule.cron,
         timezone: e.job.spec.schedule.timezone,
-        next: e.nextAt,
+        // A standby arms no timers: its next slot is read from the clock.
+        next: leadership.leading ? e.nextAt : nextSlots(e.job.spec.schedule, Math.max(e.lastChecked, clock()), 1)[0],
         running: active.has(e.job.name),
       })),
     health: () => {
@@ -663,16 +755,19 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
           loop: { alive: loopAlive, last_beat_ms_ago: loopAgeMs },
           // No file paths: /healthz may be reachable by more people than the ledger should be known to.
           ledger: { writable: ledgerError === undefined, last_write_at: iso(ledgerWriteAt), ...(ledgerErrorCode === undefined ? {} : { error: ledgerErrorCode }) },
+          leader: leadership.leading,
           jobs: entries.size,
           running: [...active.keys()],
         },
       };
     },
     idle,
+    leading: () => leadership.leading,
     stop: () => {
       stopped ??= (async () => {
         stopping = true;
         clearInterval(heartbeat);
+        const closing = leadership.close();
         if (debounce !== undefined) clearTimeout(debounce);
         watcher?.close();
         for (const e of entries.values()) if (e.timer !== undefined) clearTimeout(e.timer);
@@ -682,6 +777,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         for (const work of active.values()) work.controller.abort(new AppError('ERR_INTERRUPTED', 'the scheduler is stopping'));
         await idle();
         await reloading.catch(() => undefined);
+        await closing;
+        try {
+          // After the runs settled (interrupted, their slots finished): the next leader finds them resumable.
+          await leadership.release();
+        } catch (err) {
+          ledgerFailed('releasing the leader lease failed', err);
+        }
         try {
           await store.markDaemonStopped(daemonId, Date.now());
         } catch (err) {

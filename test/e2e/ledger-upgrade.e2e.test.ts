@@ -26,8 +26,8 @@ describe('a ledger from before short texts', () => {
     // Rewrite the run as the previous schema held it: every text whole, no vars column, no run_texts.
     const rewritten = withLedgerSql(db, (old) => {
       const changed = old.run(`UPDATE messages SET text = 'Hi ' || vars || ', this is a test.', vars = NULL WHERE vars IS NOT NULL`);
-      // Migration 13 comes after it: its table goes too (its trigger is replaced when 13 runs again).
-      old.exec(`ALTER TABLE messages DROP COLUMN vars; DROP TABLE run_texts; DROP TABLE messages_insert_counted;`);
+      // Migrations 13 and 14 come after it: their tables go too (13's trigger is replaced when 13 runs again).
+      old.exec(`ALTER TABLE messages DROP COLUMN vars; DROP TABLE run_texts; DROP TABLE messages_insert_counted; DROP TABLE scheduler_leader;`);
       old.pragma(`user_version = ${SHORT_TEXTS - 1}`);
       return changed;
     });

@@ -28,12 +28,14 @@ async function asyncDaemon(log: LogSink, now?: () => number) {
 }
 
 describe('the scheduler over an asynchronous slot store', () => {
-  it('two daemons on one ledger run each slot once between them', { timeout: 30_000 }, async () => {
+  it('two daemons on one ledger run each slot once between them', { timeout: 60_000 }, async () => {
     writeJob(env, 'shared', { cron: '*/1 * * * * *', rows: 2 });
     const logA = logSink();
     const logB = logSink();
     const [a, b] = await Promise.all([asyncDaemon(logA), asyncDaemon(logB)]);
-    await waitFor('four runs completed', () => scheduledRuns('shared').filter((r) => r.state === 'completed').length >= 4);
+    await waitFor('four runs completed', () => scheduledRuns('shared').filter((r) => r.state === 'completed').length >= 4, 30_000);
+    expect([a.daemon.leading(), b.daemon.leading()].sort()).toEqual([false, true]);
+    const [leader, standby] = a.daemon.leading() ? [a.daemon, b.daemon] : [b.daemon, a.daemon];
     await Promise.all([a.daemon.stop(), b.daemon.stop()]);
 
     expect(a.calls()).toBeGreaterThan(0);
@@ -44,7 +46,9 @@ describe('the scheduler over an asynchronous slot store', () => {
     expect(runs.map((r) => r.slot).sort()).toEqual(started.map((s) => s.slot).sort());
     expect(new Set(runs.map((r) => r.slot)).size).toBe(runs.length);
     for (const s of started) expect(s.finishedAt).not.toBeNull();
-    expect(`${logA.text()}\n${logB.text()}`).toMatch(/already started by another scheduler/);
+    // Only the leader fired; the standby still went through its store (registering, beating, reading).
+    expect(new Set(env.store.slots('shared').map((s) => s.daemonId))).toEqual(new Set([leader.daemonId]));
+    expect(`${logA.text()}\n${logB.text()}`).toContain(`scheduler ${standby.daemonId} stands by: scheduler ${leader.daemonId} leads`);
     const sent = runs.reduce((n, r) => n + messageStoreOf(env.ledger).counts(r.rid).sent, 0);
     expect(sent).toBe(env.sim.messages.count());
     for (const to of recipients(2)) expect(env.sim.messages.byRecipient(to).length).toBeLessThanOrEqual(started.length);

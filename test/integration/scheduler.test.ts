@@ -122,19 +122,22 @@ describe('scheduler daemon', () => {
     expect(byDaemon).toEqual(new Set([first.daemonId, second.daemonId]));
   });
 
-  it('two daemons on one ledger run each slot once between them', async () => {
+  it('two daemons on one ledger run each slot once between them', { timeout: 60_000 }, async () => {
     writeJob(env, 'shared', { cron: '*/1 * * * * *', rows: 2 });
     const logA = logSink();
     const logB = logSink();
     const [a, b] = await Promise.all([env.daemon(logA), env.daemon(logB)]);
-    await waitFor('four runs completed', () => scheduledRuns('shared').filter((r) => r.state === 'completed').length >= 4);
+    await waitFor('four runs completed', () => scheduledRuns('shared').filter((r) => r.state === 'completed').length >= 4, 30_000);
+    // One leads and fires every slot; the other stands by.
+    expect([a.leading(), b.leading()].sort()).toEqual([false, true]);
+    const [leader, standby] = a.leading() ? [a, b] : [b, a];
     await Promise.all([a.stop(), b.stop()]);
 
     const slots = started('shared');
     expect([...runsPerSlot('shared').values()].every((n) => n === 1)).toBe(true);
     expect(scheduledRuns('shared').length).toBe(slots.length);
-    // Both daemons competed for the same slots, and the loser of each stood back.
-    expect(`${logA.text()}\n${logB.text()}`).toMatch(/already started by another scheduler/);
+    expect(new Set(env.store.slots('shared').map((s) => s.daemonId))).toEqual(new Set([leader.daemonId]));
+    expect(`${logA.text()}\n${logB.text()}`).toContain(`scheduler ${standby.daemonId} stands by: scheduler ${leader.daemonId} leads`);
     expect(sentInLedger()).toBe(env.sim.messages.count());
     // A recipient gets at most one text per run.
     for (const to of recipients(2)) expect(env.sim.messages.byRecipient(to).length).toBeLessThanOrEqual(slots.length);

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { schema1 } from './schema-1.js';
+import { schema3 } from './schema-3.js';
 
 export interface PgMigration {
   version: number;
@@ -14,7 +15,10 @@ export interface PgMigration {
   sql: string;
 }
 
-export const pgMigrations: readonly PgMigration[] = [{ version: 1, name: 'the SQLite ledger (migration 12) plus workers and claims', sql: schema1 }];
+export const pgMigrations: readonly PgMigration[] = [
+  { version: 1, name: 'the SQLite ledger (migration 12) plus workers and claims', sql: schema1 },
+  { version: 3, name: 'the scheduler leader lease', sql: schema3 },
+];
 
 /** The advisory lock every bulktext migrating a database takes ('bulktext' in ASCII, as a bigint). */
 export const migrationLockKey = '7094695996762191988';

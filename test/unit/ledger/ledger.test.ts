@@ -44,8 +44,8 @@ afterEach(() => {
 /** What takes a ledger back before migration 10 (the per-run totals and their triggers). */
 const UNDO_TOTALS = ['messages_totals_insert', 'messages_totals_status', 'messages_totals_sent_old', 'messages_totals_sent_new', 'messages_totals_delivered',
   'messages_totals_delete', 'attempts_totals_delete'].map((t) => `DROP TRIGGER ${t};`).join(' ') + ' DROP TABLE run_status_totals; DROP TABLE run_sent_totals; DROP TABLE run_seconds;' +
-  // and migration 13's switch for that insert trigger.
-  ' DROP TABLE messages_insert_counted;';
+  // and migration 13's switch for that insert trigger, and migration 14's scheduler lease.
+  ' DROP TABLE messages_insert_counted; DROP TABLE scheduler_leader;';
 
 const sent = (row: number, id: string) => ({
   row, status: 'sent' as const, messageId: id, fromNumber: '+18445550001', parts: 1, cost: '0.0040', currency: 'USD', at: 2,
