@@ -16,7 +16,7 @@ import { memoryScope } from './campaign-memory.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
 import { newRunId } from './run-id.js';
 import { specHash } from './spec-hash.js';
-import { publicState } from './status.js';
+import { publicState, type PublicRunState } from './status.js';
 import { messageStoreOf } from '../ledger/message-store.js';
 import { runStoreOf } from '../ledger/run-store.js';
 
@@ -63,24 +63,30 @@ export function runLabel(run: Pick<RunRecord, 'runId' | 'sandbox'>): string {
  */
 function blockingRun(ledger: Ledger, spec: JobSpec, sandbox: boolean, sha: string, hint: CommandHint): AppError | undefined {
   for (const earlier of runStoreOf(ledger).unfinishedRuns(spec.name, sandbox)) {
-    const state = publicState(earlier);
-    if (state === 'running') {
-      return new AppError(
-        'ERR_RUN_UNFINISHED',
-        `${runLabel(earlier)} of job ${spec.name} is being sent right now${earlier.ownerPid === null ? '' : ` by process ${earlier.ownerPid}`}: ` +
-          'wait for it to end (or stop it) before starting another, or pass --force',
-        { details: { runId: earlier.runId } },
-      );
-    }
-    if (earlier.sourceSha256 === sha) {
-      return new AppError(
-        'ERR_RUN_UNFINISHED',
-        `${runLabel(earlier)} of job ${spec.name} over the same source is ${state}, not finished: ` +
-          `resume it with \`${hint(['resume', earlier.runId])}\`, or pass --force to start a new run ` +
-          '(it skips every number an earlier run already texted)',
-        { details: { runId: earlier.runId } },
-      );
-    }
+    const blocked = blockedBy(earlier, publicState(earlier), spec, sha, hint);
+    if (blocked !== undefined) return blocked;
+  }
+  return undefined;
+}
+
+/** Why unfinished run `earlier` (in public `state`) stops a new run of `spec` over source `sha`, if it does. */
+export function blockedBy(earlier: RunRecord, state: PublicRunState, spec: JobSpec, sha: string, hint: CommandHint): AppError | undefined {
+  if (state === 'running') {
+    return new AppError(
+      'ERR_RUN_UNFINISHED',
+      `${runLabel(earlier)} of job ${spec.name} is being sent right now${earlier.ownerPid === null ? '' : ` by process ${earlier.ownerPid}`}: ` +
+        'wait for it to end (or stop it) before starting another, or pass --force',
+      { details: { runId: earlier.runId } },
+    );
+  }
+  if (earlier.sourceSha256 === sha) {
+    return new AppError(
+      'ERR_RUN_UNFINISHED',
+      `${runLabel(earlier)} of job ${spec.name} over the same source is ${state}, not finished: ` +
+        `resume it with \`${hint(['resume', earlier.runId])}\`, or pass --force to start a new run ` +
+        '(it skips every number an earlier run already texted)',
+      { details: { runId: earlier.runId } },
+    );
   }
   return undefined;
 }

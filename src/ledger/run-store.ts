@@ -9,6 +9,9 @@ import { connectionOf, internalsOf, type Ledger, type LedgerInternals } from './
 import { sqliteMemoryStoreOf, type SqliteMemoryStore } from './memory-store.js';
 import { perLedger } from './per-ledger.js';
 import { runSourcesOf, runStates, sqlList, type RunState } from './states.js';
+import { onPg } from './backend.js';
+import type { PgLedger } from './pg/pg-ledger.js';
+import { pgRunStoreOf, type PgRunStore } from './pg/run-store.js';
 
 export type Trigger = 'manual' | 'schedule';
 
@@ -282,4 +285,12 @@ export class SqliteRunStore implements RunStore {
 }
 
 /** The run store of an open ledger: one per ledger, so its statements are prepared once. */
-export const runStoreOf: (ledger: Ledger) => RunStore = perLedger((ledger) => new SqliteRunStore(ledger));
+const sqliteRunStoreOf: (ledger: Ledger) => RunStore = perLedger((ledger) => new SqliteRunStore(ledger));
+
+/** The run store of either backend's handle: SQLite's answers now, PostgreSQL's with Promises. */
+export function runStoreOf(ledger: Ledger): RunStore;
+export function runStoreOf(ledger: PgLedger): PgRunStore;
+export function runStoreOf(ledger: Ledger | PgLedger): RunStore | PgRunStore;
+export function runStoreOf(ledger: Ledger | PgLedger): RunStore | PgRunStore {
+  return onPg(ledger) ? pgRunStoreOf(ledger) : sqliteRunStoreOf(ledger);
+}
