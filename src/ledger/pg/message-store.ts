@@ -106,6 +106,7 @@ export class PgMessageStore {
    */
   async commit(rid: number, worker: string, batch: DeferrableBatch): Promise<void> {
     await this.#pg.transaction(async (tx) => {
+      await lockRunTotals(tx, rid);
       await applyOutcomes(tx, rid, batch.outcomes);
       const a = batch.attempts;
       if (a.length > 0) {
@@ -156,6 +157,7 @@ export class PgMessageStore {
    */
   async settleDeadClaims(rid: number, alive: readonly string[], now = Date.now()): Promise<number> {
     return this.#pg.transaction(async (tx) => {
+      await lockRunTotals(tx, rid);
       const dead = `m.rid = $1 AND m.claimed_by IS NOT NULL AND NOT (m.claimed_by = ANY($2::text[]))`;
       await rememberInFlight(tx, `${dead} AND m.status = 'sending'`, [rid, alive]);
       const { rowCount } = await tx.query(
@@ -284,6 +286,16 @@ async function applyOutcomes(tx: PgTx, rid: number, outcomes: readonly Outcome[]
     expired.length,
   );
 }
+
+/**
+ * Workers' commits on one run take turns: each statement of a commit upserts the run's totals rows in key
+ * order, but a commit's several statements together do not, so two interleaved commits could deadlock on
+ * them. A transaction-scoped advisory lock per run (key space 'bt' + rid) orders them; it ends with the commit.
+ */
+export async function lockRunTotals(tx: PgTx, rid: number): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(${TOTALS_LOCK_SPACE}, $1::int)`, [rid]);
+}
+const TOTALS_LOCK_SPACE = 0x6274;
 
 /** In-flight rows have no attempt in the log for campaign memory to find: they are remembered here (test runs never are). */
 export async function rememberInFlight(tx: PgTx, where: string, params: unknown[]): Promise<void> {

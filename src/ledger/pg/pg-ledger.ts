@@ -72,8 +72,23 @@ export class PgLedger {
     }
   }
 
-  /** Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+  /**
+   * Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws.
+   * A deadlock or serialization failure rolls everything back, so the whole transaction is tried again (twice
+   * at most); `fn` must keep nothing from a failed try.
+   */
   async transaction<T>(fn: (tx: PgTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#transactionOnce(fn);
+      } catch (err) {
+        const code = ((err as { cause?: { code?: string } }).cause ?? (err as { code?: string })).code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw err;
+      }
+    }
+  }
+
+  async #transactionOnce<T>(fn: (tx: PgTx) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();

@@ -6,7 +6,7 @@
  * automatically — its claimed rows it never started go back to the pool, and its row is deleted.
  */
 import { perLedger } from '../per-ledger.js';
-import { rememberInFlight } from './message-store.js';
+import { lockRunTotals, rememberInFlight } from './message-store.js';
 import type { PgLedger } from './pg-ledger.js';
 
 export interface WorkerIdentity {
@@ -69,9 +69,12 @@ export class PgWorkerStore {
     let released = 0;
     let workers = 0;
     for (const id of dead) {
-      await this.#pg.transaction(async (tx) => {
+      const settled = await this.#pg.transaction(async (tx) => {
         const locked = await tx.query(`SELECT 1 FROM workers WHERE id = $1 FOR UPDATE SKIP LOCKED`, [id]);
-        if (locked.rows.length === 0) return;
+        if (locked.rows.length === 0) return undefined;
+        // Its runs' totals in rid order, as a commit takes one run's (see lockRunTotals).
+        const runs = await tx.query<{ rid: number }>(`SELECT DISTINCT rid FROM messages WHERE claimed_by = $1 AND status = 'sending' ORDER BY rid`, [id]);
+        for (const r of runs.rows) await lockRunTotals(tx, r.rid);
         await rememberInFlight(tx, `m.claimed_by = $1 AND m.status = 'sending'`, [id]);
         const unknown = await tx.query(
           `UPDATE messages SET status = 'unknown', error_code = 'in_doubt', error_detail = $2, updated_at = $3, claimed_by = NULL
@@ -80,10 +83,12 @@ export class PgWorkerStore {
         );
         const back = await tx.query(`UPDATE messages SET claimed_by = NULL WHERE claimed_by = $1 AND status IN ('pending', 'deferred')`, [id]);
         await tx.query(`DELETE FROM workers WHERE id = $1`, [id]);
-        inDoubt += unknown.rowCount ?? 0;
-        released += back.rowCount ?? 0;
-        workers++;
+        return { inDoubt: unknown.rowCount ?? 0, released: back.rowCount ?? 0 };
       });
+      if (settled === undefined) continue;
+      inDoubt += settled.inDoubt;
+      released += settled.released;
+      workers++;
     }
     return { workers, inDoubt, released };
   }
