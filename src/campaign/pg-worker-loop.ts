@@ -11,6 +11,7 @@ import type { RunRecord } from '../ledger/run-store.js';
 import { runStoreOf } from '../ledger/run-store.js';
 import { sleepUnlessAborted } from '../shared/clock.js';
 import { startPgSandbox } from './pg-run.js';
+import { pgRunIsLive } from './pg-status.js';
 import { drainRun, joinAsWorker, runProgress, type RunProgress } from './pg-worker.js';
 
 export interface WorkerLoopOptions {
@@ -37,8 +38,8 @@ export async function workOnPg(pg: PgLedger, o: WorkerLoopOptions): Promise<void
   o.onJoined?.(session.id);
   try {
     while (!o.signal.aborted && !session.lost.aborted) {
-      const runs = (await runStoreOf(pg).runningRuns()).filter((r) => r.sandbox === sandbox);
-      if (runs.length === 0 && o.once) break;
+      const runs = (await runStoreOf(pg).runsIn('running')).filter((r) => r.sandbox === sandbox);
+      if (runs.length === 0 && o.once && !(await runsComing(pg, sandbox))) break;
       let claimable = false;
       for (const run of runs) {
         if (o.signal.aborted || session.lost.aborted) break;
@@ -63,4 +64,10 @@ export async function workOnPg(pg: PgLedger, o: WorkerLoopOptions): Promise<void
     await session.leave().catch(() => undefined);
     await simulator?.close();
   }
+}
+
+/** Whether a run of this kind is being read by a live process: it will be running in a moment. */
+async function runsComing(pg: PgLedger, sandbox: boolean): Promise<boolean> {
+  for (const run of await runStoreOf(pg).runsIn('ingesting')) if (run.sandbox === sandbox && (await pgRunIsLive(pg, run))) return true;
+  return false;
 }

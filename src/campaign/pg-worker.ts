@@ -130,12 +130,14 @@ export async function drainRun(pg: PgLedger, run: RunRecord, spec: JobSpec, sess
   const optedOut = { has: (n: string) => suppressed.has(n) };
   const model = limitModel(spec, o.account, isMmsJob(spec));
   const admission = createAdmission(spec, run.startedAt, { wait: o.wait, optedOut });
+  const claimBatch = Math.max(2 * spec.rate.max_concurrent, Math.ceil(model.runCeiling));
   try {
     const dispatcher = new Dispatcher({
       ledger: {
-        // Claims ignore the cursor: a dead worker's rows given back may lie behind it.
-        nextPending: (_after, limit) => rows.claimPending(run.rid, session.id, limit),
-        nextDue: (at, limit) => rows.claimDue(run.rid, session.id, at, limit),
+        // Claims ignore the cursor: a dead worker's rows given back may lie behind it. About a second of
+        // this worker's sending at a time, so the workers on a run share it instead of the first taking a page.
+        nextPending: (_after, limit) => rows.claimPending(run.rid, session.id, Math.min(limit, claimBatch)),
+        nextDue: (at, limit) => rows.claimDue(run.rid, session.id, at, Math.min(limit, claimBatch)),
         nextDeferral: () => rows.nextDeferral(run.rid),
         commit: async (b) => {
           await rows.commit(run.rid, session.id, b);

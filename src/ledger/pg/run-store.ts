@@ -131,9 +131,9 @@ export class PgRunStore {
     return rows.map(toRun);
   }
 
-  /** Runs workers may join: state `running`, oldest first. */
-  async runningRuns(): Promise<RunRecord[]> {
-    const { rows } = await this.#pg.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE state = 'running' ORDER BY rid`);
+  /** Runs in `state` (workers join the `running` ones), oldest first. */
+  async runsIn(state: 'running' | 'ingesting'): Promise<RunRecord[]> {
+    const { rows } = await this.#pg.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE state = $1 ORDER BY rid`, [state]);
     return rows.map(toRun);
   }
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PgLedger } from '../../../src/ledger/pg/pg-ledger.js';
 import { suppressionStoreOf } from '../../../src/ledger/suppression-store.js';
 import { writeCampaign } from '../../helpers/campaign-files.js';
-import { cliEnv, runCli, type CliResult } from '../../helpers/cli.js';
+import { cliEnv, runCli, startCli, type CliResult } from '../../helpers/cli.js';
 import { fastSim, killAfterAccepts, runIdFrom, textedTwice, useE2eEnv, type RunStatusJson } from '../../helpers/e2e-run.js';
 import { createDatabase } from '../../helpers/pg-cluster.js';
 import { pgRows } from './pg-rows.js';
@@ -109,13 +109,41 @@ describe('the run path on a PostgreSQL ledger', { timeout: 120_000 }, () => {
     const { job } = writeCampaign(e2e.dir, { rows: 200, rate: 100, maxConcurrent: 4 });
     const env = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url });
     const { runId } = await killAfterAccepts(sim, ['run', job, '--db', url, '--quiet'], env, 20);
+    // The hint names the database without its password (PGPASSWORD or ~/.pgpass supplies it).
+    const shown = await runCli(['status', runId, '--db', url], { env, timeoutMs: 30_000 });
+    const bare = new URL(url);
+    bare.password = '';
+    expect(shown.stdout).toContain(`  resume with: bulktext resume ${runId} --db ${bare.toString()}\n`);
     const cancelled = await runCli(['cancel', runId, '--db', url], { env, timeoutMs: 30_000 });
     expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(cancelled.stderr).toContain(`run ${runId} cancelled: nothing was sending it`);
     const resumed = await runCli(['resume', runId, '--db', url], { env, timeoutMs: 30_000 });
     expect(resumed.code).toBe(2);
     expect(resumed.stderr).toContain(`run ${runId} was cancelled`);
-    noSecret(cancelled, resumed);
+    noSecret(shown, cancelled, resumed);
+  });
+
+  it('cancel while a run is being sent: its process stops taking rows, the run ends cancelled (exit 130), nobody texted twice', async () => {
+    const url = await pgUrl();
+    const sim = await e2e.start({ apiKey: 'k', ...fastSim });
+    const { job, numbers } = writeCampaign(e2e.dir, { rows: 300, rate: 20, maxConcurrent: 2 });
+    const env = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url, BULKTEXT_DB: url });
+    const run = startCli(['run', job, '--json', '--quiet'], { env, timeoutMs: 90_000 });
+    const deadline = Date.now() + 30_000;
+    while (sim.messages.count() < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const runId = runIdFrom(run.output().stderr);
+    const cancelled = await runCli(['cancel', runId], { env, timeoutMs: 60_000 });
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stderr).toContain(`run ${runId} cancelled: its workers stop taking rows and let requests in flight settle\n`);
+    const ran = await run.done;
+    expect(ran.code, ran.stderr).toBe(130);
+    const status = JSON.parse(ran.stdout) as RunStatusJson;
+    expect(status.state).toBe('cancelled');
+    expect(status.counts['sent']).toBe(sim.messages.count());
+    expect(status.counts['sent']).toBeLessThan(300);
+    expect(status.counts['sending']).toBe(0);
+    expect(textedTwice(sim, numbers)).toEqual([]);
+    noSecret(cancelled, ran);
   });
 
   it('refuses what the PostgreSQL run path does not do yet, before writing anything', async () => {

@@ -66,4 +66,31 @@ describe('bulktext worker on a PostgreSQL ledger', { timeout: 150_000 }, () => {
     expect(await pgRows(url.toString(), `SELECT id FROM workers`)).toEqual([]);
     for (const r of [ran, survivor, killed]) expect(`${r.stdout}${r.stderr}`).not.toContain(password);
   });
+
+  it('SIGTERM: a worker lets its requests settle, gives back the rows it had taken and exits 0; the others send them', async () => {
+    const url = new URL(await createDatabase());
+    url.password = password;
+    const sim = await e2e.start({ apiKey: 'k', ...fastSim });
+    const { job, numbers } = writeCampaign(e2e.dir, { rows: 300, rate: 40, maxConcurrent: 2 });
+    const env = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url, BULKTEXT_DB: url.toString() });
+    const run = startCli(['run', job, '--json', '--quiet'], { env, timeoutMs: 120_000 });
+    await until('the run to start sending', async () => sim.messages.count() > 0);
+    const worker = startCli(['worker'], { env, timeoutMs: 120_000 });
+    await until('the worker to hold rows', async () => {
+      const rows = await pgRows(url.toString(), `SELECT count(*)::int AS n FROM messages WHERE claimed_by LIKE $1`, [`%:${worker.child.pid}:%`]);
+      return (rows[0]!['n'] as number) > 0;
+    }, 30_000, () => `: ${JSON.stringify(worker.output())}`);
+    worker.child.kill('SIGTERM');
+    const stopped = await worker.done;
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stderr).toContain('worker stopped: requests in flight settled, claims given back\n');
+    expect(await pgRows(url.toString(), `SELECT count(*)::int AS n FROM messages WHERE claimed_by LIKE $1`, [`%:${worker.child.pid}:%`])).toEqual([{ n: 0 }]);
+
+    const ran = await run.done;
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ state: 'completed', counts: { sent: 300, unknown: 0 } });
+    expect(textedTwice(sim, numbers)).toEqual([]);
+    expect(sim.messages.count()).toBe(300);
+    for (const r of [ran, stopped]) expect(`${r.stdout}${r.stderr}`).not.toContain(password);
+  });
 });
