@@ -28,7 +28,8 @@ describe('bulktext worker on a PostgreSQL ledger', { timeout: 150_000 }, () => {
     url.password = password;
     const sim = await e2e.start({ apiKey: 'k', ...fastSim });
     const maxConcurrent = 4;
-    const { job, numbers } = writeCampaign(e2e.dir, { rows: 900, rate: 100, maxConcurrent });
+    // Slow enough (18 s alone) that both workers join while rows are left, however loaded the machine.
+    const { job, numbers } = writeCampaign(e2e.dir, { rows: 900, rate: 50, maxConcurrent });
     const env = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url, BULKTEXT_DB: url.toString() });
 
     const run = startCli(['run', job, '--json', '--quiet'], { env, timeoutMs: 120_000 });
@@ -71,7 +72,8 @@ describe('bulktext worker on a PostgreSQL ledger', { timeout: 150_000 }, () => {
     const url = new URL(await createDatabase());
     url.password = password;
     const sim = await e2e.start({ apiKey: 'k', ...fastSim });
-    const { job, numbers } = writeCampaign(e2e.dir, { rows: 300, rate: 40, maxConcurrent: 2 });
+    // Slow enough (20 s alone) that the worker joins while rows are left, however loaded the machine.
+    const { job, numbers } = writeCampaign(e2e.dir, { rows: 400, rate: 20, maxConcurrent: 2 });
     const env = cliEnv({ TELNYX_API_KEY: 'k', TELNYX_BASE_URL: sim.url, BULKTEXT_DB: url.toString() });
     const run = startCli(['run', job, '--json', '--quiet'], { env, timeoutMs: 120_000 });
     await until('the run to start sending', async () => sim.messages.count() > 0);
@@ -88,9 +90,9 @@ describe('bulktext worker on a PostgreSQL ledger', { timeout: 150_000 }, () => {
 
     const ran = await run.done;
     expect(ran.code, ran.stderr).toBe(0);
-    expect(JSON.parse(ran.stdout)).toMatchObject({ state: 'completed', counts: { sent: 300, unknown: 0 } });
+    expect(JSON.parse(ran.stdout)).toMatchObject({ state: 'completed', counts: { sent: 400, unknown: 0 } });
     expect(textedTwice(sim, numbers)).toEqual([]);
-    expect(sim.messages.count()).toBe(300);
+    expect(sim.messages.count()).toBe(400);
     for (const r of [ran, stopped]) expect(`${r.stdout}${r.stderr}`).not.toContain(password);
   });
 });
