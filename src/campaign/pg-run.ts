@@ -24,9 +24,7 @@ import { ingestIntoPg, pgMemoryScope } from './pg-ingest.js';
 import { pgPublicState } from './pg-status.js';
 import { drainRun, localProbe, runProgress, type WorkerSession } from './pg-worker.js';
 import { unchangedSource } from './resume-run.js';
-import { newRunId } from './run-id.js';
-import { specHash } from './spec-hash.js';
-import { blockedBy } from './start-run.js';
+import { blockedBy, newRunOf } from './start-run.js';
 
 export interface PgStarted {
   run: RunRecord;
@@ -47,19 +45,7 @@ export async function startPgRun(
       if (blocked !== undefined) throw blocked;
     }
   }
-  const now = Date.now();
-  const run = await runs.createRun({
-    runId: newRunId(now),
-    jobName: spec.name,
-    jobFile: spec.file,
-    jobSpec: JSON.stringify(spec),
-    specHash: specHash(spec),
-    sourcePath: spec.source.path,
-    sourceSha256: sha,
-    sandbox: o.sandbox,
-    startedAt: now,
-    owner: currentProcess(),
-  });
+  const run = await runs.createRun({ ...newRunOf(spec, sha, o.sandbox, Date.now()), owner: currentProcess() });
   o.onCreated?.(run);
   try {
     const ingest = await ingestIntoPg(pg, run, spec, {

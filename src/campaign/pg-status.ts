@@ -14,7 +14,7 @@ import { sumCost } from '../shared/money.js';
 import { describeCode } from '../telnyx/codes.js';
 import type { DeliveryCounts } from './delivery-report.js';
 import { localProbe } from './pg-worker.js';
-import type { FailureLine, PublicRunState, RunStatus } from './status.js';
+import { statusObject, type FailureLine, type PublicRunState, type RunStatus } from './status.js';
 
 /** Whether a live worker (its owner included) is at work on the run. */
 export async function pgRunIsLive(pg: PgLedger, run: RunRecord): Promise<boolean> {
@@ -40,33 +40,12 @@ export async function pgRunStatus(pg: PgLedger, run: RunRecord, known?: StatusCo
     if (t.price !== '') costs.set(t.currency, [...(costs.get(t.currency) ?? []), { count: t.n, price: t.price }]);
   }
   const [currency, lines] = [...costs.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? [null, []];
-  return {
-    run_id: run.runId,
-    job: run.jobName,
-    state: await pgPublicState(pg, run),
-    sandbox: run.sandbox,
-    trigger: run.trigger,
-    slot: run.slot,
-    test_to: run.testTo,
-    counts: {
-      total: counts.total,
-      pending: counts.pending,
-      sending: counts.sending,
-      sent: counts.sent,
-      failed: counts.failed,
-      skipped: counts.skipped,
-      unknown: counts.unknown,
-      deferred: counts.deferred,
-      expired: counts.expired,
-    },
+  return statusObject(run, await pgPublicState(pg, run), counts, {
     delivery,
     parts,
     cost: currency === null ? { amount: '0.0000', currency: null } : { amount: sumCost(lines), currency: currency || null },
-    started_at: new Date(run.startedAt).toISOString(),
-    finished_at: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
-    stop: run.stopCode === null && run.stopDetail === null ? null : { code: run.stopCode, detail: run.stopDetail },
     estimate: null,
-  };
+  });
 }
 
 /** Why the run's rows failed and were skipped, from the totals: what describeStatus prints. */

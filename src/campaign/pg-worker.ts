@@ -22,8 +22,7 @@ import { createTelnyxClient } from '../telnyx/client.js';
 import { createMessageSender } from '../telnyx/message-sender.js';
 import { TelnyxCode } from '../telnyx/wire.js';
 import { createAdmission } from './admission.js';
-import { sendTemplate } from './execute-run.js';
-import { senderCount } from './senders.js';
+import { dispatchSettings, sendTemplate } from './execute-run.js';
 
 export const HEARTBEAT_MS = 1500;
 export const LEASE_MS = 10_000;
@@ -155,14 +154,7 @@ export async function drainRun(pg: PgLedger, run: RunRecord, spec: JobSpec, sess
       },
       ...(admission === undefined ? {} : { admission }),
       sender: createMessageSender(client, sendTemplate(spec)),
-      rate: {
-        messagesPerSecond: model.runCeiling,
-        perSenderPerSecond: spec.rate.per_sender_per_second,
-        maxConcurrent: spec.rate.max_concurrent,
-        countParts: model.countParts,
-      },
-      retry: { attempts: spec.retry.attempts, minDelayMs: spec.retry.min_delay_ms, maxDelayMs: spec.retry.max_delay_ms },
-      senderCount: senderCount(spec.sender),
+      ...dispatchSettings(spec, model),
       signal: AbortSignal.any([o.signal, stop.signal, session.lost]),
       ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
       now: o.now ?? Date.now,

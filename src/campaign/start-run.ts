@@ -6,7 +6,7 @@
 import type { JobSpec } from '../config/job-spec.js';
 import { hashSource, type IngestStats } from '../ingest/index.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { RunRecord, Trigger } from '../ledger/run-store.js';
+import type { NewRun, RunRecord, Trigger } from '../ledger/run-store.js';
 import type { PlanTally } from '../plan/types.js';
 import { cleanupAfter } from '../ledger/storage-error.js';
 import { commandHint, type CommandHint } from '../shared/command-line.js';
@@ -91,6 +91,21 @@ export function blockedBy(earlier: RunRecord, state: PublicRunState, spec: JobSp
   return undefined;
 }
 
+/** A new run of `spec` over source bytes `sha`, started `at`: what every backend records. */
+export function newRunOf(spec: JobSpec, sha: string, sandbox: boolean, at: number): NewRun {
+  return {
+    runId: newRunId(at),
+    jobName: spec.name,
+    jobFile: spec.file,
+    jobSpec: JSON.stringify(spec),
+    specHash: specHash(spec),
+    sourcePath: spec.source.path,
+    sourceSha256: sha,
+    sandbox,
+    startedAt: at,
+  };
+}
+
 export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunOptions): Promise<StartedRun> {
   const now = options.now ?? Date.now;
   const sha = await hashSource(spec.source.path);
@@ -100,18 +115,10 @@ export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunO
     if (blocked !== undefined) throw blocked;
   }
   const run = runStoreOf(ledger).createRun({
-    runId: newRunId(now()),
-    jobName: spec.name,
-    jobFile: spec.file,
-    jobSpec: JSON.stringify(spec),
-    specHash: specHash(spec),
-    sourcePath: spec.source.path,
-    sourceSha256: sha,
-    sandbox: options.sandbox,
+    ...newRunOf(spec, sha, options.sandbox, now()),
     ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
     ...(options.slot === undefined ? {} : { slot: options.slot }),
     ...(options.testTo === undefined ? {} : { testTo: options.testTo }),
-    startedAt: now(),
     // Owned from the start: a resume or a status during ingest sees a live run, not an interrupted one.
     owner: currentProcess(),
   });

@@ -17,7 +17,7 @@ import { runLabel } from '../campaign/start-run.js';
 import { sleepUnlessAborted } from '../shared/clock.js';
 import type { CommandHint } from '../shared/command-line.js';
 import { AppError } from '../shared/errors.js';
-import { createProgress } from './progress.js';
+import { runProgressLine } from './progress.js';
 import type { Io } from './io.js';
 import { describeStatus, exitCodeForStatus } from './send-run.js';
 
@@ -51,14 +51,7 @@ interface PgSendCommand {
 async function sendAndReport(pg: PgLedger, run: RunRecord, spec: JobSpec, session: WorkerSession, o: PgSendCommand, io: Io): Promise<number> {
   const before = await messageStoreOf(pg).counts(run.rid);
   const sandbox = o.api === undefined ? await startPgSandbox(spec) : undefined;
-  const progress = createProgress({
-    write: io.stderr,
-    isTTY: io.isTTY,
-    quiet: o.quiet,
-    toSend: before.pending,
-    skipped: before.skipped,
-    ceiling: spec.rate.messages_per_second,
-  });
+  const progress = runProgressLine(io, o.quiet, before, spec.rate.messages_per_second);
   let odd = 0;
   try {
     const sent = await sendOnPg(pg, run, spec, session, {

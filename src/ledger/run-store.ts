@@ -54,7 +54,7 @@ export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot' | 'testTo' | 
   prunedAt: number | null;
 }
 
-interface RunRow {
+export interface RunRow {
   rid: number;
   run_id: string;
   job_name: string;
@@ -63,7 +63,8 @@ interface RunRow {
   spec_hash: string;
   source_path: string;
   source_sha256: string;
-  sandbox: number;
+  /** 0/1 in SQLite, a boolean in PostgreSQL. */
+  sandbox: number | boolean;
   state: RunState;
   trigger: Trigger;
   slot: string | null;
@@ -80,7 +81,8 @@ interface RunRow {
   cid: number;
 }
 
-function toRun(r: RunRow): RunRecord {
+/** A runs row as either backend reads it (PostgreSQL's job_spec read back as its text). */
+export function toRun(r: RunRow): RunRecord {
   return {
     rid: r.rid,
     cid: r.cid,
@@ -91,7 +93,7 @@ function toRun(r: RunRow): RunRecord {
     specHash: r.spec_hash,
     sourcePath: r.source_path,
     sourceSha256: r.source_sha256,
-    sandbox: r.sandbox === 1,
+    sandbox: r.sandbox === 1 || r.sandbox === true,
     state: r.state,
     trigger: r.trigger,
     slot: r.slot,

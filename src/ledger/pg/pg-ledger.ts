@@ -135,7 +135,3 @@ export interface PgTx {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: readonly Param[]): Promise<pg.QueryResult<R>>;
 }
 
-/** Either backend's handle. */
-export function isPgLedger(ledger: object): ledger is PgLedger {
-  return ledger instanceof PgLedger;
-}

@@ -5,67 +5,13 @@
  */
 import { AppError } from '../../shared/errors.js';
 import { perLedger } from '../per-ledger.js';
-import type { NewRun, RunRecord, RunStateChange } from '../run-store.js';
+import { toRun, type NewRun, type RunRecord, type RunRow, type RunStateChange } from '../run-store.js';
 import { runSourcesOf, sqlList, type RunState } from '../states.js';
 import type { PgLedger, PgTx } from './pg-ledger.js';
-
-interface PgRunRow {
-  rid: number;
-  cid: number;
-  run_id: string;
-  job_name: string;
-  job_file: string;
-  job_spec: string;
-  spec_hash: string;
-  source_path: string;
-  source_sha256: string;
-  sandbox: boolean;
-  state: RunState;
-  trigger: RunRecord['trigger'];
-  slot: string | null;
-  total: number;
-  started_at: number;
-  finished_at: number | null;
-  stop_code: string | null;
-  stop_detail: string | null;
-  owner_pid: number | null;
-  owner_host: string | null;
-  test_to: string | null;
-  cancel_requested_at: number | null;
-  pruned_at: number | null;
-}
 
 // job_spec as its text: the SQLite ledger hands it back as the JSON it stored, and callers parse it.
 const RUN_COLUMNS = `rid, cid, run_id, job_name, job_file, job_spec::text AS job_spec, spec_hash, source_path, source_sha256, sandbox, state,
   trigger, slot, total, started_at, finished_at, stop_code, stop_detail, owner_pid, owner_host, test_to, cancel_requested_at, pruned_at`;
-
-function toRun(r: PgRunRow): RunRecord {
-  return {
-    rid: r.rid,
-    cid: r.cid,
-    runId: r.run_id,
-    jobName: r.job_name,
-    jobFile: r.job_file,
-    jobSpec: r.job_spec,
-    specHash: r.spec_hash,
-    sourcePath: r.source_path,
-    sourceSha256: r.source_sha256,
-    sandbox: r.sandbox,
-    state: r.state,
-    trigger: r.trigger,
-    slot: r.slot,
-    total: r.total,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    stopCode: r.stop_code,
-    stopDetail: r.stop_detail,
-    ownerPid: r.owner_pid,
-    ownerHost: r.owner_host,
-    testTo: r.test_to === null ? null : r.test_to.split(','),
-    cancelRequestedAt: r.cancel_requested_at,
-    prunedAt: r.pruned_at,
-  };
-}
 
 /** A campaign is the job's name, its message template and sandbox-or-real (as SQLite's migration 6 keys it). */
 export const PG_TEMPLATE = `jsonb_build_array($2::jsonb -> 'message' -> 'text', $2::jsonb -> 'message' -> 'subject', $2::jsonb -> 'message' -> 'media_urls')`;
@@ -109,7 +55,7 @@ export class PgRunStore {
   }
 
   async findRun(runId: string): Promise<RunRecord | undefined> {
-    const { rows } = await this.#pg.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = $1`, [runId]);
+    const { rows } = await this.#pg.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = $1`, [runId]);
     return rows[0] === undefined ? undefined : toRun(rows[0]);
   }
 
@@ -121,25 +67,25 @@ export class PgRunStore {
   }
 
   async #byRid(rid: number): Promise<RunRecord | undefined> {
-    const { rows } = await this.#pg.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE rid = $1`, [rid]);
+    const { rows } = await this.#pg.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE rid = $1`, [rid]);
     return rows[0] === undefined ? undefined : toRun(rows[0]);
   }
 
   /** Runs, newest first. */
   async listRuns(): Promise<RunRecord[]> {
-    const { rows } = await this.#pg.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY started_at DESC, rid DESC`);
+    const { rows } = await this.#pg.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY started_at DESC, rid DESC`);
     return rows.map(toRun);
   }
 
   /** Runs in `state` (workers join the `running` ones), oldest first. */
   async runsIn(state: 'running' | 'ingesting'): Promise<RunRecord[]> {
-    const { rows } = await this.#pg.query<PgRunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE state = $1 ORDER BY rid`, [state]);
+    const { rows } = await this.#pg.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE state = $1 ORDER BY rid`, [state]);
     return rows.map(toRun);
   }
 
   /** Unfinished runs of a job and kind, newest first; test runs never count (as SQLite's). */
   async unfinishedRuns(jobName: string, sandbox: boolean): Promise<RunRecord[]> {
-    const { rows } = await this.#pg.query<PgRunRow>(
+    const { rows } = await this.#pg.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE job_name = $1 AND sandbox = $2 AND state NOT IN ('completed', 'cancelled') AND test_to IS NULL ORDER BY rid DESC`,
       [jobName, sandbox],
     );
