@@ -7,14 +7,15 @@
  */
 import type { AccountSpec } from '../config/account-spec.js';
 import type { JobSpec } from '../config/job-spec.js';
-import { awaitReceipts, startSandbox } from '../campaign/sandbox.js';
+import { awaitReceipts, sandboxOptions, startSandbox } from '../campaign/sandbox.js';
 import { executeRun } from '../campaign/execute-run.js';
 import type { Dispatcher, DispatchEvent, DispatchSummary } from '../dispatch/dispatcher.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RunRecord } from '../ledger/run-store.js';
 import type { RunState } from '../ledger/states.js';
-import type { SimulatorOptions } from '../telnyx/simulator/index.js';
 import { startWebhookReceiver, type ReceiverLog } from '../webhooks/receiver.js';
+
+export { sandboxOptions };
 
 export interface SendPreparedRunOptions {
   /** Real API credentials; absent for a sandbox run (a simulator in a worker thread answers instead). */
@@ -57,21 +58,6 @@ export interface SentRun {
  * its simulator's receipts instead, until they stop coming.
  */
 const RECEIPT_GRACE_MS = 5000;
-
-/**
- * Simulator settings for a sandbox run: Telnyx's behaviour, but with queues fast enough that the run's
- * own limits are what the operator sees, and receipts that arrive within a second.
- */
-export function sandboxOptions(spec: JobSpec): SimulatorOptions {
-  const perSender = Math.max(spec.rate.per_sender_per_second * 2, 1);
-  const account = Math.max(spec.rate.messages_per_second * 2, 50);
-  return {
-    accountRate: account,
-    mmsAccountRate: account,
-    senderRates: { longCode: perSender, tollFree: Math.max(perSender, 20), shortCode: Math.max(perSender, 1000), alphanumeric: perSender },
-    lifecycle: { sendingMs: 50, deliveryMs: 300 },
-  };
-}
 
 export async function sendPreparedRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: SendPreparedRunOptions): Promise<SentRun> {
   const onLog = o.onReceiverLog;

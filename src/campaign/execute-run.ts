@@ -3,7 +3,7 @@
  * dispatcher's summary into the run's final state.
  */
 import type { JobSpec } from '../config/job-spec.js';
-import { Dispatcher, type DispatchEvent, type DispatchSummary } from '../dispatch/dispatcher.js';
+import { Dispatcher, type DispatcherOptions, type DispatchEvent, type DispatchSummary } from '../dispatch/dispatcher.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RunRecord } from '../ledger/run-store.js';
 import type { RunState } from '../ledger/states.js';
@@ -17,7 +17,7 @@ import { createAdmission } from './admission.js';
 import { withDailyCaps } from './daily-caps.js';
 import { messagePrice } from './spend-estimate.js';
 import type { AccountSpec } from '../config/account-spec.js';
-import { limitModel } from '../config/limit-model.js';
+import { limitModel, type LimitModel } from '../config/limit-model.js';
 import { isMmsJob } from '../ingest/recipients.js';
 import { SqliteLimitsStore } from '../ledger/limits-store.js';
 import { SharedLimits } from '../dispatch/shared-limits.js';
@@ -81,6 +81,20 @@ export function sendTemplate(spec: JobSpec): SendTemplate {
     ...(m.use_profile_webhooks === undefined ? {} : { useProfileWebhooks: m.use_profile_webhooks }),
     ...(m.auto_detect === undefined ? {} : { autoDetect: m.auto_detect }),
     ...(m.encoding === undefined ? {} : { encoding: m.encoding }),
+  };
+}
+
+/** The dispatcher's rate, retry and sender settings for a job (every backend sends with the same). */
+export function dispatchSettings(spec: JobSpec, model: LimitModel): Pick<DispatcherOptions, 'rate' | 'retry' | 'senderCount'> {
+  return {
+    rate: {
+      messagesPerSecond: model.runCeiling,
+      perSenderPerSecond: spec.rate.per_sender_per_second,
+      maxConcurrent: spec.rate.max_concurrent,
+      countParts: model.countParts,
+    },
+    retry: { attempts: spec.retry.attempts, minDelayMs: spec.retry.min_delay_ms, maxDelayMs: spec.retry.max_delay_ms },
+    senderCount: senderCount(spec.sender),
   };
 }
 
@@ -149,14 +163,7 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
       ...(admission === undefined ? {} : { admission }),
       limits,
       sender: createMessageSender(client, sendTemplate(spec)),
-      rate: {
-        messagesPerSecond: model.runCeiling,
-        perSenderPerSecond: spec.rate.per_sender_per_second,
-        maxConcurrent: spec.rate.max_concurrent,
-        countParts: model.countParts,
-      },
-      retry: { attempts: spec.retry.attempts, minDelayMs: spec.retry.min_delay_ms, maxDelayMs: spec.retry.max_delay_ms },
-      senderCount: senderCount(spec.sender),
+      ...dispatchSettings(spec, model),
       signal,
       ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
       now,

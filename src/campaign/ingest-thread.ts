@@ -8,6 +8,7 @@ import type { IngestStats } from '../ingest/index.js';
 import type { MessageColumns } from '../ledger/message-columns.js';
 import type { PlanTally } from '../plan/types.js';
 import { AppError, fromErrorData } from '../shared/errors.js';
+import { isPromise, type MaybePromise } from '../shared/maybe-promise.js';
 import { spawnWorker } from '../shared/spawn-worker.js';
 import type { MemoryScope } from './campaign-memory.js';
 import type { IngestWorkerAck, IngestWorkerMessage, IngestWorkerStart } from './ingest-worker-protocol.js';
@@ -28,13 +29,13 @@ const AHEAD = 4;
 
 /**
  * Reads the job's source in a worker, calling `consume` with each batch in source order (synchronously,
- * one at a time). Resolves with ingest's counts and, if asked, the plan tally; rejects with ingest's own
- * error (ERR_SOURCE_…), `consume`'s, or ERR_RUN_ABORTED; the worker is gone either way.
+ * one at a time; a Promise it returns is awaited before the next). Resolves with ingest's counts and, if
+ * asked, the plan tally; rejects with ingest's own error (ERR_SOURCE_…), `consume`'s, or ERR_RUN_ABORTED; the worker is gone either way.
  */
 export function ingestInWorker(
   spec: JobSpec,
   options: IngestInWorkerOptions,
-  consume: (columns: MessageColumns) => void,
+  consume: (columns: MessageColumns) => MaybePromise<unknown>,
 ): Promise<{ stats: IngestStats; estimate: PlanTally | undefined }> {
   const { signal } = options;
   if (signal?.aborted === true) return Promise.reject(aborted(spec, signal));
@@ -57,24 +58,48 @@ export function ingestInWorker(
     };
     const onAbort = (): void => finish(() => reject(aborted(spec, signal!)));
     signal?.addEventListener('abort', onAbort, { once: true });
+    const ack = (): void => {
+      if (!settled) worker.postMessage('ack' satisfies IngestWorkerAck);
+    };
+    const failed = (err: unknown): void => finish(() => reject(err));
+    // An asynchronous consumer's (PostgreSQL's) writes in flight, chained so batches land in source order
+    // and 'done' waits for the last; a synchronous one (SQLite's) never makes a chain.
+    let tail: Promise<void> | undefined;
+    let finishedReading = false;
+    const take = (columns: MessageColumns): void => {
+      if (tail !== undefined) {
+        tail = tail.then(() => consume(columns)).then(ack);
+        tail.catch(failed);
+        return;
+      }
+      const written = consume(columns);
+      if (!isPromise(written)) return ack();
+      tail = written.then(ack);
+      tail.catch(failed);
+    };
     worker.on('message', (m: IngestWorkerMessage) => {
       if (settled) return;
       if (m.type === 'rows') {
         try {
-          consume(m.columns);
+          take(m.columns);
         } catch (err) {
-          finish(() => reject(err));
-          return;
+          failed(err);
         }
-        worker.postMessage('ack' satisfies IngestWorkerAck);
       } else if (m.type === 'done') {
-        finish(() => resolve({ stats: m.stats, estimate: m.estimate }));
+        const done = () => finish(() => resolve({ stats: m.stats, estimate: m.estimate }));
+        if (tail === undefined) return done();
+        // The thread may exit before the last writes land: that exit is not a failure.
+        finishedReading = true;
+        tail.then(done, failed);
       } else {
         finish(() => reject(fromErrorData(m.error)));
       }
     });
     worker.on('error', (err) => finish(() => reject(new AppError('ERR_INTERNAL', `the ingest thread failed: ${err.message}`, { cause: err }))));
-    worker.on('exit', (code) => finish(() => reject(new AppError('ERR_INTERNAL', `the ingest thread exited (code ${code}) before the end of ${spec.source.path}`))));
+    worker.on('exit', (code) => {
+      if (finishedReading) return;
+      finish(() => reject(new AppError('ERR_INTERNAL', `the ingest thread exited (code ${code}) before the end of ${spec.source.path}`)));
+    });
   });
 }
 

@@ -54,23 +54,7 @@ export async function prepareResume(
     throw new AppError('ERR_RUN_NOT_RESUMABLE', `${runLabel(run)} is ${doing} right now by process ${run.ownerPid}; not resuming it twice`);
   }
   const spec = JSON.parse(run.jobSpec) as JobSpec;
-  let sha: string;
-  try {
-    sha = await hashSource(run.sourcePath);
-  } catch (err) {
-    if (isAppError(err)) {
-      throw new AppError('ERR_SOURCE_CHANGED', `cannot resume ${runLabel(run)}: its source ${run.sourcePath} is no longer readable (${err.message})`, { cause: err });
-    }
-    throw err;
-  }
-  if (sha !== run.sourceSha256) {
-    throw new AppError(
-      'ERR_SOURCE_CHANGED',
-      `cannot resume ${runLabel(run)}: its source ${run.sourcePath} changed since the run began (sha256 ${run.sourceSha256.slice(0, 12)}… → ${sha.slice(0, 12)}…); ` +
-        `run the job again instead (\`${(options.hint ?? commandHint())(['run', run.jobFile, ...(run.sandbox ? ['--sandbox'] : [])])}\`): ` +
-        'it sends only the rows no run has texted yet',
-    );
-  }
+  const sha = await unchangedSource(run, options.hint);
   // This process owns the run from here (executeRun keeps it, and clears it at the end).
   runStoreOf(ledger).setOwner(run.rid, currentProcess());
   if (run.state === 'ingesting') {
@@ -101,4 +85,26 @@ export function settleIfNothingLeft(ledger: Ledger, run: RunRecord, counts: Stat
   runStoreOf(ledger).setOwner(run.rid, null);
   if (run.state !== 'completed') runStoreOf(ledger).setRunState(run.rid, 'completed', { finishedAt: now });
   return true;
+}
+
+/** The sha256 of a run's source, checked unchanged since the run began (a resume sends only what it read). */
+export async function unchangedSource(run: RunRecord, hint: CommandHint | undefined): Promise<string> {
+  let sha: string;
+  try {
+    sha = await hashSource(run.sourcePath);
+  } catch (err) {
+    if (isAppError(err)) {
+      throw new AppError('ERR_SOURCE_CHANGED', `cannot resume ${runLabel(run)}: its source ${run.sourcePath} is no longer readable (${err.message})`, { cause: err });
+    }
+    throw err;
+  }
+  if (sha !== run.sourceSha256) {
+    throw new AppError(
+      'ERR_SOURCE_CHANGED',
+      `cannot resume ${runLabel(run)}: its source ${run.sourcePath} changed since the run began (sha256 ${run.sourceSha256.slice(0, 12)}… → ${sha.slice(0, 12)}…); ` +
+        `run the job again instead (\`${(hint ?? commandHint())(['run', run.jobFile, ...(run.sandbox ? ['--sandbox'] : [])])}\`): ` +
+        'it sends only the rows no run has texted yet',
+    );
+  }
+  return sha;
 }

@@ -3,6 +3,7 @@
  * ledger as a receiver would, and the run waits for them, so a sandbox run (from `run`, `resume` or the
  * scheduler) ends with every delivery status, as the real API's receipts would leave it.
  */
+import type { JobSpec } from '../config/job-spec.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { sleepUnlessAborted } from '../shared/clock.js';
 import { startSimulatorWorker, type SimulatorHandle, type SimulatorOptions } from '../telnyx/simulator/index.js';
@@ -15,6 +16,21 @@ export interface Sandbox {
   baseUrl: string;
   receiver: ReceiptIntake;
   close(): Promise<void>;
+}
+
+/**
+ * Simulator settings for a sandbox run: Telnyx's behaviour, but with queues fast enough that the run's
+ * own limits are what the operator sees, and receipts that arrive within a second.
+ */
+export function sandboxOptions(spec: JobSpec): SimulatorOptions {
+  const perSender = Math.max(spec.rate.per_sender_per_second * 2, 1);
+  const account = Math.max(spec.rate.messages_per_second * 2, 50);
+  return {
+    accountRate: account,
+    mmsAccountRate: account,
+    senderRates: { longCode: perSender, tollFree: Math.max(perSender, 20), shortCode: Math.max(perSender, 1000), alphanumeric: perSender },
+    lifecycle: { sendingMs: 50, deliveryMs: 300 },
+  };
 }
 
 /** Starts a simulator (in a worker thread) whose receipts are applied to `ledger`. */

@@ -6,7 +6,7 @@
 import type { JobSpec } from '../config/job-spec.js';
 import { hashSource, type IngestStats } from '../ingest/index.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { RunRecord, Trigger } from '../ledger/run-store.js';
+import type { NewRun, RunRecord, Trigger } from '../ledger/run-store.js';
 import type { PlanTally } from '../plan/types.js';
 import { cleanupAfter } from '../ledger/storage-error.js';
 import { commandHint, type CommandHint } from '../shared/command-line.js';
@@ -16,7 +16,7 @@ import { memoryScope } from './campaign-memory.js';
 import { ingestIntoLedger } from './ingest-into-ledger.js';
 import { newRunId } from './run-id.js';
 import { specHash } from './spec-hash.js';
-import { publicState } from './status.js';
+import { publicState, type PublicRunState } from './status.js';
 import { messageStoreOf } from '../ledger/message-store.js';
 import { runStoreOf } from '../ledger/run-store.js';
 
@@ -63,26 +63,47 @@ export function runLabel(run: Pick<RunRecord, 'runId' | 'sandbox'>): string {
  */
 function blockingRun(ledger: Ledger, spec: JobSpec, sandbox: boolean, sha: string, hint: CommandHint): AppError | undefined {
   for (const earlier of runStoreOf(ledger).unfinishedRuns(spec.name, sandbox)) {
-    const state = publicState(earlier);
-    if (state === 'running') {
-      return new AppError(
-        'ERR_RUN_UNFINISHED',
-        `${runLabel(earlier)} of job ${spec.name} is being sent right now${earlier.ownerPid === null ? '' : ` by process ${earlier.ownerPid}`}: ` +
-          'wait for it to end (or stop it) before starting another, or pass --force',
-        { details: { runId: earlier.runId } },
-      );
-    }
-    if (earlier.sourceSha256 === sha) {
-      return new AppError(
-        'ERR_RUN_UNFINISHED',
-        `${runLabel(earlier)} of job ${spec.name} over the same source is ${state}, not finished: ` +
-          `resume it with \`${hint(['resume', earlier.runId])}\`, or pass --force to start a new run ` +
-          '(it skips every number an earlier run already texted)',
-        { details: { runId: earlier.runId } },
-      );
-    }
+    const blocked = blockedBy(earlier, publicState(earlier), spec, sha, hint);
+    if (blocked !== undefined) return blocked;
   }
   return undefined;
+}
+
+/** Why unfinished run `earlier` (in public `state`) stops a new run of `spec` over source `sha`, if it does. */
+export function blockedBy(earlier: RunRecord, state: PublicRunState, spec: JobSpec, sha: string, hint: CommandHint): AppError | undefined {
+  if (state === 'running') {
+    return new AppError(
+      'ERR_RUN_UNFINISHED',
+      `${runLabel(earlier)} of job ${spec.name} is being sent right now${earlier.ownerPid === null ? '' : ` by process ${earlier.ownerPid}`}: ` +
+        'wait for it to end (or stop it) before starting another, or pass --force',
+      { details: { runId: earlier.runId } },
+    );
+  }
+  if (earlier.sourceSha256 === sha) {
+    return new AppError(
+      'ERR_RUN_UNFINISHED',
+      `${runLabel(earlier)} of job ${spec.name} over the same source is ${state}, not finished: ` +
+        `resume it with \`${hint(['resume', earlier.runId])}\`, or pass --force to start a new run ` +
+        '(it skips every number an earlier run already texted)',
+      { details: { runId: earlier.runId } },
+    );
+  }
+  return undefined;
+}
+
+/** A new run of `spec` over source bytes `sha`, started `at`: what every backend records. */
+export function newRunOf(spec: JobSpec, sha: string, sandbox: boolean, at: number): NewRun {
+  return {
+    runId: newRunId(at),
+    jobName: spec.name,
+    jobFile: spec.file,
+    jobSpec: JSON.stringify(spec),
+    specHash: specHash(spec),
+    sourcePath: spec.source.path,
+    sourceSha256: sha,
+    sandbox,
+    startedAt: at,
+  };
 }
 
 export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunOptions): Promise<StartedRun> {
@@ -94,18 +115,10 @@ export async function startRun(ledger: Ledger, spec: JobSpec, options: StartRunO
     if (blocked !== undefined) throw blocked;
   }
   const run = runStoreOf(ledger).createRun({
-    runId: newRunId(now()),
-    jobName: spec.name,
-    jobFile: spec.file,
-    jobSpec: JSON.stringify(spec),
-    specHash: specHash(spec),
-    sourcePath: spec.source.path,
-    sourceSha256: sha,
-    sandbox: options.sandbox,
+    ...newRunOf(spec, sha, options.sandbox, now()),
     ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
     ...(options.slot === undefined ? {} : { slot: options.slot }),
     ...(options.testTo === undefined ? {} : { testTo: options.testTo }),
-    startedAt: now(),
     // Owned from the start: a resume or a status during ingest sees a live run, not an interrupted one.
     owner: currentProcess(),
   });

@@ -67,10 +67,25 @@ export function publicState(run: RunRecord): PublicRunState {
 export function runStatus(ledger: Ledger, run: RunRecord, counts: StatusCounts = messageStoreOf(ledger).counts(run.rid)): RunStatus {
   const { actual, planned } = planVsActual(ledger, run.rid);
   const cost = actual.cost[0];
+  return statusObject(run, publicState(run), counts, {
+    delivery: deliveryCounts(ledger, run.rid),
+    parts: actual.parts,
+    cost: cost === undefined ? { amount: '0.0000', currency: null } : { amount: cost.amount, currency: cost.currency || null },
+    estimate: planned === null ? null : { parts: planned.parts, cost: planned.cost },
+  });
+}
+
+/** The status object of `run` in public `state` from its counts and what was sent (either backend reads them its own way). */
+export function statusObject(
+  run: RunRecord,
+  state: PublicRunState,
+  counts: StatusCounts,
+  sent: Pick<RunStatus, 'delivery' | 'parts' | 'cost' | 'estimate'>,
+): RunStatus {
   return {
     run_id: run.runId,
     job: run.jobName,
-    state: publicState(run),
+    state,
     sandbox: run.sandbox,
     trigger: run.trigger,
     slot: run.slot,
@@ -86,13 +101,13 @@ export function runStatus(ledger: Ledger, run: RunRecord, counts: StatusCounts =
       deferred: counts.deferred,
       expired: counts.expired,
     },
-    delivery: deliveryCounts(ledger, run.rid),
-    parts: actual.parts,
-    cost: cost === undefined ? { amount: '0.0000', currency: null } : { amount: cost.amount, currency: cost.currency || null },
+    delivery: sent.delivery,
+    parts: sent.parts,
+    cost: sent.cost,
     started_at: new Date(run.startedAt).toISOString(),
     finished_at: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
     stop: run.stopCode === null && run.stopDetail === null ? null : { code: run.stopCode, detail: run.stopDetail },
-    estimate: planned === null ? null : { parts: planned.parts, cost: planned.cost },
+    estimate: sent.estimate,
   };
 }
 

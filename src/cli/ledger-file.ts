@@ -4,7 +4,7 @@
  * BULKTEXT_DB, and creating an empty ledger there would hide the mistake — a STOP stored where no run
  * reads it, a resume that finds nothing.
  */
-import { resolveDbPath } from '../config/env.js';
+import { resolveDbPath, resolveLedgerLocation, withoutPassword } from '../config/env.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { LedgerOptions } from '../ledger/open-ledger.js';
 import { requireLedgerFile } from '../ledger/require-ledger.js';
@@ -37,4 +37,18 @@ export function openLedger(db: string | undefined, io: Pick<Io, 'env' | 'cwd'>):
  */
 export function openExistingLedger(db: string | undefined, io: Pick<Io, 'env' | 'cwd'>, options: { readonly?: boolean } = {}): Ledger {
   return new Ledger(existingLedgerPath(db, io), ledgerOptions(io, options.readonly ?? true));
+}
+
+/**
+ * `--db` as the hints the CLI prints repeat it: a PostgreSQL URL without its password (the driver takes
+ * it from PGPASSWORD or ~/.pgpass), so no hint ever prints a secret.
+ */
+export function dbForHints(db: string | undefined): string | undefined {
+  return db === undefined || resolveLedgerLocation(db, {}, '/').kind === 'file' ? db : withoutPassword(db);
+}
+
+/** The PostgreSQL URL in --db / BULKTEXT_DB, or undefined when the ledger is a SQLite file. */
+export function pgUrlOf(db: string | undefined, io: Pick<Io, 'env' | 'cwd'>): string | undefined {
+  const where = resolveLedgerLocation(db, io.env, io.cwd);
+  return where.kind === 'pg' ? where.url : undefined;
 }

@@ -101,6 +101,8 @@ function withoutCamelCase(msg: string): string {
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const dbOption = { type: 'string', describe: 'ledger file (default: $BULKTEXT_DB or ./bulktext.db)' } as const;
+/** --db of the commands that take either ledger (run, resume, status, cancel). */
+const anyDbOption = { type: 'string', describe: 'ledger file or postgres://user[:password]@host[:port]/database (default: $BULKTEXT_DB or ./bulktext.db)' } as const;
 const accountOption = { type: 'string', describe: 'account file: limits and senders (default: $BULKTEXT_ACCOUNT or jobs/account.yaml if it exists)' } as const;
 
 export async function main(argv: string[]): Promise<number> {
@@ -120,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('job-file', { type: 'string', demandOption: true, describe: 'jobs/*.yaml or *.json' })
-          .option('db', dbOption)
+          .option('db', anyDbOption)
           .option('account', accountOption)
           .option('sandbox', { type: 'boolean', default: false, describe: 'send to the built-in Telnyx simulator (no key, nothing leaves this machine)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the final status object on stdout' })
@@ -164,8 +166,21 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'cancel <run-id>',
       'stop a run for good: the process sending it stops as on Ctrl-C; an interrupted run is never resumed',
-      (y) => y.positional('run-id', { type: 'string', demandOption: true }).option('db', dbOption),
+      (y) => y.positional('run-id', { type: 'string', demandOption: true }).option('db', anyDbOption),
       async (a) => finish(await (await import('./commands/cancel.js')).cancelCommand({ runId: a.runId, db: a.db }, io)),
+    )
+    .command(
+      'worker',
+      'send alongside `run`/`resume` on a PostgreSQL ledger: join every running run of its kind, drain it with the other workers, wait for more',
+      (y) =>
+        y
+          .option('db', { ...dbOption, describe: 'the PostgreSQL ledger, postgres://user[:password]@host[:port]/database (default: $BULKTEXT_DB)' })
+          .option('account', accountOption)
+          .option('sandbox', { type: 'boolean', default: false, describe: 'join sandbox runs, sending to a simulator of its own (no API key)' })
+          .option('once', { type: 'boolean', default: false, describe: 'exit once no run is left instead of waiting for more' })
+          .option('quiet', { type: 'boolean', default: false }),
+      async (a) =>
+        finish(await (await import('./commands/worker.js')).workerCommand({ db: a.db, account: a.account, sandbox: a.sandbox, once: a.once, quiet: a.quiet }, io)),
     )
     .command(
       'prune',
@@ -211,7 +226,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('run-id', { type: 'string', demandOption: true })
-          .option('db', dbOption)
+          .option('db', anyDbOption)
           .option('account', accountOption)
           .option('resend-unknown', { type: 'boolean', default: false, describe: 'also send rows whose earlier request is in doubt (may text those people twice)' })
           .option('retry-failed', {
@@ -247,8 +262,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'status [run-id]',
       'show one run, or list runs (newest first)',
-      (y) => y.positional('run-id', { type: 'string' }).option('db', dbOption).option('json', { type: 'boolean', default: false }),
-      async (a) => finish((await import('./commands/status.js')).statusCommand({ runId: a.runId, db: a.db, json: a.json }, io)),
+      (y) => y.positional('run-id', { type: 'string' }).option('db', anyDbOption).option('json', { type: 'boolean', default: false }),
+      async (a) => finish(await (await import('./commands/status.js')).statusCommand({ runId: a.runId, db: a.db, json: a.json }, io)),
     )
     .command(
       'report <run-id>',

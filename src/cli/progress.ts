@@ -124,3 +124,8 @@ export function createProgress(o: ProgressOptions): Progress {
     },
   };
 }
+
+/** The progress of sending a run whose rows stand at `before` (pending to send, skipped shown). */
+export function runProgressLine(io: { stderr: (text: string) => void; isTTY: boolean }, quiet: boolean, before: { pending: number; skipped: number }, ceiling: number): Progress {
+  return createProgress({ write: io.stderr, isTTY: io.isTTY, quiet, toSend: before.pending, skipped: before.skipped, ceiling });
+}

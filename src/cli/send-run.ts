@@ -15,7 +15,7 @@ import { sendPreparedRun, type SentRun } from '../api/send-prepared-run.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { createRejectionLog, formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
-import { createProgress } from './progress.js';
+import { runProgressLine } from './progress.js';
 import { startSideDashboard } from './commands/dashboard.js';
 import { messageStoreOf } from '../ledger/message-store.js';
 import { runStoreOf } from '../ledger/run-store.js';
@@ -118,14 +118,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   const receiverKey = o.api !== undefined && o.webhooksPort !== undefined ? resolvePublicKey(undefined, io.env) : undefined;
   const rejections = createRejectionLog((line) => io.stderr(`webhooks: ${line}\n`));
   const before = o.counts ?? messageStoreOf(ledger).counts(run.rid);
-  const progress = createProgress({
-    write: io.stderr,
-    isTTY: io.isTTY,
-    quiet: o.quiet,
-    toSend: before.pending,
-    skipped: before.skipped,
-    ceiling: spec.rate.messages_per_second,
-  });
+  const progress = runProgressLine(io, o.quiet, before, spec.rate.messages_per_second);
   // Loaded only when asked for: prom-client (and the OpenTelemetry API it loads) was ~20 % of the start-up
   // before resume's first send.
   const metrics =

@@ -10,20 +10,55 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** `scheme://…`: a database URL (postgres://user:password@host/db), not a file path. */
 const URL_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
 
+/** The commands that take a PostgreSQL ledger (`--db postgres://…`); every other one needs a SQLite file. */
+export const PG_COMMANDS = ['run', 'resume', 'status', 'cancel', 'worker', 'migrate-ledger'] as const;
+
+/** Where the ledger is: a SQLite file's absolute path, or a PostgreSQL URL (which may hold a password: never print it). */
+export type LedgerLocation = { kind: 'file'; path: string } | { kind: 'pg'; url: string };
+
 /**
- * `--db` wins, then BULKTEXT_DB, then ./bulktext.db. A URL there is refused without being repeated: it may
- * hold a password, and read as a path it would be printed back in "no ledger at …".
+ * `--db` wins, then BULKTEXT_DB, then ./bulktext.db: a postgres:// URL selects the PostgreSQL ledger. Any
+ * other URL is refused without being repeated (it may hold a password).
  */
-export function resolveDbPath(option: string | undefined, env: Env, cwd: string): string {
+export function resolveLedgerLocation(option: string | undefined, env: Env, cwd: string): LedgerLocation {
   const chosen = option ?? (env.BULKTEXT_DB || DEFAULT_DB);
+  if (/^postgres(ql)?:\/\//i.test(chosen)) return { kind: 'pg', url: chosen };
   if (URL_FORM.test(chosen)) {
     throw new AppError(
       'ERR_USAGE',
-      `${option === undefined ? 'BULKTEXT_DB' : '--db'} holds a database URL (not shown: it may hold a password), not the path of a ledger file: ` +
-        'only `bulktext migrate-ledger` reads a PostgreSQL ledger so far; give --db the path of the SQLite ledger',
+      `${option === undefined ? 'BULKTEXT_DB' : '--db'} holds a URL (not shown: it may hold a password) that is neither a ledger file nor postgres://…`,
     );
   }
-  return path.resolve(cwd, chosen);
+  return { kind: 'file', path: path.resolve(cwd, chosen) };
+}
+
+/**
+ * The SQLite ledger's path, for the commands that take no PostgreSQL ledger yet. A URL there is refused
+ * without being repeated: it may hold a password, and read as a path it would be printed back in "no ledger at …".
+ */
+export function resolveDbPath(option: string | undefined, env: Env, cwd: string): string {
+  const where = resolveLedgerLocation(option, env, cwd);
+  if (where.kind === 'pg') {
+    throw new AppError(
+      'ERR_USAGE',
+      `${option === undefined ? 'BULKTEXT_DB' : '--db'} holds a database URL (not shown: it may hold a password), not the path of a ledger file: ` +
+        `only ${PG_COMMANDS.map((c) => `\`bulktext ${c}\``).join(', ')} take a PostgreSQL ledger so far; give this command --db the path of a SQLite ledger`,
+    );
+  }
+  return where.path;
+}
+
+/** The URL without its password (nor a `password` query parameter): safe to print, and to paste where PGPASSWORD or ~/.pgpass supplies it. */
+export function withoutPassword(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'postgres://…';
+  }
+  parsed.password = '';
+  parsed.searchParams.delete('password');
+  return parsed.toString();
 }
 
 /** The API key, required for real sends. The value is never echoed anywhere. */

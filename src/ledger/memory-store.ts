@@ -13,6 +13,9 @@ import { sqliteMessageStoreOf, type SqliteMessageStore } from './message-store.j
 import { templateOf } from './migrations.js';
 import { perLedger } from './per-ledger.js';
 import { writingTo } from './storage-error.js';
+import { onPg } from './backend.js';
+import type { PgLedger } from './pg/pg-ledger.js';
+import { pgMemoryStoreOf, type PgMemoryStore } from './pg/memory-store.js';
 
 export type { EarlierSend, MemoryWindow };
 
@@ -121,4 +124,10 @@ export class SqliteMemoryStore implements MemoryStore {
 
 /** The campaign memory of an open ledger: one per ledger, so its statements are prepared once. */
 export const sqliteMemoryStoreOf: (ledger: Ledger) => SqliteMemoryStore = perLedger((ledger) => new SqliteMemoryStore(ledger));
-export const memoryStoreOf: (ledger: Ledger) => MemoryStore = sqliteMemoryStoreOf;
+/** The campaign memory of either backend's handle: SQLite's answers now, PostgreSQL's with Promises. */
+export function memoryStoreOf(ledger: Ledger): MemoryStore;
+export function memoryStoreOf(ledger: PgLedger): PgMemoryStore;
+export function memoryStoreOf(ledger: Ledger | PgLedger): MemoryStore | PgMemoryStore;
+export function memoryStoreOf(ledger: Ledger | PgLedger): MemoryStore | PgMemoryStore {
+  return onPg(ledger) ? pgMemoryStoreOf(ledger) : sqliteMemoryStoreOf(ledger);
+}

@@ -18,6 +18,9 @@ import { restoreRow } from './message-text.js';
 import { rowStatuses, sourcesOf, sqlList, type RowStatus } from './states.js';
 import { writingTo } from './storage-error.js';
 import type { AttemptRecord, DeferrableBatch, Outcome, PendingMessage, WriteBatch } from './types.js';
+import { onPg } from './backend.js';
+import type { PgLedger } from './pg/pg-ledger.js';
+import { pgMessageStoreOf, type PgMessageStore } from './pg/message-store.js';
 
 export type StatusCounts = Record<RowStatus, number> & { total: number };
 
@@ -420,4 +423,10 @@ function expectMoved(changes: number, rid: number, row: number, to: RowStatus): 
 
 /** The message store of an open ledger: one per ledger, so its statements are prepared once. */
 export const sqliteMessageStoreOf: (ledger: Ledger) => SqliteMessageStore = perLedger((ledger) => new SqliteMessageStore(ledger));
-export const messageStoreOf: (ledger: Ledger) => MessageStore = sqliteMessageStoreOf;
+/** The message store of either backend's handle: SQLite's answers now, PostgreSQL's with Promises. */
+export function messageStoreOf(ledger: Ledger): MessageStore;
+export function messageStoreOf(ledger: PgLedger): PgMessageStore;
+export function messageStoreOf(ledger: Ledger | PgLedger): MessageStore | PgMessageStore;
+export function messageStoreOf(ledger: Ledger | PgLedger): MessageStore | PgMessageStore {
+  return onPg(ledger) ? pgMessageStoreOf(ledger) : sqliteMessageStoreOf(ledger);
+}

@@ -1,8 +1,8 @@
 /** One instance per open ledger (a store, a read model), so the statements it prepares are prepared once. */
 import type { Ledger } from './ledger.js';
 
-export function perLedger<T extends object>(create: (ledger: Ledger) => T): (ledger: Ledger) => T {
-  const made = new WeakMap<Ledger, T>();
+export function perLedger<T extends object, L extends object = Ledger>(create: (ledger: L) => T): (ledger: L) => T {
+  const made = new WeakMap<L, T>();
   return (ledger) => {
     let it = made.get(ledger);
     if (it === undefined) {

@@ -9,6 +9,9 @@ import { connectionOf, internalsOf, type Ledger, type LedgerInternals } from './
 import { sqliteMemoryStoreOf, type SqliteMemoryStore } from './memory-store.js';
 import { perLedger } from './per-ledger.js';
 import { runSourcesOf, runStates, sqlList, type RunState } from './states.js';
+import { onPg } from './backend.js';
+import type { PgLedger } from './pg/pg-ledger.js';
+import { pgRunStoreOf, type PgRunStore } from './pg/run-store.js';
 
 export type Trigger = 'manual' | 'schedule';
 
@@ -51,7 +54,7 @@ export interface RunRecord extends Omit<NewRun, 'trigger' | 'slot' | 'testTo' | 
   prunedAt: number | null;
 }
 
-interface RunRow {
+export interface RunRow {
   rid: number;
   run_id: string;
   job_name: string;
@@ -60,7 +63,8 @@ interface RunRow {
   spec_hash: string;
   source_path: string;
   source_sha256: string;
-  sandbox: number;
+  /** 0/1 in SQLite, a boolean in PostgreSQL. */
+  sandbox: number | boolean;
   state: RunState;
   trigger: Trigger;
   slot: string | null;
@@ -77,7 +81,8 @@ interface RunRow {
   cid: number;
 }
 
-function toRun(r: RunRow): RunRecord {
+/** A runs row as either backend reads it (PostgreSQL's job_spec read back as its text). */
+export function toRun(r: RunRow): RunRecord {
   return {
     rid: r.rid,
     cid: r.cid,
@@ -88,7 +93,7 @@ function toRun(r: RunRow): RunRecord {
     specHash: r.spec_hash,
     sourcePath: r.source_path,
     sourceSha256: r.source_sha256,
-    sandbox: r.sandbox === 1,
+    sandbox: r.sandbox === 1 || r.sandbox === true,
     state: r.state,
     trigger: r.trigger,
     slot: r.slot,
@@ -282,4 +287,12 @@ export class SqliteRunStore implements RunStore {
 }
 
 /** The run store of an open ledger: one per ledger, so its statements are prepared once. */
-export const runStoreOf: (ledger: Ledger) => RunStore = perLedger((ledger) => new SqliteRunStore(ledger));
+const sqliteRunStoreOf: (ledger: Ledger) => RunStore = perLedger((ledger) => new SqliteRunStore(ledger));
+
+/** The run store of either backend's handle: SQLite's answers now, PostgreSQL's with Promises. */
+export function runStoreOf(ledger: Ledger): RunStore;
+export function runStoreOf(ledger: PgLedger): PgRunStore;
+export function runStoreOf(ledger: Ledger | PgLedger): RunStore | PgRunStore;
+export function runStoreOf(ledger: Ledger | PgLedger): RunStore | PgRunStore {
+  return onPg(ledger) ? pgRunStoreOf(ledger) : sqliteRunStoreOf(ledger);
+}

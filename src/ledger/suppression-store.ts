@@ -6,6 +6,9 @@
 import type Database from 'better-sqlite3';
 import { connectionOf, type Ledger } from './ledger.js';
 import { perLedger } from './per-ledger.js';
+import { onPg } from './backend.js';
+import type { PgLedger } from './pg/pg-ledger.js';
+import { pgSuppressionStoreOf, type PgSuppressionStore } from './pg/suppression-store.js';
 
 export type SuppressionSource = 'stop_reply' | '40300' | 'manual';
 
@@ -70,4 +73,12 @@ export class SqliteSuppressionStore implements SuppressionStore {
 }
 
 /** The suppression store of an open ledger: one per ledger, so its statements are prepared once. */
-export const suppressionStoreOf: (ledger: Ledger) => SuppressionStore = perLedger((ledger) => new SqliteSuppressionStore(ledger));
+const sqliteSuppressionStoreOf: (ledger: Ledger) => SuppressionStore = perLedger((ledger) => new SqliteSuppressionStore(ledger));
+
+/** The suppression store of either backend's handle: SQLite's answers now, PostgreSQL's with Promises. */
+export function suppressionStoreOf(ledger: Ledger): SuppressionStore;
+export function suppressionStoreOf(ledger: PgLedger): PgSuppressionStore;
+export function suppressionStoreOf(ledger: Ledger | PgLedger): SuppressionStore | PgSuppressionStore;
+export function suppressionStoreOf(ledger: Ledger | PgLedger): SuppressionStore | PgSuppressionStore {
+  return onPg(ledger) ? pgSuppressionStoreOf(ledger) : sqliteSuppressionStoreOf(ledger);
+}

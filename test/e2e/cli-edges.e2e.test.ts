@@ -173,13 +173,21 @@ describe('only `run` creates a ledger', { timeout: 90_000 }, () => {
   it('a database URL in BULKTEXT_DB or --db is refused without printing it (it may hold a password)', async () => {
     const url = 'postgres://bulktext:s3cret-pw@127.0.0.1:1/ledger';
     for (const [args, env, source] of [
-      [['status'], { BULKTEXT_DB: url }, 'BULKTEXT_DB'],
+      [['report', '20261207-101010-abcd'], { BULKTEXT_DB: url }, 'BULKTEXT_DB'],
       [['suppressions', '--add', '+14155550123'], { BULKTEXT_DB: url }, 'BULKTEXT_DB'],
       [['report', '20261207-101010-abcd', '--db', url], {}, '--db'],
     ] as const) {
       const r = await run([...args], env);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(`${source} holds a database URL (not shown: it may hold a password), not the path of a ledger file`);
+      expect(r.stderr).toContain('only `bulktext run`, `bulktext resume`, `bulktext status`, `bulktext cancel`, `bulktext worker`, `bulktext migrate-ledger` take a PostgreSQL ledger');
+      expect(`${r.stdout}${r.stderr}`).not.toContain('s3cret-pw');
+    }
+    // The commands that take one name the database, never the URL, when it cannot be reached.
+    for (const args of [['status'], ['cancel', '20261207-101010-abcd', '--db', url]]) {
+      const r = await run(args, { BULKTEXT_DB: url });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('cannot connect to the PostgreSQL ledger bulktext@127.0.0.1:1/ledger');
       expect(`${r.stdout}${r.stderr}`).not.toContain('s3cret-pw');
     }
     expect(api.requests).toEqual([]);

@@ -4,7 +4,8 @@ import type { Ledger } from '../../ledger/ledger.js';
 import type { RunRecord } from '../../ledger/run-store.js';
 import { sleepUnlessAborted } from '../../shared/clock.js';
 import type { Io } from '../io.js';
-import { openExistingLedger } from '../ledger-file.js';
+import { openExistingLedger, pgUrlOf } from '../ledger-file.js';
+import { cancelOnPg, withPgLedger } from '../pg-commands.js';
 import { messageStoreOf } from '../../ledger/message-store.js';
 import { runStoreOf } from '../../ledger/run-store.js';
 
@@ -28,6 +29,8 @@ async function ownerStopped(ledger: Ledger, runId: string, until: number, signal
 }
 
 export async function cancelCommand(o: CancelOptions, io: Io): Promise<number> {
+  const pgUrl = pgUrlOf(o.db, io);
+  if (pgUrl !== undefined) return withPgLedger(pgUrl, (pg) => cancelOnPg(pg, o.runId, { waitMs: o.waitMs ?? OWNER_STOP_MS }, io));
   const ledger = openExistingLedger(o.db, io, { readonly: false });
   try {
     const outcome = cancelRun(ledger, o.runId, Date.now());

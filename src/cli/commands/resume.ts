@@ -2,7 +2,8 @@ import { prepareResume, settleIfNothingLeft } from '../../campaign/resume-run.js
 import { runStatus } from '../../campaign/status.js';
 import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { AppError } from '../../shared/errors.js';
-import { openExistingLedger } from '../ledger-file.js';
+import { openExistingLedger, pgUrlOf } from '../ledger-file.js';
+import { refuseUnsupportedOnPg, resumeOnPg, withPgLedger } from '../pg-commands.js';
 import { loadAccountSpec } from '../../config/load-account-spec.js';
 import type { Io } from '../io.js';
 import { hintFor } from '../hints.js';
@@ -42,6 +43,16 @@ export function parseRetryFailed(value: string | undefined): { codes?: readonly 
 
 export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
   const account = await loadAccountSpec(o.account, io.env, io.cwd);
+  const pgUrl = pgUrlOf(o.db, io);
+  if (pgUrl !== undefined) {
+    refuseUnsupportedOnPg({ retryFailed: o.retryFailed, metricsPort: o.metricsPort, dashboardPort: o.dashboardPort, webhooksPort: o.webhooksPort });
+    // The key is checked only for a real run (a sandbox run resumes against a fresh simulator).
+    const settings = { account, json: o.json, quiet: o.quiet, wait: o.wait, hint: hintFor(o.db, io), resendUnknown: o.resendUnknown };
+    return withPgLedger(pgUrl, async (pg) => {
+      const api = (await runStoreOf(pg).getRun(o.runId)).sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
+      return resumeOnPg(pg, o.runId, { ...settings, api }, io);
+    });
+  }
   const ledger = openExistingLedger(o.db, io, { readonly: false });
   try {
     const existing = runStoreOf(ledger).getRun(o.runId);

@@ -12,7 +12,8 @@ import { AppError } from '../../shared/errors.js';
 import { confirmSend, shouldAsk, summaryOf, type SendSummary } from '../confirm.js';
 import { hintFor } from '../hints.js';
 import type { Io } from '../io.js';
-import { openLedger } from '../ledger-file.js';
+import { openLedger, pgUrlOf } from '../ledger-file.js';
+import { refuseUnsupportedOnPg, runOnPg, withPgLedger } from '../pg-commands.js';
 import { sendRun } from '../send-run.js';
 import { runStoreOf } from '../../ledger/run-store.js';
 
@@ -77,8 +78,14 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
   const testTo = o.testTo === undefined ? undefined : parseTestTo(o.testTo, spec);
   // Check the key before touching the ledger: a run that cannot send should leave nothing behind.
   const api = o.sandbox ? undefined : { apiKey: requireApiKey(io.env), baseUrl: resolveBaseUrl(io.env) };
-  const ledger = openLedger(o.db, io);
   const hint = hintFor(o.db, io);
+  const pgUrl = pgUrlOf(o.db, io);
+  if (pgUrl !== undefined) {
+    refuseUnsupportedOnPg({ plan: o.plan, canary: o.canary, testTo: o.testTo, metricsPort: o.metricsPort, dashboardPort: o.dashboardPort, webhooksPort: o.webhooksPort });
+    const settings = { api, account, json: o.json, quiet: o.quiet, wait: o.wait, hint, sandbox: o.sandbox, force: o.force, allowRepeat: o.allowRepeat === true, yes: o.yes === true };
+    return withPgLedger(pgUrl, (pg) => runOnPg(pg, spec, settings, io));
+  }
+  const ledger = openLedger(o.db, io);
   try {
     const label = `${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}${testTo === undefined ? '' : ` [test run to ${testTo.join(', ')}]`}`;
     const { run, ingest, estimate, testRows } = await startPlannedRun(ledger, spec, {

@@ -1,7 +1,8 @@
 import { runStatus } from '../../campaign/status.js';
 import { formatBytes } from '../../plan/index.js';
 import type { Io } from '../io.js';
-import { openExistingLedger } from '../ledger-file.js';
+import { openExistingLedger, pgUrlOf } from '../ledger-file.js';
+import { statusOnPg, withPgLedger } from '../pg-commands.js';
 import { hintFor } from '../hints.js';
 import { describeStatus, statusDetail } from '../send-run.js';
 import { runStoreOf } from '../../ledger/run-store.js';
@@ -13,7 +14,9 @@ export interface StatusOptions {
   json: boolean;
 }
 
-export function statusCommand(o: StatusOptions, io: Io): number {
+export async function statusCommand(o: StatusOptions, io: Io): Promise<number> {
+  const pgUrl = pgUrlOf(o.db, io);
+  if (pgUrl !== undefined) return withPgLedger(pgUrl, (pg) => statusOnPg(pg, o.runId, { json: o.json, hint: hintFor(o.db, io) }, io));
   const ledger = openExistingLedger(o.db, io);
   try {
     if (o.runId !== undefined) {

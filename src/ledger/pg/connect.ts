@@ -30,6 +30,8 @@ export interface PgPoolOptions {
   max?: number;
   /** How long to wait for a connection to be made. @default 10000 */
   connectTimeoutMs?: number;
+  /** The driver's type parsers for this pool only (the ledger reads bigint columns as numbers). */
+  types?: pg.CustomTypesConfig;
 }
 
 /**
@@ -38,7 +40,12 @@ export interface PgPoolOptions {
  */
 export async function connectPg(url: string, options: PgPoolOptions = {}): Promise<pg.Pool> {
   const target = pgTarget(url);
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    ...(options.types === undefined ? {} : { types: options.types }),
+  });
   // An idle connection the server drops (restart, failover) is an 'error' event; unhandled, it would kill
   // the process. The pool discards that client; the next query opens a fresh one or fails with its own error.
   pool.on('error', () => undefined);

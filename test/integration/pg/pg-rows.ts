@@ -1,4 +1,4 @@
-/** Rows the PostgreSQL ledger tests write straight into the schema (there is no PostgreSQL store yet). */
+/** Rows the PostgreSQL ledger tests write straight into the schema, below the stores (schema and COPY tests). */
 import type pg from 'pg';
 
 /** A minimal run row, as a new run is inserted (`ingesting` unless a test wants the trigger to refuse another); its rid. */
