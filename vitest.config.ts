@@ -6,6 +6,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Three files at a time on two cores: an end-to-end file spends most of its time waiting on the CLI
+    // children it spawned and the rate limits it exercises (run-resume used ~0.4 of a core over its wall
+    // time), so two workers left the machine half idle.
+    maxWorkers: 3,
     // One throwaway PostgreSQL cluster for the run (the PostgreSQL ledger's tests take a database each).
     globalSetup: ['test/helpers/pg-global-setup.ts'],
   },
