@@ -11,12 +11,10 @@ import type { CommandHint } from '../shared/command-line.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RunRecord } from '../ledger/run-store.js';
 import type { StatusCounts } from '../ledger/message-store.js';
-import { sendPreparedRun, type SentRun } from '../api/send-prepared-run.js';
+import type { SentRun } from '../api/send-prepared-run.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
-import { createRejectionLog, formatReceiverLog, resolvePublicKey } from './commands/webhooks.js';
 import { runProgressLine } from './progress.js';
-import { startSideDashboard } from './commands/dashboard.js';
 import { messageStoreOf } from '../ledger/message-store.js';
 import { runStoreOf } from '../ledger/run-store.js';
 
@@ -114,6 +112,13 @@ function estimateVsActual(s: RunStatus): string {
 const signed = (amount: string) => (amount.startsWith('-') ? amount : `+${amount}`);
 
 export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: SendRunOptions, io: Io): Promise<number> {
+  // The send path (undici, the simulator, the receiver) is loaded here, and metrics (prom-client) and the
+  // dashboard only when asked for: `status` imports this module for describeStatus, and loading them all
+  // at start-up cost it ~0.4 s of CPU before it read a row.
+  const [{ sendPreparedRun }, { createRejectionLog, formatReceiverLog, resolvePublicKey }] = await Promise.all([
+    import('../api/send-prepared-run.js'),
+    import('./commands/webhooks.js'),
+  ]);
   // Check the key before starting anything, so a missing one is a usage error, not a half-started run.
   const receiverKey = o.api !== undefined && o.webhooksPort !== undefined ? resolvePublicKey(undefined, io.env) : undefined;
   const rejections = createRejectionLog((line) => io.stderr(`webhooks: ${line}\n`));
@@ -122,9 +127,14 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   // Loaded only when asked for: prom-client (and the OpenTelemetry API it loads) was ~20 % of the start-up
   // before resume's first send.
   const metrics =
-    o.metricsPort === undefined ? undefined : await (await import('../metrics/index.js')).startRunMetricsServer({ port: o.metricsPort, ledger });
+    o.metricsPort === undefined
+      ? undefined
+      : await (await import('../metrics/index.js')).startRunMetricsServer({ port: o.metricsPort, ledger });
   if (metrics !== undefined && !o.quiet) io.stderr(`metrics on ${metrics.url}\n`);
-  const dashboard = await startSideDashboard(o.dashboard?.port, ledger.path, o.dashboard?.db, io);
+  const dashboard =
+    o.dashboard?.port === undefined
+      ? undefined
+      : await (await import('./commands/dashboard.js')).startSideDashboard(o.dashboard.port, ledger.path, o.dashboard.db, io);
   let sent: SentRun;
   try {
     sent = await sendPreparedRun(ledger, run, spec, {

@@ -64,7 +64,8 @@ describe('bulktext run (sandbox)', () => {
 describe('bulktext against the simulator over HTTP', () => {
   it('a wrong API key stops the run after a handful of requests (exit 4); resume with the right key finishes', async () => {
     sim = await startSimulator({ apiKey: 'right-key', ...fastSim });
-    const { job, numbers } = writeCampaign(tmp.dir, { rows: 300, rate: 100, maxConcurrent: 4 });
+    // 100 rows: ten times the handful of requests the wrong key may cost, and one second to resume at 100/s.
+    const { job, numbers } = writeCampaign(tmp.dir, { rows: 100, rate: 100, maxConcurrent: 4 });
     const db = path.join(tmp.dir, 'l.db');
     const env = (key: string) => cliEnv({ TELNYX_API_KEY: key, TELNYX_BASE_URL: sim!.url });
 
@@ -75,7 +76,7 @@ describe('bulktext against the simulator over HTTP', () => {
     expect((await sim.stats()).requests).toBeLessThanOrEqual(10);
     const aborted = await statusOf(db, runId);
     expect(aborted).toMatchObject({ state: 'aborted', stop: { code: '10009' } });
-    expect(aborted.counts.pending).toBe(300);
+    expect(aborted.counts.pending).toBe(100);
 
     // The same job over the same list is refused while that run is unfinished.
     const again = await runCli(['run', job, '--db', db, '--quiet'], { env: env('right-key') });
@@ -84,8 +85,8 @@ describe('bulktext against the simulator over HTTP', () => {
 
     const resumed = await runCli(['resume', runId, '--db', db, '--quiet'], { env: env('right-key') });
     expect(resumed.code).toBe(0);
-    expect(await statusOf(db, runId)).toMatchObject({ state: 'completed', counts: { sent: 300, pending: 0 } });
-    expect(sim.messages.count()).toBe(300);
+    expect(await statusOf(db, runId)).toMatchObject({ state: 'completed', counts: { sent: 100, pending: 0 } });
+    expect(sim.messages.count()).toBe(100);
     expect(textedTwice(sim, numbers)).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { runStatus } from '../../campaign/status.js';
-import { formatBytes } from '../../plan/index.js';
+import { formatBytes } from '../../plan/format-plan.js';
 import type { Io } from '../io.js';
 import { openExistingLedger, pgUrlOf } from '../ledger-file.js';
 import { statusOnPg, withPgLedger } from '../pg-commands.js';
