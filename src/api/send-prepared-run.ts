@@ -7,7 +7,7 @@
  */
 import type { AccountSpec } from '../config/account-spec.js';
 import type { JobSpec } from '../config/job-spec.js';
-import { awaitReceipts, sandboxOptions, startSandbox } from '../campaign/sandbox.js';
+import { awaitingReceipts, awaitReceipts, sandboxOptions, startSandbox } from '../campaign/sandbox.js';
 import { executeRun } from '../campaign/execute-run.js';
 import type { Dispatcher, DispatchEvent, DispatchSummary } from '../dispatch/dispatcher.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -72,6 +72,9 @@ export async function sendPreparedRun(ledger: Ledger, run: RunRecord, spec: JobS
     try {
       if (ownReceiver !== undefined) o.onReceiverListening?.(ownReceiver.listening);
       const receiver = sandbox?.receiver ?? ownReceiver;
+      // A resumed sandbox run's rows sent before the interruption await receipts from a simulator that died
+      // with that process: waiting for them would only end at the stall timeout.
+      const orphaned = sandbox === undefined ? 0 : awaitingReceipts(ledger, run.rid);
       const { state, summary } = await executeRun(ledger, run, spec, {
         apiKey: api.apiKey,
         baseUrl: api.baseUrl,
@@ -88,6 +91,7 @@ export async function sendPreparedRun(ledger: Ledger, run: RunRecord, spec: JobS
       if (receiver !== undefined && state !== 'cancelled') {
         receiptsLeft = await awaitReceipts(ledger, run.rid, {
           signal: o.signal,
+          orphaned,
           ...(sandbox === undefined ? { maxMs: RECEIPT_GRACE_MS } : {}),
           ...(sandbox === undefined || o.onWaitingReceipts === undefined ? {} : { onWaiting: o.onWaitingReceipts }),
         });

@@ -70,25 +70,38 @@ export interface AwaitReceiptsOptions {
   reportEveryMs?: number;
   /** @default 250 */
   pollMs?: number;
+  /**
+   * Rows already awaiting a receipt before this process's sandbox sent anything (see `awaitingReceipts`):
+   * an earlier process's sandbox accepted them and is gone with it, so no receipt will ever come for them.
+   * The wait ends once only those are left. @default 0
+   */
+  orphaned?: number;
+}
+
+/** How many of the run's sent rows await a receipt now: taken before a sandbox sends, for `orphaned`. */
+export function awaitingReceipts(ledger: Ledger, rid: number): number {
+  return deliveryCounts(ledger, rid).awaiting;
 }
 
 /**
- * Waits until every sent row of the run has a final delivery status, the receipts stop coming (`stallMs`
- * without one), `maxMs` passes, or `signal` aborts. Returns how many rows are still awaiting.
+ * Waits until every sent row of the run has a final delivery status (but the `orphaned` ones), the receipts
+ * stop coming (`stallMs` without one), `maxMs` passes, or `signal` aborts. Returns how many rows are still
+ * awaiting, orphaned ones included.
  */
 export async function awaitReceipts(ledger: Ledger, rid: number, o: AwaitReceiptsOptions): Promise<number> {
   const start = Date.now();
   const stallMs = o.stallMs ?? 20_000;
   const maxMs = o.maxMs ?? 1_800_000;
   const every = o.reportEveryMs ?? 5000;
+  const orphaned = o.orphaned ?? 0;
   let awaiting = deliveryCounts(ledger, rid).awaiting;
   let lastChange = start;
   let reported = 0;
-  while (awaiting > 0 && !o.signal.aborted) {
+  while (awaiting > orphaned && !o.signal.aborted) {
     const now = Date.now();
     if (now - lastChange >= stallMs || now - start >= maxMs) break;
     if (o.onWaiting !== undefined && now - reported >= every) {
-      o.onWaiting(awaiting);
+      o.onWaiting(awaiting - orphaned);
       reported = now;
     }
     await sleepUnlessAborted(o.pollMs ?? 250, o.signal);

@@ -34,7 +34,7 @@ import type { Health } from '../metrics/server.js';
 import { decideMissedSlots, nextSlots, slotKey } from '../schedule/slots.js';
 import { storageCode } from '../ledger/storage-error.js';
 import { AppError, describeError, isAppError } from '../shared/errors.js';
-import { awaitReceipts, startSandbox, type Sandbox } from '../campaign/sandbox.js';
+import { awaitingReceipts, awaitReceipts, startSandbox, type Sandbox } from '../campaign/sandbox.js';
 import { formatDuration, formatLocal } from './firings.js';
 import { loadJobSet, type ScheduledJob } from './job-set.js';
 import { currentProcess, daemonAlive, markDaemonGone, markDaemonLive } from './liveness.js';
@@ -327,6 +327,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     progress.unref();
     let detach: (() => void) | undefined;
     try {
+      // Rows a dead daemon's sandbox accepted (a resumed run) never get a receipt: not waited for below.
+      const orphaned = simulator === undefined ? 0 : awaitingReceipts(ledger, run.rid);
       const result = await executeRun(ledger, run, spec, {
         apiKey: api.apiKey,
         baseUrl: api.baseUrl,
@@ -347,7 +349,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         },
       });
       if (simulator !== undefined && result.state === 'completed') {
-        await awaitReceipts(ledger, run.rid, { signal, onWaiting: (n) => log('info', `${label}: run ${run.runId} waiting for ${n} delivery receipts…`) });
+        await awaitReceipts(ledger, run.rid, { signal, orphaned, onWaiting: (n) => log('info', `${label}: run ${run.runId} waiting for ${n} delivery receipts…`) });
       }
       const after = runStoreOf(ledger).getRun(run.runId);
       const stop = result.state === 'completed' || after.stopCode === null ? '' : ` (${after.stopCode}: ${after.stopDetail ?? ''})`;

@@ -197,8 +197,10 @@ describe('Dispatcher', () => {
       max = Math.max(max, i - j + 1);
     }
     expect(max).toBeLessThanOrEqual(50);
+    // Not a speed check (the rate benchmark measures how close to the ceiling it paces): a pacer that idles
+    // or serialises would fall far below it, and a loaded machine only a little.
     const rate = (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000);
-    expect(rate).toBeGreaterThan(45);
+    expect(rate).toBeGreaterThan(30);
   });
 
   it('keeps each sender to its own rate, spaced from the actual send', async () => {
