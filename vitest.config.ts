@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time on two cores (vitest's default is one fewer than the cores: one file at a time
+    // here): the end-to-end files spend most of their time waiting on the CLI processes they spawn.
+    maxWorkers: 2,
     // One throwaway PostgreSQL cluster for the run (the PostgreSQL ledger's tests take a database each).
     globalSetup: ['test/helpers/pg-global-setup.ts'],
   },
