@@ -2,9 +2,8 @@
  * The run path on the PostgreSQL ledger: start a run (ingest with COPY), prepare a resume, and send a run
  * as one of its workers until it is finished — closing it when this worker is the last one on it.
  */
-import type { AccountSpec } from '../config/account-spec.js';
 import type { JobSpec } from '../config/job-spec.js';
-import type { Dispatcher, DispatchEvent, DispatchSummary } from '../dispatch/dispatcher.js';
+import type { DispatchSummary } from '../dispatch/dispatcher.js';
 import { hashSource, type IngestStats } from '../ingest/index.js';
 import { memoryStoreOf } from '../ledger/memory-store.js';
 import { messageStoreOf } from '../ledger/message-store.js';
@@ -22,7 +21,7 @@ import { sandboxOptions } from './sandbox.js';
 import { describeEarlierSend, memoryWindow } from './campaign-memory.js';
 import { ingestIntoPg, pgMemoryScope } from './pg-ingest.js';
 import { pgPublicState } from './pg-status.js';
-import { drainRun, localProbe, runProgress, type WorkerSession } from './pg-worker.js';
+import { drainRun, localProbe, runProgress, type DrainOptions, type WorkerSession } from './pg-worker.js';
 import { unchangedSource } from './resume-run.js';
 import { blockedBy, newRunOf } from './start-run.js';
 
@@ -120,13 +119,8 @@ const fastSandbox: SimulatorOptions = {
   lifecycle: { sendingMs: 50, deliveryMs: 300 },
 };
 
-export interface PgSendOptions {
-  api: { apiKey: string; baseUrl: string };
-  account?: AccountSpec | undefined;
-  wait: boolean;
-  signal: AbortSignal;
-  onEvent?: ((event: DispatchEvent) => void) | undefined;
-  onStart?: ((dispatcher: Dispatcher) => void) | undefined;
+/** What a `run`/`resume` on PostgreSQL needs beyond a worker's drain: the same API, account and callbacks. */
+export interface PgSendOptions extends Pick<DrainOptions, 'api' | 'account' | 'signal' | 'wait' | 'onEvent' | 'onStart'> {
   /** How long to wait between looks while other workers hold the run's last rows. @default 300 */
   idleMs?: number;
 }
