@@ -9,6 +9,7 @@ import { AppError } from '../shared/errors.js';
 import { publicState } from './status.js';
 import { messageStoreOf } from '../ledger/message-store.js';
 import { runStoreOf } from '../ledger/run-store.js';
+import { cancelledAt } from './run-stops.js';
 
 export type CancelOutcome =
   /** A live process owns the run: it was asked to stop and will mark the run cancelled itself. */
@@ -29,7 +30,7 @@ export function cancelRun(ledger: Ledger, runId: string, now: number): CancelOut
     runStoreOf(ledger).requestCancel(run.rid, now);
     if (publicState(run) === 'running') return { kind: 'requested', run: runStoreOf(ledger).getRun(runId) };
     const inDoubt = messageStoreOf(ledger).markInFlightUnknown(run.rid, now);
-    runStoreOf(ledger).setRunState(run.rid, 'cancelled', { finishedAt: now, stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
+    runStoreOf(ledger).setRunState(run.rid, 'cancelled', cancelledAt(now));
     return { kind: 'cancelled', run: runStoreOf(ledger).getRun(runId), inDoubt };
   });
 }

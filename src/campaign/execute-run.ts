@@ -27,6 +27,7 @@ import { watchSuppressions } from './suppressions.js';
 import { messageIdStoreOf } from '../ledger/message-id-store.js';
 import { messageStoreOf } from '../ledger/message-store.js';
 import { runStoreOf } from '../ledger/run-store.js';
+import { abortedBy, cancelledAt, expiryReason, interruptedBySignal, optOutNumber, stopRefusals, waitingForWindow } from './run-stops.js';
 
 export interface ExecuteRunOptions {
   apiKey: string;
@@ -150,13 +151,9 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
         commit: (b) => {
           rows.commit(run.rid, b);
           daily?.settled(b.outcomes);
-          // Telnyx refused a number because its owner replied STOP: no run texts it again.
-          for (const o of b.outcomes) {
-            if (o.status === 'failed' && o.errorCode === TelnyxCode.blockedStop) {
-              const to = rows.message(run.rid, o.row)?.to;
-              // A group MMS refusal does not say which participant opted out.
-              if (to !== undefined && !to.includes(',')) optedOut.add(to, '40300', o.errorDetail);
-            }
+          for (const o of stopRefusals(b.outcomes)) {
+            const to = optOutNumber(rows.message(run.rid, o.row)?.to);
+            if (to !== undefined) optedOut.add(to, TelnyxCode.blockedStop, o.errorDetail);
           }
         },
       },
@@ -175,26 +172,23 @@ export async function executeRun(ledger: Ledger, run: RunRecord, spec: JobSpec, 
     messageIdStoreOf(ledger).indexMessageIds();
     if (summary.stop === 'fatal') {
       state = 'aborted';
-      runs.setRunState(run.rid, 'aborted', { finishedAt: now(), stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null });
+      runs.setRunState(run.rid, 'aborted', abortedBy(summary, now()));
     } else if (summary.stop === 'expired') {
-      rows.expireUnsent(run.rid, `not sent within expires_after (${spec.expires_after ?? 0} ms after the run began)`, now());
+      rows.expireUnsent(run.rid, expiryReason(spec), now());
       state = rows.counts(run.rid).sending === 0 ? 'completed' : 'interrupted';
       runs.setRunState(run.rid, state, state === 'completed' ? { finishedAt: now(), stopCode: 'expired', stopDetail: 'expires_after passed' } : {});
     } else if (summary.stop === 'deferred') {
       state = 'interrupted';
       const opens = rows.nextDeferral(run.rid);
-      runs.setRunState(run.rid, 'interrupted', {
-        stopCode: 'deferred',
-        stopDetail: `rows wait for their send window${opens === undefined ? '' : ` (next opens ${new Date(opens).toISOString()})`}; resume then`,
-      });
+      runs.setRunState(run.rid, 'interrupted', waitingForWindow(opens));
     } else if (summary.stop === 'interrupted' && cancel.signal.aborted) {
       state = 'cancelled';
       // Nobody resumes a cancelled run: a request that never got its answer is in doubt for good.
       rows.markInFlightUnknown(run.rid, now());
-      runs.setRunState(run.rid, 'cancelled', { finishedAt: now(), stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
+      runs.setRunState(run.rid, 'cancelled', cancelledAt(now()));
     } else if (summary.stop === 'interrupted') {
       state = 'interrupted';
-      runs.setRunState(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'stopped by a signal; resume to continue' });
+      runs.setRunState(run.rid, 'interrupted', interruptedBySignal);
     } else {
       const counts = rows.counts(run.rid);
       state = counts.pending === 0 && counts.sending === 0 && counts.deferred === 0 ? 'completed' : 'interrupted';

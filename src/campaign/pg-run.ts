@@ -21,6 +21,7 @@ import { sandboxOptions } from './sandbox.js';
 import { describeEarlierSend, memoryWindow } from './campaign-memory.js';
 import { ingestIntoPg, pgMemoryScope } from './pg-ingest.js';
 import { pgPublicState } from './pg-status.js';
+import { abortedBy, cancelledAt, expiryReason, interruptedBySignal, waitingForWindow } from './run-stops.js';
 import { drainRun, localProbe, runProgress, type DrainOptions, type WorkerSession } from './pg-worker.js';
 import { unchangedSource } from './resume-run.js';
 import { blockedBy, newRunOf } from './start-run.js';
@@ -153,7 +154,7 @@ export async function sendOnPg(pg: PgLedger, run: RunRecord, spec: JobSpec, sess
       const progress = await runProgress(pg, run, session);
       if (progress === 'completed' || progress === 'stopped') return { state: (await runs.getRun(run.runId)).state, summary };
       if (progress === 'deferred' && !o.wait) {
-        await runs.moveRun(run.rid, 'interrupted', { stopCode: 'deferred', stopDetail: 'rows wait for their send window; resume then' }, ['running']);
+        await runs.moveRun(run.rid, 'interrupted', waitingForWindow(undefined), ['running']);
         return { state: 'interrupted', summary: { ...summary, stop: 'deferred' } };
       }
       if (progress !== 'claimable') await sleepUnlessAborted(o.idleMs ?? 300, o.signal);
@@ -168,15 +169,15 @@ async function settleStop(pg: PgLedger, run: RunRecord, spec: JobSpec, summary: 
   const runs = runStoreOf(pg);
   const now = Date.now();
   if (summary.stop === 'fatal') {
-    await runs.moveRun(run.rid, 'aborted', { finishedAt: now, stopCode: summary.fatal?.code ?? null, stopDetail: summary.fatal?.detail ?? null }, ['running']);
+    await runs.moveRun(run.rid, 'aborted', abortedBy(summary, now), ['running']);
     return (await runs.getRun(run.runId)).state;
   }
   if (summary.stop === 'expired') {
-    await messageStoreOf(pg).expireUnsent(run.rid, `not sent within expires_after (${spec.expires_after ?? 0} ms after the run began)`, now);
+    await messageStoreOf(pg).expireUnsent(run.rid, expiryReason(spec), now);
     return undefined;
   }
   if (interrupted) {
-    await runs.moveRun(run.rid, 'interrupted', { stopCode: 'interrupted', stopDetail: 'stopped by a signal; resume to continue' }, ['running']);
+    await runs.moveRun(run.rid, 'interrupted', interruptedBySignal, ['running']);
     return (await runs.getRun(run.runId)).state;
   }
   const current = await runs.getRun(run.runId);
@@ -194,7 +195,7 @@ export async function cancelPgRun(pg: PgLedger, runId: string, now: number): Pro
   if (run.state === 'cancelled') return { kind: 'already', run, inDoubt: 0 };
   if (run.state === 'completed') throw new AppError('ERR_RUN_NOT_CANCELLABLE', `run ${runId} has completed: there is nothing left to cancel`);
   await runs.requestCancel(run.rid, now);
-  await runs.setRunState(run.rid, 'cancelled', { finishedAt: now, stopCode: 'cancelled', stopDetail: 'cancelled by `bulktext cancel`; not resumable' });
+  await runs.setRunState(run.rid, 'cancelled', cancelledAt(now));
   const inDoubt = await messageStoreOf(pg).settleDeadClaims(run.rid, await pgWorkerStoreOf(pg).alive(localProbe()), now);
   return { kind: 'cancelled', run: await runs.getRun(runId), inDoubt };
 }

@@ -13,6 +13,7 @@ import { sleepUnlessAborted } from '../shared/clock.js';
 import { startPgSandbox } from './pg-run.js';
 import { pgRunIsLive } from './pg-status.js';
 import { drainRun, joinAsWorker, runProgress, type RunProgress } from './pg-worker.js';
+import { abortedBy } from './run-stops.js';
 
 export interface WorkerLoopOptions {
   /** Real credentials, or undefined for a sandbox worker (its own simulator; it joins sandbox runs only). */
@@ -47,12 +48,7 @@ export async function workOnPg(pg: PgLedger, o: WorkerLoopOptions): Promise<void
         const drained = await drainRun(pg, run, spec, session, { api, account: o.account, wait: true, signal: o.signal, onEvent: o.onEvent });
         const { sent, failed, unknown } = drained.summary;
         if (drained.summary.stop === 'fatal') {
-          await runStoreOf(pg).moveRun(
-            run.rid,
-            'aborted',
-            { finishedAt: Date.now(), stopCode: drained.summary.fatal?.code ?? null, stopDetail: drained.summary.fatal?.detail ?? null },
-            ['running'],
-          );
+          await runStoreOf(pg).moveRun(run.rid, 'aborted', abortedBy(drained.summary, Date.now()), ['running']);
         }
         const progress = await runProgress(pg, run, session);
         if (progress === 'claimable') claimable = true;

@@ -23,6 +23,7 @@ import { createMessageSender } from '../telnyx/message-sender.js';
 import { TelnyxCode } from '../telnyx/wire.js';
 import { createAdmission } from './admission.js';
 import { dispatchSettings, sendTemplate } from './execute-run.js';
+import { optOutNumber, stopRefusals } from './run-stops.js';
 
 export const HEARTBEAT_MS = 1500;
 export const LEASE_MS = 10_000;
@@ -140,14 +141,11 @@ export async function drainRun(pg: PgLedger, run: RunRecord, spec: JobSpec, sess
         nextDeferral: () => rows.nextDeferral(run.rid),
         commit: async (b) => {
           await rows.commit(run.rid, session.id, b);
-          // Telnyx refused a number because its owner replied STOP: no run texts it again.
-          for (const out of b.outcomes) {
-            if (out.status === 'failed' && out.errorCode === TelnyxCode.blockedStop) {
-              const to = await rows.recipientOf(run.rid, out.row);
-              if (to !== undefined && !to.includes(',')) {
-                suppressed.add(to);
-                await suppressionStoreOf(pg).addSuppression(to, '40300', out.errorDetail, out.at);
-              }
+          for (const out of stopRefusals(b.outcomes)) {
+            const to = optOutNumber(await rows.recipientOf(run.rid, out.row));
+            if (to !== undefined) {
+              suppressed.add(to);
+              await suppressionStoreOf(pg).addSuppression(to, TelnyxCode.blockedStop, out.errorDetail, out.at);
             }
           }
         },
