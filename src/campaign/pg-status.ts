@@ -3,7 +3,7 @@
  * totals the schema's triggers keep. A run is `running` while its owner or a worker holding its rows is
  * alive (heartbeat within its lease, or a live process on this host); else a `running` row is interrupted.
  */
-import { finalDeliveryStatuses, type FinalDeliveryStatus } from '../ledger/delivery-store.js';
+import { tallyDelivery } from '../ledger/delivery-store.js';
 import type { ReasonCount } from '../ledger/read-model.js';
 import type { StatusCounts } from '../ledger/message-store.js';
 import { messageStoreOf } from '../ledger/message-store.js';
@@ -12,7 +12,6 @@ import { pgWorkerStoreOf } from '../ledger/pg/worker-store.js';
 import type { RunRecord } from '../ledger/run-store.js';
 import { sumCost } from '../shared/money.js';
 import { describeCode } from '../telnyx/codes.js';
-import type { DeliveryCounts } from './delivery-report.js';
 import { localProbe } from './pg-worker.js';
 import { statusObject, type FailureLine, type PublicRunState, type RunStatus } from './status.js';
 
@@ -30,12 +29,10 @@ export async function pgPublicState(pg: PgLedger, run: RunRecord): Promise<Publi
 export async function pgRunStatus(pg: PgLedger, run: RunRecord, known?: StatusCounts): Promise<RunStatus> {
   const counts = known ?? (await messageStoreOf(pg).counts(run.rid));
   const sent = await messageStoreOf(pg).sentTotals(run.rid);
-  const delivery: DeliveryCounts = { delivered: 0, delivery_failed: 0, delivery_unconfirmed: 0, sending_failed: 0, expired: 0, awaiting: 0 };
+  const delivery = tallyDelivery(sent.map((t) => ({ status: t.deliveryStatus, n: t.n })));
   const costs = new Map<string, { count: number; price: string }[]>();
   let parts = 0;
   for (const t of sent) {
-    if ((finalDeliveryStatuses as readonly string[]).includes(t.deliveryStatus)) delivery[t.deliveryStatus as FinalDeliveryStatus] += t.n;
-    else if (t.deliveryStatus !== 'cancelled') delivery.awaiting += t.n;
     parts += t.parts;
     if (t.price !== '') costs.set(t.currency, [...(costs.get(t.currency) ?? []), { count: t.n, price: t.price }]);
   }

@@ -252,14 +252,22 @@ export class DeliveryStore {
   }
 
   deliveryCounts(rid: number): DeliveryCounts {
-    const counts: DeliveryCounts = { delivered: 0, delivery_failed: 0, delivery_unconfirmed: 0, sending_failed: 0, expired: 0, awaiting: 0 };
-    for (const r of this.#countDelivery.all(rid) as { status: string | null; n: number }[]) {
-      if (r.status !== null && (finalDeliveryStatuses as readonly string[]).includes(r.status)) counts[r.status as FinalDeliveryStatus] += r.n;
-      else if (r.status !== 'cancelled') counts.awaiting += r.n;
-    }
-    return counts;
+    return tallyDelivery(this.#countDelivery.all(rid) as { status: string | null; n: number }[]);
   }
 
+}
+
+/**
+ * Sent rows counted by what Telnyx last said of them (either backend's grouped counts): a final status as
+ * it is, anything else but `cancelled` as awaiting.
+ */
+export function tallyDelivery(groups: Iterable<{ status: string | null; n: number }>): DeliveryCounts {
+  const counts: DeliveryCounts = { delivered: 0, delivery_failed: 0, delivery_unconfirmed: 0, sending_failed: 0, expired: 0, awaiting: 0 };
+  for (const g of groups) {
+    if (g.status !== null && (finalDeliveryStatuses as readonly string[]).includes(g.status)) counts[g.status as FinalDeliveryStatus] += g.n;
+    else if (g.status !== 'cancelled') counts.awaiting += g.n;
+  }
+  return counts;
 }
 
 /** One store per open ledger, so helpers called per row do not prepare their statements again. */
