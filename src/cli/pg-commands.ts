@@ -5,7 +5,7 @@
  */
 import type { AccountSpec } from '../config/account-spec.js';
 import type { JobSpec } from '../config/job-spec.js';
-import { describeSkipped } from '../ingest/index.js';
+import { describeIngest } from '../ingest/index.js';
 import type { PgLedger } from '../ledger/pg/pg-ledger.js';
 import type { RunRecord } from '../ledger/run-store.js';
 import { messageStoreOf } from '../ledger/message-store.js';
@@ -18,6 +18,7 @@ import { sleepUnlessAborted } from '../shared/clock.js';
 import type { CommandHint } from '../shared/command-line.js';
 import { AppError } from '../shared/errors.js';
 import { runProgressLine } from './progress.js';
+import { oddAnswersWarning, resumeNotices, statusListLine } from './run-lines.js';
 import type { Io } from './io.js';
 import { describeStatus, exitCodeForStatus } from './send-run.js';
 
@@ -71,7 +72,8 @@ async function sendAndReport(pg: PgLedger, run: RunRecord, spec: JobSpec, sessio
   if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
   if (!o.quiet) io.stderr(describeStatus(status, { hint: o.hint, ...(await pgStatusDetail(pg, run.rid)) }));
   if (!o.quiet && odd > 0) {
-    io.stderr(`  warning: ${odd} answer(s) from Telnyx had missing or unreadable fields; the messages were sent and those fields are recorded as absent\n`);
+    // No `report` on a PostgreSQL ledger yet: the warning does not send the operator to one.
+    io.stderr(oddAnswersWarning(odd, false));
   }
   return exitCodeForStatus(status);
 }
@@ -96,8 +98,7 @@ export async function runOnPg(
     );
     io.stderr(`${runLabel(run)} (job ${spec.name})${o.sandbox ? ' [sandbox: nothing leaves this machine]' : ''}\n`);
     if (!o.quiet) {
-      const skipped = describeSkipped(ingest.skipped);
-      io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);
+      io.stderr(`${describeIngest(ingest)}\n`);
     }
     return await sendAndReport(pg, run, spec, session, o, io);
   } finally {
@@ -111,9 +112,7 @@ export async function resumeOnPg(pg: PgLedger, runId: string, o: PgSendCommand &
   try {
     const { run, spec, inDoubt, reopened, textedElsewhere } = await preparePgResume(pg, runId, { resendUnknown: o.resendUnknown, hint: o.hint, signal: io.signal });
     if (!o.quiet) {
-      if (inDoubt > 0) io.stderr(`${inDoubt} row(s) were in flight when the run stopped; they are now unknown (Telnyx may have sent them) and will not be sent again\n`);
-      if (reopened > 0) io.stderr(`--resend-unknown: sending ${reopened} unknown row(s) again; those recipients may get a second message\n`);
-      if (textedElsewhere > 0) io.stderr(`${textedElsewhere} row(s) were texted by a newer run of this job meanwhile: skipped as already_sent\n`);
+      io.stderr(resumeNotices({ inDoubt, reopened, textedElsewhere }));
       const c = await messageStoreOf(pg).counts(run.rid);
       io.stderr(`resuming run ${run.runId} (job ${run.jobName}): ${c.pending} row(s) to send${c.deferred > 0 ? `, ${c.deferred} waiting for their send window` : ''}\n`);
     }
@@ -137,13 +136,7 @@ export async function statusOnPg(pg: PgLedger, runId: string | undefined, o: { j
   if (o.json) io.stdout(`${JSON.stringify(all)}\n`);
   else if (all.length === 0) io.stdout('no runs yet\n');
   else {
-    for (const s of all) {
-      const c = s.counts;
-      io.stdout(
-        `${s.run_id}  ${s.job.padEnd(20)} ${s.state.padEnd(11)} ${s.started_at}  sent ${c.sent}/${c.total - c.skipped}` +
-          `${c.failed > 0 ? ` failed ${c.failed}` : ''}${c.unknown > 0 ? ` unknown ${c.unknown}` : ''}${s.sandbox ? ' [sandbox]' : ''}\n`,
-      );
-    }
+    for (const s of all) io.stdout(statusListLine(s));
     io.stdout(`ledger ${pg.path}\n`);
   }
   return 0;

@@ -15,6 +15,7 @@ import type { SentRun } from '../api/send-prepared-run.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { runProgressLine } from './progress.js';
+import { oddAnswersWarning } from './run-lines.js';
 import { messageStoreOf } from '../ledger/message-store.js';
 import { runStoreOf } from '../ledger/run-store.js';
 
@@ -176,9 +177,7 @@ export async function sendRun(ledger: Ledger, run: RunRecord, spec: JobSpec, o: 
   if (o.json) io.stdout(`${JSON.stringify(status)}\n`);
   if (!o.quiet) io.stderr(describeStatus(status, statusDetail(ledger, run.rid, o.hint)));
   if (!o.quiet && sent.summary.oddAnswers > 0) {
-    io.stderr(
-      `  warning: ${sent.summary.oddAnswers} answer(s) from Telnyx had missing or unreadable fields; the messages were sent and those fields are recorded as absent (see error_detail in the run's report)\n`,
-    );
+    io.stderr(oddAnswersWarning(sent.summary.oddAnswers, true));
   }
   if (!o.quiet && status.stop?.code === 'canary') {
     io.stderr(`  check the canary: ${o.hint(['report', status.run_id])}\n`);

@@ -218,6 +218,12 @@ export function describeSkipped(skipped: Readonly<Record<SkipReason, number>>): 
     .join(', ');
 }
 
+/** "read 40 rows: 33 to send, skipped duplicate 2, …": what ingest read, as `run` prints it on either ledger. */
+export function describeIngest(ingest: IngestStats): string {
+  const skipped = describeSkipped(ingest.skipped);
+  return `read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}`;
+}
+
 function emptyCounts(): Record<SkipReason, number> {
   return { invalid_number: 0, unsupported_destination: 0, duplicate: 0, suppressed: 0, already_sent: 0, missing_field: 0, too_long: 0, invalid_row: 0, invalid_text: 0 };
 }

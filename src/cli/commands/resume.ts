@@ -7,6 +7,7 @@ import { refuseUnsupportedOnPg, resumeOnPg, withPgLedger } from '../pg-commands.
 import { loadAccountSpec } from '../../config/load-account-spec.js';
 import type { Io } from '../io.js';
 import { hintFor } from '../hints.js';
+import { resumeNotices } from '../run-lines.js';
 import { describeStatus, exitCodeForStatus, sendRun, statusDetail } from '../send-run.js';
 import { messageStoreOf } from '../../ledger/message-store.js';
 import { runStoreOf } from '../../ledger/run-store.js';
@@ -66,15 +67,14 @@ export async function resumeCommand(o: ResumeOptions, io: Io): Promise<number> {
       hint: hintFor(o.db, io),
     });
     if (!o.quiet) {
-      if (inDoubt > 0) {
-        io.stderr(`${inDoubt} row(s) were in flight when the run stopped; they are now unknown (Telnyx may have sent them) and will not be sent again\n`);
-      }
-      if (reopened > 0) io.stderr(`--resend-unknown: sending ${reopened} unknown row(s) again; those recipients may get a second message\n`);
-      if (retryFailed !== undefined) {
-        const which = retryFailed.codes === undefined ? '' : ` with ${retryFailed.codes.join(', ')}`;
-        io.stderr(`--retry-failed: re-queued ${requeued} failed row(s)${which} whose answers prove no message was created\n`);
-      }
-      if (textedElsewhere > 0) io.stderr(`${textedElsewhere} row(s) were texted by a newer run of this job meanwhile: skipped as already_sent\n`);
+      io.stderr(
+        resumeNotices({
+          inDoubt,
+          reopened,
+          ...(retryFailed === undefined ? {} : { requeued: { count: requeued, codes: retryFailed.codes } }),
+          textedElsewhere,
+        }),
+      );
     }
     const counts = messageStoreOf(ledger).counts(run.rid);
     if (settleIfNothingLeft(ledger, run, counts, Date.now())) {

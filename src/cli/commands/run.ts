@@ -4,7 +4,7 @@ import { runLabel } from '../../campaign/start-run.js';
 import { requireApiKey, resolveBaseUrl } from '../../config/env.js';
 import { loadJobSpec } from '../../config/load-job-spec.js';
 import type { JobSpec } from '../../config/job-spec.js';
-import { createPhoneNormalizer, describeSkipped } from '../../ingest/index.js';
+import { createPhoneNormalizer, describeIngest } from '../../ingest/index.js';
 import type { PlanTally } from '../../plan/index.js';
 import { loadAccountSpec } from '../../config/load-account-spec.js';
 import { checkSpendCap, resolveSenders } from '../../config/limit-model.js';
@@ -103,8 +103,7 @@ export async function runCommand(o: RunOptions, io: Io): Promise<number> {
     // Printed once ingest has kept the run: a structural error in the source or a changed plan deletes it again.
     io.stderr(`${runLabel(run)} (job ${spec.name})${label}\n`);
     if (!o.quiet) {
-      const skipped = describeSkipped(ingest.skipped);
-      io.stderr(`read ${ingest.total} rows: ${ingest.sendable} to send${skipped === '' ? '' : `, skipped ${skipped}`}\n`);
+      io.stderr(`${describeIngest(ingest)}\n`);
       if (testRows !== undefined) {
         io.stderr(`test run: the messages of row(s) ${testRows.join(', ')} go to ${testTo!.slice(0, testRows.length).join(', ')}, not to their recipients\n`);
       }

@@ -4,6 +4,7 @@ import type { Io } from '../io.js';
 import { openExistingLedger, pgUrlOf } from '../ledger-file.js';
 import { statusOnPg, withPgLedger } from '../pg-commands.js';
 import { hintFor } from '../hints.js';
+import { statusListLine } from '../run-lines.js';
 import { describeStatus, statusDetail } from '../send-run.js';
 import { runStoreOf } from '../../ledger/run-store.js';
 import { maintenanceOf } from '../../ledger/maintenance.js';
@@ -31,14 +32,7 @@ export async function statusCommand(o: StatusOptions, io: Io): Promise<number> {
     } else if (all.length === 0) {
       io.stdout('no runs yet\n');
     } else {
-      for (const s of all) {
-        const c = s.counts;
-        io.stdout(
-          `${s.run_id}  ${s.job.padEnd(20)} ${s.state.padEnd(11)} ${s.started_at}  sent ${c.sent}/${c.total - c.skipped}` +
-            `${c.failed > 0 ? ` failed ${c.failed}` : ''}${c.unknown > 0 ? ` unknown ${c.unknown}` : ''}${s.sandbox ? ' [sandbox]' : ''}` +
-            `${s.test_to === null ? '' : ' [test]'}\n`,
-        );
-      }
+      for (const s of all) io.stdout(statusListLine(s));
       io.stdout(`ledger ${ledger.path}: ${formatBytes(maintenanceOf(ledger).sizeBytes())}\n`);
     }
     return 0;
