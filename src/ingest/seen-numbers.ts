@@ -116,7 +116,6 @@ export class SeenGroups {
   readonly #filterBytes: number;
   #filter: NumberFilter | undefined;
   #spill: NumberSpill<string> | undefined;
-  #moved = 0;
 
   constructor(options: SeenNumbersOptions = {}) {
     this.#max = options.groups ?? 65_536;
@@ -147,7 +146,6 @@ export class SeenGroups {
     const filter = (this.#filter ??= new NumberFilter(16 * keys.length, this.#filterBytes));
     this.#spill.addSorted(keys, keys.map((k) => this.#recent.get(k)!));
     for (const key of keys) filter.add(textHash(key));
-    this.#moved += keys.length;
     this.#recent.clear();
   }
 }
